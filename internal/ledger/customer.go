@@ -1,0 +1,82 @@
+package ledger
+
+import (
+	"net/mail"
+	"strings"
+
+	"coffer/internal/money"
+)
+
+// NormalizePhone drops spaces, hyphens, dots and parentheses and keeps a
+// leading '+', so that "+86 138-0013-8000" and "+8613800138000" are the same
+// number. It refuses anything else and fewer than 5 or more than 20 digits.
+func NormalizePhone(s string) (string, error) {
+	var b strings.Builder
+	digits := 0
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+			digits++
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", Invalid("phone", "may hold only digits, a leading +, spaces, hyphens, dots and parentheses")
+		}
+	}
+	if digits < 5 || digits > 20 {
+		return "", Invalid("phone", "must have 5 to 20 digits")
+	}
+	return b.String(), nil
+}
+
+// NormalizeEmail trims and lower-cases an address and checks its form.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > 254 {
+		return "", Invalid("email", "is not a valid email address")
+	}
+	return s, nil
+}
+
+// NewCustomer holds the fields of a customer to create or to replace.
+type NewCustomer struct {
+	Name            string
+	Phone           string
+	Email           string
+	Company         string
+	Remark          string
+	DefaultCurrency string
+}
+
+// Normalize validates c and returns it with phone and email normalised.
+func (c NewCustomer) Normalize() (NewCustomer, error) {
+	var p problems
+	p.text("name", c.Name, 200, true)
+	p.text("company", c.Company, 200, false)
+	p.text("remark", c.Remark, 1000, false)
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Phone != "" {
+		phone, err := NormalizePhone(c.Phone)
+		if err != nil {
+			p = append(p, err.(*ValidationError).Problems...)
+		}
+		c.Phone = phone
+	}
+	email, err := NormalizeEmail(c.Email)
+	if err != nil {
+		p = append(p, err.(*ValidationError).Problems...)
+	}
+	c.Email = email
+	if c.DefaultCurrency != "" {
+		if _, err := money.LookupCurrency(c.DefaultCurrency); err != nil {
+			p.add("default_currency", err.Error())
+		}
+	}
+	return c, p.err()
+}

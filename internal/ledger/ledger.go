@@ -1,0 +1,201 @@
+// Package ledger holds Coffer's domain: customers, their accounts (one per
+// currency), and the double-entry transactions that move money between
+// customer accounts and the system's own accounts. It knows the rules (the
+// floor, account status, what a valid posting is) but nothing of databases or
+// HTTP: storage and transport live in other packages and call in here.
+package ledger
+
+import (
+	"errors"
+	"time"
+
+	"coffer/internal/money"
+)
+
+// Customer is a person or company whose prepaid money Coffer holds.
+type Customer struct {
+	ID              int64
+	Name            string
+	Phone           string // normalised, see NormalizePhone
+	Email           string // normalised, see NormalizeEmail
+	Company         string
+	Remark          string
+	DefaultCurrency string // ISO 4217 code or ""
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	ArchivedAt      *time.Time // deleting a customer archives it; history stays
+}
+
+// Status of an account.
+type Status string
+
+const (
+	StatusNormal   Status = "normal"
+	StatusFrozen   Status = "frozen"   // takes credits, refuses debits
+	StatusDisabled Status = "disabled" // takes no postings at all
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	return s == StatusNormal || s == StatusFrozen || s == StatusDisabled
+}
+
+// Account is a customer's balance in one currency. All amounts are minor units
+// of Currency.
+type Account struct {
+	ID                 int64
+	Number             string // 12 digits, the last a Damm check digit
+	CustomerID         int64
+	Currency           money.Currency
+	Balance            int64 // posted balance; always the sum of the account's entries
+	AlertAmount        int64
+	CreditLimit        int64 // permanent credit: how far below zero the balance may go
+	Overdraft          int64 // temporary credit on top of CreditLimit
+	OverdraftExpiresAt *time.Time
+	Status             Status
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// OverdraftActive reports whether the temporary overdraft counts at now.
+func (a Account) OverdraftActive(now time.Time) bool {
+	return a.Overdraft > 0 && (a.OverdraftExpiresAt == nil || now.Before(*a.OverdraftExpiresAt))
+}
+
+// Floor is the lowest balance the account may reach at now:
+// -(credit limit + active overdraft).
+func (a Account) Floor(now time.Time) int64 {
+	credit := a.CreditLimit
+	if a.OverdraftActive(now) {
+		credit += a.Overdraft // both are capped at MaxLimit, so this cannot overflow
+	}
+	return -credit
+}
+
+// Available is what the customer can still spend: balance minus floor.
+func (a Account) Available(now time.Time) (int64, error) {
+	return money.SubMinor(a.Balance, a.Floor(now))
+}
+
+// BelowAlert reports whether the balance is under the alert amount.
+func (a Account) BelowAlert() bool { return a.Balance < a.AlertAmount }
+
+// MaxLimit bounds credit limits, overdrafts and alert amounts so that sums of
+// them can never overflow int64 minor units.
+const MaxLimit int64 = 1 << 60
+
+// Errors of the domain. The HTTP layer maps each to a stable API code.
+var (
+	ErrNotFound             = errors.New("not found")
+	ErrInsufficientFunds    = errors.New("insufficient funds: the debit would take the balance below its floor")
+	ErrAccountFrozen        = errors.New("account is frozen: it takes credits only")
+	ErrAccountDisabled      = errors.New("account is disabled: it takes no postings")
+	ErrAlreadyReversed      = errors.New("transaction has already been reversed")
+	ErrIdempotencyKeyReused = errors.New("idempotency key was already used for a different request")
+	ErrDuplicatePhone       = errors.New("another customer has this phone number")
+	ErrAlreadyExists        = errors.New("already exists")
+	ErrNonzeroBalance       = errors.New("customer has an account with a non-zero balance")
+	ErrCustomerArchived     = errors.New("customer is archived")
+)
+
+// CheckDebit says whether amount (minor units, > 0) may be taken from a at now.
+func (a Account) CheckDebit(amount int64, now time.Time) error {
+	switch a.Status {
+	case StatusDisabled:
+		return ErrAccountDisabled
+	case StatusFrozen:
+		return ErrAccountFrozen
+	}
+	after, err := money.SubMinor(a.Balance, amount)
+	if err != nil {
+		return ErrInsufficientFunds
+	}
+	if after < a.Floor(now) {
+		return ErrInsufficientFunds
+	}
+	return nil
+}
+
+// CheckCredit says whether amount (minor units, > 0) may be added to a.
+func (a Account) CheckCredit(amount int64) error {
+	if a.Status == StatusDisabled {
+		return ErrAccountDisabled
+	}
+	if _, err := money.AddMinor(a.Balance, amount); err != nil {
+		return &ValidationError{Problems: []FieldProblem{{Field: "amount", Message: "the balance would exceed the largest amount Coffer can hold"}}}
+	}
+	return nil
+}
+
+// TxType is the kind of a ledger transaction.
+type TxType string
+
+const (
+	TxTopUp      TxType = "topup"      // approved recharge: funding account -> customer
+	TxCharge     TxType = "charge"     // consumption: customer -> revenue
+	TxAdjustment TxType = "adjustment" // manual credit or debit with a reason
+	TxReversal   TxType = "reversal"   // undoes one earlier transaction, at most once
+)
+
+// Reason of a manual adjustment.
+type Reason string
+
+const (
+	ReasonRefund       Reason = "refund"
+	ReasonPromotion    Reason = "promotion"
+	ReasonCompensation Reason = "compensation"
+	ReasonCorrection   Reason = "correction"
+	ReasonOther        Reason = "other"
+)
+
+// Reasons lists the adjustment reasons in display order.
+var Reasons = []Reason{ReasonRefund, ReasonPromotion, ReasonCompensation, ReasonCorrection, ReasonOther}
+
+// Valid reports whether r is one of Reasons.
+func (r Reason) Valid() bool {
+	for _, x := range Reasons {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Transaction is an immutable, balanced set of entries. Amount is its signed
+// effect on the customer account AccountID.
+type Transaction struct {
+	ID        int64
+	Type      TxType
+	AccountID int64
+	Currency  money.Currency
+	Amount    int64
+	Reference string
+	Note      string
+	Reason    Reason // adjustments only
+	Corrects  int64  // the transaction this one reverses or corrects, 0 if none
+	TopUpID   int64  // the top-up request a TxTopUp came from, 0 if none
+	CreatedBy int64  // administrator id, 0 for the system
+	CreatedAt time.Time
+	Entries   []Entry
+}
+
+// Entry is one line of a transaction: a signed amount on one account.
+// BalanceAfter is the customer account's balance after this entry; system
+// accounts keep no stored balance, so theirs is nil.
+type Entry struct {
+	ID            int64
+	TransactionID int64
+	AccountID     int64
+	Amount        int64
+	BalanceAfter  *int64
+	CreatedAt     time.Time
+}
+
+// System accounts are the other side of every customer posting. They hold
+// no stored balance: every posting would otherwise have to lock the same row.
+// Their balance is the sum of their entries.
+const (
+	SystemRevenue     = "revenue"     // consumption income
+	SystemAdjustments = "adjustments" // manual credits and debits
+	SystemFundingPfx  = "funding:"    // + payment method code: money received
+)

@@ -1,0 +1,240 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"coffer/internal/money"
+)
+
+// FieldProblem names one invalid field of a request and why it is invalid.
+type FieldProblem struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists every problem found in a request.
+type ValidationError struct{ Problems []FieldProblem }
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid request: ")
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Field + ": " + p.Message)
+	}
+	return b.String()
+}
+
+// problems collects field problems while a request is checked.
+type problems []FieldProblem
+
+func (p *problems) add(field, msg string) { *p = append(*p, FieldProblem{field, msg}) }
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
+
+// Invalid returns a ValidationError for one field.
+func Invalid(field, msg string) error {
+	return &ValidationError{Problems: []FieldProblem{{field, msg}}}
+}
+
+func (p *problems) text(field, v string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		p.add(field, "is required")
+	case !utf8.ValidString(v):
+		p.add(field, "is not valid UTF-8")
+	case utf8.RuneCountInString(v) > max:
+		p.add(field, "is longer than "+strconv.Itoa(max)+" characters")
+	case strings.ContainsRune(v, 0):
+		p.add(field, "contains a NUL character")
+	}
+}
+
+func (p *problems) positive(field string, v int64) {
+	if v <= 0 {
+		p.add(field, "must be greater than zero")
+	}
+}
+
+// Idempotency identifies a posting so that a repeat posts nothing. Scope keeps
+// different callers' keys apart (an administrator or a program token); an
+// empty Key means the caller did not ask for protection.
+type Idempotency struct {
+	Scope string
+	Key   string
+}
+
+func (p *problems) idem(i Idempotency) {
+	if i.Key != "" && len(i.Key) > 255 {
+		p.add("idempotency_key", "must be 1 to 255 characters")
+	}
+}
+
+// Target names the customer account a posting goes to: either an existing
+// account, or a customer and currency, in which case the account is opened
+// if the customer has none in that currency yet.
+type Target struct {
+	AccountID  int64
+	CustomerID int64
+	Currency   string
+}
+
+func (p *problems) target(t Target, autoCreate bool) {
+	switch {
+	case t.AccountID != 0 && t.CustomerID != 0:
+		p.add("account_id", "give either account_id or customer_id with currency, not both")
+	case t.AccountID != 0:
+	case !autoCreate:
+		p.add("account_id", "is required")
+	case t.CustomerID == 0:
+		p.add("account_id", "give account_id, or customer_id with currency")
+	default:
+		if _, err := money.LookupCurrency(t.Currency); err != nil {
+			p.add("currency", err.Error())
+		}
+	}
+}
+
+// Charge is consumption: money leaves the customer's account as revenue.
+type Charge struct {
+	AccountID int64
+	Amount    int64 // minor units, > 0
+	Reference string
+	Note      string
+	Actor     int64
+	Idem      Idempotency
+}
+
+func (r Charge) Validate() error {
+	var p problems
+	if r.AccountID == 0 {
+		p.add("account_id", "is required")
+	}
+	p.positive("amount", r.Amount)
+	p.text("reference", r.Reference, 200, false)
+	p.text("note", r.Note, 1000, false)
+	p.idem(r.Idem)
+	return p.err()
+}
+
+func (r Charge) Fingerprint() string {
+	return fingerprint("charge", r.AccountID, r.Amount, r.Reference, r.Note)
+}
+
+// TopUp credits money received through a payment method. The review
+// workflow posts it when a recharge request is approved.
+type TopUp struct {
+	Target        Target
+	Amount        int64 // minor units, > 0
+	PaymentMethod string
+	TopUpID       int64
+	Note          string
+	Actor         int64
+	Idem          Idempotency
+}
+
+func (r TopUp) Validate() error {
+	var p problems
+	p.target(r.Target, true)
+	p.positive("amount", r.Amount)
+	p.text("payment_method", r.PaymentMethod, 64, true)
+	p.text("note", r.Note, 1000, false)
+	p.idem(r.Idem)
+	return p.err()
+}
+
+func (r TopUp) Fingerprint() string {
+	return fingerprint("topup", r.Target.AccountID, r.Target.CustomerID, r.Target.Currency, r.Amount, r.PaymentMethod, r.TopUpID, r.Note)
+}
+
+// Direction of a manual adjustment.
+type Direction string
+
+const (
+	Credit Direction = "credit"
+	Debit  Direction = "debit"
+)
+
+// Adjustment is a manual credit or debit with a reason and a note.
+type Adjustment struct {
+	Target    Target
+	Direction Direction
+	Amount    int64 // minor units, > 0
+	Reason    Reason
+	Note      string // mandatory: why the balance was changed
+	Corrects  int64  // optional: the transaction this one corrects
+	Actor     int64
+	Idem      Idempotency
+}
+
+func (r Adjustment) Validate() error {
+	var p problems
+	p.target(r.Target, true)
+	if r.Direction != Credit && r.Direction != Debit {
+		p.add("direction", "must be credit or debit")
+	}
+	p.positive("amount", r.Amount)
+	if !r.Reason.Valid() {
+		p.add("reason", "must be one of refund, promotion, compensation, correction, other")
+	}
+	p.text("note", r.Note, 1000, true)
+	p.idem(r.Idem)
+	return p.err()
+}
+
+func (r Adjustment) Fingerprint() string {
+	return fingerprint("adjustment", r.Target.AccountID, r.Target.CustomerID, r.Target.Currency, string(r.Direction), r.Amount, string(r.Reason), r.Note, r.Corrects)
+}
+
+// Reversal undoes one transaction by posting its entries negated.
+type Reversal struct {
+	TransactionID int64
+	Note          string
+	Actor         int64
+	Idem          Idempotency
+}
+
+func (r Reversal) Validate() error {
+	var p problems
+	if r.TransactionID == 0 {
+		p.add("transaction_id", "is required")
+	}
+	p.text("note", r.Note, 1000, false)
+	p.idem(r.Idem)
+	return p.err()
+}
+
+func (r Reversal) Fingerprint() string {
+	return fingerprint("reversal", r.TransactionID, r.Note)
+}
+
+// fingerprint hashes a request's fields so that a reused idempotency key
+// can be told apart from a repeat of the same request.
+func fingerprint(parts ...any) string {
+	h := sha256.New()
+	for _, part := range parts {
+		var s string
+		switch v := part.(type) {
+		case string:
+			s = v
+		case int64:
+			s = strconv.FormatInt(v, 10)
+		default:
+			panic("fingerprint: unsupported type")
+		}
+		// Length-prefix every part so that ("ab","c") and ("a","bc") differ.
+		h.Write([]byte(strconv.Itoa(len(s)) + ":" + s))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

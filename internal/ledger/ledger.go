@@ -199,3 +199,27 @@ const (
 	SystemAdjustments = "adjustments" // manual credits and debits
 	SystemFundingPfx  = "funding:"    // + payment method code: money received
 )
+
+// Role of an administrator; see the permission table in SPEC section 3.
+type Role string
+
+const (
+	RoleSuperAdmin Role = "super_admin"
+	RoleAdmin      Role = "admin"
+	RoleReviewer   Role = "reviewer"
+)
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r == RoleSuperAdmin || r == RoleAdmin || r == RoleReviewer }
+
+// Admin is a person (or, through a token, a program) who operates Coffer.
+type Admin struct {
+	ID           int64
+	Username     string
+	Name         string
+	Role         Role
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}

@@ -1,0 +1,380 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+)
+
+// A posting is carried out in one database transaction:
+//  1. claim the idempotency key (a repeat finds the first result and stops);
+//  2. lock the customer account and check the ledger's rules;
+//  3. write the transaction, its entries and the account's new balance.
+// Steps 1–3 commit together or not at all, so a failed posting leaves no
+// trace and may be retried with the same key.
+
+// Posted is the result of a posting.
+type Posted struct {
+	Transaction ledger.Transaction
+	// Replayed is true when the idempotency key had already posted this
+	// request: Transaction is the first result and nothing new was posted.
+	Replayed bool
+}
+
+// sysKey names a system account.
+type sysKey struct{ code, currency string }
+
+// txState carries what one posting attempt learns inside its transaction.
+type txState struct {
+	tx     *sql.Tx
+	now    time.Time
+	newSys map[sysKey]int64 // system accounts seen; cached once committed
+}
+
+// Charge posts consumption: the amount leaves the account as revenue.
+func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
+	if err := r.Validate(); err != nil {
+		return Posted{}, err
+	}
+	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		a, err := s.lockAccount(ctx, st.tx, r.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.CheckDebit(r.Amount, st.now); err != nil {
+			return nil, err
+		}
+		rev, err := s.systemAccount(ctx, st, ledger.SystemRevenue, a.Currency)
+		if err != nil {
+			return nil, err
+		}
+		return newTransaction(st, ledger.Transaction{Type: ledger.TxCharge, Reference: r.Reference, Note: r.Note, CreatedBy: r.Actor},
+			a, -r.Amount, rev), nil
+	})
+}
+
+// TopUp posts money received through a payment method to the account.
+func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
+	if err := r.Validate(); err != nil {
+		return Posted{}, err
+	}
+	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		var known int
+		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM payment_methods WHERE code = $1", r.PaymentMethod).Scan(&known); err != nil {
+			return nil, err
+		}
+		if known == 0 {
+			return nil, ledger.Invalid("payment_method", "no such payment method")
+		}
+		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.CheckCredit(r.Amount); err != nil {
+			return nil, err
+		}
+		fund, err := s.systemAccount(ctx, st, ledger.SystemFundingPfx+r.PaymentMethod, a.Currency)
+		if err != nil {
+			return nil, err
+		}
+		return newTransaction(st, ledger.Transaction{Type: ledger.TxTopUp, Note: r.Note, TopUpID: r.TopUpID, CreatedBy: r.Actor},
+			a, r.Amount, fund), nil
+	})
+}
+
+// Adjust posts a manual credit or debit with its reason and note.
+func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error) {
+	if err := r.Validate(); err != nil {
+		return Posted{}, err
+	}
+	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now)
+		if err != nil {
+			return nil, err
+		}
+		if r.Corrects != 0 {
+			var acct int64
+			err := st.tx.QueryRowContext(ctx, "SELECT account_id FROM transactions WHERE id = $1", r.Corrects).Scan(&acct)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && acct != a.ID) {
+				return nil, ledger.Invalid("corrects", "no such transaction on this account")
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		delta := r.Amount
+		if r.Direction == ledger.Debit {
+			delta = -r.Amount
+			err = a.CheckDebit(r.Amount, st.now)
+		} else {
+			err = a.CheckCredit(r.Amount)
+		}
+		if err != nil {
+			return nil, err
+		}
+		adj, err := s.systemAccount(ctx, st, ledger.SystemAdjustments, a.Currency)
+		if err != nil {
+			return nil, err
+		}
+		return newTransaction(st, ledger.Transaction{Type: ledger.TxAdjustment, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects, CreatedBy: r.Actor},
+			a, delta, adj), nil
+	})
+}
+
+// Reverse posts a new transaction that undoes r.TransactionID, entry by
+// entry. A transaction is reversed at most once; a reversal is not reversed.
+func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) {
+	if err := r.Validate(); err != nil {
+		return Posted{}, err
+	}
+	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		orig, err := loadTransaction(ctx, st.tx, r.TransactionID)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return nil, ledger.Invalid("transaction_id", "no such transaction")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if orig.Type == ledger.TxReversal {
+			return nil, ledger.Invalid("transaction_id", "a reversal cannot itself be reversed; post an adjustment instead")
+		}
+		// Lock the account first: it serialises concurrent reversals of one
+		// transaction, so the check below sees any earlier one.
+		a, err := s.lockAccount(ctx, st.tx, orig.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		var n int
+		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM transactions WHERE corrects = $1 AND type = 'reversal'", orig.ID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, ledger.ErrAlreadyReversed
+		}
+		delta := -orig.Amount
+		if delta < 0 {
+			err = a.CheckDebit(-delta, st.now)
+		} else {
+			err = a.CheckCredit(delta)
+		}
+		if err != nil {
+			return nil, err
+		}
+		t := &ledger.Transaction{Type: ledger.TxReversal, AccountID: a.ID, Currency: a.Currency, Amount: delta,
+			Reference: orig.Reference, Note: r.Note, Corrects: orig.ID, CreatedBy: r.Actor, CreatedAt: st.now}
+		for _, e := range orig.Entries {
+			ne := ledger.Entry{AccountID: e.AccountID, Amount: -e.Amount, CreatedAt: st.now}
+			if e.AccountID == a.ID {
+				after := a.Balance - e.Amount // checked above
+				ne.BalanceAfter = &after
+				a.Balance = after
+			}
+			t.Entries = append(t.Entries, ne)
+		}
+		return t, nil
+	})
+}
+
+// newTransaction builds a two-entry transaction moving delta (signed, as
+// seen by the customer) between customer account a and system account sys.
+// The caller has checked that a may take delta.
+func newTransaction(st *txState, t ledger.Transaction, a ledger.Account, delta int64, sys int64) *ledger.Transaction {
+	after := a.Balance + delta
+	t.AccountID, t.Currency, t.Amount, t.CreatedAt = a.ID, a.Currency, delta, st.now
+	t.Entries = []ledger.Entry{
+		{AccountID: a.ID, Amount: delta, BalanceAfter: &after, CreatedAt: st.now},
+		{AccountID: sys, Amount: -delta, CreatedAt: st.now},
+	}
+	return &t
+}
+
+// post runs one posting with idempotency. build checks the rules and returns
+// the transaction to write, or an error that rolls everything back.
+func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, build func(*txState) (*ledger.Transaction, error)) (Posted, error) {
+	var out Posted
+	var st *txState
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		st = &txState{tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
+		out = Posted{}
+		if idem.Key != "" {
+			// Inserting the key first makes a concurrent request with the
+			// same key wait on it (PostgreSQL) until this one commits or
+			// rolls back; it then finds the result or posts in its place.
+			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at)
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, idem.Scope, idem.Key, fp, micros(st.now))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				var prevFP string
+				var txID sql.NullInt64
+				err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+					idem.Scope, idem.Key).Scan(&prevFP, &txID)
+				if err != nil {
+					return err
+				}
+				if prevFP != fp {
+					return ledger.ErrIdempotencyKeyReused
+				}
+				if !txID.Valid {
+					return fmt.Errorf("store: idempotency key %q has no result", idem.Key)
+				}
+				out.Transaction, err = loadTransaction(ctx, tx, txID.Int64)
+				out.Replayed = true
+				return err
+			}
+		}
+		t, err := build(st)
+		if err != nil {
+			return err
+		}
+		if err := s.insertTransaction(ctx, tx, t); err != nil {
+			return err
+		}
+		if idem.Key != "" {
+			if _, err := tx.ExecContext(ctx, "UPDATE idempotency_keys SET transaction_id = $1 WHERE scope = $2 AND idem_key = $3",
+				t.ID, idem.Scope, idem.Key); err != nil {
+				return err
+			}
+		}
+		out.Transaction = *t
+		return nil
+	})
+	if err != nil {
+		return Posted{}, err
+	}
+	s.sysMu.Lock()
+	for k, id := range st.newSys {
+		s.sysCache[k] = id
+	}
+	s.sysMu.Unlock()
+	return out, nil
+}
+
+// insertTransaction writes t and its entries, sets their ids, and stores the
+// new balance of every customer account the entries touch.
+func (s *Store) insertTransaction(ctx context.Context, tx *sql.Tx, t *ledger.Transaction) error {
+	var sum int64
+	for _, e := range t.Entries {
+		sum += e.Amount
+	}
+	if sum != 0 || len(t.Entries) < 2 {
+		// A bug, not bad input: refuse to write an unbalanced transaction.
+		return fmt.Errorf("store: refusing unbalanced transaction (%d entries, sum %d)", len(t.Entries), sum)
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO transactions (type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		string(t.Type), t.AccountID, t.Currency.Code(), t.Amount, t.Reference, t.Note, string(t.Reason),
+		nullID(t.Corrects), nullID(t.TopUpID), nullID(t.CreatedBy), micros(t.CreatedAt)).Scan(&t.ID)
+	if unique, _ := uniqueViolation(err); unique && t.Type == ledger.TxReversal {
+		return ledger.ErrAlreadyReversed
+	}
+	if err != nil {
+		return err
+	}
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		e.TransactionID = t.ID
+		var after sql.NullInt64
+		if e.BalanceAfter != nil {
+			after = sql.NullInt64{Int64: *e.BalanceAfter, Valid: true}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO entries (transaction_id, account_id, amount, balance_after, created_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, t.ID, e.AccountID, e.Amount, after, micros(e.CreatedAt)).Scan(&e.ID); err != nil {
+			return err
+		}
+		if e.BalanceAfter != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE accounts SET balance = $1, updated_at = $2 WHERE id = $3",
+				*e.BalanceAfter, micros(t.CreatedAt), e.AccountID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// systemAccount returns the id of a system account, creating it on first use.
+func (s *Store) systemAccount(ctx context.Context, st *txState, code string, cur money.Currency) (int64, error) {
+	k := sysKey{code, cur.Code()}
+	s.sysMu.Lock()
+	id, ok := s.sysCache[k]
+	s.sysMu.Unlock()
+	if ok {
+		return id, nil
+	}
+	for range 2 {
+		err := st.tx.QueryRowContext(ctx, "SELECT id FROM accounts WHERE system_code = $1 AND currency = $2", code, cur.Code()).Scan(&id)
+		if err == nil {
+			st.newSys[k] = id
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+		_, err = st.tx.ExecContext(ctx, `INSERT INTO accounts (number, system_code, currency, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING`, "S-"+code+"-"+cur.Code(), code, cur.Code(), micros(st.now))
+		if err != nil {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("store: system account %s %s not found after creating it", code, cur)
+}
+
+// Transaction returns one transaction with its entries.
+func (s *Store) Transaction(ctx context.Context, id int64) (ledger.Transaction, error) {
+	var t ledger.Transaction
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = loadTransaction(ctx, tx, id)
+		return err
+	})
+	return t, err
+}
+
+func loadTransaction(ctx context.Context, tx *sql.Tx, id int64) (ledger.Transaction, error) {
+	var t ledger.Transaction
+	var cur string
+	var corrects, topup, by sql.NullInt64
+	var created int64
+	err := tx.QueryRowContext(ctx, `SELECT id, type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at
+		FROM transactions WHERE id = $1`, id).Scan(&t.ID, &t.Type, &t.AccountID, &cur, &t.Amount, &t.Reference, &t.Note,
+		&t.Reason, &corrects, &topup, &by, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ledger.ErrNotFound
+	}
+	if err != nil {
+		return t, err
+	}
+	if t.Currency, err = money.LookupCurrency(cur); err != nil {
+		return t, err
+	}
+	t.Corrects, t.TopUpID, t.CreatedBy, t.CreatedAt = corrects.Int64, topup.Int64, by.Int64, fromMicros(created)
+	rows, err := tx.QueryContext(ctx, `SELECT id, account_id, amount, balance_after, created_at FROM entries
+		WHERE transaction_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return t, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := ledger.Entry{TransactionID: id}
+		var after sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.AccountID, &e.Amount, &after, &created); err != nil {
+			return t, err
+		}
+		if after.Valid {
+			e.BalanceAfter = &after.Int64
+		}
+		e.CreatedAt = fromMicros(created)
+		t.Entries = append(t.Entries, e)
+	}
+	return t, rows.Err()
+}

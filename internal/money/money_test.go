@@ -70,8 +70,8 @@ func TestParse(t *testing.T) {
 		{"0x10", usd, 0, ErrSyntax},
 		{"NaN", usd, 0, ErrSyntax},
 		{"Inf", usd, 0, ErrSyntax},
-		{"١٢", usd, 0, ErrSyntax},    // Arabic-Indic digits
-		{"１２", usd, 0, ErrSyntax},   // full-width digits
+		{"١٢", usd, 0, ErrSyntax},     // Arabic-Indic digits
+		{"１２", usd, 0, ErrSyntax},     // full-width digits
 		{"12\x00", usd, 0, ErrSyntax}, // NUL byte
 		{"12.505", usd, 0, ErrTooManyDecimals},
 		{"12.50", jpy, 0, ErrTooManyDecimals},

@@ -11,6 +11,7 @@ import (
 //   - every customer account's stored balance equals the sum of its entries;
 //   - every transaction has at least two entries that sum to zero;
 //   - every entry is in its transaction's currency.
+//
 // It reads one snapshot, so it can run while postings continue.
 func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 	var problems []string

@@ -54,7 +54,7 @@ func (s *Store) OpenAccount(ctx context.Context, customerID int64, currency stri
 		return ledger.Account{}, &ledger.ValidationError{Problems: p}
 	}
 	var a ledger.Account
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		var err error
 		a, err = s.lockTarget(ctx, tx, t, s.nowTime())
 		return err
@@ -64,7 +64,7 @@ func (s *Store) OpenAccount(ctx context.Context, customerID int64, currency stri
 
 // lockAccount reads a customer account for a posting and, on PostgreSQL,
 // locks its row until the transaction ends.
-func (s *Store) lockAccount(ctx context.Context, tx *sql.Tx, id int64) (ledger.Account, error) {
+func (s *Store) lockAccount(ctx context.Context, tx *txn, id int64) (ledger.Account, error) {
 	a, err := scanAccount(tx.QueryRowContext(ctx,
 		"SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL"+s.forUpdate, id))
 	if errors.Is(err, ledger.ErrNotFound) {
@@ -75,7 +75,7 @@ func (s *Store) lockAccount(ctx context.Context, tx *sql.Tx, id int64) (ledger.A
 
 // lockTarget locks the account a posting names, opening it first when the
 // posting names a customer and currency the customer has no account in.
-func (s *Store) lockTarget(ctx context.Context, tx *sql.Tx, t ledger.Target, now time.Time) (ledger.Account, error) {
+func (s *Store) lockTarget(ctx context.Context, tx *txn, t ledger.Target, now time.Time) (ledger.Account, error) {
 	if t.AccountID != 0 {
 		return s.lockAccount(ctx, tx, t.AccountID)
 	}
@@ -151,7 +151,7 @@ func (s *Store) SetAlertAmount(ctx context.Context, id int64, amount int64) (led
 // updateAccount sets columns of a customer account; set uses $2… for args.
 func (s *Store) updateAccount(ctx context.Context, id int64, set string, args ...any) (ledger.Account, error) {
 	var a ledger.Account
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		n := len(args) + 2
 		q := fmt.Sprintf("UPDATE accounts SET %s, updated_at = $%d WHERE id = $1 AND customer_id IS NOT NULL RETURNING %s", set, n, accountCols)
 		var err error

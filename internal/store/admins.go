@@ -38,7 +38,7 @@ func (s *Store) CreateAdmin(ctx context.Context, a ledger.Admin) (ledger.Admin, 
 		return a, ledger.Invalid("username", "is required")
 	}
 	var out ledger.Admin
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		now := micros(s.nowTime())
 		var err error
 		out, err = scanAdmin(tx.QueryRowContext(ctx, `INSERT INTO admins (username, name, role, password_hash, disabled, created_at, updated_at)
@@ -57,7 +57,7 @@ func (s *Store) CreateAdmin(ctx context.Context, a ledger.Admin) (ledger.Admin, 
 // PostgreSQL create one. It reports whether it created one.
 func (s *Store) CreateFirstAdmin(ctx context.Context, username, passwordHash string) (bool, error) {
 	created := false
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *txn) error {
 		now := micros(s.nowTime())
 		res, err := tx.ExecContext(ctx, `INSERT INTO admins (username, name, role, password_hash, disabled, created_at, updated_at)
 			SELECT $1, $1, 'super_admin', $2, FALSE, $3, $3 WHERE NOT EXISTS (SELECT 1 FROM admins)

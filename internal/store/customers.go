@@ -34,7 +34,7 @@ func (s *Store) CreateCustomer(ctx context.Context, nc ledger.NewCustomer) (ledg
 		return ledger.Customer{}, err
 	}
 	var c ledger.Customer
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *txn) error {
 		now := micros(s.nowTime())
 		row := tx.QueryRowContext(ctx, `INSERT INTO customers (name, phone, email, company, remark, default_currency, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+customerCols,

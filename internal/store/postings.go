@@ -31,7 +31,8 @@ type sysKey struct{ code, currency string }
 
 // txState carries what one posting attempt learns inside its transaction.
 type txState struct {
-	tx     *sql.Tx
+	ctx    context.Context
+	tx     *txn
 	now    time.Time
 	newSys map[sysKey]int64 // system accounts seen; cached once committed
 }
@@ -42,6 +43,7 @@ func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
 		return Posted{}, err
 	}
 	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		ctx := st.ctx
 		a, err := s.lockAccount(ctx, st.tx, r.AccountID)
 		if err != nil {
 			return nil, err
@@ -64,6 +66,7 @@ func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
 		return Posted{}, err
 	}
 	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		ctx := st.ctx
 		var known int
 		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM payment_methods WHERE code = $1", r.PaymentMethod).Scan(&known); err != nil {
 			return nil, err
@@ -93,6 +96,7 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 		return Posted{}, err
 	}
 	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+		ctx := st.ctx
 		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now)
 		if err != nil {
 			return nil, err
@@ -133,7 +137,8 @@ func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) 
 		return Posted{}, err
 	}
 	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
-		orig, err := loadTransaction(ctx, st.tx, r.TransactionID)
+		ctx := st.ctx
+		orig, err := s.loadTransaction(ctx, st.tx, r.TransactionID)
 		if errors.Is(err, ledger.ErrNotFound) {
 			return nil, ledger.Invalid("transaction_id", "no such transaction")
 		}
@@ -198,8 +203,8 @@ func newTransaction(st *txState, t ledger.Transaction, a ledger.Account, delta i
 func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, build func(*txState) (*ledger.Transaction, error)) (Posted, error) {
 	var out Posted
 	var st *txState
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		st = &txState{tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
+	body := func(ctx context.Context, tx *txn) error {
+		st = &txState{ctx: ctx, tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
 		out = Posted{}
 		if idem.Key != "" {
 			// Inserting the key first makes a concurrent request with the
@@ -226,7 +231,7 @@ func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, bu
 				if !txID.Valid {
 					return fmt.Errorf("store: idempotency key %q has no result", idem.Key)
 				}
-				out.Transaction, err = loadTransaction(ctx, tx, txID.Int64)
+				out.Transaction, err = s.loadTransaction(ctx, tx, txID.Int64)
 				out.Replayed = true
 				return err
 			}
@@ -246,7 +251,13 @@ func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, bu
 		}
 		out.Transaction = *t
 		return nil
-	})
+	}
+	var err error
+	if s.batch != nil {
+		err = s.batch.do(ctx, body)
+	} else {
+		err = s.write(ctx, func(tx *txn) error { return body(ctx, tx) })
+	}
 	if err != nil {
 		return Posted{}, err
 	}
@@ -260,7 +271,7 @@ func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, bu
 
 // insertTransaction writes t and its entries, sets their ids, and stores the
 // new balance of every customer account the entries touch.
-func (s *Store) insertTransaction(ctx context.Context, tx *sql.Tx, t *ledger.Transaction) error {
+func (s *Store) insertTransaction(ctx context.Context, tx *txn, t *ledger.Transaction) error {
 	var sum int64
 	for _, e := range t.Entries {
 		sum += e.Amount
@@ -332,15 +343,15 @@ func (s *Store) systemAccount(ctx context.Context, st *txState, code string, cur
 // Transaction returns one transaction with its entries.
 func (s *Store) Transaction(ctx context.Context, id int64) (ledger.Transaction, error) {
 	var t ledger.Transaction
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *txn) error {
 		var err error
-		t, err = loadTransaction(ctx, tx, id)
+		t, err = s.loadTransaction(ctx, tx, id)
 		return err
 	})
 	return t, err
 }
 
-func loadTransaction(ctx context.Context, tx *sql.Tx, id int64) (ledger.Transaction, error) {
+func (s *Store) loadTransaction(ctx context.Context, tx *txn, id int64) (ledger.Transaction, error) {
 	var t ledger.Transaction
 	var cur string
 	var corrects, topup, by sql.NullInt64

@@ -50,6 +50,11 @@ type Store struct {
 	// SQLite needs none: its one writer holds the whole database.
 	forUpdate string
 
+	stmts     sync.Map // SQL text -> *sql.Stmt prepared on db (SQLite only)
+	toPrepare sync.Map // SQL texts to prepare once db is free
+
+	batch *batcher // group commit of postings (SQLite); nil on PostgreSQL
+
 	sysMu    sync.Mutex
 	sysCache map[sysKey]int64 // system account ids, which never change
 }
@@ -111,6 +116,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.dialect == SQLite {
+		s.batch = newBatcher(s)
+	}
 	return s, nil
 }
 
@@ -122,6 +130,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.stop()
+	}
 	var errs []error
 	if s.rdb != nil && s.rdb != s.db {
 		errs = append(errs, s.rdb.Close())

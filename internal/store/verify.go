@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -29,7 +28,7 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 			JOIN accounts a ON a.id = e.account_id WHERE a.currency <> t.currency`,
 			"entry %d of transaction %d: account %d is in another currency"},
 	}
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *txn) error {
 		for _, c := range checks {
 			rows, err := tx.QueryContext(ctx, c.q)
 			if err != nil {

@@ -1,0 +1,37 @@
+// Command coffer runs Coffer, the ledger for customers' prepaid money.
+//
+//	coffer serve [--addr 127.0.0.1:8080] [--db coffer.db | --db postgres://…]
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `Coffer keeps customers' prepaid money: accounts, top-ups, charges, adjustments.
+
+Usage:
+  coffer serve [flags]   start the web UI and API (coffer serve -h for flags)
+  coffer help            show this text
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "coffer: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "coffer:", err)
+		os.Exit(1)
+	}
+}

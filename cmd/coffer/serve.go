@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"coffer/internal/auth"
+	"coffer/internal/server"
+	"coffer/internal/store"
+)
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", envOr("COFFER_ADDR", "127.0.0.1:8080"), "address to listen on (env COFFER_ADDR)")
+	dsn := fs.String("db", envOr("COFFER_DB", "coffer.db"), "SQLite file, or postgres://… URL (env COFFER_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(ctx, *dsn, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("database ready", "dialect", st.Dialect(), "db", redactDSN(*dsn))
+	if err := firstAdmin(ctx, st, log); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := server.HTTPServer(*addr, server.New(st, log), log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("coffer is serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// firstAdmin creates the first super admin from COFFER_ADMIN_USER and
+// COFFER_ADMIN_PASSWORD when the database has none, or says how to.
+func firstAdmin(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	n, err := st.CountAdmins(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	user, pass := os.Getenv("COFFER_ADMIN_USER"), os.Getenv("COFFER_ADMIN_PASSWORD")
+	if user == "" || pass == "" {
+		log.Warn("no administrator exists yet: restart with COFFER_ADMIN_USER and COFFER_ADMIN_PASSWORD set to create the first super admin")
+		return nil
+	}
+	if err := auth.ValidatePassword(pass); err != nil {
+		return fmt.Errorf("COFFER_ADMIN_PASSWORD %v", err)
+	}
+	hash, err := auth.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	created, err := st.CreateFirstAdmin(ctx, user, hash)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created the first super admin", "username", user)
+	}
+	return nil
+}
+
+// redactDSN hides a PostgreSQL password in logs.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
+				return dsn[:i+3+colon+1] + "xxxxx" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}

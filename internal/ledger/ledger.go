@@ -7,6 +7,7 @@ package ledger
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"coffer/internal/money"
@@ -223,3 +224,24 @@ type Admin struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
+
+// Actor is who asks for a change: an administrator in a browser session, or
+// a program with a token an administrator made. Every change records it.
+type Actor struct {
+	AdminID   int64
+	TokenID   int64  // a program token; 0 for a login session
+	SessionID int64  // the login session's token; 0 for a program
+	Name      string // username, or the token's name
+	Role      Role
+	Addr      string // client address, for the operation record
+}
+
+// IdempotencyScope keeps one caller's idempotency keys apart from another's.
+func (a Actor) IdempotencyScope() string {
+	if a.TokenID != 0 {
+		return "token:" + itoa(a.TokenID)
+	}
+	return "admin:" + itoa(a.AdminID)
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -112,7 +112,7 @@ type Charge struct {
 	Amount    int64 // minor units, > 0
 	Reference string
 	Note      string
-	Actor     int64
+	Actor     Actor
 	Idem      Idempotency
 }
 
@@ -140,7 +140,7 @@ type TopUp struct {
 	PaymentMethod string
 	TopUpID       int64
 	Note          string
-	Actor         int64
+	Actor         Actor
 	Idem          Idempotency
 }
 
@@ -174,7 +174,7 @@ type Adjustment struct {
 	Reason    Reason
 	Note      string // mandatory: why the balance was changed
 	Corrects  int64  // optional: the transaction this one corrects
-	Actor     int64
+	Actor     Actor
 	Idem      Idempotency
 }
 
@@ -201,7 +201,7 @@ func (r Adjustment) Fingerprint() string {
 type Reversal struct {
 	TransactionID int64
 	Note          string
-	Actor         int64
+	Actor         Actor
 	Idem          Idempotency
 }
 

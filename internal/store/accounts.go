@@ -39,9 +39,9 @@ func (s *Store) Account(ctx context.Context, id int64) (ledger.Account, error) {
 		"SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL", id))
 }
 
-// OpenAccount returns the customer's account in currency, creating it if the
-// customer has none yet.
-func (s *Store) OpenAccount(ctx context.Context, customerID int64, currency string) (ledger.Account, error) {
+// OpenAccount returns the customer's account in currency, opening it if the
+// customer has none yet; created tells which.
+func (s *Store) OpenAccount(ctx context.Context, actor ledger.Actor, customerID int64, currency string) (a ledger.Account, created bool, err error) {
 	t := ledger.Target{CustomerID: customerID, Currency: currency}
 	var p []ledger.FieldProblem
 	if customerID == 0 {
@@ -51,15 +51,22 @@ func (s *Store) OpenAccount(ctx context.Context, customerID int64, currency stri
 		p = append(p, ledger.FieldProblem{Field: "currency", Message: err.Error()})
 	}
 	if p != nil {
-		return ledger.Account{}, &ledger.ValidationError{Problems: p}
+		return ledger.Account{}, false, &ledger.ValidationError{Problems: p}
 	}
-	var a ledger.Account
-	err := s.write(ctx, func(tx *txn) error {
+	err = s.write(ctx, func(tx *txn) error {
+		now := s.nowTime()
 		var err error
-		a, err = s.lockTarget(ctx, tx, t, s.nowTime())
-		return err
+		a, err = s.lockTarget(ctx, tx, t, now)
+		if err != nil {
+			return err
+		}
+		created = a.CreatedAt.Equal(now)
+		if !created {
+			return nil
+		}
+		return s.audit(ctx, tx, actor, change{action: "account.create", objectType: "account", objectID: a.ID, after: auditAccount(a)})
 	})
-	return a, err
+	return a, created, err
 }
 
 // lockAccount reads a customer account for a posting and, on PostgreSQL,
@@ -99,9 +106,13 @@ func (s *Store) lockTarget(ctx context.Context, tx *txn, t ledger.Target, now ti
 		// ON CONFLICT DO NOTHING: if another transaction opens the same
 		// account first, this waits for it and the next SELECT finds it. A
 		// random number that is already taken (rare) just goes round again.
-		a, err = scanAccount(tx.QueryRowContext(ctx, `INSERT INTO accounts (number, customer_id, currency, balance, created_at, updated_at)
-			VALUES ($1, $2, $3, 0, $4, $4) ON CONFLICT DO NOTHING RETURNING `+accountCols,
-			ledger.NewAccountNumber(), t.CustomerID, t.Currency, micros(now)))
+		credit, err := s.defaultCreditLimit(ctx, tx, t.Currency)
+		if err != nil {
+			return a, err
+		}
+		a, err = scanAccount(tx.QueryRowContext(ctx, `INSERT INTO accounts (number, customer_id, currency, balance, credit_limit, created_at, updated_at)
+			VALUES ($1, $2, $3, 0, $4, $5, $5) ON CONFLICT DO NOTHING RETURNING `+accountCols,
+			ledger.NewAccountNumber(), t.CustomerID, t.Currency, credit, micros(now)))
 		if !errors.Is(err, ledger.ErrNotFound) {
 			return a, err
 		}
@@ -109,54 +120,91 @@ func (s *Store) lockTarget(ctx context.Context, tx *txn, t ledger.Target, now ti
 	return ledger.Account{}, errors.New("store: could not open an account after 5 attempts")
 }
 
-// AccountLimits are the credit settings a super admin sets on an account.
-type AccountLimits struct {
-	CreditLimit        int64
-	Overdraft          int64
-	OverdraftExpiresAt *time.Time
+// AccountChange lists the account fields to change; nil leaves one as is.
+// Who may change which field is the caller's decision (see the API).
+type AccountChange struct {
+	AlertAmount        *int64
+	CreditLimit        *int64
+	Overdraft          *int64
+	OverdraftExpiresAt **time.Time // set to a nil *time.Time to clear
+	Status             *ledger.Status
 }
 
-// SetAccountLimits replaces an account's credit limit and overdraft.
-func (s *Store) SetAccountLimits(ctx context.Context, id int64, l AccountLimits) (ledger.Account, error) {
+func (c AccountChange) validate() error {
 	var p []ledger.FieldProblem
-	if l.CreditLimit < 0 || l.CreditLimit > ledger.MaxLimit {
-		p = append(p, ledger.FieldProblem{Field: "credit_limit", Message: "must be zero or more and within range"})
+	check := func(field string, v *int64) {
+		if v != nil && (*v < 0 || *v > ledger.MaxLimit) {
+			p = append(p, ledger.FieldProblem{Field: field, Message: "must be zero or more and within range"})
+		}
 	}
-	if l.Overdraft < 0 || l.Overdraft > ledger.MaxLimit {
-		p = append(p, ledger.FieldProblem{Field: "overdraft", Message: "must be zero or more and within range"})
+	check("alert_amount", c.AlertAmount)
+	check("credit_limit", c.CreditLimit)
+	check("overdraft", c.Overdraft)
+	if c.Status != nil && !c.Status.Valid() {
+		p = append(p, ledger.FieldProblem{Field: "status", Message: "must be normal, frozen or disabled"})
 	}
 	if p != nil {
-		return ledger.Account{}, &ledger.ValidationError{Problems: p}
+		return &ledger.ValidationError{Problems: p}
 	}
-	return s.updateAccount(ctx, id, "credit_limit = $2, overdraft = $3, overdraft_expires_at = $4",
-		l.CreditLimit, l.Overdraft, nullMicros(l.OverdraftExpiresAt))
+	return nil
 }
 
-// SetAccountStatus freezes, disables or restores an account.
-func (s *Store) SetAccountStatus(ctx context.Context, id int64, st ledger.Status) (ledger.Account, error) {
-	if !st.Valid() {
-		return ledger.Account{}, ledger.Invalid("status", "must be normal, frozen or disabled")
+// UpdateAccount applies c to a customer account and records the change.
+func (s *Store) UpdateAccount(ctx context.Context, actor ledger.Actor, id int64, c AccountChange) (ledger.Account, error) {
+	if err := c.validate(); err != nil {
+		return ledger.Account{}, err
 	}
-	return s.updateAccount(ctx, id, "status = $2", string(st))
-}
-
-// SetAlertAmount changes the balance under which an account is below alert.
-func (s *Store) SetAlertAmount(ctx context.Context, id int64, amount int64) (ledger.Account, error) {
-	if amount < 0 || amount > ledger.MaxLimit {
-		return ledger.Account{}, ledger.Invalid("alert_amount", "must be zero or more and within range")
-	}
-	return s.updateAccount(ctx, id, "alert_amount = $2", amount)
-}
-
-// updateAccount sets columns of a customer account; set uses $2… for args.
-func (s *Store) updateAccount(ctx context.Context, id int64, set string, args ...any) (ledger.Account, error) {
 	var a ledger.Account
 	err := s.write(ctx, func(tx *txn) error {
-		n := len(args) + 2
-		q := fmt.Sprintf("UPDATE accounts SET %s, updated_at = $%d WHERE id = $1 AND customer_id IS NOT NULL RETURNING %s", set, n, accountCols)
-		var err error
-		a, err = scanAccount(tx.QueryRowContext(ctx, q, append(append([]any{id}, args...), micros(s.nowTime()))...))
-		return err
+		before, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL"+s.forUpdate, id))
+		if err != nil {
+			return err
+		}
+		after := before
+		if c.AlertAmount != nil {
+			after.AlertAmount = *c.AlertAmount
+		}
+		if c.CreditLimit != nil {
+			after.CreditLimit = *c.CreditLimit
+		}
+		if c.Overdraft != nil {
+			after.Overdraft = *c.Overdraft
+		}
+		if c.OverdraftExpiresAt != nil {
+			after.OverdraftExpiresAt = *c.OverdraftExpiresAt
+		}
+		if c.Status != nil {
+			after.Status = *c.Status
+		}
+		if after.Status != before.Status && after.Status != ledger.StatusDisabled {
+			var archived sql.NullInt64
+			if err := tx.QueryRowContext(ctx, "SELECT archived_at FROM customers WHERE id = $1", before.CustomerID).Scan(&archived); err != nil {
+				return err
+			}
+			if archived.Valid {
+				return ledger.ErrCustomerArchived
+			}
+		}
+		after.UpdatedAt = s.nowTime()
+		a, err = scanAccount(tx.QueryRowContext(ctx, `UPDATE accounts SET alert_amount = $2, credit_limit = $3, overdraft = $4,
+			overdraft_expires_at = $5, status = $6, updated_at = $7 WHERE id = $1 RETURNING `+accountCols,
+			id, after.AlertAmount, after.CreditLimit, after.Overdraft, nullMicros(after.OverdraftExpiresAt), string(after.Status), micros(after.UpdatedAt)))
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "account.update", objectType: "account", objectID: id,
+			before: auditAccount(before), after: auditAccount(a)})
 	})
 	return a, err
+}
+
+func auditAccount(a ledger.Account) map[string]any {
+	d := a.Currency.Digits()
+	m := map[string]any{"number": a.Number, "customer_id": a.CustomerID, "currency": a.Currency.Code(),
+		"alert_amount": money.FormatMinor(a.AlertAmount, d), "credit_limit": money.FormatMinor(a.CreditLimit, d),
+		"overdraft": money.FormatMinor(a.Overdraft, d), "status": a.Status}
+	if a.OverdraftExpiresAt != nil {
+		m["overdraft_expires_at"] = a.OverdraftExpiresAt
+	}
+	return m
 }

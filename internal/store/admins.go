@@ -76,3 +76,122 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, username, passwordHash str
 func (s *Store) AdminByUsername(ctx context.Context, username string) (ledger.Admin, error) {
 	return scanAdmin(s.rdb.QueryRowContext(ctx, "SELECT "+adminCols+" FROM admins WHERE username = $1", username))
 }
+
+// Admin returns one administrator.
+func (s *Store) Admin(ctx context.Context, id int64) (ledger.Admin, error) {
+	return scanAdmin(s.rdb.QueryRowContext(ctx, "SELECT "+adminCols+" FROM admins WHERE id = $1", id))
+}
+
+// Admins lists every administrator, oldest first.
+func (s *Store) Admins(ctx context.Context) ([]ledger.Admin, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+adminCols+" FROM admins ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Admin
+	for rows.Next() {
+		a, err := scanAdmin(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AddAdmin creates an administrator and records who did it.
+func (s *Store) AddAdmin(ctx context.Context, actor ledger.Actor, a ledger.Admin) (ledger.Admin, error) {
+	if !a.Role.Valid() {
+		return a, ledger.Invalid("role", "must be super_admin, admin or reviewer")
+	}
+	var out ledger.Admin
+	err := s.write(ctx, func(tx *txn) error {
+		now := micros(s.nowTime())
+		var err error
+		out, err = scanAdmin(tx.QueryRowContext(ctx, `INSERT INTO admins (username, name, role, password_hash, disabled, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+adminCols,
+			a.Username, a.Name, string(a.Role), a.PasswordHash, a.Disabled, now))
+		if unique, _ := uniqueViolation(err); unique {
+			return ledger.ErrAlreadyExists
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "admin.create", objectType: "admin", objectID: out.ID, after: auditAdmin(out)})
+	})
+	return out, err
+}
+
+// AdminChange lists the administrator fields to change; nil leaves one as is.
+type AdminChange struct {
+	Name         *string
+	Role         *ledger.Role
+	Disabled     *bool
+	PasswordHash *string
+}
+
+// ErrLastSuperAdmin refuses a change that would leave no active super admin.
+var ErrLastSuperAdmin = errors.New("this would leave no active super admin")
+
+// UpdateAdmin changes an administrator. Disabling one, or changing their
+// password, ends their sessions at once.
+func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c AdminChange) (ledger.Admin, error) {
+	if c.Role != nil && !c.Role.Valid() {
+		return ledger.Admin{}, ledger.Invalid("role", "must be super_admin, admin or reviewer")
+	}
+	var out ledger.Admin
+	err := s.write(ctx, func(tx *txn) error {
+		before, err := scanAdmin(tx.QueryRowContext(ctx, "SELECT "+adminCols+" FROM admins WHERE id = $1"+s.forUpdate, id))
+		if err != nil {
+			return err
+		}
+		after := before
+		if c.Name != nil {
+			after.Name = *c.Name
+		}
+		if c.Role != nil {
+			after.Role = *c.Role
+		}
+		if c.Disabled != nil {
+			after.Disabled = *c.Disabled
+		}
+		if c.PasswordHash != nil {
+			after.PasswordHash = *c.PasswordHash
+		}
+		if before.Role == ledger.RoleSuperAdmin && !before.Disabled && (after.Role != ledger.RoleSuperAdmin || after.Disabled) {
+			var others int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM admins WHERE role = 'super_admin' AND disabled = FALSE AND id <> $1", id).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				return ErrLastSuperAdmin
+			}
+		}
+		now := micros(s.nowTime())
+		out, err = scanAdmin(tx.QueryRowContext(ctx, `UPDATE admins SET name = $2, role = $3, disabled = $4, password_hash = $5, updated_at = $6
+			WHERE id = $1 RETURNING `+adminCols, id, after.Name, string(after.Role), after.Disabled, after.PasswordHash, now))
+		if err != nil {
+			return err
+		}
+		if after.Disabled || c.PasswordHash != nil {
+			// A new password ends every session but the one that set it
+			// (a reset by someone else ends them all).
+			if _, err := tx.ExecContext(ctx, "UPDATE tokens SET revoked_at = $2 WHERE admin_id = $1 AND kind = 'session' AND revoked_at IS NULL AND id <> $3",
+				id, now, actor.SessionID); err != nil {
+				return err
+			}
+		}
+		action := "admin.update"
+		if c.PasswordHash != nil && c.Name == nil && c.Role == nil && c.Disabled == nil {
+			action = "admin.password"
+		}
+		return s.audit(ctx, tx, actor, change{action: action, objectType: "admin", objectID: id, before: auditAdmin(before), after: auditAdmin(out)})
+	})
+	return out, err
+}
+
+// auditAdmin leaves the password hash out of the record.
+func auditAdmin(a ledger.Admin) map[string]any {
+	return map[string]any{"username": a.Username, "name": a.Name, "role": a.Role, "disabled": a.Disabled}
+}

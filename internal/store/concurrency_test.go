@@ -31,7 +31,7 @@ func hammer(t *testing.T, stores []*store.Store) {
 		accounts = append(accounts, a)
 	}
 	// One account may go 20.00 below zero.
-	if _, err := s.SetAccountLimits(ctx, accounts[0].ID, store.AccountLimits{CreditLimit: 2000}); err != nil {
+	if _, err := setLimits(s, accounts[0].ID, AccountLimits{CreditLimit: 2000}); err != nil {
 		t.Fatal(err)
 	}
 	accepted := make([]atomic.Int64, nAccounts)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 
 	"coffer/internal/ledger"
 )
@@ -27,23 +29,116 @@ func scanCustomer(row interface{ Scan(...any) error }) (ledger.Customer, error) 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // CreateCustomer validates, normalises and stores a new customer. A phone
-// number already held by a live customer is ledger.ErrDuplicatePhone.
-func (s *Store) CreateCustomer(ctx context.Context, nc ledger.NewCustomer) (ledger.Customer, error) {
+// number already held by a live customer is ledger.ErrDuplicatePhone. With a
+// default currency, the customer's account in it is opened at once.
+func (s *Store) CreateCustomer(ctx context.Context, actor ledger.Actor, nc ledger.NewCustomer) (ledger.Customer, error) {
 	nc, err := nc.Normalize()
 	if err != nil {
 		return ledger.Customer{}, err
 	}
 	var c ledger.Customer
 	err = s.write(ctx, func(tx *txn) error {
-		now := micros(s.nowTime())
+		now := s.nowTime()
 		row := tx.QueryRowContext(ctx, `INSERT INTO customers (name, phone, email, company, remark, default_currency, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+customerCols,
-			nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, now)
+			nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, micros(now))
 		c, err = scanCustomer(row)
 		if unique, _ := uniqueViolation(err); unique {
 			return ledger.ErrDuplicatePhone
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if c.DefaultCurrency != "" {
+			a, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: c.ID, Currency: c.DefaultCurrency}, now)
+			if err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, actor, change{action: "account.create", objectType: "account", objectID: a.ID, after: auditAccount(a)}); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, actor, change{action: "customer.create", objectType: "customer", objectID: c.ID, after: auditCustomer(c)})
+	})
+	return c, err
+}
+
+// UpdateCustomer replaces a live customer's fields with nc.
+func (s *Store) UpdateCustomer(ctx context.Context, actor ledger.Actor, id int64, nc ledger.NewCustomer) (ledger.Customer, error) {
+	nc, err := nc.Normalize()
+	if err != nil {
+		return ledger.Customer{}, err
+	}
+	var c ledger.Customer
+	err = s.write(ctx, func(tx *txn) error {
+		before, err := scanCustomer(tx.QueryRowContext(ctx, "SELECT "+customerCols+" FROM customers WHERE id = $1"+s.forUpdate, id))
+		if err != nil {
+			return err
+		}
+		if before.ArchivedAt != nil {
+			return ledger.ErrCustomerArchived
+		}
+		c, err = scanCustomer(tx.QueryRowContext(ctx, `UPDATE customers SET name = $2, phone = $3, email = $4, company = $5, remark = $6,
+			default_currency = $7, updated_at = $8 WHERE id = $1 RETURNING `+customerCols,
+			id, nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, micros(s.nowTime())))
+		if unique, _ := uniqueViolation(err); unique {
+			return ledger.ErrDuplicatePhone
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "customer.update", objectType: "customer", objectID: id,
+			before: auditCustomer(before), after: auditCustomer(c)})
+	})
+	return c, err
+}
+
+// ArchiveCustomer is what deleting a customer does: the customer leaves the
+// lists, the phone number is freed, and every account is disabled, while
+// the accounts and their history stay. It is refused while any account
+// holds a non-zero balance.
+func (s *Store) ArchiveCustomer(ctx context.Context, actor ledger.Actor, id int64) (ledger.Customer, error) {
+	var c ledger.Customer
+	err := s.write(ctx, func(tx *txn) error {
+		before, err := scanCustomer(tx.QueryRowContext(ctx, "SELECT "+customerCols+" FROM customers WHERE id = $1"+s.forUpdate, id))
+		if err != nil {
+			return err
+		}
+		if before.ArchivedAt != nil {
+			return ledger.ErrCustomerArchived
+		}
+		// Lock the accounts so that no posting changes a balance between
+		// this check and the commit.
+		rows, err := tx.QueryContext(ctx, "SELECT balance FROM accounts WHERE customer_id = $1"+s.forUpdate, id)
+		if err != nil {
+			return err
+		}
+		nonzero := false
+		for rows.Next() {
+			var b int64
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return err
+			}
+			nonzero = nonzero || b != 0
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if nonzero {
+			return ledger.ErrNonzeroBalance
+		}
+		now := micros(s.nowTime())
+		if _, err := tx.ExecContext(ctx, "UPDATE accounts SET status = 'disabled', updated_at = $2 WHERE customer_id = $1", id, now); err != nil {
+			return err
+		}
+		c, err = scanCustomer(tx.QueryRowContext(ctx, "UPDATE customers SET archived_at = $2, updated_at = $2 WHERE id = $1 RETURNING "+customerCols, id, now))
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "customer.archive", objectType: "customer", objectID: id,
+			before: auditCustomer(before), after: auditCustomer(c)})
 	})
 	return c, err
 }
@@ -51,4 +146,67 @@ func (s *Store) CreateCustomer(ctx context.Context, nc ledger.NewCustomer) (ledg
 // Customer returns one customer, archived or not.
 func (s *Store) Customer(ctx context.Context, id int64) (ledger.Customer, error) {
 	return scanCustomer(s.rdb.QueryRowContext(ctx, "SELECT "+customerCols+" FROM customers WHERE id = $1", id))
+}
+
+// CustomerFilter selects customers; text filters match anywhere, ignoring case.
+type CustomerFilter struct {
+	Phone, Name, Email, Q string
+	Archived              bool // list archived customers instead of live ones
+	AfterID               int64
+	Limit                 int
+}
+
+// likeArg makes user text safe inside LIKE: its wildcards match themselves.
+func likeArg(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// Customers lists customers, newest first, after the cursor AfterID.
+func (s *Store) Customers(ctx context.Context, f CustomerFilter) ([]ledger.Customer, error) {
+	w := where{}
+	if f.Archived {
+		w.add("archived_at IS NOT NULL")
+	} else {
+		w.add("archived_at IS NULL")
+	}
+	if f.Phone != "" {
+		w.add(`phone LIKE ? ESCAPE '\'`, likeArg(f.Phone))
+	}
+	if f.Name != "" {
+		w.add(`LOWER(name) LIKE ? ESCAPE '\'`, likeArg(f.Name))
+	}
+	if f.Email != "" {
+		w.add(`email LIKE ? ESCAPE '\'`, likeArg(f.Email))
+	}
+	if f.Q != "" {
+		q := likeArg(f.Q)
+		w.add(`(LOWER(name) LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR LOWER(company) LIKE ? ESCAPE '\')`, q, q, q, q)
+	}
+	if f.AfterID != 0 {
+		w.add("id < ?", f.AfterID)
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+customerCols+" FROM customers"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func auditCustomer(c ledger.Customer) map[string]any {
+	m := map[string]any{"name": c.Name, "phone": c.Phone, "email": c.Email, "company": c.Company, "remark": c.Remark,
+		"default_currency": c.DefaultCurrency}
+	if c.ArchivedAt != nil {
+		m["archived_at"] = c.ArchivedAt
+	}
+	return m
 }

@@ -42,7 +42,7 @@ func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
 		ctx := st.ctx
 		a, err := s.lockAccount(ctx, st.tx, r.AccountID)
 		if err != nil {
@@ -55,7 +55,7 @@ func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newTransaction(st, ledger.Transaction{Type: ledger.TxCharge, Reference: r.Reference, Note: r.Note, CreatedBy: r.Actor},
+		return newTransaction(st, ledger.Transaction{Type: ledger.TxCharge, Reference: r.Reference, Note: r.Note, CreatedBy: r.Actor.AdminID},
 			a, -r.Amount, rev), nil
 	})
 }
@@ -65,7 +65,7 @@ func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
 		ctx := st.ctx
 		var known int
 		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM payment_methods WHERE code = $1", r.PaymentMethod).Scan(&known); err != nil {
@@ -85,7 +85,7 @@ func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newTransaction(st, ledger.Transaction{Type: ledger.TxTopUp, Note: r.Note, TopUpID: r.TopUpID, CreatedBy: r.Actor},
+		return newTransaction(st, ledger.Transaction{Type: ledger.TxTopUp, Note: r.Note, TopUpID: r.TopUpID, CreatedBy: r.Actor.AdminID},
 			a, r.Amount, fund), nil
 	})
 }
@@ -95,7 +95,7 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
 		ctx := st.ctx
 		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 		if err != nil {
 			return nil, err
 		}
-		return newTransaction(st, ledger.Transaction{Type: ledger.TxAdjustment, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects, CreatedBy: r.Actor},
+		return newTransaction(st, ledger.Transaction{Type: ledger.TxAdjustment, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects, CreatedBy: r.Actor.AdminID},
 			a, delta, adj), nil
 	})
 }
@@ -136,7 +136,7 @@ func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) 
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
 		ctx := st.ctx
 		orig, err := s.loadTransaction(ctx, st.tx, r.TransactionID)
 		if errors.Is(err, ledger.ErrNotFound) {
@@ -171,7 +171,7 @@ func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) 
 			return nil, err
 		}
 		t := &ledger.Transaction{Type: ledger.TxReversal, AccountID: a.ID, Currency: a.Currency, Amount: delta,
-			Reference: orig.Reference, Note: r.Note, Corrects: orig.ID, CreatedBy: r.Actor, CreatedAt: st.now}
+			Reference: orig.Reference, Note: r.Note, Corrects: orig.ID, CreatedBy: r.Actor.AdminID, CreatedAt: st.now}
 		for _, e := range orig.Entries {
 			ne := ledger.Entry{AccountID: e.AccountID, Amount: -e.Amount, CreatedAt: st.now}
 			if e.AccountID == a.ID {
@@ -200,7 +200,7 @@ func newTransaction(st *txState, t ledger.Transaction, a ledger.Account, delta i
 
 // post runs one posting with idempotency. build checks the rules and returns
 // the transaction to write, or an error that rolls everything back.
-func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, build func(*txState) (*ledger.Transaction, error)) (Posted, error) {
+func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempotency, fp string, build func(*txState) (*ledger.Transaction, error)) (Posted, error) {
 	var out Posted
 	var st *txState
 	body := func(ctx context.Context, tx *txn) error {
@@ -250,7 +250,7 @@ func (s *Store) post(ctx context.Context, idem ledger.Idempotency, fp string, bu
 			}
 		}
 		out.Transaction = *t
-		return nil
+		return s.audit(ctx, tx, actor, change{action: "transaction.create", objectType: "transaction", objectID: t.ID, after: AuditTransaction(t)})
 	}
 	var err error
 	if s.batch != nil {
@@ -388,4 +388,22 @@ func (s *Store) loadTransaction(ctx context.Context, tx *txn, id int64) (ledger.
 		t.Entries = append(t.Entries, e)
 	}
 	return t, rows.Err()
+}
+
+// AuditTransaction is how a transaction appears in the operation record.
+func AuditTransaction(t *ledger.Transaction) map[string]any {
+	m := map[string]any{"type": t.Type, "account_id": t.AccountID, "currency": t.Currency.Code(),
+		"amount": money.FormatMinor(t.Amount, t.Currency.Digits())}
+	for k, v := range map[string]string{"reference": t.Reference, "note": t.Note, "reason": string(t.Reason)} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if t.Corrects != 0 {
+		m["corrects"] = t.Corrects
+	}
+	if t.TopUpID != 0 {
+		m["topup_id"] = t.TopUpID
+	}
+	return m
 }

@@ -93,7 +93,7 @@ func TestLedgerProperties(t *testing.T) {
 						}
 					case "limit":
 						credit := rapid.Int64Range(0, 20000).Draw(rt, "credit")
-						if _, err := s.SetAccountLimits(ctx, a.id, store.AccountLimits{CreditLimit: credit}); err != nil {
+						if _, err := setLimits(s, a.id, AccountLimits{CreditLimit: credit}); err != nil {
 							rt.Fatal(err)
 						}
 						a.credit = credit

@@ -16,16 +16,35 @@ import (
 	"coffer/internal/testdb"
 )
 
-var ctx = context.Background()
+var (
+	ctx = context.Background()
+	sys = ledger.Actor{Name: "test"}
+)
+
+// AccountLimits are an account's credit settings, for tests.
+type AccountLimits struct {
+	CreditLimit        int64
+	Overdraft          int64
+	OverdraftExpiresAt *time.Time
+}
+
+func setLimits(s *store.Store, id int64, l AccountLimits) (ledger.Account, error) {
+	exp := l.OverdraftExpiresAt
+	return s.UpdateAccount(ctx, sys, id, store.AccountChange{CreditLimit: &l.CreditLimit, Overdraft: &l.Overdraft, OverdraftExpiresAt: &exp})
+}
+
+func setStatus(s *store.Store, id int64, st ledger.Status) (ledger.Account, error) {
+	return s.UpdateAccount(ctx, sys, id, store.AccountChange{Status: &st})
+}
 
 // fixture makes a customer with a funded USD account.
 func fixture(t testing.TB, s *store.Store, phone string, funds int64) (ledger.Customer, ledger.Account) {
 	t.Helper()
-	c, err := s.CreateCustomer(ctx, ledger.NewCustomer{Name: "Customer " + phone, Phone: phone})
+	c, err := s.CreateCustomer(ctx, sys, ledger.NewCustomer{Name: "Customer " + phone, Phone: phone})
 	if err != nil {
 		t.Fatalf("create customer: %v", err)
 	}
-	a, err := s.OpenAccount(ctx, c.ID, "USD")
+	a, _, err := s.OpenAccount(ctx, sys, c.ID, "USD")
 	if err != nil {
 		t.Fatalf("open account: %v", err)
 	}
@@ -88,7 +107,7 @@ func TestMigrationsAreRepeatable(t *testing.T) {
 
 func TestCustomers(t *testing.T) {
 	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
-		c, err := s.CreateCustomer(ctx, ledger.NewCustomer{Name: " Ada ", Phone: "+86 138-0013-8000", Email: " Ada@Example.COM "})
+		c, err := s.CreateCustomer(ctx, sys, ledger.NewCustomer{Name: " Ada ", Phone: "+86 138-0013-8000", Email: " Ada@Example.COM "})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,12 +118,12 @@ func TestCustomers(t *testing.T) {
 		if err != nil || got != c {
 			t.Errorf("read back %+v, %v; want %+v", got, err, c)
 		}
-		_, err = s.CreateCustomer(ctx, ledger.NewCustomer{Name: "Eve", Phone: "+86 (138) 0013.8000"})
+		_, err = s.CreateCustomer(ctx, sys, ledger.NewCustomer{Name: "Eve", Phone: "+86 (138) 0013.8000"})
 		if !errors.Is(err, ledger.ErrDuplicatePhone) {
 			t.Errorf("same phone, other spelling: err = %v, want ErrDuplicatePhone", err)
 		}
 		var ve *ledger.ValidationError
-		if _, err := s.CreateCustomer(ctx, ledger.NewCustomer{Name: "", Phone: "12"}); !errors.As(err, &ve) || len(ve.Problems) != 2 {
+		if _, err := s.CreateCustomer(ctx, sys, ledger.NewCustomer{Name: "", Phone: "12"}); !errors.As(err, &ve) || len(ve.Problems) != 2 {
 			t.Errorf("bad customer: err = %v, want name and phone problems", err)
 		}
 		if n := countRows(t, s, "customers"); n != 1 {
@@ -122,7 +141,7 @@ func TestPostingLifecycle(t *testing.T) {
 		if a.Number == "" || !ledger.ValidAccountNumber(a.Number) {
 			t.Errorf("account number %q lacks a valid check digit", a.Number)
 		}
-		ch, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 2550, Reference: "INV-1", Note: "storage", Actor: 7})
+		ch, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 2550, Reference: "INV-1", Note: "storage", Actor: ledger.Actor{AdminID: 7}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +210,7 @@ func TestAccountStatus(t *testing.T) {
 	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
 		_, a := fixture(t, s, "10002", 1000)
 		top, _ := s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: a.ID}, Amount: 100, PaymentMethod: "alipay"})
-		if _, err := s.SetAccountStatus(ctx, a.ID, ledger.StatusFrozen); err != nil {
+		if _, err := setStatus(s, a.ID, ledger.StatusFrozen); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 1}); !errors.Is(err, ledger.ErrAccountFrozen) {
@@ -203,7 +222,7 @@ func TestAccountStatus(t *testing.T) {
 		if _, err := s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: a.ID}, Amount: 1, PaymentMethod: "alipay"}); err != nil {
 			t.Errorf("top-up on frozen account refused: %v", err)
 		}
-		if _, err := s.SetAccountStatus(ctx, a.ID, ledger.StatusDisabled); err != nil {
+		if _, err := setStatus(s, a.ID, ledger.StatusDisabled); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: a.ID}, Amount: 1, PaymentMethod: "alipay"}); !errors.Is(err, ledger.ErrAccountDisabled) {
@@ -213,7 +232,7 @@ func TestAccountStatus(t *testing.T) {
 			Reason: ledger.ReasonOther, Note: "x"}); !errors.Is(err, ledger.ErrAccountDisabled) {
 			t.Errorf("adjust on disabled err = %v", err)
 		}
-		if _, err := s.SetAccountStatus(ctx, a.ID, "closed"); err == nil {
+		if _, err := setStatus(s, a.ID, "closed"); err == nil {
 			t.Error("unknown status accepted")
 		}
 		if got := balance(t, s, a.ID); got != 1101 {
@@ -269,7 +288,7 @@ func TestCreditAndOverdraft(t *testing.T) {
 		clock.Store(&now)
 		_, a := fixture(t, s, "10004", 1000)
 		expires := now.Add(24 * time.Hour)
-		if _, err := s.SetAccountLimits(ctx, a.ID, store.AccountLimits{CreditLimit: 500, Overdraft: 300, OverdraftExpiresAt: &expires}); err != nil {
+		if _, err := setLimits(s, a.ID, AccountLimits{CreditLimit: 500, Overdraft: 300, OverdraftExpiresAt: &expires}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 1700}); err != nil {
@@ -284,7 +303,7 @@ func TestCreditAndOverdraft(t *testing.T) {
 		if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 1}); !errors.Is(err, ledger.ErrInsufficientFunds) {
 			t.Errorf("charge after overdraft expiry err = %v, want ErrInsufficientFunds", err)
 		}
-		if _, err := s.SetAccountLimits(ctx, a.ID, store.AccountLimits{CreditLimit: -1}); err == nil {
+		if _, err := setLimits(s, a.ID, AccountLimits{CreditLimit: -1}); err == nil {
 			t.Error("negative credit limit accepted")
 		}
 		mustVerify(t, s)

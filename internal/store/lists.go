@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"coffer/internal/ledger"
+)
+
+// Cursor is where a keyset page ends: the last row's sort value (a number
+// or a text) and its id. The next page starts after it.
+type Cursor struct {
+	Num int64
+	Str string
+	ID  int64
+}
+
+// AccountFilter selects customer accounts. Amounts are minor units; To
+// times are exclusive.
+type AccountFilter struct {
+	CustomerID             int64
+	Currency               string
+	Status                 ledger.Status
+	BalanceMin, BalanceMax *int64
+	CreatedFrom, CreatedTo *time.Time
+	BelowAlert             *bool
+	Q                      string // customer name, email or phone, or account number
+	Sort                   string // one of AccountSorts
+	After                  *Cursor
+	Limit                  int
+}
+
+// AccountSorts are the orders an account list can take; '-' is descending.
+var AccountSorts = []string{"created_at", "-created_at", "balance", "-balance", "number", "-number"}
+
+// AccountRow is an account with its customer's name and contacts.
+type AccountRow struct {
+	ledger.Account
+	CustomerName  string
+	CustomerEmail string
+	CustomerPhone string
+}
+
+// Accounts lists one page of customer accounts in the filter's order.
+func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, error) {
+	w := where{}
+	w.add("a.customer_id IS NOT NULL")
+	if f.CustomerID != 0 {
+		w.add("a.customer_id = ?", f.CustomerID)
+	}
+	if f.Currency != "" {
+		w.add("a.currency = ?", f.Currency)
+	}
+	if f.Status != "" {
+		w.add("a.status = ?", string(f.Status))
+	}
+	if f.BalanceMin != nil {
+		w.add("a.balance >= ?", *f.BalanceMin)
+	}
+	if f.BalanceMax != nil {
+		w.add("a.balance <= ?", *f.BalanceMax)
+	}
+	if f.CreatedFrom != nil {
+		w.add("a.created_at >= ?", micros(*f.CreatedFrom))
+	}
+	if f.CreatedTo != nil {
+		w.add("a.created_at < ?", micros(*f.CreatedTo))
+	}
+	if f.BelowAlert != nil {
+		if *f.BelowAlert {
+			w.add("a.balance < a.alert_amount")
+		} else {
+			w.add("a.balance >= a.alert_amount")
+		}
+	}
+	if f.Q != "" {
+		q := likeArg(f.Q)
+		w.add(`(LOWER(c.name) LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\' OR a.number LIKE ? ESCAPE '\')`, q, q, q, q)
+	}
+	col, desc := "a.created_at", false
+	sort := f.Sort
+	if sort == "" {
+		sort = "-created_at"
+	}
+	if strings.HasPrefix(sort, "-") {
+		desc, sort = true, sort[1:]
+	}
+	switch sort {
+	case "balance":
+		col = "a.balance"
+	case "number":
+		col = "a.number"
+	}
+	cmp, dir := ">", "ASC"
+	if desc {
+		cmp, dir = "<", "DESC"
+	}
+	if f.After != nil {
+		var v any = f.After.Num
+		if sort == "number" {
+			v = f.After.Str
+		}
+		w.add("("+col+", a.id) "+cmp+" (?, ?)", v, f.After.ID)
+	}
+	q := "SELECT a." + strings.ReplaceAll(accountCols, ", ", ", a.") + ", c.name, COALESCE(c.email, ''), COALESCE(c.phone, '')" +
+		" FROM accounts a JOIN customers c ON c.id = a.customer_id" + w.sql() +
+		" ORDER BY " + col + " " + dir + ", a.id " + dir + " LIMIT " + strconv.Itoa(f.Limit)
+	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AccountRow
+	for rows.Next() {
+		var r AccountRow
+		var extra [3]any = [3]any{&r.CustomerName, &r.CustomerEmail, &r.CustomerPhone}
+		acc, err := scanAccount(scanPlus{rows, extra[:]})
+		if err != nil {
+			return nil, err
+		}
+		r.Account = acc
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// scanPlus lets a scan function for a table read extra columns after it.
+type scanPlus struct {
+	row   interface{ Scan(...any) error }
+	extra []any
+}
+
+func (s scanPlus) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
+
+// SortKey is the cursor of a row for the given sort.
+func (r AccountRow) SortKey(sort string) Cursor {
+	switch strings.TrimPrefix(sort, "-") {
+	case "balance":
+		return Cursor{Num: r.Balance, ID: r.ID}
+	case "number":
+		return Cursor{Str: r.Number, ID: r.ID}
+	}
+	return Cursor{Num: micros(r.CreatedAt), ID: r.ID}
+}
+
+// EntryRow is a ledger entry with its transaction's type.
+type EntryRow struct {
+	ledger.Entry
+	Type ledger.TxType
+}
+
+// Entries lists an account's entries, newest first, before entry id beforeID
+// (0: from the newest).
+func (s *Store) Entries(ctx context.Context, accountID, beforeID int64, limit int) ([]EntryRow, error) {
+	w := where{}
+	w.add("e.account_id = ?", accountID)
+	if beforeID != 0 {
+		w.add("e.id < ?", beforeID)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT e.id, e.transaction_id, e.account_id, e.amount, e.balance_after, e.created_at, t.type
+		FROM entries e JOIN transactions t ON t.id = e.transaction_id`+w.sql()+" ORDER BY e.id DESC LIMIT "+strconv.Itoa(limit), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EntryRow
+	for rows.Next() {
+		var r EntryRow
+		var after *int64
+		var created int64
+		if err := rows.Scan(&r.ID, &r.TransactionID, &r.AccountID, &r.Amount, &after, &created, &r.Type); err != nil {
+			return nil, err
+		}
+		r.BalanceAfter, r.CreatedAt = after, fromMicros(created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// TxFilter selects transactions; To is exclusive.
+type TxFilter struct {
+	AccountID  int64
+	CustomerID int64
+	Type       ledger.TxType
+	From, To   *time.Time
+	BeforeID   int64
+	Limit      int
+}
+
+// Transactions lists transactions with their entries, newest first.
+func (s *Store) Transactions(ctx context.Context, f TxFilter) ([]ledger.Transaction, error) {
+	var out []ledger.Transaction
+	err := s.read(ctx, func(tx *txn) error {
+		w := where{}
+		if f.AccountID != 0 {
+			w.add("t.account_id = ?", f.AccountID)
+		}
+		if f.CustomerID != 0 {
+			w.add("t.account_id IN (SELECT id FROM accounts WHERE customer_id = ?)", f.CustomerID)
+		}
+		if f.Type != "" {
+			w.add("t.type = ?", string(f.Type))
+		}
+		if f.From != nil {
+			w.add("t.created_at >= ?", micros(*f.From))
+		}
+		if f.To != nil {
+			w.add("t.created_at < ?", micros(*f.To))
+		}
+		if f.BeforeID != 0 {
+			w.add("t.id < ?", f.BeforeID)
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT t.id FROM transactions t"+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t, err := s.loadTransaction(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}

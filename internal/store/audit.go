@@ -14,10 +14,13 @@ import (
 )
 
 // AuditRecord is one operation record: who did what to which object, when,
-// from where, and the object before and after (JSON). Records form a hash
-// chain: Hash covers every other field and the previous record's hash.
+// from where, and the object before and after (JSON). Sealed records form a
+// hash chain in Seq order: Hash covers every other field and PrevHash, the
+// hash of the record before. A record is sealed shortly after its change
+// commits (see SealAudit); until then Seq is 0 and the hashes are empty.
 type AuditRecord struct {
 	ID         int64
+	Seq        int64
 	CreatedAt  time.Time
 	ActorID    int64
 	TokenID    int64
@@ -37,7 +40,7 @@ type AuditRecord struct {
 func (r AuditRecord) computeHash() string {
 	h := sha256.New()
 	for _, f := range []string{
-		r.PrevHash, strconv.FormatInt(r.ID, 10), strconv.FormatInt(micros(r.CreatedAt), 10),
+		r.PrevHash, strconv.FormatInt(r.Seq, 10), strconv.FormatInt(r.ID, 10), strconv.FormatInt(micros(r.CreatedAt), 10),
 		strconv.FormatInt(r.ActorID, 10), strconv.FormatInt(r.TokenID, 10), r.ActorName, r.Action,
 		r.ObjectType, r.ObjectID, r.Before, r.After, r.ClientAddr,
 	} {
@@ -64,8 +67,7 @@ func jsonOrEmpty(v any) (string, error) {
 }
 
 // audit appends a record in the caller's transaction, so that the record
-// exists exactly when the change does. Writers lock the chain's head row;
-// callers audit last, just before commit, to hold that lock briefly.
+// exists exactly when the change does.
 func (s *Store) audit(ctx context.Context, tx *txn, actor ledger.Actor, c change) error {
 	r := AuditRecord{CreatedAt: s.nowTime(), ActorID: actor.AdminID, TokenID: actor.TokenID, ActorName: actor.Name,
 		Action: c.action, ObjectType: c.objectType, ClientAddr: actor.Addr}
@@ -79,31 +81,79 @@ func (s *Store) audit(ctx context.Context, tx *txn, actor ledger.Actor, c change
 	if r.After, err = jsonOrEmpty(c.after); err != nil {
 		return err
 	}
-	var lastID int64
-	if err := tx.QueryRowContext(ctx, "SELECT last_id, hash FROM audit_head WHERE id = 1"+s.forUpdate).Scan(&lastID, &r.PrevHash); err != nil {
-		return err
-	}
-	r.ID = lastID + 1
-	r.Hash = r.computeHash()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, created_at, actor_id, token_id, actor_name, action, object_type, object_id,
-		before_json, after_json, client_addr, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		r.ID, micros(r.CreatedAt), nullID(r.ActorID), nullID(r.TokenID), r.ActorName, r.Action, r.ObjectType, r.ObjectID,
-		r.Before, r.After, r.ClientAddr, r.PrevHash, r.Hash); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, "UPDATE audit_head SET last_id = $1, hash = $2 WHERE id = 1", r.ID, r.Hash)
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (created_at, actor_id, token_id, actor_name, action, object_type, object_id,
+		before_json, after_json, client_addr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		micros(r.CreatedAt), nullID(r.ActorID), nullID(r.TokenID), r.ActorName, r.Action, r.ObjectType, r.ObjectID,
+		r.Before, r.After, r.ClientAddr)
 	return err
 }
 
-const auditCols = "id, created_at, actor_id, token_id, actor_name, action, object_type, object_id, before_json, after_json, client_addr, prev_hash, hash"
+// SealAudit links committed, unsealed records into the chain, oldest id
+// first, and returns how many it sealed. Sealers on several instances take
+// turns on the head row; each sees what the one before it sealed.
+func (s *Store) SealAudit(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.write(ctx, func(tx *txn) error {
+			n = 0
+			var lastSeq int64
+			var lastHash string
+			if err := tx.QueryRowContext(ctx, "SELECT last_seq, hash FROM audit_head WHERE id = 1"+s.forUpdate).Scan(&lastSeq, &lastHash); err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT 500")
+			if err != nil {
+				return err
+			}
+			var batch []AuditRecord
+			for rows.Next() {
+				r, err := scanAudit(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				batch = append(batch, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, r := range batch {
+				lastSeq++
+				r.Seq, r.PrevHash = lastSeq, lastHash
+				r.Hash = r.computeHash()
+				if _, err := tx.ExecContext(ctx, "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+					r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
+					return err
+				}
+				lastHash = r.Hash
+			}
+			n = len(batch)
+			if n == 0 {
+				return nil
+			}
+			_, err = tx.ExecContext(ctx, "UPDATE audit_head SET last_seq = $1, hash = $2 WHERE id = 1", lastSeq, lastHash)
+			return err
+		})
+		total += n
+		if err != nil || n < 500 {
+			return total, err
+		}
+	}
+}
+
+const auditCols = "id, seq, created_at, actor_id, token_id, actor_name, action, object_type, object_id, before_json, after_json, client_addr, prev_hash, hash"
 
 func scanAudit(row interface{ Scan(...any) error }) (AuditRecord, error) {
 	var r AuditRecord
 	var created int64
-	var actor, token sql.NullInt64
-	err := row.Scan(&r.ID, &created, &actor, &token, &r.ActorName, &r.Action, &r.ObjectType, &r.ObjectID,
-		&r.Before, &r.After, &r.ClientAddr, &r.PrevHash, &r.Hash)
+	var actor, token, seq sql.NullInt64
+	var prev, hash sql.NullString
+	err := row.Scan(&r.ID, &seq, &created, &actor, &token, &r.ActorName, &r.Action, &r.ObjectType, &r.ObjectID,
+		&r.Before, &r.After, &r.ClientAddr, &prev, &hash)
 	r.CreatedAt, r.ActorID, r.TokenID = fromMicros(created), actor.Int64, token.Int64
+	r.Seq, r.PrevHash, r.Hash = seq.Int64, prev.String, hash.String
 	return r, err
 }
 
@@ -163,23 +213,26 @@ func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord,
 type ChainReport struct {
 	OK       bool
 	Checked  int
-	BrokenAt int64  // id of the first record that does not fit, 0 if OK
+	BrokenAt int64  // id of the first record that does not fit; 0 if OK, -1 for a cut end
 	Reason   string // why it does not fit
 }
 
-// VerifyAudit walks the whole chain in id order and reports the first record
-// whose hash does not match its content or whose link to the previous record
-// is broken, or a chain whose end differs from the head row (records removed
-// from the end).
+// VerifyAudit seals what is waiting, then walks the whole chain in seq order
+// and reports the first record whose hash does not match its content or
+// whose link to the record before is broken, or a chain whose end differs
+// from the head row (records removed from the end).
 func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
+	if _, err := s.SealAudit(ctx); err != nil {
+		return ChainReport{}, err
+	}
 	var rep ChainReport
 	err := s.read(ctx, func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log ORDER BY id")
+		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq IS NOT NULL ORDER BY seq")
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		prevHash, prevID := "", int64(0)
+		prevHash, prevSeq := "", int64(0)
 		for rows.Next() {
 			r, err := scanAudit(rows)
 			if err != nil {
@@ -187,28 +240,28 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 			}
 			rep.Checked++
 			switch {
-			case r.ID != prevID+1:
-				rep.BrokenAt, rep.Reason = r.ID, fmt.Sprintf("record %d follows %d: records are missing", r.ID, prevID)
+			case r.Seq != prevSeq+1:
+				rep.BrokenAt, rep.Reason = r.ID, fmt.Sprintf("record %d has place %d after %d: records are missing", r.ID, r.Seq, prevSeq)
 			case r.PrevHash != prevHash:
-				rep.BrokenAt, rep.Reason = r.ID, "its link to the previous record does not match"
+				rep.BrokenAt, rep.Reason = r.ID, fmt.Sprintf("record %d: its link to the record before does not match", r.ID)
 			case r.computeHash() != r.Hash:
-				rep.BrokenAt, rep.Reason = r.ID, "its content does not match its hash"
+				rep.BrokenAt, rep.Reason = r.ID, fmt.Sprintf("record %d: its content does not match its hash", r.ID)
 			}
 			if rep.BrokenAt != 0 {
 				return nil
 			}
-			prevHash, prevID = r.Hash, r.ID
+			prevHash, prevSeq = r.Hash, r.Seq
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var headID int64
+		var headSeq int64
 		var headHash string
-		if err := tx.QueryRowContext(ctx, "SELECT last_id, hash FROM audit_head WHERE id = 1").Scan(&headID, &headHash); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT last_seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
 			return err
 		}
-		if headID != prevID || headHash != prevHash {
-			rep.BrokenAt, rep.Reason = prevID+1, fmt.Sprintf("the chain ends at record %d but the head says %d", prevID, headID)
+		if headSeq != prevSeq || headHash != prevHash {
+			rep.BrokenAt, rep.Reason = -1, fmt.Sprintf("the chain ends at place %d but its head says %d: records were removed", prevSeq, headSeq)
 			return nil
 		}
 		rep.OK = true

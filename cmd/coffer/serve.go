@@ -55,7 +55,10 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := server.HTTPServer(*addr, server.New(st, log), log)
+	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{}), log)
+	sealCtx, stopSeal := context.WithCancel(context.Background())
+	defer stopSeal()
+	go st.SealLoop(sealCtx, time.Second, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("coffer is serving", "addr", ln.Addr().String())

@@ -1,6 +1,6 @@
-// Package server is Coffer's HTTP side: it routes requests to the store and
-// answers them. For now it serves the health endpoints; the API and the web
-// UI are mounted here as they arrive.
+// Package server is Coffer's HTTP side: it puts the health endpoints, the
+// metrics and the API v1 on one handler, with the timeouts every listener
+// needs.
 package server
 
 import (
@@ -9,6 +9,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"coffer/internal/api"
 	"coffer/internal/store"
 )
 
@@ -17,13 +22,23 @@ type Server struct {
 	store *store.Store
 	log   *slog.Logger
 	mux   *http.ServeMux
+	API   *api.API
+}
+
+// Options tune the server; the zero value is right for production.
+type Options struct {
+	Now func() time.Time // the clock, for tests
 }
 
 // New returns the HTTP handler of a Coffer instance.
-func New(st *store.Store, log *slog.Logger) *Server {
+func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s := &Server{store: st, log: log, mux: http.NewServeMux()}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg)})
 	return s
 }
 
@@ -37,6 +52,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
 	}()
+	// A CSV export streams outside the JSON machinery of the API.
+	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/accounts" && api.WantsCSV(r) {
+		s.API.ExportAccountsCSV(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -68,7 +88,7 @@ func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      5 * time.Minute, // long enough for a large CSV export
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

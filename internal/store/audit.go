@@ -269,3 +269,19 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 	})
 	return rep, err
 }
+
+// SealLoop seals new operation records every interval until ctx ends.
+func (s *Store) SealLoop(ctx context.Context, interval time.Duration, log interface{ Error(string, ...any) }) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.SealAudit(ctx); err != nil && ctx.Err() == nil {
+				log.Error("sealing operation records", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,325 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+	"coffer/internal/store"
+)
+
+type AccountJSON struct {
+	ID                 string     `json:"id"`
+	Number             string     `json:"number"`
+	CustomerID         string     `json:"customer_id"`
+	CustomerName       string     `json:"customer_name,omitempty"`
+	Currency           string     `json:"currency"`
+	Balance            string     `json:"balance"`
+	Available          string     `json:"available" doc:"Balance plus credit limit plus the overdraft while it is active."`
+	AlertAmount        string     `json:"alert_amount"`
+	CreditLimit        string     `json:"credit_limit"`
+	Overdraft          string     `json:"overdraft"`
+	OverdraftExpiresAt *time.Time `json:"overdraft_expires_at"`
+	Status             string     `json:"status" enum:"normal,frozen,disabled"`
+	BelowAlert         bool       `json:"below_alert"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+}
+
+func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
+	cur := acc.Currency
+	avail, err := acc.Available(a.now())
+	if err != nil {
+		avail = acc.Balance
+	}
+	return AccountJSON{ID: idString(acc.ID), Number: acc.Number, CustomerID: idString(acc.CustomerID), CustomerName: customerName,
+		Currency: cur.Code(), Balance: fmtAmount(acc.Balance, cur), Available: fmtAmount(avail, cur),
+		AlertAmount: fmtAmount(acc.AlertAmount, cur), CreditLimit: fmtAmount(acc.CreditLimit, cur), Overdraft: fmtAmount(acc.Overdraft, cur),
+		OverdraftExpiresAt: optTime(acc.OverdraftExpiresAt), Status: string(acc.Status), BelowAlert: acc.BelowAlert(),
+		CreatedAt: utc(acc.CreatedAt), UpdatedAt: utc(acc.UpdatedAt)}
+}
+
+type AccountOutput struct{ Body AccountJSON }
+
+type AccountIDInput struct {
+	ID string `path:"id"`
+}
+
+type CreateAccountInput struct {
+	Body struct {
+		CustomerID string `json:"customer_id"`
+		Currency   string `json:"currency" doc:"ISO 4217 code, e.g. USD."`
+	}
+}
+
+type PatchAccountInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		AlertAmount        *string `json:"alert_amount,omitempty" doc:"Admins and super admins."`
+		CreditLimit        *string `json:"credit_limit,omitempty" doc:"Super admins only."`
+		Overdraft          *string `json:"overdraft,omitempty" doc:"Super admins only."`
+		OverdraftExpiresAt *string `json:"overdraft_expires_at,omitempty" doc:"RFC 3339 time, or \"\" for no expiry. Super admins only."`
+		Status             *string `json:"status,omitempty" enum:"normal,frozen,disabled" doc:"Super admins only."`
+	}
+}
+
+type ListAccountsInput struct {
+	Page
+	CustomerID  string `query:"customer_id"`
+	Currency    string `query:"currency"`
+	Status      string `query:"status" enum:"normal,frozen,disabled,"`
+	BalanceMin  string `query:"balance_min" doc:"Needs currency."`
+	BalanceMax  string `query:"balance_max" doc:"Needs currency."`
+	CreatedFrom string `query:"created_from" doc:"Date (business time zone) or RFC 3339 time."`
+	CreatedTo   string `query:"created_to" doc:"Date (inclusive) or RFC 3339 time."`
+	BelowAlert  string `query:"below_alert" enum:"true,false,"`
+	Q           string `query:"q" doc:"Part of the customer's name, email or phone, or of the account number."`
+	Sort        string `query:"sort" doc:"created_at, balance or number; prefix - for descending. Default -created_at."`
+	Accept      string `header:"Accept" doc:"text/csv exports every matching account as CSV instead of a page of JSON."`
+}
+
+type AccountsOutput struct{ Body List[AccountJSON] }
+
+type EntryJSON struct {
+	ID            string    `json:"id"`
+	TransactionID string    `json:"transaction_id"`
+	Type          string    `json:"type"`
+	Amount        string    `json:"amount" doc:"Signed: negative takes money from the account."`
+	BalanceAfter  string    `json:"balance_after"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+type EntriesInput struct {
+	ID string `path:"id"`
+	Page
+}
+
+type EntriesOutput struct{ Body List[EntryJSON] }
+
+func (a *API) registerAccounts() {
+	tags := []string{"accounts"}
+	register(a, huma.Operation{OperationID: "list-accounts", Method: http.MethodGet, Path: "/accounts", Tags: tags,
+		Summary: "Find accounts", Description: "Filters combine. With Accept: text/csv the whole result is exported as CSV."}, everyone,
+		func(ctx context.Context, in *ListAccountsInput) (*AccountsOutput, error) {
+			f, err := a.accountFilter(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			rows, err := a.store.Accounts(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out := &AccountsOutput{}
+			out.Body.Items = []AccountJSON{}
+			for _, r := range rows {
+				out.Body.Items = append(out.Body.Items, a.accountJSON(r.Account, r.CustomerName))
+			}
+			if len(rows) == f.Limit {
+				out.Body.NextCursor = encodeCursor(rows[len(rows)-1].SortKey(f.Sort), strings.TrimPrefix(f.Sort, "-") == "number")
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "create-account", Method: http.MethodPost, Path: "/accounts", Tags: tags,
+		Summary: "Open a customer's account in a currency", Description: "Accounts also open by themselves on a customer's first top-up or adjustment in a currency.",
+		Errors: []int{409, 422}}, operators,
+		func(ctx context.Context, in *CreateAccountInput) (*AccountOutput, error) {
+			cid, err := parseOptID(in.Body.CustomerID, "customer_id")
+			if err != nil {
+				return nil, err
+			}
+			acc, created, err := a.store.OpenAccount(ctx, callerOf(ctx).actor(), cid, in.Body.Currency)
+			if err != nil {
+				return nil, err
+			}
+			if !created {
+				return nil, &Problem{Status: 409, Code: "already_exists", Detail: "the customer already has an account in " + in.Body.Currency + ": " + idString(acc.ID)}
+			}
+			return &AccountOutput{Body: a.accountJSON(acc, "")}, nil
+		})
+
+	register(a, huma.Operation{OperationID: "get-account", Method: http.MethodGet, Path: "/accounts/{id}", Tags: tags,
+		Summary: "One account with its balance and what is available"}, everyone,
+		func(ctx context.Context, in *AccountIDInput) (*AccountOutput, error) {
+			id, err := parseID(in.ID, "account")
+			if err != nil {
+				return nil, err
+			}
+			acc, err := a.store.Account(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			c, err := a.store.Customer(ctx, acc.CustomerID)
+			return &AccountOutput{Body: a.accountJSON(acc, c.Name)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
+		Summary:     "Change an account's alert amount, credit, overdraft or status",
+		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins."}, operators,
+		func(ctx context.Context, in *PatchAccountInput) (*AccountOutput, error) {
+			id, err := parseID(in.ID, "account")
+			if err != nil {
+				return nil, err
+			}
+			acc, err := a.store.Account(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			b := in.Body
+			if callerOf(ctx).Role() != ledger.RoleSuperAdmin && (b.CreditLimit != nil || b.Overdraft != nil || b.OverdraftExpiresAt != nil || b.Status != nil) {
+				return nil, forbidden("only a super admin may change credit limit, overdraft or status")
+			}
+			var c store.AccountChange
+			var problems []ledger.FieldProblem
+			amount := func(field string, s *string) *int64 {
+				if s == nil {
+					return nil
+				}
+				v, err := limitAmount(field, *s, acc.Currency)
+				if err != nil {
+					problems = append(problems, err.(*ledger.ValidationError).Problems...)
+					return nil
+				}
+				return &v
+			}
+			c.AlertAmount = amount("alert_amount", b.AlertAmount)
+			c.CreditLimit = amount("credit_limit", b.CreditLimit)
+			c.Overdraft = amount("overdraft", b.Overdraft)
+			if b.OverdraftExpiresAt != nil {
+				var exp *time.Time
+				if *b.OverdraftExpiresAt != "" {
+					t, err := time.Parse(time.RFC3339, *b.OverdraftExpiresAt)
+					if err != nil {
+						problems = append(problems, ledger.FieldProblem{Field: "overdraft_expires_at", Message: "must be an RFC 3339 time or \"\""})
+					}
+					exp = &t
+				}
+				c.OverdraftExpiresAt = &exp
+			}
+			if b.Status != nil {
+				st := ledger.Status(*b.Status)
+				c.Status = &st
+			}
+			if problems != nil {
+				return nil, &ledger.ValidationError{Problems: problems}
+			}
+			acc, err = a.store.UpdateAccount(ctx, callerOf(ctx).actor(), id, c)
+			return &AccountOutput{Body: a.accountJSON(acc, "")}, err
+		})
+
+	register(a, huma.Operation{OperationID: "list-entries", Method: http.MethodGet, Path: "/accounts/{id}/entries", Tags: tags,
+		Summary: "The account's ledger entries, newest first, with the balance after each"}, everyone,
+		func(ctx context.Context, in *EntriesInput) (*EntriesOutput, error) {
+			id, err := parseID(in.ID, "account")
+			if err != nil {
+				return nil, err
+			}
+			limit, err := in.limit()
+			if err != nil {
+				return nil, err
+			}
+			before, err := idCursor(in.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			acc, err := a.store.Account(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			rows, err := a.store.Entries(ctx, id, before, limit)
+			if err != nil {
+				return nil, err
+			}
+			out := &EntriesOutput{}
+			out.Body.Items = []EntryJSON{}
+			for _, e := range rows {
+				after := ""
+				if e.BalanceAfter != nil {
+					after = fmtAmount(*e.BalanceAfter, acc.Currency)
+				}
+				out.Body.Items = append(out.Body.Items, EntryJSON{ID: idString(e.ID), TransactionID: idString(e.TransactionID), Type: string(e.Type),
+					Amount: fmtAmount(e.Amount, acc.Currency), BalanceAfter: after, CreatedAt: utc(e.CreatedAt)})
+			}
+			if len(rows) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(rows), limit, rows[len(rows)-1].ID)
+			}
+			return out, nil
+		})
+}
+
+// accountFilter turns the list's query into a store filter.
+func (a *API) accountFilter(ctx context.Context, in *ListAccountsInput) (store.AccountFilter, error) {
+	var f store.AccountFilter
+	var problems []ledger.FieldProblem
+	add := func(err error) {
+		if err != nil {
+			problems = append(problems, err.(*ledger.ValidationError).Problems...)
+		}
+	}
+	var err error
+	f.Limit, err = in.limit()
+	add(err)
+	f.CustomerID, err = parseOptID(in.CustomerID, "customer_id")
+	add(err)
+	var cur money.Currency
+	if in.Currency != "" {
+		cur, err = currency("currency", in.Currency)
+		add(err)
+		f.Currency = in.Currency
+	}
+	f.Status = ledger.Status(in.Status)
+	for _, b := range []struct {
+		field, v string
+		dst      **int64
+	}{{"balance_min", in.BalanceMin, &f.BalanceMin}, {"balance_max", in.BalanceMax, &f.BalanceMax}} {
+		if b.v == "" {
+			continue
+		}
+		if cur.IsZero() {
+			problems = append(problems, ledger.FieldProblem{Field: b.field, Message: "needs currency: amounts differ in decimals between currencies"})
+			continue
+		}
+		v, err := money.Parse(b.v, cur)
+		if err != nil {
+			add(amountProblem(b.field, err))
+			continue
+		}
+		m := v.Minor()
+		*b.dst = &m
+	}
+	if in.BelowAlert != "" {
+		v := in.BelowAlert == "true"
+		f.BelowAlert = &v
+	}
+	settings, err := a.store.Settings(ctx)
+	if err != nil {
+		return f, err
+	}
+	f.CreatedFrom, f.CreatedTo, err = timeRange("created_from", in.CreatedFrom, "created_to", in.CreatedTo, settings.Location())
+	add(err)
+	f.Q = in.Q
+	f.Sort = in.Sort
+	if f.Sort == "" {
+		f.Sort = "-created_at"
+	}
+	if !slices.Contains(store.AccountSorts, f.Sort) {
+		problems = append(problems, ledger.FieldProblem{Field: "sort", Message: "must be one of " + strings.Join(store.AccountSorts, ", ")})
+	}
+	if len(problems) == 0 {
+		f.After, err = decodeCursor(in.Cursor, strings.TrimPrefix(f.Sort, "-") == "number")
+		add(err)
+	}
+	if problems != nil {
+		return f, &ledger.ValidationError{Problems: problems}
+	}
+	return f, nil
+}
+
+var _ = strconv.Itoa

@@ -1,0 +1,224 @@
+// Package api is Coffer's JSON API v1 (SPEC section 6), built with huma so
+// that the OpenAPI 3.1 document served at /api/v1/openapi.json is generated
+// from the very routes and types that answer requests.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+// API holds what the handlers need.
+type API struct {
+	store   *store.Store
+	log     *slog.Logger
+	huma    huma.API
+	metrics *Metrics
+	now     func() time.Time
+
+	// inFlight holds the idempotency keys whose first request is still
+	// being answered by this instance: a repeat meanwhile gets
+	// request_in_progress instead of queueing behind it.
+	inFlight sync.Map
+}
+
+// Options tune the API; the zero value is right for production.
+type Options struct {
+	Now     func() time.Time
+	Metrics *Metrics
+}
+
+const prefix = "/api/v1"
+
+// New registers the API's routes on mux.
+func New(st *store.Store, log *slog.Logger, mux *http.ServeMux, opt Options) *API {
+	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.metrics == nil {
+		a.metrics = NewMetrics(nil)
+	}
+	cfg := huma.DefaultConfig("Coffer API", "1.0.0")
+	cfg.Info.Description = "Customer prepaid accounts: customers, accounts, top-ups, charges, adjustments, " +
+		"operation records. Amounts are decimal strings in the currency's major unit. Errors are RFC 9457 problem+json with a stable `code`."
+	cfg.OpenAPIPath = prefix + "/openapi"
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no $schema links in bodies
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A session token from POST /api/v1/auth/login, or a program token."},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	a.huma = humago.New(mux, cfg)
+	a.huma.UseMiddleware(a.authenticate)
+
+	a.registerAuth()
+	a.registerCustomers()
+	a.registerAccounts()
+	a.registerPostings()
+	a.registerAudit()
+	return a
+}
+
+// OpenAPI is the generated document.
+func (a *API) OpenAPI() *huma.OpenAPI { return a.huma.OpenAPI() }
+
+type ctxKey int
+
+const principalKey ctxKey = 0
+
+// caller is who makes the current request.
+type caller struct {
+	store.Principal
+	addr string
+}
+
+func (c caller) actor() ledger.Actor { return c.Principal.Actor(c.addr) }
+
+func callerOf(ctx context.Context) caller {
+	c, _ := ctx.Value(principalKey).(caller)
+	return c
+}
+
+// roles on an operation's metadata says who may call it; "public" needs no
+// token at all.
+const (
+	metaRoles  = "roles"
+	metaPublic = "public"
+)
+
+var (
+	everyone  = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleAdmin, ledger.RoleReviewer}
+	operators = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleAdmin}
+	superOnly = []ledger.Role{ledger.RoleSuperAdmin}
+	reviewers = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleReviewer}
+)
+
+// register adds an operation that the given roles may call.
+func register[I, O any](a *API, op huma.Operation, roles []ledger.Role, h func(context.Context, *I) (*O, error)) {
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata[metaRoles] = roles
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	op.Description = strings.TrimSpace(op.Description + "\n\nRoles: " + strings.Join(names, ", ") + ".")
+	op.Path = prefix + op.Path
+	if op.DefaultStatus == 0 && op.Method == http.MethodPost {
+		op.DefaultStatus = http.StatusCreated
+	}
+	huma.Register(a.huma, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, a.problem(ctx, err)
+		}
+		return out, nil
+	})
+}
+
+// authenticate resolves the bearer token and checks the operation's roles
+// before any input is read.
+func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	start := time.Now()
+	defer func() { a.metrics.observe(op.Method, op.Path, ctx.Status(), time.Since(start)) }()
+	addr := ctx.RemoteAddr()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	if op.Metadata[metaPublic] == true || op.Metadata[metaRoles] == nil {
+		next(huma.WithValue(ctx, principalKey, caller{addr: addr}))
+		return
+	}
+	secret, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
+	if !ok || secret == "" {
+		writeProblem(ctx, &Problem{Status: 401, Code: "unauthorized", Detail: "send Authorization: Bearer <token>"})
+		return
+	}
+	p, err := a.store.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+	if errors.Is(err, ledger.ErrNotFound) {
+		writeProblem(ctx, &Problem{Status: 401, Code: "unauthorized", Detail: "the token is unknown, expired or revoked, or its administrator is disabled"})
+		return
+	}
+	if err != nil {
+		a.log.Error("authenticate", "err", err)
+		writeProblem(ctx, &Problem{Status: 500, Code: "internal", Detail: "internal error"})
+		return
+	}
+	if !slices.Contains(op.Metadata[metaRoles].([]ledger.Role), p.Role()) {
+		writeProblem(ctx, &Problem{Status: 403, Code: "forbidden", Detail: "your role (" + string(p.Role()) + ") may not do this"})
+		return
+	}
+	next(huma.WithValue(ctx, principalKey, caller{Principal: p, addr: addr}))
+}
+
+// forbidden is for checks inside a handler (a field only a super admin may set).
+func forbidden(detail string) error { return &Problem{Status: 403, Code: "forbidden", Detail: detail} }
+
+func notFound(what string) error {
+	return &Problem{Status: 404, Code: "not_found", Detail: what + " not found"}
+}
+
+// parseID reads an opaque id from a path; anything that is not one of ours
+// is simply not found.
+func parseID(s, what string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		return 0, notFound(what)
+	}
+	return id, nil
+}
+
+func idString(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+func optID(id int64) *string {
+	if id == 0 {
+		return nil
+	}
+	s := strconv.FormatInt(id, 10)
+	return &s
+}
+
+// parseOptID reads an id given as a filter or body field.
+func parseOptID(s, field string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ledger.Invalid(field, "is not a valid id")
+	}
+	return id, nil
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func optTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,334 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"coffer/internal/auth"
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+// Login limits: failed attempts within the window, per username and per
+// client address. Counted from the operation record, so they hold across
+// instances and restarts.
+const (
+	loginWindow     = 15 * time.Minute
+	maxFailsPerName = 5
+	maxFailsPerAddr = 20
+	sessionTTL      = 12 * time.Hour
+)
+
+// dummyHash makes a login for an unknown username cost as much as one for a
+// known username, so timing does not tell which usernames exist.
+var dummyHash, _ = auth.HashPassword("no such administrator")
+
+type AdminJSON struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role" enum:"super_admin,admin,reviewer"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func adminJSON(a ledger.Admin) AdminJSON {
+	return AdminJSON{ID: idString(a.ID), Username: a.Username, Name: a.Name, Role: string(a.Role), Disabled: a.Disabled,
+		CreatedAt: utc(a.CreatedAt), UpdatedAt: utc(a.UpdatedAt)}
+}
+
+type LoginInput struct {
+	Body struct {
+		Username string `json:"username" minLength:"1" maxLength:"100"`
+		Password string `json:"password" minLength:"1" maxLength:"256"`
+	}
+}
+
+type LoginOutput struct {
+	Body struct {
+		Token     string    `json:"token" doc:"Send as Authorization: Bearer <token>."`
+		ExpiresAt time.Time `json:"expires_at"`
+		Admin     AdminJSON `json:"admin"`
+	}
+}
+
+type MeOutput struct{ Body AdminJSON }
+
+type PasswordInput struct {
+	Body struct {
+		CurrentPassword string `json:"current_password" maxLength:"256"`
+		NewPassword     string `json:"new_password" maxLength:"256"`
+	}
+}
+
+type AdminsOutput struct {
+	Body struct {
+		Items []AdminJSON `json:"items"`
+	}
+}
+
+type AdminIDInput struct {
+	ID string `path:"id"`
+}
+
+type NewAdminInput struct {
+	Body struct {
+		Username string `json:"username" minLength:"1" maxLength:"100" pattern:"^[A-Za-z0-9._@-]+$"`
+		Name     string `json:"name,omitempty" maxLength:"200"`
+		Role     string `json:"role" enum:"super_admin,admin,reviewer"`
+		Password string `json:"password" maxLength:"256"`
+		Disabled bool   `json:"disabled,omitempty"`
+	}
+}
+
+type PatchAdminInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		Name     *string `json:"name,omitempty" maxLength:"200"`
+		Role     *string `json:"role,omitempty" enum:"super_admin,admin,reviewer"`
+		Disabled *bool   `json:"disabled,omitempty"`
+		Password *string `json:"password,omitempty" maxLength:"256" doc:"Resets the password and ends the administrator's sessions."`
+	}
+}
+
+type TokenJSON struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	CreatedBy string     `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+func tokenJSON(t store.Token) TokenJSON {
+	return TokenJSON{ID: idString(t.ID), Name: t.Name, Role: string(t.Role), CreatedBy: idString(t.AdminID),
+		CreatedAt: utc(t.CreatedAt), ExpiresAt: optTime(t.ExpiresAt), RevokedAt: optTime(t.RevokedAt)}
+}
+
+type TokensOutput struct {
+	Body struct {
+		Items []TokenJSON `json:"items"`
+	}
+}
+
+type NewTokenInput struct {
+	Body struct {
+		Name      string     `json:"name" minLength:"1" maxLength:"100"`
+		Role      string     `json:"role" enum:"super_admin,admin,reviewer"`
+		ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"Omit for a token that does not expire."`
+	}
+}
+
+type NewTokenOutput struct {
+	Body struct {
+		TokenJSON
+		Token string `json:"token" doc:"The secret, shown this once only."`
+	}
+}
+
+type TokenIDInput struct {
+	ID string `path:"id"`
+}
+
+func (a *API) registerAuth() {
+	huma.Register(a.huma, huma.Operation{
+		OperationID: "login", Method: http.MethodPost, Path: prefix + "/auth/login", Tags: []string{"auth"},
+		Summary:  "Log in and get a session token",
+		Security: []map[string][]string{}, Metadata: map[string]any{metaPublic: true},
+		Errors: []int{401, 422, 429},
+	}, func(ctx context.Context, in *LoginInput) (*LoginOutput, error) {
+		out, err := a.login(ctx, in)
+		if err != nil {
+			return nil, a.problem(ctx, err)
+		}
+		return out, nil
+	})
+
+	register(a, huma.Operation{OperationID: "logout", Method: http.MethodPost, Path: "/auth/logout", Tags: []string{"auth"},
+		Summary: "End the session token used for this request", DefaultStatus: http.StatusNoContent}, everyone,
+		func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+			c := callerOf(ctx)
+			if c.Token.Kind != "session" {
+				return nil, forbidden("a program token is revoked with DELETE /api/v1/tokens/{id}")
+			}
+			return nil, a.store.RevokeToken(ctx, c.actor(), c.Token.ID, "session")
+		})
+
+	register(a, huma.Operation{OperationID: "me", Method: http.MethodGet, Path: "/me", Tags: []string{"auth"},
+		Summary: "Your own profile"}, everyone,
+		func(ctx context.Context, _ *struct{}) (*MeOutput, error) {
+			return &MeOutput{Body: adminJSON(callerOf(ctx).Admin)}, nil
+		})
+
+	register(a, huma.Operation{OperationID: "change-password", Method: http.MethodPost, Path: "/me/password", Tags: []string{"auth"},
+		Summary: "Change your own password", Description: "Needs the current password. Ends your other sessions.",
+		DefaultStatus: http.StatusNoContent}, everyone,
+		func(ctx context.Context, in *PasswordInput) (*struct{}, error) {
+			c := callerOf(ctx)
+			if c.Token.Kind != "session" {
+				return nil, forbidden("a program token has no password")
+			}
+			if auth.CheckPassword(c.Admin.PasswordHash, in.Body.CurrentPassword) != nil {
+				return nil, invalid("current_password", "is not your current password")
+			}
+			if err := auth.ValidatePassword(in.Body.NewPassword); err != nil {
+				return nil, invalid("new_password", err.Error())
+			}
+			hash, err := auth.HashPassword(in.Body.NewPassword)
+			if err != nil {
+				return nil, err
+			}
+			_, err = a.store.UpdateAdmin(ctx, c.actor(), c.Admin.ID, store.AdminChange{PasswordHash: &hash})
+			return nil, err
+		})
+
+	register(a, huma.Operation{OperationID: "list-admins", Method: http.MethodGet, Path: "/admins", Tags: []string{"admins"},
+		Summary: "List administrators"}, superOnly,
+		func(ctx context.Context, _ *struct{}) (*AdminsOutput, error) {
+			admins, err := a.store.Admins(ctx)
+			out := &AdminsOutput{}
+			out.Body.Items = []AdminJSON{}
+			for _, ad := range admins {
+				out.Body.Items = append(out.Body.Items, adminJSON(ad))
+			}
+			return out, err
+		})
+
+	register(a, huma.Operation{OperationID: "create-admin", Method: http.MethodPost, Path: "/admins", Tags: []string{"admins"},
+		Summary: "Create an administrator"}, superOnly,
+		func(ctx context.Context, in *NewAdminInput) (*MeOutput, error) {
+			if err := auth.ValidatePassword(in.Body.Password); err != nil {
+				return nil, invalid("password", err.Error())
+			}
+			hash, err := auth.HashPassword(in.Body.Password)
+			if err != nil {
+				return nil, err
+			}
+			ad, err := a.store.AddAdmin(ctx, callerOf(ctx).actor(), ledger.Admin{Username: in.Body.Username, Name: in.Body.Name,
+				Role: ledger.Role(in.Body.Role), PasswordHash: hash, Disabled: in.Body.Disabled})
+			return &MeOutput{Body: adminJSON(ad)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "get-admin", Method: http.MethodGet, Path: "/admins/{id}", Tags: []string{"admins"},
+		Summary: "One administrator"}, superOnly,
+		func(ctx context.Context, in *AdminIDInput) (*MeOutput, error) {
+			id, err := parseID(in.ID, "administrator")
+			if err != nil {
+				return nil, err
+			}
+			ad, err := a.store.Admin(ctx, id)
+			return &MeOutput{Body: adminJSON(ad)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "update-admin", Method: http.MethodPatch, Path: "/admins/{id}", Tags: []string{"admins"},
+		Summary: "Change an administrator's name, role or password, or disable them",
+		Description: "Disabling an administrator ends their sessions and program tokens at once."}, superOnly,
+		func(ctx context.Context, in *PatchAdminInput) (*MeOutput, error) {
+			id, err := parseID(in.ID, "administrator")
+			if err != nil {
+				return nil, err
+			}
+			c := store.AdminChange{Name: in.Body.Name, Disabled: in.Body.Disabled}
+			if in.Body.Role != nil {
+				r := ledger.Role(*in.Body.Role)
+				c.Role = &r
+			}
+			if in.Body.Password != nil {
+				if err := auth.ValidatePassword(*in.Body.Password); err != nil {
+					return nil, invalid("password", err.Error())
+				}
+				hash, err := auth.HashPassword(*in.Body.Password)
+				if err != nil {
+					return nil, err
+				}
+				c.PasswordHash = &hash
+			}
+			ad, err := a.store.UpdateAdmin(ctx, callerOf(ctx).actor(), id, c)
+			return &MeOutput{Body: adminJSON(ad)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "list-tokens", Method: http.MethodGet, Path: "/tokens", Tags: []string{"tokens"},
+		Summary: "List program tokens"}, superOnly,
+		func(ctx context.Context, _ *struct{}) (*TokensOutput, error) {
+			toks, err := a.store.ProgramTokens(ctx)
+			out := &TokensOutput{}
+			out.Body.Items = []TokenJSON{}
+			for _, t := range toks {
+				out.Body.Items = append(out.Body.Items, tokenJSON(t))
+			}
+			return out, err
+		})
+
+	register(a, huma.Operation{OperationID: "create-token", Method: http.MethodPost, Path: "/tokens", Tags: []string{"tokens"},
+		Summary: "Create a program token", Description: "The secret is in the answer once; only its hash is stored. " +
+			"The token stops working when it expires, is revoked, or its creator is disabled."}, superOnly,
+		func(ctx context.Context, in *NewTokenInput) (*NewTokenOutput, error) {
+			secret, t, err := a.store.CreateProgramToken(ctx, callerOf(ctx).actor(), in.Body.Name, ledger.Role(in.Body.Role), in.Body.ExpiresAt)
+			if err != nil {
+				return nil, err
+			}
+			out := &NewTokenOutput{}
+			out.Body.TokenJSON, out.Body.Token = tokenJSON(t), secret
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "revoke-token", Method: http.MethodDelete, Path: "/tokens/{id}", Tags: []string{"tokens"},
+		Summary: "Revoke a program token", DefaultStatus: http.StatusNoContent}, superOnly,
+		func(ctx context.Context, in *TokenIDInput) (*struct{}, error) {
+			id, err := parseID(in.ID, "token")
+			if err != nil {
+				return nil, err
+			}
+			return nil, a.store.RevokeToken(ctx, callerOf(ctx).actor(), id, "program")
+		})
+}
+
+func (a *API) login(ctx context.Context, in *LoginInput) (*LoginOutput, error) {
+	addr := callerOf(ctx).addr
+	user := in.Body.Username
+	byName, byAddr, err := a.store.LoginFailures(ctx, user, addr, a.now().Add(-loginWindow))
+	if err != nil {
+		return nil, err
+	}
+	if byName >= maxFailsPerName || byAddr >= maxFailsPerAddr {
+		a.log.Warn("login rate limited", "username", user, "addr", addr, "failures_for_name", byName, "failures_from_addr", byAddr)
+		return nil, &Problem{Status: 429, Code: "rate_limited", Detail: "too many failed logins; try again in 15 minutes"}
+	}
+	admin, err := a.store.AdminByUsername(ctx, user)
+	hash := admin.PasswordHash
+	if errors.Is(err, ledger.ErrNotFound) {
+		hash = dummyHash
+	} else if err != nil {
+		return nil, err
+	}
+	pwErr := auth.CheckPassword(hash, in.Body.Password)
+	reason := ""
+	switch {
+	case admin.ID == 0:
+		reason = "unknown username"
+	case pwErr != nil:
+		reason = "wrong password"
+	case admin.Disabled:
+		reason = "administrator disabled"
+	}
+	if reason != "" {
+		a.log.Warn("login failed", "username", user, "addr", addr, "reason", reason)
+		if err := a.store.RecordLoginFailure(ctx, user, addr, reason); err != nil {
+			return nil, err
+		}
+		return nil, &Problem{Status: 401, Code: "unauthorized", Detail: "wrong username or password"}
+	}
+	secret, tok, err := a.store.StartSession(ctx, admin, addr, sessionTTL)
+	if err != nil {
+		return nil, err
+	}
+	out := &LoginOutput{}
+	out.Body.Token, out.Body.ExpiresAt, out.Body.Admin = secret, utc(*tok.ExpiresAt), adminJSON(admin)
+	return out, nil
+}

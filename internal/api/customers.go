@@ -1,0 +1,167 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+type CustomerJSON struct {
+	ID              string     `json:"id"`
+	Name            string     `json:"name"`
+	Phone           string     `json:"phone"`
+	Email           string     `json:"email"`
+	Company         string     `json:"company"`
+	Remark          string     `json:"remark"`
+	DefaultCurrency string     `json:"default_currency"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	ArchivedAt      *time.Time `json:"archived_at"`
+}
+
+func customerJSON(c ledger.Customer) CustomerJSON {
+	return CustomerJSON{ID: idString(c.ID), Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark,
+		DefaultCurrency: c.DefaultCurrency, CreatedAt: utc(c.CreatedAt), UpdatedAt: utc(c.UpdatedAt), ArchivedAt: optTime(c.ArchivedAt)}
+}
+
+// CustomerFields are the fields a client sets; lengths are checked by the
+// domain, which says which field is wrong.
+type CustomerFields struct {
+	Name            string `json:"name"`
+	Phone           string `json:"phone,omitempty" doc:"Normalised: spaces, hyphens, dots and parentheses dropped, a leading + kept; 5 to 20 digits."`
+	Email           string `json:"email,omitempty"`
+	Company         string `json:"company,omitempty"`
+	Remark          string `json:"remark,omitempty"`
+	DefaultCurrency string `json:"default_currency,omitempty" doc:"If set, the customer's account in this currency is opened at once."`
+}
+
+type CustomerOutput struct{ Body CustomerJSON }
+
+type CustomerIDInput struct {
+	ID string `path:"id"`
+}
+
+type CreateCustomerInput struct{ Body CustomerFields }
+
+type PatchCustomerInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		Name            *string `json:"name,omitempty"`
+		Phone           *string `json:"phone,omitempty"`
+		Email           *string `json:"email,omitempty"`
+		Company         *string `json:"company,omitempty"`
+		Remark          *string `json:"remark,omitempty"`
+		DefaultCurrency *string `json:"default_currency,omitempty"`
+	}
+}
+
+type ListCustomersInput struct {
+	Page
+	Phone    string `query:"phone" doc:"Part of the phone number."`
+	Name     string `query:"name" doc:"Part of the name, any case."`
+	Email    string `query:"email" doc:"Part of the email address."`
+	Q        string `query:"q" doc:"Part of the name, phone, email or company."`
+	Archived bool   `query:"archived" doc:"List archived (deleted) customers instead."`
+}
+
+type CustomersOutput struct{ Body List[CustomerJSON] }
+
+func (a *API) registerCustomers() {
+	tags := []string{"customers"}
+	register(a, huma.Operation{OperationID: "list-customers", Method: http.MethodGet, Path: "/customers", Tags: tags,
+		Summary: "Find customers", Description: "Newest first. Filters combine."}, everyone,
+		func(ctx context.Context, in *ListCustomersInput) (*CustomersOutput, error) {
+			limit, err := in.limit()
+			if err != nil {
+				return nil, err
+			}
+			after, err := idCursor(in.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			phone := in.Phone
+			if phone != "" {
+				// Match however the number was typed: compare digits only.
+				if n, err := ledger.NormalizePhone(phone); err == nil {
+					phone = n
+				}
+			}
+			cs, err := a.store.Customers(ctx, store.CustomerFilter{Phone: phone, Name: in.Name, Email: in.Email, Q: in.Q,
+				Archived: in.Archived, AfterID: after, Limit: limit})
+			if err != nil {
+				return nil, err
+			}
+			out := &CustomersOutput{}
+			out.Body.Items = []CustomerJSON{}
+			for _, c := range cs {
+				out.Body.Items = append(out.Body.Items, customerJSON(c))
+			}
+			if len(cs) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(cs), limit, cs[len(cs)-1].ID)
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "create-customer", Method: http.MethodPost, Path: "/customers", Tags: tags,
+		Summary: "Create a customer", Errors: []int{409, 422}}, operators,
+		func(ctx context.Context, in *CreateCustomerInput) (*CustomerOutput, error) {
+			b := in.Body
+			c, err := a.store.CreateCustomer(ctx, callerOf(ctx).actor(), ledger.NewCustomer(b))
+			return &CustomerOutput{Body: customerJSON(c)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "get-customer", Method: http.MethodGet, Path: "/customers/{id}", Tags: tags,
+		Summary: "One customer"}, everyone,
+		func(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
+			id, err := parseID(in.ID, "customer")
+			if err != nil {
+				return nil, err
+			}
+			c, err := a.store.Customer(ctx, id)
+			return &CustomerOutput{Body: customerJSON(c)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "update-customer", Method: http.MethodPatch, Path: "/customers/{id}", Tags: tags,
+		Summary: "Change a customer's details", Description: "Fields left out keep their value.", Errors: []int{409, 422}}, operators,
+		func(ctx context.Context, in *PatchCustomerInput) (*CustomerOutput, error) {
+			id, err := parseID(in.ID, "customer")
+			if err != nil {
+				return nil, err
+			}
+			c, err := a.store.Customer(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			nc := ledger.NewCustomer{Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark, DefaultCurrency: c.DefaultCurrency}
+			for _, f := range []struct {
+				v   *string
+				dst *string
+			}{{in.Body.Name, &nc.Name}, {in.Body.Phone, &nc.Phone}, {in.Body.Email, &nc.Email}, {in.Body.Company, &nc.Company},
+				{in.Body.Remark, &nc.Remark}, {in.Body.DefaultCurrency, &nc.DefaultCurrency}} {
+				if f.v != nil {
+					*f.dst = *f.v
+				}
+			}
+			c, err = a.store.UpdateCustomer(ctx, callerOf(ctx).actor(), id, nc)
+			return &CustomerOutput{Body: customerJSON(c)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "delete-customer", Method: http.MethodDelete, Path: "/customers/{id}", Tags: tags,
+		Summary: "Delete (archive) a customer",
+		Description: "Refused with nonzero_balance while any of the customer's accounts holds money or debt. " +
+			"The customer and their accounts and history are kept, archived; the accounts are disabled.",
+		Errors: []int{409}}, superOnly,
+		func(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
+			id, err := parseID(in.ID, "customer")
+			if err != nil {
+				return nil, err
+			}
+			c, err := a.store.ArchiveCustomer(ctx, callerOf(ctx).actor(), id)
+			return &CustomerOutput{Body: customerJSON(c)}, err
+		})
+}

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+	"coffer/internal/store"
+)
+
+// Page is the query of a list: how many items and where to start.
+type Page struct {
+	Limit  string `query:"limit" doc:"Items per page, 1 to 500 (default 50)."`
+	Cursor string `query:"cursor" doc:"The next_cursor of the previous page."`
+}
+
+// List is a page of items.
+type List[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor" doc:"Pass as cursor for the next page; null on the last page."`
+}
+
+func (p Page) limit() (int, error) {
+	if p.Limit == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(p.Limit)
+	if err != nil || n < 1 || n > 500 {
+		return 0, invalid("limit", "must be a whole number from 1 to 500")
+	}
+	return n, nil
+}
+
+// A cursor is the last row's sort key, in base64url JSON. A cursor that does
+// not decode to the expected shape is refused; a well-formed one only
+// positions the page, so forging one shows nothing the caller could not list.
+type cursorJSON struct {
+	N *int64  `json:"n,omitempty"`
+	S *string `json:"s,omitempty"`
+	I int64   `json:"i"`
+}
+
+func encodeCursor(c store.Cursor, text bool) *string {
+	j := cursorJSON{I: c.ID}
+	if text {
+		j.S = &c.Str
+	} else {
+		j.N = &c.Num
+	}
+	b, _ := json.Marshal(j)
+	s := base64.RawURLEncoding.EncodeToString(b)
+	return &s
+}
+
+func decodeCursor(s string, text bool) (*store.Cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := invalid("cursor", "is not a cursor this list gave out")
+	if len(s) > 512 {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var j cursorJSON
+	if err := json.Unmarshal(b, &j); err != nil || j.I <= 0 || (text && (j.S == nil || j.N != nil)) || (!text && (j.N == nil || j.S != nil)) {
+		return nil, bad
+	}
+	c := &store.Cursor{ID: j.I}
+	if text {
+		c.Str = *j.S
+	} else {
+		c.Num = *j.N
+	}
+	return c, nil
+}
+
+// idCursor is the cursor of lists ordered by id alone.
+func idCursor(s string) (int64, error) {
+	c, err := decodeCursor(s, false)
+	if err != nil || c == nil {
+		return 0, err
+	}
+	return c.ID, nil
+}
+
+func nextIDCursor(n, limit int, lastID int64) *string {
+	if n < limit {
+		return nil
+	}
+	return encodeCursor(store.Cursor{ID: lastID}, false)
+}
+
+// timeRange reads a from/to pair: dates (YYYY-MM-DD) are days in the
+// business time zone and to is inclusive; RFC 3339 times are exact. The
+// returned end is exclusive.
+func timeRange(fromField, from, toField, to string, loc *time.Location) (*time.Time, *time.Time, error) {
+	var problems []ledger.FieldProblem
+	parse := func(field, v string, end bool) *time.Time {
+		if v == "" {
+			return nil
+		}
+		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			if end {
+				d = d.AddDate(0, 0, 1)
+			}
+			return &d
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return &t
+		}
+		problems = append(problems, ledger.FieldProblem{Field: field, Message: "must be a date YYYY-MM-DD or an RFC 3339 time"})
+		return nil
+	}
+	f, t := parse(fromField, from, false), parse(toField, to, true)
+	if f != nil && t != nil && !f.Before(*t) {
+		problems = append(problems, ledger.FieldProblem{Field: toField, Message: "must not be before " + fromField})
+	}
+	if problems != nil {
+		return nil, nil, &ledger.ValidationError{Problems: problems}
+	}
+	return f, t, nil
+}
+
+// currency reads a currency code field.
+func currency(field, code string) (money.Currency, error) {
+	c, err := money.LookupCurrency(code)
+	if err != nil {
+		return c, invalid(field, err.Error())
+	}
+	return c, nil
+}
+
+// positiveAmount reads an amount that must be greater than zero.
+func positiveAmount(field, s string, cur money.Currency) (int64, error) {
+	a, err := money.ParsePositive(s, cur)
+	if err != nil {
+		return 0, amountProblem(field, err)
+	}
+	return a.Minor(), nil
+}
+
+// limitAmount reads a non-negative limit such as an alert amount.
+func limitAmount(field, s string, cur money.Currency) (int64, error) {
+	a, err := money.Parse(s, cur)
+	if err != nil {
+		return 0, amountProblem(field, err)
+	}
+	if a.IsNegative() || a.Minor() > ledger.MaxLimit {
+		return 0, invalid(field, "must be zero or more and within range")
+	}
+	return a.Minor(), nil
+}
+
+func fmtAmount(minor int64, cur money.Currency) string { return money.FormatMinor(minor, cur.Digits()) }

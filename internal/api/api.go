@@ -45,7 +45,7 @@ type Options struct {
 const prefix = "/api/v1"
 
 // New registers the API's routes on mux.
-func New(st *store.Store, log *slog.Logger, mux *http.ServeMux, opt Options) *API {
+func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now}
 	if a.now == nil {
 		a.now = time.Now

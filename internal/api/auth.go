@@ -227,7 +227,7 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "update-admin", Method: http.MethodPatch, Path: "/admins/{id}", Tags: []string{"admins"},
-		Summary: "Change an administrator's name, role or password, or disable them",
+		Summary:     "Change an administrator's name, role or password, or disable them",
 		Description: "Disabling an administrator ends their sessions and program tokens at once."}, superOnly,
 		func(ctx context.Context, in *PatchAdminInput) (*MeOutput, error) {
 			id, err := parseID(in.ID, "administrator")

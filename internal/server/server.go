@@ -21,9 +21,29 @@ import (
 type Server struct {
 	store *store.Store
 	log   *slog.Logger
-	mux   *http.ServeMux
+	mux   *routes
 	API   *api.API
 }
+
+// routes is a ServeMux that remembers its patterns, so that a test can hold
+// the OpenAPI document against what is really served.
+type routes struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *routes) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// Routes lists every pattern the server serves, e.g. "GET /api/v1/me".
+func (s *Server) Routes() []string { return append([]string(nil), s.mux.patterns...) }
 
 // Options tune the server; the zero value is right for production.
 type Options struct {
@@ -32,7 +52,7 @@ type Options struct {
 
 // New returns the HTTP handler of a Coffer instance.
 func New(st *store.Store, log *slog.Logger, opt Options) *Server {
-	s := &Server{store: st, log: log, mux: http.NewServeMux()}
+	s := &Server{store: st, log: log, mux: &routes{ServeMux: http.NewServeMux()}}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.mux.HandleFunc("GET /healthz", s.healthz)

@@ -1,0 +1,187 @@
+package api_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+// seedAccounts writes n customers with one account each straight into the
+// database, in one transaction: fast enough for a 10,000-row export test.
+func seedAccounts(t *testing.T, e *env, n int) {
+	t.Helper()
+	tx, err := e.store.DB().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMicro()
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("Bulk %05d", i)
+		if i == 7 {
+			name = "=cmd|' /C calc'!A0"
+		}
+		var cid int64
+		if err := tx.QueryRow(`INSERT INTO customers (name, phone, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
+			name, fmt.Sprintf("+1555%07d", i), fmt.Sprintf("bulk%d@example.com", i), now+int64(i)).Scan(&cid); err != nil {
+			t.Fatal(err)
+		}
+		cur := "USD"
+		if i%4 == 0 {
+			cur = "EUR"
+		}
+		if _, err := tx.Exec(`INSERT INTO accounts (number, customer_id, currency, balance, alert_amount, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 500, $5, $5)`, ledger.NewAccountNumber(), cid, cur, int64(i%1000), now+int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func exportCSV(t *testing.T, e *env, query, token string) (*http.Response, [][]string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.url+"/api/v1/accounts"+query, nil)
+	req.Header.Set("Accept", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		return res, [][]string{{string(b)}}
+	}
+	rows, err := csv.NewReader(res.Body).ReadAll()
+	if err != nil {
+		t.Fatalf("export is not valid CSV: %v", err)
+	}
+	return res, rows
+}
+
+func TestAccountListAndCSVExport(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		seedAccounts(t, e, 10000)
+		tok := e.token[ledger.RoleReviewer]
+		res, rows := exportCSV(t, e, "", tok)
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("export answered %d %s: %v", res.StatusCode, res.Header.Get("Content-Type"), rows)
+		}
+		if res.ContentLength != -1 {
+			t.Errorf("export has Content-Length %d: it was built in memory, not streamed", res.ContentLength)
+		}
+		if len(rows) != 10001 || rows[0][0] != "id" || rows[0][3] != "customer_name" {
+			t.Fatalf("export has %d rows (header %v), want a header and 10,000 accounts", len(rows), rows[0])
+		}
+		seen := map[string]bool{}
+		for _, r := range rows[1:] {
+			if seen[r[0]] {
+				t.Fatalf("account %s exported twice", r[0])
+			}
+			seen[r[0]] = true
+			if strings.HasPrefix(r[3], "=") {
+				t.Errorf("customer name %q exported as a formula", r[3])
+			}
+		}
+		found := false
+		for _, r := range rows {
+			found = found || r[3] == "'=cmd|' /C calc'!A0"
+		}
+		if !found {
+			t.Error("the formula-like name is missing or not neutralised")
+		}
+
+		// Filters apply to the export and to pages alike.
+		q := "?currency=EUR&balance_min=1.00&balance_max=5.00&sort=balance"
+		_, rows = exportCSV(t, e, q, tok)
+		var n int
+		var cursor string
+		var prev string
+		for {
+			r := e.do("GET", "/api/v1/accounts"+q+"&limit=7&cursor="+cursor, tok, nil).want(200)
+			for _, it := range r.items() {
+				n++
+				if it["currency"] != "EUR" || it["balance"].(string) < "1.00" || it["balance"].(string) > "5.00" || it["balance"].(string) < prev {
+					t.Fatalf("item %v breaks the filter or the order", it)
+				}
+				prev = it["balance"].(string)
+			}
+			next, _ := r.json()["next_cursor"].(string)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		// EUR accounts are every 4th; balances i%1000 between 100 and 500 minor units.
+		want := 0
+		for i := 0; i < 10000; i += 4 {
+			if b := i % 1000; b >= 100 && b <= 500 {
+				want++
+			}
+		}
+		if n != want || len(rows)-1 != want {
+			t.Errorf("filtered: %d paged, %d exported, want %d", n, len(rows)-1, want)
+		}
+		below := e.do("GET", "/api/v1/accounts?below_alert=true&currency=USD&limit=500", tok, nil).want(200).items()
+		for _, it := range below {
+			if it["below_alert"] != true {
+				t.Fatalf("below_alert filter returned %v", it)
+			}
+		}
+		if len(below) != 500 {
+			t.Errorf("%d USD accounts below alert on the first page, want a full page", len(below))
+		}
+		byName := e.do("GET", "/api/v1/accounts?q=bulk%2000123", tok, nil).want(200).items()
+		if len(byName) != 1 || byName[0]["customer_name"] != "Bulk 00123" {
+			t.Errorf("q=bulk 00123 found %v", byName)
+		}
+
+		for _, bad := range []string{"?balance_min=1.00", "?currency=usd", "?sort=name", "?limit=501", "?limit=0", "?cursor=abc",
+			"?created_from=2026-13-01", "?created_from=2026-05-02&created_to=2026-05-01", "?below_alert=maybe", "?status=closed"} {
+			e.do("GET", "/api/v1/accounts"+bad, tok, nil).wantProblem(422, "validation_failed")
+			if res, _ := exportCSV(t, e, bad, tok); res.StatusCode != 422 {
+				t.Errorf("export%s answered %d, want 422", bad, res.StatusCode)
+			}
+		}
+		// A cursor from one sort cannot be replayed on another.
+		page := e.do("GET", "/api/v1/accounts?limit=2&sort=number", tok, nil).want(200)
+		e.do("GET", "/api/v1/accounts?sort=balance&cursor="+page.str("next_cursor"), tok, nil).wantProblem(422, "validation_failed")
+		if res, _ := exportCSV(t, e, "", "not-a-token"); res.StatusCode != 401 {
+			t.Errorf("export without a valid token answered %d", res.StatusCode)
+		}
+		today := time.Now().UTC().Format("2006-01-02")
+		if items := e.do("GET", "/api/v1/accounts?created_from="+today+"&created_to="+today+"&limit=3", tok, nil).want(200).items(); len(items) != 3 {
+			t.Errorf("created today: %d items, want 3", len(items))
+		}
+		_ = store.AccountSorts
+	})
+}
+
+func TestAccountEdits(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		_, acc := e.customer("13800000020", 1000)
+		e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleAdmin], map[string]any{"alert_amount": "25.00"}).want(200)
+		a := e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleSuperAdmin], map[string]any{"credit_limit": "50.00",
+			"overdraft": "20.00", "overdraft_expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}).want(200).json()
+		if a["alert_amount"] != "25.00" || a["credit_limit"] != "50.00" || a["available"] != "80.00" || a["below_alert"] != true {
+			t.Errorf("account after edits = %v", a)
+		}
+		e.do("POST", "/api/v1/charges", e.token[ledger.RoleAdmin], map[string]any{"account_id": acc, "amount": "80.00"}).want(201)
+		e.do("POST", "/api/v1/charges", e.token[ledger.RoleAdmin], map[string]any{"account_id": acc, "amount": "0.01"}).wantProblem(422, "insufficient_funds")
+		e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleSuperAdmin], map[string]any{"overdraft_expires_at": "tomorrow"}).wantProblem(422, "validation_failed")
+		e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleSuperAdmin], map[string]any{"credit_limit": "-1.00"}).wantProblem(422, "validation_failed")
+		e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleSuperAdmin], map[string]any{"alert_amount": "1.001"}).wantProblem(422, "validation_failed")
+		e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleSuperAdmin], map[string]any{"number": "123"}).wantProblem(400, "bad_request")
+		if got := e.do("GET", "/api/v1/accounts/"+acc, e.token[ledger.RoleReviewer], nil).want(200).json(); got["balance"] != "-70.00" || got["credit_limit"] != "50.00" {
+			t.Errorf("account = %v", got)
+		}
+	})
+}

@@ -55,10 +55,20 @@ if [ "${1:-}" = "--postgres-shell" ]; then
   exit
 fi
 
+# The API guide's curl examples run as a test; they need curl and jq.
+tools=()
+command -v curl >/dev/null || tools+=(curl)
+command -v jq >/dev/null || tools+=(jq)
+if [ ${#tools[@]} -gt 0 ]; then
+  echo "test.sh: installing ${tools[*]} from Debian's packages" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${tools[@]}" >/dev/null
+fi
+
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   start_postgres
 fi
-export COFFER_REQUIRE_POSTGRES=1
+export COFFER_REQUIRE_POSTGRES=1 COFFER_REQUIRE_TOOLS=1
 
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...

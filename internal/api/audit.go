@@ -86,7 +86,7 @@ type PatchSettingsInput struct {
 
 func (a *API) registerAudit() {
 	register(a, huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/audit", Tags: []string{"audit"},
-		Summary: "Operation records, newest first", Description: "Admins and reviewers see the records of their own actions."}, everyone,
+		Summary: "Operation records, newest first", Description: "Admins and reviewers see the records of their own actions; a program token with those roles sees what was done with it."}, everyone,
 		func(ctx context.Context, in *ListAuditInput) (*AuditOutput, error) {
 			c := callerOf(ctx)
 			f := store.AuditFilter{Action: in.Action, ObjectType: in.ObjectType, ObjectID: in.ObjectID}
@@ -105,6 +105,11 @@ func (a *API) registerAudit() {
 					return nil, forbidden("you may read the records of your own actions only")
 				}
 				f.ActorID = c.Admin.ID
+				if c.Token.Kind == "program" {
+					// A program's own actions are those made with its token,
+					// not everything its creator did.
+					f.TokenID = c.Token.ID
+				}
 			}
 			settings, err := a.store.Settings(ctx)
 			if err != nil {

@@ -94,3 +94,15 @@ func TestLoginSessionsAndTokens(t *testing.T) {
 		e.do("GET", "/api/v1/admins/999999", super, nil).wantProblem(404, "not_found")
 	})
 }
+
+func TestProgramTokenSeesOnlyItsOwnRecords(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		super := e.token[ledger.RoleSuperAdmin]
+		prog := e.do("POST", "/api/v1/tokens", super, map[string]any{"name": "crm", "role": "admin"}).want(201).str("token")
+		e.do("POST", "/api/v1/customers", prog, map[string]any{"name": "Via program"}).want(201)
+		recs := e.do("GET", "/api/v1/audit?limit=500", prog, nil).want(200).items()
+		if len(recs) != 1 || recs[0]["action"] != "customer.create" || recs[0]["token_id"] == nil {
+			t.Errorf("a program token with the admin role sees %d records: %v", len(recs), recs)
+		}
+	})
+}

@@ -1,19 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"encoding/csv"
-	"errors"
+	"encoding/json"
 	"mime"
 	"net/http"
-	"slices"
-	"strconv"
+	"regexp"
 	"strings"
-	"time"
-
-	"coffer/internal/ledger"
 )
 
-// WantsCSV reports whether a list request asks for a CSV export.
+// WantsCSV reports whether a request asks for a CSV export.
 func WantsCSV(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
 		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/csv" {
@@ -23,107 +20,144 @@ func WantsCSV(r *http.Request) bool {
 	return false
 }
 
-// safeCell keeps a spreadsheet from reading user text as a formula: a cell
-// that starts with = + - @ or a control character gets a leading quote.
+var plainNumber = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+
+// safeCell keeps a spreadsheet from reading text as a formula: a cell that
+// starts with = + - @ or a control character gets a leading quote, unless it
+// is a plain number such as an amount ("-12.50") or a phone ("+8613800000001").
 func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
+	if s != "" && strings.ContainsRune("=+-@\t\r\n", rune(s[0])) && !plainNumber.MatchString(s) {
 		return "'" + s
 	}
 	return s
 }
 
-// ExportAccountsCSV answers GET /api/v1/accounts with Accept: text/csv. It
-// takes the list's filters and streams every matching account, a page of
-// rows at a time from the database, so that memory does not grow with the
-// export.
-func (a *API) ExportAccountsCSV(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	status := http.StatusOK
-	defer func() { a.metrics.observe(r.Method, prefix+"/accounts", status, time.Since(start)) }()
-	fail := func(p *Problem) {
-		p.fill()
-		status = p.Status
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(p.Status)
-		writeJSON(w, p)
-	}
-	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		fail(&Problem{Status: 401, Code: "unauthorized", Detail: "send Authorization: Bearer <token>"})
-		return
-	}
-	p, err := a.store.Authenticate(r.Context(), strings.TrimSpace(secret))
-	if err != nil {
-		fail(&Problem{Status: 401, Code: "unauthorized", Detail: "the token is unknown, expired or revoked"})
-		return
-	}
-	if !slices.Contains(everyone, p.Role()) {
-		fail(&Problem{Status: 403, Code: "forbidden", Detail: "your role may not do this"})
-		return
-	}
+// ExportCSV answers a list request that asks for text/csv: it asks the JSON
+// list (next) for every page in turn, with the same token and filters, and
+// writes the items as CSV rows as they come, so that an export of any size
+// is streamed, not built in memory. Columns are the items' fields in order;
+// nested values are written as JSON. An error on the first page is answered
+// as the list would answer it.
+func ExportCSV(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	q := r.URL.Query()
-	for name := range q {
-		if !slices.Contains([]string{"customer_id", "currency", "status", "balance_min", "balance_max", "created_from", "created_to", "below_alert", "q", "sort"}, name) {
-			fail(&Problem{Status: 422, Code: "validation_failed", Detail: "unknown filter", Errors: []FieldError{{Field: name, Message: "is not a filter of this list"}}})
-			return
-		}
-	}
-	in := &ListAccountsInput{CustomerID: q.Get("customer_id"), Currency: q.Get("currency"), Status: q.Get("status"),
-		BalanceMin: q.Get("balance_min"), BalanceMax: q.Get("balance_max"), CreatedFrom: q.Get("created_from"),
-		CreatedTo: q.Get("created_to"), BelowAlert: q.Get("below_alert"), Q: q.Get("q"), Sort: q.Get("sort")}
-	if in.Status != "" && !ledger.Status(in.Status).Valid() {
-		fail(&Problem{Status: 422, Code: "validation_failed", Errors: []FieldError{{Field: "status", Message: "must be normal, frozen or disabled"}}})
-		return
-	}
-	if in.BelowAlert != "" && in.BelowAlert != "true" && in.BelowAlert != "false" {
-		fail(&Problem{Status: 422, Code: "validation_failed", Errors: []FieldError{{Field: "below_alert", Message: "must be true or false"}}})
-		return
-	}
-	f, err := a.accountFilter(r.Context(), in)
-	if err != nil {
-		var ve *ledger.ValidationError
-		if errors.As(err, &ve) {
-			pr := a.problem(r.Context(), err).(*Problem)
-			fail(pr)
-			return
-		}
-		fail(&Problem{Status: 500, Code: "internal", Detail: "internal error"})
-		return
-	}
-	f.Limit = 1000
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="accounts.csv"`)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "number", "customer_id", "customer_name", "customer_email", "customer_phone", "currency", "balance",
-		"available", "alert_amount", "credit_limit", "overdraft", "overdraft_expires_at", "status", "below_alert", "created_at"})
+	q.Del("cursor")
+	q.Set("limit", "500")
+	var cw *csv.Writer
+	var cols []string
 	flusher, _ := w.(http.Flusher)
 	for {
-		rows, err := a.store.Accounts(r.Context(), f)
-		if err != nil {
-			// The header is gone; cut the body short so that the client
-			// sees an incomplete export rather than a complete-looking one.
-			a.log.Error("csv export", "err", err)
-			panic(http.ErrAbortHandler)
+		inner := r.Clone(r.Context())
+		inner.Header.Set("Accept", "application/json")
+		inner.URL.RawQuery = q.Encode()
+		inner.RequestURI = ""
+		page := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+		next.ServeHTTP(page, inner)
+		var list struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor *string           `json:"next_cursor"`
 		}
-		for _, row := range rows {
-			j := a.accountJSON(row.Account, row.CustomerName)
-			exp := ""
-			if j.OverdraftExpiresAt != nil {
-				exp = j.OverdraftExpiresAt.Format(time.RFC3339)
+		isList := page.code == http.StatusOK && json.Unmarshal(page.body.Bytes(), &list) == nil && list.Items != nil
+		if !isList {
+			if cw != nil {
+				// Headers are gone; cut the body short so that the client sees
+				// an incomplete export, not a complete-looking one.
+				panic(http.ErrAbortHandler)
 			}
-			cw.Write([]string{j.ID, j.Number, j.CustomerID, safeCell(row.CustomerName), safeCell(row.CustomerEmail), safeCell(row.CustomerPhone),
-				j.Currency, j.Balance, j.Available, j.AlertAmount, j.CreditLimit, j.Overdraft, exp, j.Status,
-				strconv.FormatBool(j.BelowAlert), j.CreatedAt.Format(time.RFC3339)})
+			page.relay(w)
+			return
+		}
+		if cw == nil {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="export.csv"`)
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			cw = csv.NewWriter(w)
+		}
+		for _, item := range list.Items {
+			keys, vals, err := orderedFields(item)
+			if err != nil {
+				panic(http.ErrAbortHandler)
+			}
+			if cols == nil {
+				cols = keys
+				cw.Write(cols)
+			}
+			row := make([]string, len(cols))
+			for i, c := range cols {
+				for j, k := range keys {
+					if k == c {
+						row[i] = cell(vals[j])
+					}
+				}
+			}
+			cw.Write(row)
+		}
+		if cols == nil {
+			cw.Write([]string{}) // an empty export is an empty file
 		}
 		cw.Flush()
 		if flusher != nil {
 			flusher.Flush()
 		}
-		if len(rows) < f.Limit {
+		if list.NextCursor == nil {
 			return
 		}
-		last := rows[len(rows)-1].SortKey(f.Sort)
-		f.After = &last
+		q.Set("cursor", *list.NextCursor)
 	}
+}
+
+// orderedFields reads a JSON object's keys in their order, with raw values.
+func orderedFields(obj json.RawMessage) ([]string, []json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	var keys []string
+	var vals []json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, err
+		}
+		keys, vals = append(keys, tok.(string)), append(vals, v)
+	}
+	return keys, vals, nil
+}
+
+func cell(v json.RawMessage) string {
+	var s string
+	switch {
+	case string(v) == "null":
+		return ""
+	case json.Unmarshal(v, &s) == nil:
+		return safeCell(s)
+	default:
+		var b bytes.Buffer
+		if json.Compact(&b, v) == nil {
+			return safeCell(b.String())
+		}
+		return ""
+	}
+}
+
+// bufferedResponse holds one page of a list in memory.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+
+func (b *bufferedResponse) relay(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.code)
+	w.Write(b.body.Bytes())
 }

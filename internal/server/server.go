@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,9 +73,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
 	}()
-	// A CSV export streams outside the JSON machinery of the API.
-	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/accounts" && api.WantsCSV(r) {
-		s.API.ExportAccountsCSV(w, r)
+	// Accept: text/csv on a list exports every page of it as CSV.
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/") && api.WantsCSV(r) {
+		api.ExportCSV(w, r, s.mux)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -160,6 +160,7 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditRecord, error) {
 // AuditFilter selects operation records.
 type AuditFilter struct {
 	ActorID    int64 // 0: everyone's
+	TokenID    int64 // 0: any; else only what this program token did
 	Action     string
 	ObjectType string
 	ObjectID   string
@@ -173,6 +174,9 @@ func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord,
 	w := where{}
 	if f.ActorID != 0 {
 		w.add("actor_id = ?", f.ActorID)
+	}
+	if f.TokenID != 0 {
+		w.add("token_id = ?", f.TokenID)
 	}
 	if f.Action != "" {
 		w.add("action = ?", f.Action)

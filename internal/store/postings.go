@@ -61,11 +61,16 @@ func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
 }
 
 // TopUp posts money received through a payment method to the account.
+// Top-up requests post through ApproveTopUp; this is the bare posting.
 func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), s.buildTopUp(r))
+}
+
+func (s *Store) buildTopUp(r ledger.TopUp) func(st *txState) (*ledger.Transaction, error) {
+	return func(st *txState) (*ledger.Transaction, error) {
 		ctx := st.ctx
 		var known int
 		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM payment_methods WHERE code = $1", r.PaymentMethod).Scan(&known); err != nil {
@@ -87,7 +92,7 @@ func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
 		}
 		return newTransaction(st, ledger.Transaction{Type: ledger.TxTopUp, Note: r.Note, TopUpID: r.TopUpID, CreatedBy: r.Actor.AdminID},
 			a, r.Amount, fund), nil
-	})
+	}
 }
 
 // Adjust posts a manual credit or debit with its reason and note.
@@ -206,51 +211,24 @@ func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempo
 	body := func(ctx context.Context, tx *txn) error {
 		st = &txState{ctx: ctx, tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
 		out = Posted{}
-		if idem.Key != "" {
-			// Inserting the key first makes a concurrent request with the
-			// same key wait on it (PostgreSQL) until this one commits or
-			// rolls back; it then finds the result or posts in its place.
-			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at)
-				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, idem.Scope, idem.Key, fp, micros(st.now))
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				var prevFP string
-				var txID sql.NullInt64
-				err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
-					idem.Scope, idem.Key).Scan(&prevFP, &txID)
-				if err != nil {
-					return err
-				}
-				if prevFP != fp {
-					return ledger.ErrIdempotencyKeyReused
-				}
-				if !txID.Valid {
-					return fmt.Errorf("store: idempotency key %q has no result", idem.Key)
-				}
-				out.Transaction, err = s.loadTransaction(ctx, tx, txID.Int64)
-				out.Replayed = true
-				return err
-			}
-		}
-		t, err := build(st)
+		prev, err := s.claimKey(ctx, tx, idem, fp, st.now)
 		if err != nil {
 			return err
 		}
-		if err := s.insertTransaction(ctx, tx, t); err != nil {
+		if prev.found {
+			if prev.txID == 0 {
+				return fmt.Errorf("store: idempotency key %q has no transaction", idem.Key)
+			}
+			out.Transaction, err = s.loadTransaction(ctx, tx, prev.txID)
+			out.Replayed = true
 			return err
 		}
-		if idem.Key != "" {
-			if _, err := tx.ExecContext(ctx, "UPDATE idempotency_keys SET transaction_id = $1 WHERE scope = $2 AND idem_key = $3",
-				t.ID, idem.Scope, idem.Key); err != nil {
-				return err
-			}
+		t, err := s.postIn(ctx, st, actor, build)
+		if err != nil {
+			return err
 		}
 		out.Transaction = *t
-		return s.audit(ctx, tx, actor, change{action: "transaction.create", objectType: "transaction", objectID: t.ID, after: AuditTransaction(t)})
+		return s.settleKey(ctx, tx, idem, t.ID, 0)
 	}
 	var err error
 	if s.batch != nil {
@@ -261,12 +239,76 @@ func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempo
 	if err != nil {
 		return Posted{}, err
 	}
+	s.remember(st)
+	return out, nil
+}
+
+// postIn builds, checks and writes a transaction inside st's database
+// transaction, with its operation record.
+func (s *Store) postIn(ctx context.Context, st *txState, actor ledger.Actor, build func(*txState) (*ledger.Transaction, error)) (*ledger.Transaction, error) {
+	t, err := build(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.insertTransaction(ctx, st.tx, t); err != nil {
+		return nil, err
+	}
+	return t, s.audit(ctx, st.tx, actor, change{action: "transaction.create", objectType: "transaction", objectID: t.ID, after: AuditTransaction(t)})
+}
+
+// remember caches the system accounts a committed transaction found.
+func (s *Store) remember(st *txState) {
 	s.sysMu.Lock()
 	for k, id := range st.newSys {
 		s.sysCache[k] = id
 	}
 	s.sysMu.Unlock()
-	return out, nil
+}
+
+// keyUse is what an idempotency key's first request left behind.
+type keyUse struct {
+	found   bool
+	txID    int64
+	topupID int64
+}
+
+// claimKey claims an idempotency key inside tx. Inserting it first makes a
+// concurrent request with the same key wait on it (PostgreSQL) until this
+// one commits or rolls back; it then finds the result, or claims the key
+// itself. A key used before for a request with another fingerprint is
+// ledger.ErrIdempotencyKeyReused.
+func (s *Store) claimKey(ctx context.Context, tx *txn, idem ledger.Idempotency, fp string, now time.Time) (keyUse, error) {
+	if idem.Key == "" {
+		return keyUse{}, nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, idem.Scope, idem.Key, fp, micros(now))
+	if err != nil {
+		return keyUse{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return keyUse{}, err
+	}
+	var prevFP string
+	var txID, topupID sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id, topup_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+		idem.Scope, idem.Key).Scan(&prevFP, &txID, &topupID); err != nil {
+		return keyUse{}, err
+	}
+	if prevFP != fp {
+		return keyUse{}, ledger.ErrIdempotencyKeyReused
+	}
+	return keyUse{found: true, txID: txID.Int64, topupID: topupID.Int64}, nil
+}
+
+// settleKey records what a claimed key's request produced.
+func (s *Store) settleKey(ctx context.Context, tx *txn, idem ledger.Idempotency, txID, topupID int64) error {
+	if idem.Key == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE idempotency_keys SET transaction_id = $1, topup_id = $2 WHERE scope = $3 AND idem_key = $4",
+		nullID(txID), nullID(topupID), idem.Scope, idem.Key)
+	return err
 }
 
 // insertTransaction writes t and its entries, sets their ids, and stores the

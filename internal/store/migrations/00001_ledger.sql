@@ -2,6 +2,7 @@
 -- between them and are filled in by store/migrate.go:
 --   {{.ID}}         an auto-numbered BIGINT primary key
 --   {{.NowMicros}}  the current time in Unix microseconds
+--   {{.Blob}}       binary data (BLOB, BYTEA)
 -- Times are BIGINT Unix microseconds (UTC) on both databases; amounts are
 -- BIGINT minor units of the row's currency.
 

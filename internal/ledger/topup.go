@@ -1,0 +1,112 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TopUpStatus is where a top-up request is in its review.
+type TopUpStatus string
+
+const (
+	TopUpPending   TopUpStatus = "pending"
+	TopUpApproved  TopUpStatus = "approved"
+	TopUpRejected  TopUpStatus = "rejected"
+	TopUpCancelled TopUpStatus = "cancelled"
+)
+
+var (
+	ErrNotPending   = errors.New("the top-up request is no longer pending")
+	ErrSelfApproval = errors.New("nobody may review a top-up request they submitted")
+	ErrNotSubmitter = errors.New("only the administrator who submitted a top-up request may change or cancel it")
+)
+
+// TopUpRequest is a recharge waiting for, or past, review. The balance
+// changes only when it is approved: then Transaction is the posting.
+type TopUpRequest struct {
+	ID              int64
+	CustomerID      int64
+	AccountID       int64
+	Currency        string
+	Amount          int64
+	PaymentMethodID int64
+	PaymentAccount  string
+	TransactionNo   string
+	Remark          string
+	PaymentStatus   string // paid or unpaid
+	PaidAt          *time.Time
+	Status          TopUpStatus
+	ActualAmount    *int64
+	ExchangeRate    string
+	ReviewRemark    string
+	ReviewedBy      int64
+	ReviewedAt      *time.Time
+	TransactionID   int64
+	CreatedBy       int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Vouchers        []Voucher
+}
+
+// Number is the recharge number shown to people: R, the day it was made
+// (UTC) and its id.
+func (t TopUpRequest) Number() string {
+	return fmt.Sprintf("R%s%06d", t.CreatedAt.UTC().Format("20060102"), t.ID)
+}
+
+// Voucher is an image of a payment receipt attached to a top-up request.
+type Voucher struct {
+	ID          int64
+	TopUpID     int64
+	ContentType string
+	Size        int64
+	SHA256      string
+	CreatedAt   time.Time
+}
+
+// TopUpFields are what the submitter fills in and may correct while pending.
+type TopUpFields struct {
+	Amount          int64
+	PaymentMethodID int64
+	PaymentAccount  string
+	TransactionNo   string
+	Remark          string
+	PaymentStatus   string
+	PaidAt          *time.Time
+}
+
+func (f TopUpFields) Validate() error {
+	var p problems
+	p.positive("amount", f.Amount)
+	if f.PaymentMethodID == 0 {
+		p.add("payment_method", "is required")
+	}
+	p.text("payment_account", f.PaymentAccount, 200, false)
+	p.text("transaction_no", f.TransactionNo, 200, false)
+	p.text("remark", f.Remark, 1000, false)
+	if f.PaymentStatus != "paid" && f.PaymentStatus != "unpaid" {
+		p.add("payment_status", "must be paid or unpaid")
+	}
+	return p.err()
+}
+
+// ValidExchangeRate checks a positive decimal such as "7.2345": digits with
+// at most one point, at most 12 digits before and 10 after it, not zero. It
+// is kept as the exact text given.
+func ValidExchangeRate(s string) error {
+	whole, frac, _ := strings.Cut(s, ".")
+	ok := whole != "" && len(whole) <= 12 && len(frac) <= 10 && !(strings.Contains(s, ".") && frac == "")
+	nonzero := false
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			ok = false
+		}
+		nonzero = nonzero || (r >= '1' && r <= '9')
+	}
+	if !ok || !nonzero {
+		return Invalid("exchange_rate", "must be a positive decimal such as 1 or 7.2345 (at most 10 decimals)")
+	}
+	return nil
+}

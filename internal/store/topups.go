@@ -1,0 +1,641 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+)
+
+// Top-up requests: submitted by an administrator, reviewed by another,
+// posted to the ledger only on approval, in the same database transaction
+// as the status change.
+
+const topupCols = `id, customer_id, account_id, currency, amount, payment_method_id, payment_account, transaction_no, remark,
+	payment_status, paid_at, status, actual_amount, exchange_rate, review_remark, reviewed_by, reviewed_at, transaction_id,
+	created_by, created_at, updated_at`
+
+func scanTopUp(row interface{ Scan(...any) error }) (ledger.TopUpRequest, error) {
+	var t ledger.TopUpRequest
+	var paid, actual, reviewedBy, reviewedAt, txID sql.NullInt64
+	var rate sql.NullString
+	var created, updated int64
+	err := row.Scan(&t.ID, &t.CustomerID, &t.AccountID, &t.Currency, &t.Amount, &t.PaymentMethodID, &t.PaymentAccount,
+		&t.TransactionNo, &t.Remark, &t.PaymentStatus, &paid, &t.Status, &actual, &rate, &t.ReviewRemark, &reviewedBy,
+		&reviewedAt, &txID, &t.CreatedBy, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ledger.ErrNotFound
+	}
+	if actual.Valid {
+		t.ActualAmount = &actual.Int64
+	}
+	t.PaidAt, t.ReviewedAt = fromNullMicros(paid), fromNullMicros(reviewedAt)
+	t.ExchangeRate, t.ReviewedBy, t.TransactionID = rate.String, reviewedBy.Int64, txID.Int64
+	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return t, err
+}
+
+// TopUpResult is a top-up request after an operation on it.
+type TopUpResult struct {
+	TopUp    ledger.TopUpRequest
+	Replayed bool // the idempotency key had already done this
+}
+
+// event writes an event for the webhooks, in the caller's transaction.
+func (s *Store) event(ctx context.Context, tx *txn, typ string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO events (type, payload, created_at) VALUES ($1, $2, $3)", typ, string(b), micros(s.nowTime()))
+	return err
+}
+
+// PaymentMethod is a way customers pay in: Alipay, a bank transfer, ….
+type PaymentMethod struct {
+	ID        int64
+	Code      string
+	Name      string
+	Enabled   bool
+	CreatedAt time.Time
+}
+
+func scanMethod(row interface{ Scan(...any) error }) (PaymentMethod, error) {
+	var m PaymentMethod
+	var created int64
+	err := row.Scan(&m.ID, &m.Code, &m.Name, &m.Enabled, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, ledger.ErrNotFound
+	}
+	m.CreatedAt = fromMicros(created)
+	return m, err
+}
+
+// PaymentMethods lists every payment method, disabled ones too.
+func (s *Store) PaymentMethods(ctx context.Context) ([]PaymentMethod, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT id, code, name, enabled, created_at FROM payment_methods ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PaymentMethod
+	for rows.Next() {
+		m, err := scanMethod(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// AddPaymentMethod adds a payment method; its code is derived from nothing
+// the user can change later, so funding accounts keep their names.
+func (s *Store) AddPaymentMethod(ctx context.Context, actor ledger.Actor, name string, enabled bool) (PaymentMethod, error) {
+	if err := validMethodName(name); err != nil {
+		return PaymentMethod{}, err
+	}
+	var m PaymentMethod
+	err := s.write(ctx, func(tx *txn) error {
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM payment_methods WHERE LOWER(name) = LOWER($1)", name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ledger.ErrAlreadyExists
+		}
+		var err error
+		m, err = scanMethod(tx.QueryRowContext(ctx, `INSERT INTO payment_methods (code, name, enabled, created_at)
+			VALUES ($1, $2, $3, $4) RETURNING id, code, name, enabled, created_at`,
+			"m"+strconv.FormatInt(time.Now().UnixNano(), 36), name, enabled, micros(s.nowTime())))
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "payment_method.create", objectType: "payment_method", objectID: m.ID,
+			after: map[string]any{"name": m.Name, "enabled": m.Enabled}})
+	})
+	return m, err
+}
+
+func validMethodName(name string) error {
+	if name == "" || len([]rune(name)) > 100 {
+		return ledger.Invalid("name", "is required, at most 100 characters")
+	}
+	return nil
+}
+
+// UpdatePaymentMethod renames, enables or disables a payment method.
+// Requests that chose it before keep it.
+func (s *Store) UpdatePaymentMethod(ctx context.Context, actor ledger.Actor, id int64, name *string, enabled *bool) (PaymentMethod, error) {
+	if name != nil {
+		if err := validMethodName(*name); err != nil {
+			return PaymentMethod{}, err
+		}
+	}
+	var m PaymentMethod
+	err := s.write(ctx, func(tx *txn) error {
+		before, err := scanMethod(tx.QueryRowContext(ctx, "SELECT id, code, name, enabled, created_at FROM payment_methods WHERE id = $1"+s.forUpdate, id))
+		if err != nil {
+			return err
+		}
+		after := before
+		if name != nil {
+			after.Name = *name
+		}
+		if enabled != nil {
+			after.Enabled = *enabled
+		}
+		m, err = scanMethod(tx.QueryRowContext(ctx, "UPDATE payment_methods SET name = $2, enabled = $3 WHERE id = $1 RETURNING id, code, name, enabled, created_at",
+			id, after.Name, after.Enabled))
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "payment_method.update", objectType: "payment_method", objectID: id,
+			before: map[string]any{"name": before.Name, "enabled": before.Enabled}, after: map[string]any{"name": m.Name, "enabled": m.Enabled}})
+	})
+	return m, err
+}
+
+// NewTopUp is a top-up request to submit.
+type NewTopUp struct {
+	CustomerID int64
+	Currency   string
+	ledger.TopUpFields
+	// Direct asks to post at once, approved by the submitter: allowed to a
+	// super admin while the direct_topup setting is on.
+	Direct bool
+}
+
+func (n NewTopUp) fingerprint() string {
+	b, _ := json.Marshal(n)
+	h := sha256.Sum256(append([]byte("topup-request:"), b...))
+	return hex.EncodeToString(h[:])
+}
+
+// ErrDirectTopUpOff refuses a direct top-up while the setting is off or the
+// caller is not a super admin.
+var ErrDirectTopUpOff = errors.New("direct top-ups are off, or not for your role")
+
+// SubmitTopUp records a top-up request; the customer's account in the
+// currency is opened if needed, but its balance does not change until the
+// request is approved.
+func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp, idem ledger.Idempotency) (TopUpResult, error) {
+	var p []ledger.FieldProblem
+	if err := n.TopUpFields.Validate(); err != nil {
+		p = append(p, err.(*ledger.ValidationError).Problems...)
+	}
+	if n.CustomerID == 0 {
+		p = append(p, ledger.FieldProblem{Field: "customer_id", Message: "is required"})
+	}
+	if _, err := money.LookupCurrency(n.Currency); err != nil {
+		p = append(p, ledger.FieldProblem{Field: "currency", Message: err.Error()})
+	}
+	if p != nil {
+		return TopUpResult{}, &ledger.ValidationError{Problems: p}
+	}
+	var out TopUpResult
+	var st *txState
+	err := s.write(ctx, func(tx *txn) error {
+		now := s.nowTime()
+		st = &txState{ctx: ctx, tx: tx, now: now, newSys: map[sysKey]int64{}}
+		out = TopUpResult{}
+		prev, err := s.claimKey(ctx, tx, idem, n.fingerprint(), now)
+		if err != nil {
+			return err
+		}
+		if prev.found {
+			out.TopUp, err = s.loadTopUp(ctx, tx, prev.topupID, "")
+			out.Replayed = true
+			return err
+		}
+		if err := s.checkMethod(ctx, tx, n.PaymentMethodID, true); err != nil {
+			return err
+		}
+		if n.Direct {
+			settings, err := loadSettings(ctx, tx, "")
+			if err != nil {
+				return err
+			}
+			if !settings.DirectTopUp || actor.Role != ledger.RoleSuperAdmin {
+				return ErrDirectTopUpOff
+			}
+		}
+		acc, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: n.CustomerID, Currency: n.Currency}, now)
+		if err != nil {
+			return err
+		}
+		if acc.Status == ledger.StatusDisabled {
+			return ledger.ErrAccountDisabled
+		}
+		t, err := scanTopUp(tx.QueryRowContext(ctx, `INSERT INTO topups (customer_id, account_id, currency, amount, payment_method_id,
+			payment_account, transaction_no, remark, payment_status, paid_at, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING `+topupCols,
+			n.CustomerID, acc.ID, n.Currency, n.Amount, n.PaymentMethodID, n.PaymentAccount, n.TransactionNo, n.Remark,
+			n.PaymentStatus, nullMicros(n.PaidAt), actor.AdminID, micros(now)))
+		if err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, "topup.submitted", topupEvent(t)); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, change{action: "topup.create", objectType: "topup", objectID: t.ID, after: auditTopUp(t)}); err != nil {
+			return err
+		}
+		if n.Direct {
+			if t, err = s.review(ctx, st, actor, t, true, &n.Amount, "1", "direct top-up"); err != nil {
+				return err
+			}
+		}
+		out.TopUp = t
+		return s.settleKey(ctx, tx, idem, t.TransactionID, t.ID)
+	})
+	if err != nil {
+		return TopUpResult{}, err
+	}
+	s.remember(st)
+	return out, nil
+}
+
+func (s *Store) checkMethod(ctx context.Context, tx *txn, id int64, mustBeEnabled bool) error {
+	m, err := scanMethod(tx.QueryRowContext(ctx, "SELECT id, code, name, enabled, created_at FROM payment_methods WHERE id = $1", id))
+	if errors.Is(err, ledger.ErrNotFound) {
+		return ledger.Invalid("payment_method", "no such payment method")
+	}
+	if err != nil {
+		return err
+	}
+	if mustBeEnabled && !m.Enabled {
+		return ledger.Invalid("payment_method", "is disabled; choose another")
+	}
+	return nil
+}
+
+// UpdateTopUp lets the submitter correct a pending request.
+func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, edit func(*ledger.TopUpFields)) (ledger.TopUpRequest, error) {
+	var out ledger.TopUpRequest
+	err := s.write(ctx, func(tx *txn) error {
+		before, err := s.loadTopUp(ctx, tx, id, s.forUpdate)
+		if err != nil {
+			return err
+		}
+		if before.CreatedBy != actor.AdminID {
+			return ledger.ErrNotSubmitter
+		}
+		if before.Status != ledger.TopUpPending {
+			return ledger.ErrNotPending
+		}
+		f := ledger.TopUpFields{Amount: before.Amount, PaymentMethodID: before.PaymentMethodID, PaymentAccount: before.PaymentAccount,
+			TransactionNo: before.TransactionNo, Remark: before.Remark, PaymentStatus: before.PaymentStatus, PaidAt: before.PaidAt}
+		edit(&f)
+		if err := f.Validate(); err != nil {
+			return err
+		}
+		if f.PaymentMethodID != before.PaymentMethodID {
+			if err := s.checkMethod(ctx, tx, f.PaymentMethodID, true); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE topups SET amount = $2, payment_method_id = $3, payment_account = $4, transaction_no = $5,
+			remark = $6, payment_status = $7, paid_at = $8, updated_at = $9 WHERE id = $1`,
+			id, f.Amount, f.PaymentMethodID, f.PaymentAccount, f.TransactionNo, f.Remark, f.PaymentStatus, nullMicros(f.PaidAt), micros(s.nowTime())); err != nil {
+			return err
+		}
+		if out, err = s.loadTopUp(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "topup.update", objectType: "topup", objectID: id, before: auditTopUp(before), after: auditTopUp(out)})
+	})
+	return out, err
+}
+
+// CancelTopUp withdraws a pending request; only its submitter may.
+func (s *Store) CancelTopUp(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency) (TopUpResult, error) {
+	return s.decide(ctx, actor, id, idem, "cancel", func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+		if t.CreatedBy != actor.AdminID {
+			return t, ledger.ErrNotSubmitter
+		}
+		if _, err := st.tx.ExecContext(st.ctx, "UPDATE topups SET status = 'cancelled', updated_at = $2 WHERE id = $1", id, micros(st.now)); err != nil {
+			return t, err
+		}
+		after := t
+		after.Status = ledger.TopUpCancelled
+		return after, s.audit(st.ctx, st.tx, actor, change{action: "topup.cancel", objectType: "topup", objectID: id, before: auditTopUp(t), after: auditTopUp(after)})
+	})
+}
+
+// ApproveTopUp approves a pending request and posts actual (default: the
+// requested amount) to the account, in one database transaction: two
+// reviewers approving at once post once, and the second is told the
+// request is no longer pending.
+func (s *Store) ApproveTopUp(ctx context.Context, actor ledger.Actor, id int64, actual *int64, rate, remark string, idem ledger.Idempotency) (TopUpResult, error) {
+	if rate == "" {
+		rate = "1"
+	}
+	if err := ledger.ValidExchangeRate(rate); err != nil {
+		return TopUpResult{}, err
+	}
+	if actual != nil && *actual <= 0 {
+		return TopUpResult{}, ledger.Invalid("actual_amount", "must be greater than zero")
+	}
+	if len([]rune(remark)) > 1000 {
+		return TopUpResult{}, ledger.Invalid("remark", "is longer than 1000 characters")
+	}
+	fp := "approve:" + rate + ":" + remark
+	if actual != nil {
+		fp += ":" + strconv.FormatInt(*actual, 10)
+	}
+	return s.decide(ctx, actor, id, idem, fp, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+		return s.review(st.ctx, st, actor, t, true, actual, rate, remark)
+	})
+}
+
+// RejectTopUp turns a pending request down; nothing is posted.
+func (s *Store) RejectTopUp(ctx context.Context, actor ledger.Actor, id int64, remark string, idem ledger.Idempotency) (TopUpResult, error) {
+	if len([]rune(remark)) > 1000 {
+		return TopUpResult{}, ledger.Invalid("remark", "is longer than 1000 characters")
+	}
+	return s.decide(ctx, actor, id, idem, "reject:"+remark, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+		return s.review(st.ctx, st, actor, t, false, nil, "", remark)
+	})
+}
+
+// decide runs a state change of a pending request under its row lock and
+// an idempotency key.
+func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency, what string,
+	fn func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error)) (TopUpResult, error) {
+	var out TopUpResult
+	var st *txState
+	err := s.write(ctx, func(tx *txn) error {
+		st = &txState{ctx: ctx, tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
+		out = TopUpResult{}
+		prev, err := s.claimKey(ctx, tx, idem, "topup:"+strconv.FormatInt(id, 10)+":"+what, st.now)
+		if err != nil {
+			return err
+		}
+		if prev.found {
+			out.TopUp, err = s.loadTopUp(ctx, tx, prev.topupID, "")
+			out.Replayed = true
+			return err
+		}
+		t, err := s.loadTopUp(ctx, tx, id, s.forUpdate)
+		if err != nil {
+			return err
+		}
+		if t.Status != ledger.TopUpPending {
+			return ledger.ErrNotPending
+		}
+		if _, err := fn(st, t); err != nil {
+			return err
+		}
+		if out.TopUp, err = s.loadTopUp(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		return s.settleKey(ctx, tx, idem, out.TopUp.TransactionID, id)
+	})
+	if err != nil {
+		return TopUpResult{}, err
+	}
+	s.remember(st)
+	return out, nil
+}
+
+// review records a reviewer's decision on a pending request t; approving
+// posts the top-up. Nobody reviews a request they submitted, except a
+// super admin's own direct top-up.
+func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t ledger.TopUpRequest, approve bool, actual *int64, rate, remark string) (ledger.TopUpRequest, error) {
+	direct := remark == "direct top-up" && approve && t.CreatedBy == actor.AdminID && actor.Role == ledger.RoleSuperAdmin && t.CreatedAt.Equal(st.now)
+	if t.CreatedBy == actor.AdminID && !direct {
+		return t, ledger.ErrSelfApproval
+	}
+	status, event, action := ledger.TopUpRejected, "topup.rejected", "topup.reject"
+	var txID sql.NullInt64
+	var actualAmount sql.NullInt64
+	var exRate sql.NullString
+	if approve {
+		status, event, action = ledger.TopUpApproved, "topup.approved", "topup.approve"
+		amount := t.Amount
+		if actual != nil {
+			amount = *actual
+		}
+		var code string
+		if err := st.tx.QueryRowContext(ctx, "SELECT code FROM payment_methods WHERE id = $1", t.PaymentMethodID).Scan(&code); err != nil {
+			return t, err
+		}
+		posted, err := s.postIn(ctx, st, actor, s.buildTopUp(ledger.TopUp{Target: ledger.Target{AccountID: t.AccountID}, Amount: amount,
+			PaymentMethod: code, TopUpID: t.ID, Note: "top-up " + t.Number(), Actor: actor}))
+		if err != nil {
+			return t, err
+		}
+		txID = sql.NullInt64{Int64: posted.ID, Valid: true}
+		actualAmount = sql.NullInt64{Int64: amount, Valid: true}
+		exRate = sql.NullString{String: rate, Valid: true}
+	}
+	if _, err := st.tx.ExecContext(ctx, `UPDATE topups SET status = $2, actual_amount = $3, exchange_rate = $4, review_remark = $5,
+		reviewed_by = $6, reviewed_at = $7, transaction_id = $8, updated_at = $7 WHERE id = $1`,
+		t.ID, string(status), actualAmount, exRate, remark, actor.AdminID, micros(st.now), txID); err != nil {
+		return t, err
+	}
+	after, err := s.loadTopUp(ctx, st.tx, t.ID, "")
+	if err != nil {
+		return t, err
+	}
+	if err := s.event(ctx, st.tx, event, topupEvent(after)); err != nil {
+		return t, err
+	}
+	return after, s.audit(ctx, st.tx, actor, change{action: action, objectType: "topup", objectID: t.ID, before: auditTopUp(t), after: auditTopUp(after)})
+}
+
+func (s *Store) loadTopUp(ctx context.Context, tx *txn, id int64, lock string) (ledger.TopUpRequest, error) {
+	t, err := scanTopUp(tx.QueryRowContext(ctx, "SELECT "+topupCols+" FROM topups WHERE id = $1"+lock, id))
+	if err != nil {
+		return t, err
+	}
+	t.Vouchers, err = s.vouchersOf(ctx, tx, []int64{id})
+	return t, err
+}
+
+func (s *Store) vouchersOf(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, ids []int64) ([]ledger.Voucher, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	w := where{}
+	in := "topup_id IN ("
+	for i := range ids {
+		if i > 0 {
+			in += ", "
+		}
+		in += "?"
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	w.add(in+")", args...)
+	rows, err := q.QueryContext(ctx, "SELECT id, topup_id, content_type, size, sha256, created_at FROM vouchers"+w.sql()+" ORDER BY id", w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Voucher
+	for rows.Next() {
+		var v ledger.Voucher
+		var created int64
+		if err := rows.Scan(&v.ID, &v.TopUpID, &v.ContentType, &v.Size, &v.SHA256, &created); err != nil {
+			return nil, err
+		}
+		v.CreatedAt = fromMicros(created)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// TopUpRequest returns one request with its vouchers.
+func (s *Store) TopUpRequest(ctx context.Context, id int64) (ledger.TopUpRequest, error) {
+	var t ledger.TopUpRequest
+	err := s.read(ctx, func(tx *txn) error {
+		var err error
+		t, err = s.loadTopUp(ctx, tx, id, "")
+		return err
+	})
+	return t, err
+}
+
+// TopUpFilter selects top-up requests; To is exclusive.
+type TopUpFilter struct {
+	Status          ledger.TopUpStatus
+	PaymentMethodID int64
+	CustomerID      int64
+	AccountID       int64
+	From, To        *time.Time
+	BeforeID        int64
+	Limit           int
+}
+
+// TopUpRequests lists requests, newest first, with their vouchers.
+func (s *Store) TopUpRequests(ctx context.Context, f TopUpFilter) ([]ledger.TopUpRequest, error) {
+	var out []ledger.TopUpRequest
+	err := s.read(ctx, func(tx *txn) error {
+		w := where{}
+		if f.Status != "" {
+			w.add("status = ?", string(f.Status))
+		}
+		if f.PaymentMethodID != 0 {
+			w.add("payment_method_id = ?", f.PaymentMethodID)
+		}
+		if f.CustomerID != 0 {
+			w.add("customer_id = ?", f.CustomerID)
+		}
+		if f.AccountID != 0 {
+			w.add("account_id = ?", f.AccountID)
+		}
+		if f.From != nil {
+			w.add("created_at >= ?", micros(*f.From))
+		}
+		if f.To != nil {
+			w.add("created_at < ?", micros(*f.To))
+		}
+		if f.BeforeID != 0 {
+			w.add("id < ?", f.BeforeID)
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+topupCols+" FROM topups"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]int{}
+		var ids []int64
+		for rows.Next() {
+			t, err := scanTopUp(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			byID[t.ID] = len(out)
+			ids = append(ids, t.ID)
+			out = append(out, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		vs, err := s.vouchersOf(ctx, tx, ids)
+		for _, v := range vs {
+			i := byID[v.TopUpID]
+			out[i].Vouchers = append(out[i].Vouchers, v)
+		}
+		return err
+	})
+	return out, err
+}
+
+// MaxVoucherBytes is the largest voucher image accepted.
+const MaxVoucherBytes = 2 << 20
+
+// AddVoucher stores a voucher image, already checked to be a PNG or JPEG,
+// on a pending request of the caller's.
+func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int64, contentType string, data []byte) (ledger.Voucher, error) {
+	var v ledger.Voucher
+	err := s.write(ctx, func(tx *txn) error {
+		t, err := s.loadTopUp(ctx, tx, topupID, s.forUpdate)
+		if err != nil {
+			return err
+		}
+		if t.CreatedBy != actor.AdminID {
+			return ledger.ErrNotSubmitter
+		}
+		if t.Status != ledger.TopUpPending {
+			return ledger.ErrNotPending
+		}
+		if len(t.Vouchers) >= 10 {
+			return ledger.Invalid("file", "a request holds at most 10 vouchers")
+		}
+		sum := sha256.Sum256(data)
+		v = ledger.Voucher{TopUpID: topupID, ContentType: contentType, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.nowTime()}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO vouchers (topup_id, content_type, size, sha256, data, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, topupID, contentType, v.Size, v.SHA256, data, actor.AdminID, micros(v.CreatedAt)).Scan(&v.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "voucher.create", objectType: "topup", objectID: topupID,
+			after: map[string]any{"voucher_id": v.ID, "content_type": contentType, "size": v.Size, "sha256": v.SHA256}})
+	})
+	return v, err
+}
+
+// VoucherData returns a voucher's stored type and bytes.
+func (s *Store) VoucherData(ctx context.Context, id int64) (contentType string, data []byte, err error) {
+	err = s.rdb.QueryRowContext(ctx, "SELECT content_type, data FROM vouchers WHERE id = $1", id).Scan(&contentType, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ledger.ErrNotFound
+	}
+	return contentType, data, err
+}
+
+func auditTopUp(t ledger.TopUpRequest) map[string]any {
+	cur, _ := money.LookupCurrency(t.Currency)
+	m := map[string]any{"number": t.Number(), "account_id": t.AccountID, "currency": t.Currency, "amount": money.FormatMinor(t.Amount, cur.Digits()),
+		"payment_method_id": t.PaymentMethodID, "payment_account": t.PaymentAccount, "transaction_no": t.TransactionNo,
+		"remark": t.Remark, "payment_status": t.PaymentStatus, "status": t.Status}
+	if t.ActualAmount != nil {
+		m["actual_amount"] = money.FormatMinor(*t.ActualAmount, cur.Digits())
+		m["exchange_rate"] = t.ExchangeRate
+	}
+	if t.ReviewRemark != "" {
+		m["review_remark"] = t.ReviewRemark
+	}
+	return m
+}
+
+func topupEvent(t ledger.TopUpRequest) map[string]any {
+	m := auditTopUp(t)
+	m["id"] = strconv.FormatInt(t.ID, 10)
+	m["customer_id"] = strconv.FormatInt(t.CustomerID, 10)
+	return m
+}

@@ -64,6 +64,9 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A session token from POST /api/v1/auth/login, or a program token."},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
+	// Voucher uploads (2 MB at most) are parsed in memory; the server caps
+	// request bodies before they get here.
+	humago.MultipartMaxMemory = 4 << 20
 	a.huma = humago.New(mux, cfg)
 	a.huma.UseMiddleware(a.authenticate)
 
@@ -72,6 +75,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAccounts()
 	a.registerPostings()
 	a.registerAudit()
+	a.registerTopUps()
 	return a
 }
 

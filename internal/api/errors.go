@@ -67,6 +67,12 @@ func init() {
 				field = ""
 			}
 			p.Errors = append(p.Errors, FieldError{Field: field, Message: d.Message})
+			if strings.Contains(d.Message, "isn't multipart/form-data") {
+				p.Status = http.StatusUnsupportedMediaType
+			}
+			if strings.Contains(d.Message, "request body too large") {
+				p.Status = http.StatusRequestEntityTooLarge
+			}
 			if strings.Contains(d.Message, "unexpected property") {
 				// SPEC: an unknown field is a malformed request (400), not an invalid value.
 				p.Status = http.StatusBadRequest
@@ -132,6 +138,9 @@ func (a *API) problem(ctx context.Context, err error) error {
 		{ledger.ErrIdempotencyKeyReused, 422, "idempotency_key_reused"},
 		{ledger.ErrCustomerArchived, 409, "customer_archived"},
 		{store.ErrLastSuperAdmin, 409, "last_super_admin"},
+		{ledger.ErrNotPending, 409, "not_pending"},
+		{ledger.ErrSelfApproval, 403, "self_approval"},
+		{ledger.ErrNotSubmitter, 403, "forbidden"},
 		{context.Canceled, 499, "canceled"},
 	}
 	for _, c := range codes {

@@ -51,6 +51,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"GET /api/v1/accounts", "POST /api/v1/accounts", "GET /api/v1/accounts/{id}", "PATCH /api/v1/accounts/{id}", "GET /api/v1/accounts/{id}/entries",
 		"POST /api/v1/charges", "POST /api/v1/adjustments", "GET /api/v1/transactions", "GET /api/v1/transactions/{id}",
 		"POST /api/v1/transactions/{id}/reverse", "GET /api/v1/audit", "GET /api/v1/audit/verify", "GET /api/v1/settings", "PATCH /api/v1/settings",
+		"GET /api/v1/topups", "POST /api/v1/topups", "GET /api/v1/topups/{id}", "PATCH /api/v1/topups/{id}",
+		"POST /api/v1/topups/{id}/vouchers", "GET /api/v1/vouchers/{id}", "POST /api/v1/topups/{id}/approve",
+		"POST /api/v1/topups/{id}/reject", "POST /api/v1/topups/{id}/cancel",
+		"GET /api/v1/payment-methods", "POST /api/v1/payment-methods", "PATCH /api/v1/payment-methods/{id}",
 	} {
 		if !slices.Contains(served, want) {
 			t.Errorf("contract route %s is not served", want)

@@ -26,6 +26,7 @@ const (
 	rmEveryone  rmAllow = "SAR"
 	rmOperators rmAllow = "SA-"
 	rmSuperOnly rmAllow = "S--"
+	rmReviewers rmAllow = "S-R"
 	rmPublic    rmAllow = "public"
 )
 
@@ -97,7 +98,8 @@ func TestRoleMatrix(t *testing.T) {
 			e.t.Helper()
 			var b strings.Builder
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/customers?archived=true&limit=500",
-				"/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings"} {
+				"/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings",
+				"/api/v1/topups?limit=500", "/api/v1/payment-methods"} {
 				r := e.do("GET", p, super, nil).want(200)
 				b.WriteString(p + " ")
 				b.Write(r.Body)
@@ -142,6 +144,23 @@ func TestRoleMatrix(t *testing.T) {
 			}
 		}
 		future := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+		// topup submits a request as the given role, or as the admin when
+		// that role may not submit.
+		topup := func(role ledger.Role) string {
+			e.t.Helper()
+			if role == ledger.RoleReviewer {
+				role = ledger.RoleAdmin
+			}
+			return e.do("POST", "/api/v1/topups", e.token[role], map[string]any{"customer_id": custID, "currency": "USD",
+				"amount": "1.00", "payment_method": "1"}).want(201).str("id")
+		}
+		topupStatus := func(id string) any { return e.do("GET", "/api/v1/topups/"+id, super, nil).want(200).json()["status"] }
+		voucherBody, voucherType := multipartFile(t, "file", "receipt.png", "image/png", pngBytes(t, 4, 4))
+		voucherID := func() string {
+			id := topup(ledger.RoleAdmin)
+			return e.do("POST", "/api/v1/topups/"+id+"/vouchers", e.token[ledger.RoleAdmin], voucherBody, "Content-Type", voucherType).want(201).str("id")
+		}()
+		methodID := e.do("POST", "/api/v1/payment-methods", super, map[string]any{"name": "Matrix Pay"}).want(201).str("id")
 
 		rows := []rmRow{
 			// Administrators and their own sessions.
@@ -326,6 +345,70 @@ func TestRoleMatrix(t *testing.T) {
 			}},
 			{method: "GET", path: "/api/v1/transactions/{id}", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
 				return rmCall{path: "/api/v1/transactions/" + txID}
+			}},
+
+			// Top-ups and their review.
+			{method: "GET", path: "/api/v1/topups", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/topups?status=pending&customer_id=" + custID}
+			}},
+			{method: "POST", path: "/api/v1/topups", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				before := account(accID)["balance"]
+				return rmCall{path: "/api/v1/topups", body: map[string]any{"customer_id": custID, "currency": "USD", "amount": "3.00", "payment_method": "2"},
+					after: func(t *testing.T, r *resp) {
+						wantField(t, r.json(), "status", "pending")
+						wantField(t, account(accID), "balance", before)
+					}}
+			}},
+			{method: "GET", path: "/api/v1/topups/{id}", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/topups/" + topup(ledger.RoleAdmin)}
+			}},
+			{method: "PATCH", path: "/api/v1/topups/{id}", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := topup(role) // only the submitter corrects a request
+				return rmCall{path: "/api/v1/topups/" + id, body: map[string]any{"remark": "corrected by " + string(role)}}
+			}},
+			{method: "POST", path: "/api/v1/topups/{id}/approve", allow: rmReviewers, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := topup(ledger.RoleAdmin) // submitted by someone else: never one's own
+				before := account(accID)["balance"]
+				return rmCall{path: "/api/v1/topups/" + id + "/approve", body: map[string]any{"exchange_rate": "1"},
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "approved") },
+					kept: func(t *testing.T) {
+						wantField(t, account(accID), "balance", before)
+						if st := topupStatus(id); st != "pending" {
+							t.Errorf("refused approval left status %v", st)
+						}
+					}}
+			}},
+			{method: "POST", path: "/api/v1/topups/{id}/reject", allow: rmReviewers, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := topup(ledger.RoleAdmin)
+				return rmCall{path: "/api/v1/topups/" + id + "/reject", body: map[string]any{"remark": "no payment arrived"},
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "rejected") },
+					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": topupStatus(id)}, "status", "pending") }}
+			}},
+			{method: "POST", path: "/api/v1/topups/{id}/cancel", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := topup(role)
+				return rmCall{path: "/api/v1/topups/" + id + "/cancel",
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "cancelled") },
+					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": topupStatus(id)}, "status", "pending") }}
+			}},
+			{method: "POST", path: "/api/v1/topups/{id}/vouchers", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := topup(role)
+				return rmCall{path: "/api/v1/topups/" + id + "/vouchers", body: voucherBody, hdr: []string{"Content-Type", voucherType}}
+			}},
+			{method: "GET", path: "/api/v1/vouchers/{id}", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/vouchers/" + voucherID, after: func(t *testing.T, r *resp) {
+					if r.Header.Get("Content-Type") != "image/png" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+						t.Errorf("voucher served as %q, nosniff %q", r.Header.Get("Content-Type"), r.Header.Get("X-Content-Type-Options"))
+					}
+				}}
+			}},
+			{method: "GET", path: "/api/v1/payment-methods", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/payment-methods"}
+			}},
+			{method: "POST", path: "/api/v1/payment-methods", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/payment-methods", body: map[string]any{"name": fmt.Sprintf("Pay %s %d", role, next())}}
+			}},
+			{method: "PATCH", path: "/api/v1/payment-methods/{id}", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/payment-methods/" + methodID, body: map[string]any{"name": fmt.Sprintf("Matrix Pay %d", next())}}
 			}},
 
 			// Operation records and settings.

@@ -73,6 +73,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
 	}()
+	// No request body needs more than a voucher image and its envelope.
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, 3<<20)
+	}
 	// Accept: text/csv on a list exports every page of it as CSV.
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/") && api.WantsCSV(r) {
 		api.ExportCSV(w, r, s.mux)

@@ -249,7 +249,7 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 			return err
 		}
 		if n.Direct {
-			if t, err = s.review(ctx, st, actor, t, true, &n.Amount, "1", "direct top-up"); err != nil {
+			if t, err = s.review(ctx, st, actor, t, true, &n.Amount, "1", "direct top-up", true); err != nil {
 				return err
 			}
 		}
@@ -352,7 +352,7 @@ func (s *Store) ApproveTopUp(ctx context.Context, actor ledger.Actor, id int64, 
 		fp += ":" + strconv.FormatInt(*actual, 10)
 	}
 	return s.decide(ctx, actor, id, idem, fp, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
-		return s.review(st.ctx, st, actor, t, true, actual, rate, remark)
+		return s.review(st.ctx, st, actor, t, true, actual, rate, remark, false)
 	})
 }
 
@@ -362,7 +362,7 @@ func (s *Store) RejectTopUp(ctx context.Context, actor ledger.Actor, id int64, r
 		return TopUpResult{}, ledger.Invalid("remark", "is longer than 1000 characters")
 	}
 	return s.decide(ctx, actor, id, idem, "reject:"+remark, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
-		return s.review(st.ctx, st, actor, t, false, nil, "", remark)
+		return s.review(st.ctx, st, actor, t, false, nil, "", remark, false)
 	})
 }
 
@@ -407,10 +407,9 @@ func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, idem l
 }
 
 // review records a reviewer's decision on a pending request t; approving
-// posts the top-up. Nobody reviews a request they submitted, except a
-// super admin's own direct top-up.
-func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t ledger.TopUpRequest, approve bool, actual *int64, rate, remark string) (ledger.TopUpRequest, error) {
-	direct := remark == "direct top-up" && approve && t.CreatedBy == actor.AdminID && actor.Role == ledger.RoleSuperAdmin && t.CreatedAt.Equal(st.now)
+// posts the top-up. Nobody reviews a request they submitted; a direct
+// top-up (checked by the caller) is a super admin's own, approved at once.
+func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t ledger.TopUpRequest, approve bool, actual *int64, rate, remark string, direct bool) (ledger.TopUpRequest, error) {
 	if t.CreatedBy == actor.AdminID && !direct {
 		return t, ledger.ErrSelfApproval
 	}

@@ -369,8 +369,8 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "approve-topup", Method: http.MethodPost, Path: "/topups/{id}/approve", Tags: tags,
-		Summary:     "Approve a top-up request and post it",
-		Description: "Posts actual_amount (default amount) to the account in the same transaction. Nobody approves their own request (self_approval).",
+		Summary:       "Approve a top-up request and post it",
+		Description:   "Posts actual_amount (default amount) to the account in the same transaction. Nobody approves their own request (self_approval).",
 		DefaultStatus: http.StatusOK}, reviewers,
 		func(ctx context.Context, in *ApproveInput) (*TopUpOutput, error) {
 			c := callerOf(ctx)

@@ -178,7 +178,7 @@ func TestVoucherUploads(t *testing.T) {
 		png1 := pngBytes(t, 20, 10)
 		for _, ok := range []struct {
 			name, declared, want string
-			data               []byte
+			data                 []byte
 		}{
 			{"a.png", "image/png", "image/png", png1},
 			{"b.jpg", "image/jpeg", "image/jpeg", jpegBytes(t, 16, 16)},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,4 +237,34 @@ func exportCSV2(t *testing.T, e *env, path, token string) (*http.Response, [][]s
 		t.Fatalf("%s: not valid CSV: %v", path, err)
 	}
 	return res, rows
+}
+
+// TestOverdraftExpires moves a test clock past an overdraft's expiry: a
+// debit the overdraft allowed is refused afterwards.
+func TestOverdraftExpires(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			var mu sync.Mutex
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			e := newEnvAt(t, d, clock)
+			_, acc := e.customer("13800000070", 1000)
+			e.do("PATCH", "/api/v1/accounts/"+acc, e.token[ledger.RoleSuperAdmin], map[string]any{"overdraft": "50.00",
+				"overdraft_expires_at": now.Add(48 * time.Hour).Format(time.RFC3339)}).want(200)
+			if a := e.do("GET", "/api/v1/accounts/"+acc, e.token[ledger.RoleAdmin], nil).want(200).json(); a["available"] != "60.00" {
+				t.Errorf("available with the overdraft = %v", a["available"])
+			}
+			e.do("POST", "/api/v1/charges", e.token[ledger.RoleAdmin], map[string]any{"account_id": acc, "amount": "30.00"}).want(201)
+			mu.Lock()
+			now = now.Add(49 * time.Hour)
+			mu.Unlock()
+			// Sessions last 12 hours: the clerk has to log in again.
+			e.do("GET", "/api/v1/me", e.token[ledger.RoleAdmin], nil).wantProblem(401, "unauthorized")
+			e.token[ledger.RoleAdmin] = e.login("clerk", password)
+			e.do("POST", "/api/v1/charges", e.token[ledger.RoleAdmin], map[string]any{"account_id": acc, "amount": "0.01"}).wantProblem(422, "insufficient_funds")
+			if a := e.do("GET", "/api/v1/accounts/"+acc, e.token[ledger.RoleAdmin], nil).want(200).json(); a["available"] != "-20.00" || a["balance"] != "-20.00" {
+				t.Errorf("after expiry = %v", a)
+			}
+		})
+	}
 }

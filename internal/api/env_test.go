@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
@@ -33,11 +34,14 @@ type env struct {
 
 const password = "correct horse battery"
 
-func newEnv(t *testing.T, d store.Dialect) *env {
+func newEnv(t *testing.T, d store.Dialect) *env { return newEnvAt(t, d, nil) }
+
+// newEnvAt is newEnv with a clock of the test's, shared by store and server.
+func newEnvAt(t *testing.T, d store.Dialect, now func() time.Time) *env {
 	t.Helper()
-	s := testdb.Open(t, d, store.Options{})
+	s := testdb.Open(t, d, store.Options{Now: now})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(s, log, server.Options{})
+	srv := server.New(s, log, server.Options{Now: now})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	e := &env{t: t, store: s, server: srv, url: hs.URL, token: map[ledger.Role]string{}, admin: map[ledger.Role]string{}}

@@ -13,20 +13,6 @@ import (
 	"coffer/internal/store"
 )
 
-// Login limits: failed attempts within the window, per username and per
-// client address. Counted from the operation record, so they hold across
-// instances and restarts.
-const (
-	loginWindow     = 15 * time.Minute
-	maxFailsPerName = 5
-	maxFailsPerAddr = 20
-	sessionTTL      = 12 * time.Hour
-)
-
-// dummyHash makes a login for an unknown username cost as much as one for a
-// known username, so timing does not tell which usernames exist.
-var dummyHash, _ = auth.HashPassword("no such administrator")
-
 type AdminJSON struct {
 	ID        string    `json:"id"`
 	Username  string    `json:"username"`
@@ -290,42 +276,13 @@ func (a *API) registerAuth() {
 }
 
 func (a *API) login(ctx context.Context, in *LoginInput) (*LoginOutput, error) {
-	addr := callerOf(ctx).addr
-	user := in.Body.Username
-	byName, byAddr, err := a.store.LoginFailures(ctx, user, addr, a.now().Add(-loginWindow))
-	if err != nil {
-		return nil, err
-	}
-	if byName >= maxFailsPerName || byAddr >= maxFailsPerAddr {
-		a.log.Warn("login rate limited", "username", user, "addr", addr, "failures_for_name", byName, "failures_from_addr", byAddr)
-		return nil, &Problem{Status: 429, Code: "rate_limited", Detail: "too many failed logins; try again in 15 minutes"}
-	}
-	admin, err := a.store.AdminByUsername(ctx, user)
-	hash := admin.PasswordHash
-	if errors.Is(err, ledger.ErrNotFound) {
-		hash = dummyHash
-	} else if err != nil {
-		return nil, err
-	}
-	pwErr := auth.CheckPassword(hash, in.Body.Password)
-	reason := ""
+	secret, tok, admin, err := auth.Login(ctx, a.store, a.log, a.now(), in.Body.Username, in.Body.Password, callerOf(ctx).addr)
 	switch {
-	case admin.ID == 0:
-		reason = "unknown username"
-	case pwErr != nil:
-		reason = "wrong password"
-	case admin.Disabled:
-		reason = "administrator disabled"
-	}
-	if reason != "" {
-		a.log.Warn("login failed", "username", user, "addr", addr, "reason", reason)
-		if err := a.store.RecordLoginFailure(ctx, user, addr, reason); err != nil {
-			return nil, err
-		}
-		return nil, &Problem{Status: 401, Code: "unauthorized", Detail: "wrong username or password"}
-	}
-	secret, tok, err := a.store.StartSession(ctx, admin, addr, sessionTTL)
-	if err != nil {
+	case errors.Is(err, auth.ErrRateLimited):
+		return nil, &Problem{Status: 429, Code: "rate_limited", Detail: err.Error()}
+	case errors.Is(err, auth.ErrBadCredentials):
+		return nil, &Problem{Status: 401, Code: "unauthorized", Detail: err.Error()}
+	case err != nil:
 		return nil, err
 	}
 	out := &LoginOutput{}

@@ -12,6 +12,7 @@ import (
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
+	"coffer/internal/voucher"
 )
 
 type VoucherJSON struct {
@@ -445,7 +446,7 @@ func (a *API) registerTopUps() {
 				return nil, invalid("file", "send exactly one file in a part named file")
 			}
 			fh := files[0]
-			if fh.Size > store.MaxVoucherBytes {
+			if fh.Size > voucher.MaxBytes {
 				return nil, &Problem{Status: 413, Code: "too_large", Detail: "a voucher may be at most 2 MB"}
 			}
 			f, err := fh.Open()
@@ -453,14 +454,14 @@ func (a *API) registerTopUps() {
 				return nil, err
 			}
 			defer f.Close()
-			data, err := io.ReadAll(io.LimitReader(f, store.MaxVoucherBytes+1))
+			data, err := io.ReadAll(io.LimitReader(f, voucher.MaxBytes+1))
 			if err != nil {
 				return nil, err
 			}
-			if len(data) > store.MaxVoucherBytes {
+			if len(data) > voucher.MaxBytes {
 				return nil, &Problem{Status: 413, Code: "too_large", Detail: "a voucher may be at most 2 MB"}
 			}
-			ct, err := sniffVoucher(data)
+			ct, err := voucher.Sniff(data)
 			if err != nil {
 				return nil, &Problem{Status: 415, Code: "unsupported_media_type", Detail: "vouchers must be PNG or JPEG images: " + err.Error()}
 			}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"coffer/internal/voucher"
 )
 
 func TestTopUpLifecycle(t *testing.T) {
@@ -195,7 +195,7 @@ func TestVoucherUploads(t *testing.T) {
 			return n
 		}
 		before := countVouchers()
-		big := append(pngBytes(t, 4, 4), make([]byte, store.MaxVoucherBytes)...)[:store.MaxVoucherBytes+1]
+		big := append(pngBytes(t, 4, 4), make([]byte, voucher.MaxBytes)...)[:voucher.MaxBytes+1]
 		for _, bad := range []struct {
 			name, declared string
 			data           []byte

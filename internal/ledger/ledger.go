@@ -221,6 +221,7 @@ type Admin struct {
 	Role         Role
 	PasswordHash string
 	Disabled     bool
+	Locale       string // web UI language: "en" or "zh-CN"
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

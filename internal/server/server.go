@@ -16,6 +16,7 @@ import (
 
 	"coffer/internal/api"
 	"coffer/internal/store"
+	"coffer/internal/web"
 )
 
 // Server holds what the handlers need.
@@ -60,6 +61,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg)})
+	web.New(st, log, opt.Now, s.mux).Register(s.mux)
 	return s
 }
 

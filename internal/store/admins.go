@@ -8,12 +8,12 @@ import (
 	"coffer/internal/ledger"
 )
 
-const adminCols = "id, username, name, role, password_hash, disabled, created_at, updated_at"
+const adminCols = "id, username, name, role, password_hash, disabled, locale, created_at, updated_at"
 
 func scanAdmin(row interface{ Scan(...any) error }) (ledger.Admin, error) {
 	var a ledger.Admin
 	var created, updated int64
-	err := row.Scan(&a.ID, &a.Username, &a.Name, &a.Role, &a.PasswordHash, &a.Disabled, &created, &updated)
+	err := row.Scan(&a.ID, &a.Username, &a.Name, &a.Role, &a.PasswordHash, &a.Disabled, &a.Locale, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ledger.ErrNotFound
 	}
@@ -194,4 +194,35 @@ func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c
 // auditAdmin leaves the password hash out of the record.
 func auditAdmin(a ledger.Admin) map[string]any {
 	return map[string]any{"username": a.Username, "name": a.Name, "role": a.Role, "disabled": a.Disabled}
+}
+
+// Locales are the languages of the web UI.
+var Locales = []string{"en", "zh-CN"}
+
+// SetAdminLocale remembers an administrator's language.
+func (s *Store) SetAdminLocale(ctx context.Context, actor ledger.Actor, id int64, locale string) error {
+	ok := false
+	for _, l := range Locales {
+		ok = ok || l == locale
+	}
+	if !ok {
+		return ledger.Invalid("locale", "must be en or zh-CN")
+	}
+	return s.write(ctx, func(tx *txn) error {
+		var before string
+		if err := tx.QueryRowContext(ctx, "SELECT locale FROM admins WHERE id = $1"+s.forUpdate, id).Scan(&before); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ledger.ErrNotFound
+			}
+			return err
+		}
+		if before == locale {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE admins SET locale = $2, updated_at = $3 WHERE id = $1", id, locale, micros(s.nowTime())); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "admin.locale", objectType: "admin", objectID: id,
+			before: map[string]string{"locale": before}, after: map[string]string{"locale": locale}})
+	})
 }

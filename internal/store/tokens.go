@@ -172,7 +172,7 @@ func (s *Store) RevokeToken(ctx context.Context, actor ledger.Actor, id int64, k
 func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	var p Principal
 	row := s.rdb.QueryRowContext(ctx, `SELECT t.id, t.kind, t.name, t.admin_id, t.role, t.created_at, t.expires_at, t.revoked_at,
-		a.id, a.username, a.name, a.role, a.password_hash, a.disabled, a.created_at, a.updated_at
+		a.id, a.username, a.name, a.role, a.password_hash, a.disabled, a.locale, a.created_at, a.updated_at
 		FROM tokens t JOIN admins a ON a.id = t.admin_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND a.disabled = FALSE`,
 		hashSecret(secret), micros(s.now()))
@@ -180,7 +180,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, err
 	var created, aCreated, aUpdated int64
 	var expires, revoked sql.NullInt64
 	err := row.Scan(&p.Token.ID, &p.Token.Kind, &p.Token.Name, &p.Token.AdminID, &role, &created, &expires, &revoked,
-		&p.Admin.ID, &p.Admin.Username, &p.Admin.Name, &p.Admin.Role, &p.Admin.PasswordHash, &p.Admin.Disabled, &aCreated, &aUpdated)
+		&p.Admin.ID, &p.Admin.Username, &p.Admin.Name, &p.Admin.Role, &p.Admin.PasswordHash, &p.Admin.Disabled, &p.Admin.Locale, &aCreated, &aUpdated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ledger.ErrNotFound
 	}

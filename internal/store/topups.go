@@ -575,9 +575,6 @@ func (s *Store) TopUpRequests(ctx context.Context, f TopUpFilter) ([]ledger.TopU
 	return out, err
 }
 
-// MaxVoucherBytes is the largest voucher image accepted.
-const MaxVoucherBytes = 2 << 20
-
 // AddVoucher stores a voucher image, already checked to be a PNG or JPEG,
 // on a pending request of the caller's.
 func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int64, contentType string, data []byte) (ledger.Voucher, error) {

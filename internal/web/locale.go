@@ -1,0 +1,94 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bojanz/currency"
+)
+
+// locale formats and translates for one request: the administrator's
+// language and the business time zone.
+type locale struct {
+	Lang string // "en" or "zh-CN"
+	loc  *time.Location
+	fmt  *currency.Formatter
+}
+
+func newLocale(lang string, loc *time.Location) *locale {
+	if _, ok := catalog[lang]; !ok {
+		lang = "en"
+	}
+	cl := "en"
+	if lang == "zh-CN" {
+		cl = "zh"
+	}
+	return &locale{Lang: lang, loc: loc, fmt: currency.NewFormatter(currency.NewLocale(cl))}
+}
+
+// T translates a message key; a key missing from the catalog shows as
+// itself in brackets (and fails the catalog test).
+func (l *locale) T(key string) string {
+	if s, ok := catalog[l.Lang][key]; ok {
+		return s
+	}
+	if s, ok := catalog["en"][key]; ok {
+		return s
+	}
+	return "[" + key + "]"
+}
+
+// Tf translates a key whose text holds fmt verbs.
+func (l *locale) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
+
+// Money formats minor units of a currency the way the language writes money.
+func (l *locale) Money(minor int64, code string) string {
+	a, err := currency.NewAmountFromInt64(minor, code)
+	if err != nil {
+		return strconv.FormatInt(minor, 10) + " " + code
+	}
+	return l.fmt.Format(a)
+}
+
+// Time formats a time in the business time zone.
+func (l *locale) Time(t any) string {
+	var v time.Time
+	switch x := t.(type) {
+	case time.Time:
+		v = x
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		v = *x
+	default:
+		return ""
+	}
+	v = v.In(l.loc)
+	if l.Lang == "zh-CN" {
+		return v.Format("2006年1月2日 15:04")
+	}
+	return v.Format("Jan 2, 2006 15:04")
+}
+
+// Date formats a day in the business time zone.
+func (l *locale) Date(t time.Time) string {
+	t = t.In(l.loc)
+	if l.Lang == "zh-CN" {
+		return t.Format("2006年1月2日")
+	}
+	return t.Format("Jan 2, 2006")
+}
+
+var templateFuncs = template.FuncMap{
+	"join":  strings.Join,
+	"split": strings.Fields,
+	"deref": func(p *int64) int64 { return *p },
+	"eq2":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"add":   func(a, b int) int { return a + b },
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,280 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+	"coffer/internal/store"
+)
+
+type accountsData struct {
+	Items      []store.AccountRow
+	Next       string
+	Export     string
+	Currencies []string
+	Sorts      []string
+}
+
+// accountFilter reads the list's filters from the query, noting problems
+// next to their fields.
+func (q *request) accountFilter(v url.Values, p *page) store.AccountFilter {
+	f := store.AccountFilter{Q: v.Get("q"), Currency: v.Get("currency"), Status: ledger.Status(v.Get("status")), Sort: v.Get("sort"), Limit: 50}
+	if f.Status != "" && !f.Status.Valid() {
+		p.Errs["status"] = q.L.T("err.invalid")
+		f.Status = ""
+	}
+	if !slices.Contains(store.AccountSorts, f.Sort) {
+		f.Sort = "-created_at"
+	}
+	var cur money.Currency
+	if f.Currency != "" {
+		c, err := money.LookupCurrency(f.Currency)
+		if err != nil {
+			p.Errs["currency"] = q.L.T("err.invalid")
+			f.Currency = ""
+		}
+		cur = c
+	}
+	for _, b := range []struct {
+		field string
+		dst   **int64
+	}{{"balance_min", &f.BalanceMin}, {"balance_max", &f.BalanceMax}} {
+		s := v.Get(b.field)
+		if s == "" {
+			continue
+		}
+		if cur.IsZero() {
+			p.Errs[b.field] = q.L.T("accounts.needs_currency")
+			continue
+		}
+		a, err := money.Parse(s, cur)
+		if err != nil {
+			p.Errs[b.field] = err.Error()
+			continue
+		}
+		m := a.Minor()
+		*b.dst = &m
+	}
+	for _, d := range []struct {
+		field string
+		dst   **time.Time
+		end   bool
+	}{{"created_from", &f.CreatedFrom, false}, {"created_to", &f.CreatedTo, true}} {
+		s := v.Get(d.field)
+		if s == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc)
+		if err != nil {
+			p.Errs[d.field] = q.L.T("err.date")
+			continue
+		}
+		if d.end {
+			t = t.AddDate(0, 0, 1)
+		}
+		*d.dst = &t
+	}
+	if v.Get("below_alert") == "1" {
+		t := true
+		f.BelowAlert = &t
+	}
+	if id, err := strconv.ParseInt(v.Get("after_id"), 10, 64); err == nil && id > 0 {
+		n, _ := strconv.ParseInt(v.Get("after_n"), 10, 64)
+		f.After = &store.Cursor{ID: id, Num: n, Str: v.Get("after_s")}
+	}
+	return f
+}
+
+func (web *Web) accounts(q *request) {
+	v := q.r.URL.Query()
+	p := q.page(q.L.T("nav.accounts"), nil)
+	p.Form = v
+	f := q.accountFilter(v, p)
+	rows, err := web.store.Accounts(q.ctx, f)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d := accountsData{Items: rows, Currencies: []string{"USD", "EUR", "CNY", "JPY", "GBP", "HKD"}, Sorts: store.AccountSorts}
+	if len(rows) == f.Limit {
+		next := url.Values{}
+		for k, vs := range v {
+			next[k] = vs
+		}
+		c := rows[len(rows)-1].SortKey(f.Sort)
+		next.Set("after_id", itoa(c.ID))
+		next.Set("after_n", itoa(c.Num))
+		next.Set("after_s", c.Str)
+		d.Next = "/accounts?" + next.Encode()
+	}
+	exp := url.Values{}
+	for k, vs := range v {
+		if !strings.HasPrefix(k, "after_") {
+			exp[k] = vs
+		}
+	}
+	d.Export = "/accounts/export?" + exp.Encode()
+	p.Data = d
+	q.render("accounts", 200, p)
+}
+
+// accountsExport hands the list's filters to the API's CSV exporter, which
+// streams every matching account.
+func (web *Web) accountsExport(q *request) {
+	v := q.r.URL.Query()
+	api := url.Values{}
+	for _, k := range []string{"q", "currency", "status", "balance_min", "balance_max", "created_from", "created_to", "sort"} {
+		if s := v.Get(k); s != "" {
+			api.Set(k, s)
+		}
+	}
+	if v.Get("below_alert") == "1" {
+		api.Set("below_alert", "true")
+	}
+	inner := q.r.Clone(q.ctx)
+	inner.URL.Path = "/api/v1/accounts"
+	inner.URL.RawQuery = api.Encode()
+	inner.Header.Set("Authorization", "Bearer "+q.secret)
+	inner.Header.Set("Accept", "text/csv")
+	web.api.ServeHTTP(q.w, inner)
+}
+
+type accountDetailData struct {
+	Account   ledger.Account
+	Customer  ledger.Customer
+	Available int64
+	Entries   []store.EntryRow
+	NextEntry string
+	TopUps    []ledger.TopUpRequest
+	Overdraft string // the expiry as a datetime-local value
+}
+
+func (web *Web) accountDetail(q *request) {
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	a, err := web.store.Account(q.ctx, id)
+	if err != nil {
+		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	c, err := web.store.Customer(q.ctx, a.CustomerID)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	before, _ := strconv.ParseInt(q.r.URL.Query().Get("before"), 10, 64)
+	entries, err := web.store.Entries(q.ctx, id, before, 50)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	tops, err := web.store.TopUpRequests(q.ctx, store.TopUpFilter{AccountID: id, Limit: 20})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	avail, _ := a.Available(web.now())
+	d := accountDetailData{Account: a, Customer: c, Available: avail, Entries: entries, TopUps: tops}
+	if len(entries) == 50 {
+		d.NextEntry = "/accounts/" + itoa(id) + "?before=" + itoa(entries[len(entries)-1].ID)
+	}
+	if a.OverdraftExpiresAt != nil {
+		d.Overdraft = a.OverdraftExpiresAt.In(q.L.loc).Format("2006-01-02T15:04")
+	}
+	p := q.page(c.Name+" · "+a.Currency.Code(), d)
+	p.Form.Set("alert_amount", money.New(a.AlertAmount, a.Currency).String())
+	p.Form.Set("credit_limit", money.New(a.CreditLimit, a.Currency).String())
+	p.Form.Set("overdraft", money.New(a.Overdraft, a.Currency).String())
+	p.Form.Set("overdraft_expires_at", d.Overdraft)
+	p.Form.Set("status", string(a.Status))
+	q.render("account", 200, p)
+}
+
+// accountChange applies a change from one of the account page's forms.
+func (web *Web) accountChange(q *request, need action, build func(a ledger.Account) (store.AccountChange, error)) {
+	if !q.need(need) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	a, err := web.store.Account(q.ctx, id)
+	if err != nil {
+		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	c, err := build(a)
+	if err == nil {
+		_, err = web.store.UpdateAccount(q.ctx, q.actor(), id, c)
+	}
+	if err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			for f, m := range p.Errs {
+				p.Error += " " + f + ": " + m
+			}
+			q.render("error", http.StatusUnprocessableEntity, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/accounts/" + itoa(id) + "?done=saved")
+}
+
+func parseLimit(field, s string, cur money.Currency) (int64, error) {
+	a, err := money.Parse(s, cur)
+	if err != nil {
+		return 0, ledger.Invalid(field, err.Error())
+	}
+	if a.IsNegative() {
+		return 0, ledger.Invalid(field, "must be zero or more")
+	}
+	return a.Minor(), nil
+}
+
+func (web *Web) accountAlert(q *request) {
+	web.accountChange(q, actOperate, func(a ledger.Account) (store.AccountChange, error) {
+		v, err := parseLimit("alert_amount", q.r.PostFormValue("alert_amount"), a.Currency)
+		return store.AccountChange{AlertAmount: &v}, err
+	})
+}
+
+func (web *Web) accountCredit(q *request) {
+	web.accountChange(q, actCredit, func(a ledger.Account) (store.AccountChange, error) {
+		f := q.r.PostForm
+		credit, err := parseLimit("credit_limit", f.Get("credit_limit"), a.Currency)
+		if err != nil {
+			return store.AccountChange{}, err
+		}
+		over, err := parseLimit("overdraft", f.Get("overdraft"), a.Currency)
+		if err != nil {
+			return store.AccountChange{}, err
+		}
+		var exp *time.Time
+		if s := f.Get("overdraft_expires_at"); s != "" {
+			t, err := time.ParseInLocation("2006-01-02T15:04", s, q.L.loc)
+			if err != nil {
+				return store.AccountChange{}, ledger.Invalid("overdraft_expires_at", "is not a date and time")
+			}
+			exp = &t
+		}
+		return store.AccountChange{CreditLimit: &credit, Overdraft: &over, OverdraftExpiresAt: &exp}, nil
+	})
+}
+
+func (web *Web) accountStatus(q *request) {
+	web.accountChange(q, actCredit, func(a ledger.Account) (store.AccountChange, error) {
+		st := ledger.Status(q.r.PostFormValue("status"))
+		return store.AccountChange{Status: &st}, nil
+	})
+}

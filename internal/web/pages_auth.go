@@ -1,0 +1,198 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"coffer/internal/auth"
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+// loginPage shows the login form. Before there is a session, a random token
+// in a cookie and in the form guards the form against cross-site posts.
+func (web *Web) loginPage(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	token := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	web.renderLogin(w, r, http.StatusOK, token, "", "")
+}
+
+func (web *Web) renderLogin(w http.ResponseWriter, r *http.Request, status int, token, username, errKey string) {
+	settings, _ := web.store.Settings(r.Context())
+	lang := "en"
+	if c, err := r.Cookie("coffer_lang"); err == nil && c.Value == "zh-CN" {
+		lang = "zh-CN"
+	}
+	if r.URL.Query().Get("lang") == "zh-CN" {
+		lang = "zh-CN"
+	}
+	L := newLocale(lang, settings.Location())
+	p := &page{L: L, CSRF: token, Can: map[string]bool{}, Title: L.T("login.title"), Form: map[string][]string{"username": {username}},
+		Errs: map[string]string{}, Data: map[string]string{"Next": safeNext(r.FormValue("next"))}}
+	if errKey != "" {
+		p.Error = L.T(errKey)
+	}
+	q := &request{w: w, r: r, web: web, L: L}
+	q.render("login", status, p)
+}
+
+// safeNext keeps a redirect after login on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return next
+}
+
+func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	c, err := r.Cookie(loginCSRF)
+	token := r.PostFormValue("csrf")
+	if err != nil || !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(token)) != 1 {
+		web.log.Warn("refused a login form without a valid CSRF token", "addr", clientAddr(r))
+		web.renderLogin(w, r, http.StatusForbidden, randomToken(), "", "err.csrf")
+		return
+	}
+	username := r.PostFormValue("username")
+	secret, tok, _, err := auth.Login(r.Context(), web.store, web.log, web.now(), username, r.PostFormValue("password"), clientAddr(r))
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
+		web.renderLogin(w, r, http.StatusTooManyRequests, token, username, "err.rate_limited")
+		return
+	case errors.Is(err, auth.ErrBadCredentials):
+		web.renderLogin(w, r, http.StatusUnauthorized, token, username, "err.bad_login")
+		return
+	case err != nil:
+		web.log.Error("login", "err", err)
+		http.Error(w, "internal error", 500)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil, Expires: *tok.ExpiresAt})
+	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: "", Path: "/login", MaxAge: -1})
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (web *Web) logout(q *request) {
+	if err := web.store.RevokeToken(q.ctx, q.actor(), q.p.Token.ID, "session"); err != nil {
+		q.internal(err)
+		return
+	}
+	http.SetCookie(q.w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	q.redirect("/login")
+}
+
+func (web *Web) profile(q *request) {
+	q.render("profile", 200, q.page(q.L.T("profile.title"), nil))
+}
+
+func (web *Web) changePassword(q *request) {
+	p := q.page(q.L.T("profile.title"), nil)
+	f := q.r.PostForm
+	switch {
+	case auth.CheckPassword(q.p.Admin.PasswordHash, f.Get("current_password")) != nil:
+		p.Errs["current_password"] = q.L.T("profile.wrong_current")
+	case f.Get("new_password") != f.Get("confirm_password"):
+		p.Errs["confirm_password"] = q.L.T("profile.mismatch")
+	case auth.ValidatePassword(f.Get("new_password")) != nil:
+		p.Errs["new_password"] = q.L.T("profile.too_short")
+	}
+	if len(p.Errs) > 0 {
+		p.Error = q.L.T("err.fix_fields")
+		q.render("profile", http.StatusUnprocessableEntity, p)
+		return
+	}
+	hash, err := auth.HashPassword(f.Get("new_password"))
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	if _, err := web.store.UpdateAdmin(q.ctx, q.actor(), q.p.Admin.ID, store.AdminChange{PasswordHash: &hash}); err != nil {
+		q.internal(err)
+		return
+	}
+	q.redirect("/profile?done=password")
+}
+
+// setLanguage remembers the administrator's language and goes back.
+func (web *Web) setLanguage(q *request) {
+	lang := q.r.PostFormValue("lang")
+	if err := web.store.SetAdminLocale(q.ctx, q.actor(), q.p.Admin.ID, lang); err != nil {
+		q.fail(http.StatusUnprocessableEntity, "err.fix_fields")
+		return
+	}
+	http.SetCookie(q.w, &http.Cookie{Name: "coffer_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	q.redirect(safeNext(q.r.PostFormValue("back")))
+}
+
+// dashboardData is the first page: what needs attention today.
+type dashboardData struct {
+	Pending    int
+	BelowAlert []store.AccountRow
+	Today      []dayTotal
+}
+
+type dayTotal struct {
+	Currency    string
+	Recharge    int64
+	Consumption int64
+	Count       int
+}
+
+func (web *Web) dashboard(q *request) {
+	var d dashboardData
+	pending, err := web.store.TopUpRequests(q.ctx, store.TopUpFilter{Status: ledger.TopUpPending, Limit: 500})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d.Pending = len(pending)
+	below := true
+	if d.BelowAlert, err = web.store.Accounts(q.ctx, store.AccountFilter{BelowAlert: &below, Sort: "balance", Limit: 10}); err != nil {
+		q.internal(err)
+		return
+	}
+	now := web.now().In(q.L.loc)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.L.loc)
+	to := from.AddDate(0, 0, 1)
+	txs, err := web.store.Transactions(q.ctx, store.TxFilter{From: &from, To: &to, Limit: 100000})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d.Today = todayTotals(txs)
+	q.render("dashboard", 200, q.page(q.L.T("nav.dashboard"), d))
+}
+
+// todayTotals sums the day's top-ups and charges per currency (the reports
+// page nets out reversals too).
+func todayTotals(txs []ledger.Transaction) []dayTotal {
+	byCur := map[string]*dayTotal{}
+	var order []string
+	for _, t := range txs {
+		cur := t.Currency.Code()
+		d, ok := byCur[cur]
+		if !ok {
+			d = &dayTotal{Currency: cur}
+			byCur[cur] = d
+			order = append(order, cur)
+		}
+		switch t.Type {
+		case ledger.TxTopUp:
+			d.Recharge += t.Amount
+			d.Count++
+		case ledger.TxCharge:
+			d.Consumption -= t.Amount
+			d.Count++
+		}
+	}
+	out := make([]dayTotal, 0, len(order))
+	for _, c := range order {
+		out = append(out, *byCur[c])
+	}
+	return out
+}

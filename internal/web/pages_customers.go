@@ -1,0 +1,149 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+type customersData struct {
+	Items []ledger.Customer
+	Next  string
+}
+
+// customers searches by phone, name or email; with htmx only the results
+// table is swapped as the user types.
+func (web *Web) customers(q *request) {
+	v := q.r.URL.Query()
+	after, _ := strconv.ParseInt(v.Get("after"), 10, 64)
+	f := store.CustomerFilter{Phone: v.Get("phone"), Name: v.Get("name"), Email: v.Get("email"), Q: v.Get("q"), AfterID: after, Limit: 50}
+	if f.Phone != "" {
+		if n, err := ledger.NormalizePhone(f.Phone); err == nil {
+			f.Phone = n
+		}
+	}
+	items, err := web.store.Customers(q.ctx, f)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d := customersData{Items: items}
+	if len(items) == f.Limit {
+		v.Set("after", itoa(items[len(items)-1].ID))
+		d.Next = "/customers?" + v.Encode()
+	}
+	p := q.page(q.L.T("nav.customers"), d)
+	p.Form = v
+	if q.r.Header.Get("HX-Request") == "true" {
+		q.renderBlock("customers", "results", 200, p)
+		return
+	}
+	q.render("customers", 200, p)
+}
+
+type customerDetailData struct {
+	Customer ledger.Customer
+	Accounts []store.AccountRow
+}
+
+func (web *Web) customerDetail(q *request) {
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	c, err := web.store.Customer(q.ctx, id)
+	if err != nil {
+		if q.formErrors(q.page("", nil), err) {
+			q.fail(http.StatusNotFound, "err.not_found")
+			return
+		}
+		q.internal(err)
+		return
+	}
+	accs, err := web.store.Accounts(q.ctx, store.AccountFilter{CustomerID: id, Sort: "number", Limit: 100})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	q.render("customer", 200, q.page(c.Name, customerDetailData{Customer: c, Accounts: accs}))
+}
+
+// customerForm creates (no id) or edits a customer.
+func (web *Web) customerForm(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	p := q.page(q.L.T("customer.new"), nil)
+	if q.r.PathValue("id") != "" {
+		id, ok := q.pathID()
+		if !ok {
+			return
+		}
+		c, err := web.store.Customer(q.ctx, id)
+		if err != nil {
+			q.fail(http.StatusNotFound, "err.not_found")
+			return
+		}
+		p.Title = q.L.T("customer.edit")
+		p.Data = c
+		for k, v := range map[string]string{"name": c.Name, "phone": c.Phone, "email": c.Email, "company": c.Company, "remark": c.Remark, "default_currency": c.DefaultCurrency} {
+			p.Form.Set(k, v)
+		}
+	}
+	q.render("customer_form", 200, p)
+}
+
+func (web *Web) customerSave(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	f := q.r.PostForm
+	nc := ledger.NewCustomer{Name: f.Get("name"), Phone: f.Get("phone"), Email: f.Get("email"), Company: f.Get("company"),
+		Remark: f.Get("remark"), DefaultCurrency: f.Get("default_currency")}
+	var c ledger.Customer
+	var err error
+	p := q.page(q.L.T("customer.new"), nil)
+	if q.r.PathValue("id") != "" {
+		id, ok := q.pathID()
+		if !ok {
+			return
+		}
+		p.Title = q.L.T("customer.edit")
+		p.Data = ledger.Customer{ID: id}
+		c, err = web.store.UpdateCustomer(q.ctx, q.actor(), id, nc)
+	} else {
+		c, err = web.store.CreateCustomer(q.ctx, q.actor(), nc)
+	}
+	if err != nil {
+		p.Form = f
+		if q.formErrors(p, err) {
+			q.render("customer_form", http.StatusUnprocessableEntity, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/customers/" + itoa(c.ID) + "?done=saved")
+}
+
+func (web *Web) customerArchive(q *request) {
+	if !q.need(actArchive) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	if _, err := web.store.ArchiveCustomer(q.ctx, q.actor(), id); err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			q.render("error", http.StatusConflict, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/customers?done=archived")
+}

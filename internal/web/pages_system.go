@@ -1,0 +1,251 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"coffer/internal/auth"
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+	"coffer/internal/store"
+)
+
+func (web *Web) admins(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	list, err := web.store.Admins(q.ctx)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	q.render("admins", 200, q.page(q.L.T("nav.admins"), list))
+}
+
+func (web *Web) adminCreate(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	f := q.r.PostForm
+	p := q.page(q.L.T("nav.admins"), nil)
+	p.Form = f
+	if err := auth.ValidatePassword(f.Get("password")); err != nil {
+		p.Errs["password"] = q.L.T("profile.too_short")
+	}
+	if f.Get("username") == "" {
+		p.Errs["username"] = q.L.T("err.required")
+	}
+	var err error
+	if len(p.Errs) == 0 {
+		var hash string
+		if hash, err = auth.HashPassword(f.Get("password")); err == nil {
+			_, err = web.store.AddAdmin(q.ctx, q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
+				Role: ledger.Role(f.Get("role")), PasswordHash: hash})
+		}
+	}
+	if len(p.Errs) > 0 || err != nil {
+		if err != nil && !q.formErrors(p, err) {
+			q.internal(err)
+			return
+		}
+		if p.Error == "" {
+			p.Error = q.L.T("err.fix_fields")
+		}
+		p.Data, _ = web.store.Admins(q.ctx)
+		q.render("admins", http.StatusUnprocessableEntity, p)
+		return
+	}
+	q.redirect("/admins?done=saved")
+}
+
+func (web *Web) adminUpdate(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	f := q.r.PostForm
+	role := ledger.Role(f.Get("role"))
+	disabled := f.Get("disabled") == "1"
+	c := store.AdminChange{Role: &role, Disabled: &disabled}
+	if pw := f.Get("password"); pw != "" {
+		if auth.ValidatePassword(pw) != nil {
+			q.fail(http.StatusUnprocessableEntity, "profile.too_short")
+			return
+		}
+		hash, err := auth.HashPassword(pw)
+		if err != nil {
+			q.internal(err)
+			return
+		}
+		c.PasswordHash = &hash
+	}
+	if _, err := web.store.UpdateAdmin(q.ctx, q.actor(), id, c); err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			q.render("error", http.StatusConflict, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/admins?done=saved")
+}
+
+type auditData struct {
+	Items []store.AuditRecord
+	Next  string
+}
+
+// audit lists operation records; others than super admins see their own.
+func (web *Web) audit(q *request) {
+	v := q.r.URL.Query()
+	f := store.AuditFilter{Action: v.Get("action"), ObjectType: v.Get("object_type"), ObjectID: v.Get("object_id"), Limit: 100}
+	f.BeforeID, _ = strconv.ParseInt(v.Get("before"), 10, 64)
+	f.ActorID, _ = strconv.ParseInt(v.Get("actor_id"), 10, 64)
+	if !q.can(actAllRecords) {
+		f.ActorID = q.p.Admin.ID
+	}
+	p := q.page(q.L.T("nav.audit"), nil)
+	p.Form = v
+	if s := v.Get("from"); s != "" {
+		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
+			f.From = &t
+		} else {
+			p.Errs["from"] = q.L.T("err.date")
+		}
+	}
+	if s := v.Get("to"); s != "" {
+		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
+			t = t.AddDate(0, 0, 1)
+			f.To = &t
+		} else {
+			p.Errs["to"] = q.L.T("err.date")
+		}
+	}
+	items, err := web.store.AuditRecords(q.ctx, f)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d := auditData{Items: items}
+	if len(items) == f.Limit {
+		v.Set("before", itoa(items[len(items)-1].ID))
+		d.Next = "/audit?" + v.Encode()
+	}
+	p.Data = d
+	q.render("audit", 200, p)
+}
+
+type settingsData struct {
+	Settings store.Settings
+	Methods  []store.PaymentMethod
+	Credit   map[string]string
+}
+
+func (web *Web) settings(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	web.renderSettings(q, q.page(q.L.T("nav.settings"), nil), 200)
+}
+
+func (web *Web) renderSettings(q *request, p *page, status int) {
+	s, err := web.store.Settings(q.ctx)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	ms, err := web.store.PaymentMethods(q.ctx)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d := settingsData{Settings: s, Methods: ms, Credit: map[string]string{}}
+	for code, v := range s.DefaultCreditLimit {
+		if c, err := money.LookupCurrency(code); err == nil {
+			d.Credit[code] = money.New(v, c).String()
+		}
+	}
+	if len(p.Form) == 0 {
+		p.Form.Set("retention_days", itoa(int64(s.RetentionDays)))
+		p.Form.Set("timezone", s.Timezone)
+		if s.DirectTopUp {
+			p.Form.Set("direct_topup", "1")
+		}
+	}
+	p.Data = d
+	q.render("settings", status, p)
+}
+
+func (web *Web) settingsSave(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	f := q.r.PostForm
+	p := q.page(q.L.T("nav.settings"), nil)
+	p.Form = f
+	_, err := web.store.UpdateSettings(q.ctx, q.actor(), func(s *store.Settings) error {
+		days, err := strconv.Atoi(f.Get("retention_days"))
+		if err != nil {
+			return ledger.Invalid("retention_days", "must be a whole number")
+		}
+		s.RetentionDays, s.Timezone, s.DirectTopUp = days, f.Get("timezone"), f.Get("direct_topup") == "1"
+		if code := f.Get("credit_currency"); code != "" {
+			c, err := money.LookupCurrency(code)
+			if err != nil {
+				return ledger.Invalid("credit_currency", err.Error())
+			}
+			a, err := money.Parse(f.Get("credit_amount"), c)
+			if err != nil || a.IsNegative() {
+				return ledger.Invalid("credit_amount", "must be an amount of zero or more")
+			}
+			s.DefaultCreditLimit[code] = a.Minor()
+		}
+		return nil
+	})
+	if err != nil {
+		if q.formErrors(p, err) {
+			web.renderSettings(q, p, http.StatusUnprocessableEntity)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/settings?done=saved")
+}
+
+func (web *Web) methodCreate(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	if _, err := web.store.AddPaymentMethod(q.ctx, q.actor(), q.r.PostFormValue("name"), true); err != nil {
+		p := q.page(q.L.T("nav.settings"), nil)
+		if q.formErrors(p, err) {
+			web.renderSettings(q, p, http.StatusUnprocessableEntity)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/settings?done=saved")
+}
+
+func (web *Web) methodUpdate(q *request) {
+	if !q.need(actSystem) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	enabled := q.r.PostFormValue("enabled") == "1"
+	if _, err := web.store.UpdatePaymentMethod(q.ctx, q.actor(), id, nil, &enabled); err != nil {
+		q.internal(err)
+		return
+	}
+	q.redirect("/settings?done=saved")
+}

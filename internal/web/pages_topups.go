@@ -1,0 +1,371 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+	"coffer/internal/store"
+	"coffer/internal/voucher"
+)
+
+type rechargeData struct {
+	Customer  ledger.Customer
+	Methods   []store.PaymentMethod
+	FormToken string
+}
+
+// formToken is the idempotency key of one rendering of a money form: a
+// double click, a refresh or the back button sends it again, and the store
+// answers with the first result instead of posting twice.
+func (q *request) formToken() string {
+	if t := q.r.PostFormValue("form_token"); t != "" {
+		return t
+	}
+	return randomToken()
+}
+
+func (q *request) idem() ledger.Idempotency {
+	return ledger.Idempotency{Scope: q.actor().IdempotencyScope(), Key: "web:" + q.r.PostFormValue("form_token")}
+}
+
+func (web *Web) rechargeForm(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	p := q.page(q.L.T("recharge.title"), nil)
+	p.Form = q.r.URL.Query()
+	web.renderRecharge(q, p, http.StatusOK)
+}
+
+func (web *Web) renderRecharge(q *request, p *page, status int) {
+	d := rechargeData{FormToken: q.formToken()}
+	if id, err := strconv.ParseInt(p.Form.Get("customer_id"), 10, 64); err == nil {
+		d.Customer, _ = web.store.Customer(q.ctx, id)
+	}
+	ms, err := web.store.PaymentMethods(q.ctx)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	for _, m := range ms {
+		if m.Enabled {
+			d.Methods = append(d.Methods, m)
+		}
+	}
+	if p.Form.Get("currency") == "" && d.Customer.DefaultCurrency != "" {
+		p.Form.Set("currency", d.Customer.DefaultCurrency)
+	}
+	p.Data = d
+	q.render("recharge", status, p)
+}
+
+func (web *Web) rechargeSubmit(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	f := q.r.PostForm
+	p := q.page(q.L.T("recharge.title"), nil)
+	p.Form = f
+	fail := func(err error) {
+		if q.formErrors(p, err) {
+			web.renderRecharge(q, p, http.StatusUnprocessableEntity)
+			return
+		}
+		q.internal(err)
+	}
+	// Every voucher is checked before anything is stored.
+	type file struct {
+		ct   string
+		data []byte
+	}
+	var files []file
+	if q.r.MultipartForm != nil {
+		for _, fh := range q.r.MultipartForm.File["vouchers"] {
+			if fh.Size == 0 && fh.Filename == "" {
+				continue
+			}
+			rd, err := fh.Open()
+			if err != nil {
+				q.internal(err)
+				return
+			}
+			data, _ := io.ReadAll(io.LimitReader(rd, voucher.MaxBytes+1))
+			rd.Close()
+			if len(data) > voucher.MaxBytes {
+				p.Errs["vouchers"] = q.L.Tf("recharge.voucher_too_large", fh.Filename)
+				break
+			}
+			ct, err := voucher.Sniff(data)
+			if err != nil {
+				p.Errs["vouchers"] = q.L.Tf("recharge.voucher_bad", fh.Filename)
+				break
+			}
+			files = append(files, file{ct, data})
+		}
+	}
+	cid, _ := strconv.ParseInt(f.Get("customer_id"), 10, 64)
+	cur, err := money.LookupCurrency(f.Get("currency"))
+	if err != nil {
+		p.Errs["currency"] = q.L.T("err.invalid")
+	}
+	var fields ledger.TopUpFields
+	if !cur.IsZero() {
+		a, err := money.ParsePositive(f.Get("amount"), cur)
+		if err != nil {
+			p.Errs["amount"] = err.Error()
+		}
+		fields.Amount = a.Minor()
+	}
+	fields.PaymentMethodID, _ = strconv.ParseInt(f.Get("payment_method"), 10, 64)
+	fields.PaymentAccount, fields.TransactionNo, fields.Remark = f.Get("payment_account"), f.Get("transaction_no"), f.Get("remark")
+	fields.PaymentStatus = "unpaid"
+	if f.Get("paid") == "1" {
+		fields.PaymentStatus = "paid"
+	}
+	if s := f.Get("paid_at"); s != "" {
+		t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc)
+		if err != nil {
+			p.Errs["paid_at"] = q.L.T("err.date")
+		}
+		fields.PaidAt = &t
+	}
+	if cid == 0 {
+		p.Errs["customer_id"] = q.L.T("recharge.pick_customer")
+	}
+	if len(p.Errs) > 0 {
+		p.Error = q.L.T("err.fix_fields")
+		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
+		return
+	}
+	res, err := web.store.SubmitTopUp(q.ctx, q.actor(), store.NewTopUp{CustomerID: cid, Currency: cur.Code(), TopUpFields: fields,
+		Direct: f.Get("direct") == "1"}, q.idem())
+	if err != nil {
+		fail(err)
+		return
+	}
+	if !res.Replayed {
+		for _, fl := range files {
+			if _, err := web.store.AddVoucher(q.ctx, q.actor(), res.TopUp.ID, fl.ct, fl.data); err != nil {
+				q.internal(err)
+				return
+			}
+		}
+	}
+	q.redirect("/topups/" + itoa(res.TopUp.ID) + "?done=submitted")
+}
+
+type topupsData struct {
+	Items     []ledger.TopUpRequest
+	Methods   map[int64]string
+	Names     map[int64]string
+	Next      string
+	Export    string
+	FormToken string
+}
+
+func (web *Web) topupList(q *request, f store.TopUpFilter) (topupsData, error) {
+	items, err := web.store.TopUpRequests(q.ctx, f)
+	if err != nil {
+		return topupsData{}, err
+	}
+	d := topupsData{Items: items, Methods: map[int64]string{}, Names: map[int64]string{}, FormToken: randomToken()}
+	ms, err := web.store.PaymentMethods(q.ctx)
+	if err != nil {
+		return d, err
+	}
+	for _, m := range ms {
+		d.Methods[m.ID] = m.Name
+	}
+	for _, t := range items {
+		if _, ok := d.Names[t.CustomerID]; !ok {
+			c, err := web.store.Customer(q.ctx, t.CustomerID)
+			if err != nil {
+				return d, err
+			}
+			d.Names[t.CustomerID] = c.Name
+		}
+	}
+	return d, nil
+}
+
+// reviews is the recharge audit queue: pending requests, oldest first.
+func (web *Web) reviews(q *request) {
+	d, err := web.topupList(q, store.TopUpFilter{Status: ledger.TopUpPending, Limit: 200})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	for i, j := 0, len(d.Items)-1; i < j; i, j = i+1, j-1 {
+		d.Items[i], d.Items[j] = d.Items[j], d.Items[i]
+	}
+	q.render("reviews", 200, q.page(q.L.T("nav.reviews"), d))
+}
+
+func (web *Web) decide(q *request, fn func(id int64) error, done string) {
+	if !q.need(actReview) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	if err := fn(id); err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			for f, m := range p.Errs {
+				p.Error += " " + f + ": " + m
+			}
+			q.render("error", http.StatusConflict, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/reviews?done=" + done)
+}
+
+func (web *Web) approve(q *request) {
+	web.decide(q, func(id int64) error {
+		t, err := web.store.TopUpRequest(q.ctx, id)
+		if err != nil {
+			return err
+		}
+		var actual *int64
+		if s := q.r.PostFormValue("actual_amount"); s != "" {
+			cur, _ := money.LookupCurrency(t.Currency)
+			a, err := money.ParsePositive(s, cur)
+			if err != nil {
+				return ledger.Invalid("actual_amount", err.Error())
+			}
+			m := a.Minor()
+			actual = &m
+		}
+		_, err = web.store.ApproveTopUp(q.ctx, q.actor(), id, actual, q.r.PostFormValue("exchange_rate"), q.r.PostFormValue("remark"), q.idem())
+		return err
+	}, "approved")
+}
+
+func (web *Web) reject(q *request) {
+	web.decide(q, func(id int64) error {
+		_, err := web.store.RejectTopUp(q.ctx, q.actor(), id, q.r.PostFormValue("remark"), q.idem())
+		return err
+	}, "rejected")
+}
+
+func (web *Web) cancelTopUp(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	if _, err := web.store.CancelTopUp(q.ctx, q.actor(), id, q.idem()); err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			q.render("error", http.StatusConflict, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/topups/" + itoa(id) + "?done=cancelled")
+}
+
+// topups lists recharge records with filters.
+func (web *Web) topups(q *request) {
+	v := q.r.URL.Query()
+	p := q.page(q.L.T("nav.topups"), nil)
+	p.Form = v
+	f := store.TopUpFilter{Status: ledger.TopUpStatus(v.Get("status")), Limit: 50}
+	f.PaymentMethodID, _ = strconv.ParseInt(v.Get("payment_method"), 10, 64)
+	f.CustomerID, _ = strconv.ParseInt(v.Get("customer_id"), 10, 64)
+	f.BeforeID, _ = strconv.ParseInt(v.Get("before"), 10, 64)
+	for _, d := range []struct {
+		field string
+		dst   **time.Time
+		end   bool
+	}{{"from", &f.From, false}, {"to", &f.To, true}} {
+		if s := v.Get(d.field); s != "" {
+			t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc)
+			if err != nil {
+				p.Errs[d.field] = q.L.T("err.date")
+				continue
+			}
+			if d.end {
+				t = t.AddDate(0, 0, 1)
+			}
+			*d.dst = &t
+		}
+	}
+	d, err := web.topupList(q, f)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	if len(d.Items) == f.Limit {
+		next := url.Values{}
+		for k, vs := range v {
+			next[k] = vs
+		}
+		next.Set("before", itoa(d.Items[len(d.Items)-1].ID))
+		d.Next = "/topups?" + next.Encode()
+	}
+	ms, _ := web.store.PaymentMethods(q.ctx)
+	p.Data = struct {
+		topupsData
+		AllMethods []store.PaymentMethod
+	}{d, ms}
+	q.render("topups", 200, p)
+}
+
+func (web *Web) topupDetail(q *request) {
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	t, err := web.store.TopUpRequest(q.ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d, err := web.topupList(q, store.TopUpFilter{Limit: 0})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d.Items = []ledger.TopUpRequest{t}
+	c, _ := web.store.Customer(q.ctx, t.CustomerID)
+	d.Names[t.CustomerID] = c.Name
+	q.render("topup", 200, q.page(t.Number(), d))
+}
+
+// voucher serves an image to a logged-in administrator, with its stored
+// type and no way for a browser to take it for anything else.
+func (web *Web) voucher(q *request) {
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	ct, data, err := web.store.VoucherData(q.ctx, id)
+	if err != nil {
+		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=3600")
+	q.w.Write(data)
+}

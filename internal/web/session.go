@@ -1,0 +1,243 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+const (
+	sessionCookie = "coffer_session"
+	loginCSRF     = "coffer_login_csrf"
+)
+
+// request is one page request of a logged-in administrator.
+type request struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	web    *Web
+	p      store.Principal
+	secret string // the session token from the cookie
+	L      *locale
+	ctx    context.Context
+}
+
+func (q *request) role() ledger.Role { return q.p.Role() }
+
+func (q *request) actor() ledger.Actor { return q.p.Actor(clientAddr(q.r)) }
+
+func (q *request) can(a action) bool { return can(q.role(), a) }
+
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// csrfFor derives a session's CSRF token from its secret: only a page of
+// this site, which can read neither the cookie nor the secret, gets it.
+func csrfFor(secret string) string {
+	h := sha256.Sum256([]byte("coffer-csrf:" + secret))
+	return hex.EncodeToString(h[:16])
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sameOrigin refuses a form posted from another site: browsers send Origin
+// (or at least Sec-Fetch-Site) with every POST.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return origin == ""
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "+
+		"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+// authed wraps a page: it finds the session, refuses a POST without the
+// session's CSRF token or from another origin, and sends anyone without a
+// live session to the login page.
+func (web *Web) authed(h func(*request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		c, err := r.Cookie(sessionCookie)
+		var p store.Principal
+		if err == nil {
+			p, err = web.store.Authenticate(r.Context(), c.Value)
+		}
+		if err != nil || p.Token.Kind != "session" {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			} else {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+			}
+			return
+		}
+		settings, err := web.store.Settings(r.Context())
+		if err != nil {
+			web.log.Error("settings", "err", err)
+			http.Error(w, "internal error", 500)
+			return
+		}
+		q := &request{w: w, r: r, web: web, p: p, secret: c.Value, ctx: r.Context(), L: newLocale(p.Admin.Locale, settings.Location())}
+		if r.Method == http.MethodPost {
+			if err := r.ParseMultipartForm(3 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				q.fail(http.StatusRequestEntityTooLarge, "err.too_large")
+				return
+			}
+			token := r.PostFormValue("csrf")
+			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(token), []byte(csrfFor(c.Value))) != 1 {
+				web.log.Warn("refused a form without a valid CSRF token or from another origin", "path", r.URL.Path, "addr", clientAddr(r))
+				q.fail(http.StatusForbidden, "err.csrf")
+				return
+			}
+		}
+		h(q)
+	}
+}
+
+// page is what every template gets.
+type page struct {
+	L     *locale
+	Me    ledger.Admin
+	Role  ledger.Role
+	CSRF  string
+	Can   map[string]bool
+	Path  string
+	Title string
+	Flash string
+	Error string
+	// Form holds what the user typed, so that an error loses none of it;
+	// Errs holds the problem of each field.
+	Form url.Values
+	Errs map[string]string
+	Data any
+}
+
+func (q *request) page(title string, data any) *page {
+	p := &page{L: q.L, Me: q.p.Admin, Role: q.role(), CSRF: csrfFor(q.secret), Can: map[string]bool{}, Path: q.r.URL.Path,
+		Title: title, Form: url.Values{}, Errs: map[string]string{}, Data: data}
+	for name, a := range actions {
+		p.Can[name] = q.can(a)
+	}
+	if done := q.r.URL.Query().Get("done"); done != "" {
+		p.Flash = q.L.T("done." + done)
+	}
+	return p
+}
+
+// render writes a page; errors in templates are programming errors.
+func (q *request) render(name string, status int, p *page) { q.renderBlock(name, "layout", status, p) }
+
+// renderBlock writes one named block of a page, e.g. the results table
+// that htmx swaps in as the user types.
+func (q *request) renderBlock(name, block string, status int, p *page) {
+	t, ok := q.web.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, block, p); err != nil {
+		q.web.log.Error("render", "page", name, "err", err)
+		http.Error(q.w, "internal error", 500)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	q.w.WriteHeader(status)
+	q.w.Write(b.Bytes())
+}
+
+// fail shows an error page with a translated message.
+func (q *request) fail(status int, key string) {
+	p := q.page(q.L.T("err.title"), nil)
+	p.Error = q.L.T(key)
+	q.render("error", status, p)
+}
+
+// redirect sends the browser on after a successful POST (post/redirect/get),
+// so that a refresh does not post again.
+func (q *request) redirect(path string) { http.Redirect(q.w, q.r, path, http.StatusSeeOther) }
+
+// pathID reads a numeric id from the path; anything else is not found.
+func (q *request) pathID() (int64, bool) {
+	s := q.r.PathValue("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		q.fail(http.StatusNotFound, "err.not_found")
+		return 0, false
+	}
+	return id, true
+}
+
+// formErrors turns an error into messages next to fields, or a page-level
+// message; it reports whether err was the user's to fix.
+func (q *request) formErrors(p *page, err error) bool {
+	var ve *ledger.ValidationError
+	if errors.As(err, &ve) {
+		for _, fp := range ve.Problems {
+			p.Errs[fp.Field] = fp.Message
+		}
+		p.Error = q.L.T("err.fix_fields")
+		return true
+	}
+	for e, key := range knownErrors {
+		if errors.Is(err, e) {
+			p.Error = q.L.T(key)
+			return true
+		}
+	}
+	return false
+}
+
+var knownErrors = map[error]string{
+	ledger.ErrNotFound:             "err.not_found",
+	ledger.ErrInsufficientFunds:    "err.insufficient_funds",
+	ledger.ErrAccountFrozen:        "err.account_frozen",
+	ledger.ErrAccountDisabled:      "err.account_disabled",
+	ledger.ErrDuplicatePhone:       "err.duplicate_phone",
+	ledger.ErrAlreadyExists:        "err.already_exists",
+	ledger.ErrNonzeroBalance:       "err.nonzero_balance",
+	ledger.ErrAlreadyReversed:      "err.already_reversed",
+	ledger.ErrIdempotencyKeyReused: "err.key_reused",
+	ledger.ErrCustomerArchived:     "err.customer_archived",
+	ledger.ErrNotPending:           "err.not_pending",
+	ledger.ErrSelfApproval:         "err.self_approval",
+	ledger.ErrNotSubmitter:         "err.not_submitter",
+	store.ErrLastSuperAdmin:        "err.last_super_admin",
+	store.ErrDirectTopUpOff:        "err.direct_off",
+}
+
+// internal answers an unexpected error without showing its details.
+func (q *request) internal(err error) {
+	q.web.log.Error("page failed", "path", q.r.URL.Path, "err", err)
+	q.fail(http.StatusInternalServerError, "err.internal")
+}

@@ -1,0 +1,27 @@
+// Coffer's small enhancements; every page works without them.
+(function () {
+  // Ask before a form that cannot be undone is sent.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { e.preventDefault(); return; }
+    // A second click while the first is on its way sends nothing more (the
+    // server would answer it with the first result anyway).
+    var b = e.target.querySelector("button[type=submit]");
+    if (b && e.target.method === "post") { setTimeout(function () { b.disabled = true; }, 0); }
+  });
+  document.addEventListener("click", function (e) {
+    if (e.target.matches("[data-back]")) { e.preventDefault(); history.back(); }
+  });
+  // Show the chosen voucher images before they are sent.
+  document.addEventListener("change", function (e) {
+    if (e.target.id !== "f-vouchers") return;
+    var box = document.getElementById("voucher-preview");
+    box.textContent = "";
+    Array.prototype.forEach.call(e.target.files, function (f) {
+      var img = document.createElement("img");
+      img.alt = f.name;
+      img.src = URL.createObjectURL(f);
+      box.appendChild(img);
+    });
+  });
+})();

@@ -55,10 +55,13 @@ if [ "${1:-}" = "--postgres-shell" ]; then
   exit
 fi
 
-# The API guide's curl examples run as a test; they need curl and jq.
+# The API guide's curl examples run as a test and need curl and jq; the web
+# UI's tests drive Debian's Chromium.
 tools=()
 command -v curl >/dev/null || tools+=(curl)
 command -v jq >/dev/null || tools+=(jq)
+command -v chromium >/dev/null || tools+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || tools+=(fonts-wqy-microhei)
 if [ ${#tools[@]} -gt 0 ]; then
   echo "test.sh: installing ${tools[*]} from Debian's packages" >&2
   as_root apt-get update -qq
@@ -68,7 +71,7 @@ fi
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   start_postgres
 fi
-export COFFER_REQUIRE_POSTGRES=1 COFFER_REQUIRE_TOOLS=1
+export COFFER_REQUIRE_POSTGRES=1 COFFER_REQUIRE_TOOLS=1 COFFER_REQUIRE_BROWSER=1
 
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...

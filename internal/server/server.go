@@ -25,6 +25,8 @@ type Server struct {
 	log   *slog.Logger
 	mux   *routes
 	API   *api.API
+	// guarded is the mux behind the API's JSON checks.
+	guarded http.Handler
 }
 
 // routes is a ServeMux that remembers its patterns, so that a test can hold
@@ -62,6 +64,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg)})
 	web.New(st, log, opt.Now, s.mux).Register(s.mux)
+	s.guarded = api.GuardJSON(s.mux)
 	return s
 }
 
@@ -75,6 +78,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
 	}()
+	// Safe defaults for every answer; the web UI's pages and the voucher
+	// images set their own policy on top.
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	// No request body needs more than a voucher image and its envelope.
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, 3<<20)
@@ -82,6 +92,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Accept: text/csv on a list exports every page of it as CSV.
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/") && api.WantsCSV(r) {
 		api.ExportCSV(w, r, s.mux)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.guarded.ServeHTTP(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -1,0 +1,120 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"coffer/internal/ledger"
+)
+
+// TestHostileRequests sends requests an attacker or a broken client would
+// send. Each gets its specific error, and none changes anything: the state a
+// super admin sees is the same before and after.
+func TestHostileRequests(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		clerk, super := e.token[ledger.RoleAdmin], e.token[ledger.RoleSuperAdmin]
+		cid, acc := e.customer("13800000099", 10000)
+		othersTopUp := e.do("POST", "/api/v1/topups", super, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1"}).want(201).str("id")
+		charge := e.do("POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201).str("id")
+		reversal := e.do("POST", "/api/v1/transactions/"+charge+"/reverse", clerk, map[string]any{}).want(201).str("id")
+
+		snapshot := func() string {
+			var b strings.Builder
+			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500",
+				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods"} {
+				b.Write(e.do("GET", p, super, nil).want(200).Body)
+			}
+			return b.String()
+		}
+		deep := strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40)
+		cases := []struct {
+			name         string
+			method, path string
+			token        string
+			body         any
+			hdr          []string
+			status       int
+			code         string
+		}{
+			{"overflowing amount", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "92233720368547758.08"}, nil, 422, "validation_failed"},
+			{"amount of 40 digits", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": strings.Repeat("9", 40)}, nil, 422, "validation_failed"},
+			{"full-width digits", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "１２"}, nil, 422, "validation_failed"},
+			{"Arabic-Indic digits", "POST", "/api/v1/adjustments", clerk, map[string]any{"account_id": acc, "direction": "credit", "amount": "١٢", "reason": "other", "note": "x"}, nil, 422, "validation_failed"},
+			{"exponent", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1e2"}, nil, 422, "validation_failed"},
+			{"JSON number amount", "POST", "/api/v1/charges", clerk, `{"account_id":"` + acc + `","amount":1.5}`, nil, 422, "validation_failed"},
+			{"negative amount", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "-5.00"}, nil, 422, "validation_failed"},
+			{"extra decimals", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "0.001"}, nil, 422, "validation_failed"},
+			{"NUL in a note", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00", "note": "a\x00b"}, nil, 422, "validation_failed"},
+			{"NUL in a name", "POST", "/api/v1/customers", clerk, map[string]any{"name": "Eve\x00"}, nil, 422, "validation_failed"},
+			{"10 MB body", "POST", "/api/v1/customers", clerk, `{"name":"` + strings.Repeat("x", 10<<20) + `"}`, nil, 413, "too_large"},
+			{"deep JSON", "POST", "/api/v1/customers", clerk, deep, nil, 400, "bad_request"},
+			{"duplicate JSON keys", "POST", "/api/v1/charges", clerk, `{"account_id":"` + acc + `","amount":"1.00","amount":"99.00"}`, nil, 400, "bad_request"},
+			{"invalid UTF-8", "POST", "/api/v1/customers", clerk, []byte("{\"name\":\"\xff\xfe\"}"), nil, 400, "bad_request"},
+			{"malformed JSON", "POST", "/api/v1/customers", clerk, `{"name":`, nil, 400, "bad_request"},
+			{"unknown field", "POST", "/api/v1/customers", clerk, map[string]any{"name": "X", "is_admin": true}, nil, 400, "bad_request"},
+			{"wrong content type", "POST", "/api/v1/customers", clerk, `name=X`, []string{"Content-Type", "text/plain"}, 415, "unsupported_media_type"},
+			{"forged cursor", "GET", "/api/v1/accounts?cursor=eyJpIjotMX0", clerk, nil, nil, 422, "validation_failed"},
+			{"cursor of garbage", "GET", "/api/v1/transactions?cursor=%27%3B%20DROP%20TABLE%20entries%3B--", clerk, nil, nil, 422, "validation_failed"},
+			{"limit too large", "GET", "/api/v1/customers?limit=100000", clerk, nil, nil, 422, "validation_failed"},
+			{"unknown currency", "POST", "/api/v1/adjustments", clerk, map[string]any{"customer_id": cid, "currency": "XTS1", "direction": "credit", "amount": "1", "reason": "other", "note": "x"}, nil, 422, "validation_failed"},
+			{"lower-case currency", "POST", "/api/v1/accounts", clerk, map[string]any{"customer_id": cid, "currency": "eur"}, nil, 422, "validation_failed"},
+			{"SQL in a filter date", "GET", "/api/v1/transactions?from=2026-01-01%27%20OR%201=1", clerk, nil, nil, 422, "validation_failed"},
+			{"path traversal in a voucher id", "GET", "/api/v1/vouchers/..%2F..%2Fetc%2Fpasswd", clerk, nil, nil, 404, "not_found"},
+			{"id beyond int64", "GET", "/api/v1/accounts/99999999999999999999", clerk, nil, nil, 404, "not_found"},
+			{"id with leading zero", "GET", "/api/v1/accounts/0" + acc, clerk, nil, nil, 404, "not_found"},
+			{"negative id", "POST", "/api/v1/transactions/-1/reverse", clerk, map[string]any{}, nil, 404, "not_found"},
+			{"idempotency key of 300 characters", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}, []string{"Idempotency-Key", strings.Repeat("k", 300)}, 422, "validation_failed"},
+			{"token of non-ASCII bytes", "GET", "/api/v1/me", "cfr_\u00e9\u00e9", nil, nil, 401, "unauthorized"},
+			{"token of 8,000 characters", "GET", "/api/v1/me", strings.Repeat("A", 8000), nil, nil, 401, "unauthorized"},
+			{"SQL as a token", "GET", "/api/v1/me", "' OR '1'='1", nil, nil, 401, "unauthorized"},
+			{"someone else's top-up: edit", "PATCH", "/api/v1/topups/" + othersTopUp, clerk, map[string]any{"amount": "999.00"}, nil, 403, "forbidden"},
+			{"someone else's top-up: cancel", "POST", "/api/v1/topups/" + othersTopUp + "/cancel", clerk, nil, nil, 403, "forbidden"},
+			{"someone else's operation records", "GET", "/api/v1/audit?actor_id=" + e.admin[ledger.RoleSuperAdmin], clerk, nil, nil, 403, "forbidden"},
+			{"own top-up approval", "POST", "/api/v1/topups/" + othersTopUp + "/approve", super, map[string]any{}, nil, 403, "self_approval"},
+			{"reversing a reversal", "POST", "/api/v1/transactions/" + reversal + "/reverse", clerk, map[string]any{}, nil, 422, "validation_failed"},
+			{"a role's forbidden field", "PATCH", "/api/v1/accounts/" + acc, clerk, map[string]any{"credit_limit": "1000000.00"}, nil, 403, "forbidden"},
+			{"time zone as a path", "PATCH", "/api/v1/settings", super, map[string]any{"timezone": "../../../etc/passwd"}, nil, 422, "validation_failed"},
+			{"a password of 10,000 characters", "POST", "/api/v1/auth/login", "", map[string]any{"username": "root", "password": strings.Repeat("p", 10000)}, nil, 422, "validation_failed"},
+			{"a phone of letters", "POST", "/api/v1/customers", clerk, map[string]any{"name": "X", "phone": "call me maybe"}, nil, 422, "validation_failed"},
+			{"both account and customer", "POST", "/api/v1/adjustments", clerk, map[string]any{"account_id": acc, "customer_id": cid, "currency": "USD", "direction": "credit", "amount": "1", "reason": "other", "note": "x"}, nil, 422, "validation_failed"},
+			{"webhook-style script in reason", "POST", "/api/v1/adjustments", clerk, map[string]any{"account_id": acc, "direction": "credit", "amount": "1", "reason": "<script>", "note": "x"}, nil, 422, "validation_failed"},
+		}
+		if len(cases) < 30 {
+			t.Fatalf("only %d hostile cases", len(cases))
+		}
+		before := snapshot()
+		for _, c := range cases {
+			r := e.do(c.method, c.path, c.token, c.body, c.hdr...)
+			if r.Code != c.status || r.str("code") != c.code {
+				t.Errorf("%s: %s %s = %d %.200s; want %d %s", c.name, c.method, c.path, r.Code, r.Body, c.status, c.code)
+			}
+		}
+		if after := snapshot(); after != before {
+			t.Error("hostile requests changed the state")
+		}
+		// Text an attacker hoped would be code stays text.
+		sqlName := `Robert'); DROP TABLE customers;--`
+		id := e.do("POST", "/api/v1/customers", clerk, map[string]any{"name": sqlName, "remark": "=HYPERLINK(\"http://evil\")"}).want(201).str("id")
+		if got := e.do("GET", "/api/v1/customers/"+id, clerk, nil).want(200).str("name"); got != sqlName {
+			t.Errorf("name stored as %q", got)
+		}
+		if n := len(e.do("GET", "/api/v1/customers?q=%25%27%20OR%201%3D1", clerk, nil).want(200).items()); n != 0 {
+			t.Errorf("a LIKE/SQL pattern in q matched %d customers", n)
+		}
+		_, rows := exportCSV2(t, e, "/api/v1/customers", clerk)
+		for _, row := range rows {
+			for _, cell := range row {
+				if strings.HasPrefix(cell, "=") {
+					t.Errorf("CSV cell %q would run as a formula", cell)
+				}
+			}
+		}
+		// Every answer carries the security headers.
+		r := e.do("GET", "/api/v1/me", clerk, nil)
+		for _, h := range []string{"X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy", "X-Frame-Options"} {
+			if r.Header.Get(h) == "" {
+				t.Errorf("API answers lack %s", h)
+			}
+		}
+	})
+}

@@ -141,3 +141,33 @@ func TestValidation(t *testing.T) {
 		t.Errorf("customer problems = %v", fields(err))
 	}
 }
+
+// FuzzNormalizePhone: an accepted number is digits with at most a leading
+// '+', 5 to 20 digits, and normalising it again changes nothing.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"+86 138-0013-8000", "(021) 555.1234", "12345", "++1", "١٢٣٤٥", "+", "1 2 3 4 5 6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := NormalizePhone(s)
+		if err != nil {
+			return
+		}
+		digits := 0
+		for i, r := range n {
+			switch {
+			case r >= '0' && r <= '9':
+				digits++
+			case r == '+' && i == 0:
+			default:
+				t.Fatalf("NormalizePhone(%q) = %q holds %q", s, n, r)
+			}
+		}
+		if digits < 5 || digits > 20 {
+			t.Fatalf("NormalizePhone(%q) = %q has %d digits", s, n, digits)
+		}
+		if again, err := NormalizePhone(n); err != nil || again != n {
+			t.Fatalf("normalising %q again gives %q, %v", n, again, err)
+		}
+	})
+}

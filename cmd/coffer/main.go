@@ -12,6 +12,8 @@ const usage = `Coffer keeps customers' prepaid money: accounts, top-ups, charges
 
 Usage:
   coffer serve [flags]   start the web UI and API (coffer serve -h for flags)
+  coffer backup FILE     copy the SQLite database to FILE while the server runs
+  coffer demo [flags]    fill an empty database with realistic demo data
   coffer help            show this text
 `
 
@@ -24,6 +26,10 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "backup":
+		err = backup(os.Args[2:])
+	case "demo":
+		err = runDemo(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

@@ -17,6 +17,7 @@ import (
 	"coffer/internal/auth"
 	"coffer/internal/server"
 	"coffer/internal/store"
+	"coffer/internal/webhook"
 )
 
 func envOr(name, def string) string {
@@ -59,6 +60,12 @@ func serve(args []string) error {
 	sealCtx, stopSeal := context.WithCancel(context.Background())
 	defer stopSeal()
 	go st.SealLoop(sealCtx, time.Second, log)
+	// Webhook deliveries: on shutdown the worker finishes the attempts under
+	// way (at most its HTTP timeout) before the store closes.
+	hooksCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); webhook.New(st, log, webhook.Options{}).Run(hooksCtx) }()
+	defer func() { stopHooks(); <-hooksDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("coffer is serving", "addr", ln.Addr().String())

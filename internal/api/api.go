@@ -76,6 +76,9 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerPostings()
 	a.registerAudit()
 	a.registerTopUps()
+	a.registerAlerts()
+	a.registerWebhooks()
+	a.registerReports()
 	return a
 }
 

@@ -54,9 +54,13 @@ func ExportCSV(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		next.ServeHTTP(page, inner)
 		var list struct {
 			Items      []json.RawMessage `json:"items"`
+			Rows       []json.RawMessage `json:"rows"` // a report: one page of rows, no cursor
 			NextCursor *string           `json:"next_cursor"`
 		}
-		isList := page.code == http.StatusOK && json.Unmarshal(page.body.Bytes(), &list) == nil && list.Items != nil
+		isList := page.code == http.StatusOK && json.Unmarshal(page.body.Bytes(), &list) == nil && (list.Items != nil || list.Rows != nil)
+		if list.Items == nil {
+			list.Items = list.Rows
+		}
 		if !isList {
 			if cw != nil {
 				// Headers are gone; cut the body short so that the client sees

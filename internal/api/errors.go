@@ -141,6 +141,8 @@ func (a *API) problem(ctx context.Context, err error) error {
 		{ledger.ErrNotPending, 409, "not_pending"},
 		{ledger.ErrSelfApproval, 403, "self_approval"},
 		{ledger.ErrNotSubmitter, 403, "forbidden"},
+		{store.ErrAlertBatchUndone, 409, "already_undone"},
+		{store.ErrUndoConflict, 409, "undo_conflict"},
 		{context.Canceled, 499, "canceled"},
 	}
 	for _, c := range codes {

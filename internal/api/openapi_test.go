@@ -55,6 +55,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"POST /api/v1/topups/{id}/vouchers", "GET /api/v1/vouchers/{id}", "POST /api/v1/topups/{id}/approve",
 		"POST /api/v1/topups/{id}/reject", "POST /api/v1/topups/{id}/cancel",
 		"GET /api/v1/payment-methods", "POST /api/v1/payment-methods", "PATCH /api/v1/payment-methods/{id}",
+		"GET /api/v1/webhooks", "POST /api/v1/webhooks", "DELETE /api/v1/webhooks/{id}", "GET /api/v1/webhooks/{id}/deliveries",
+		"POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+		"GET /api/v1/reports/summary", "GET /api/v1/reports/totals", "GET /api/v1/reports/chart.svg",
+		"GET /api/v1/alerts", "POST /api/v1/alert-batches", "GET /api/v1/alert-batches", "POST /api/v1/alert-batches/{id}/undo",
 	} {
 		if !slices.Contains(served, want) {
 			t.Errorf("contract route %s is not served", want)

@@ -105,11 +105,14 @@ func timeRange(fromField, from, toField, to string, loc *time.Location) (*time.T
 		if v == "" {
 			return nil
 		}
-		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+		if d, err := time.Parse(time.DateOnly, v); err == nil {
+			// StartOfDay, not midnight: in some zones a day starts at 01:00.
+			day := d.Day()
 			if end {
-				d = d.AddDate(0, 0, 1)
+				day++
 			}
-			return &d
+			t := store.StartOfDay(d.Year(), d.Month(), day, loc)
+			return &t
 		}
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
 			return &t

@@ -253,6 +253,11 @@ func (s *Store) postIn(ctx context.Context, st *txState, actor ledger.Actor, bui
 	if err := s.insertTransaction(ctx, st.tx, t); err != nil {
 		return nil, err
 	}
+	// The transaction.posted event and low-balance alerts (alerts.go), in
+	// this transaction and under the account's row lock.
+	if err := s.afterPosting(ctx, st.tx, t); err != nil {
+		return nil, err
+	}
 	return t, s.audit(ctx, st.tx, actor, change{action: "transaction.create", objectType: "transaction", objectID: t.ID, after: AuditTransaction(t)})
 }
 

@@ -629,9 +629,11 @@ func auditTopUp(t ledger.TopUpRequest) map[string]any {
 	return m
 }
 
+// topupEvent is what webhooks receive: ids are opaque strings, as in the API.
 func topupEvent(t ledger.TopUpRequest) map[string]any {
 	m := auditTopUp(t)
-	m["id"] = strconv.FormatInt(t.ID, 10)
-	m["customer_id"] = strconv.FormatInt(t.CustomerID, 10)
+	for k, v := range map[string]int64{"id": t.ID, "customer_id": t.CustomerID, "account_id": t.AccountID, "payment_method_id": t.PaymentMethodID} {
+		m[k] = strconv.FormatInt(v, 10)
+	}
 	return m
 }

@@ -14,7 +14,7 @@ import (
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`L\.Tf? "([a-z_.-]+)"`)
-	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			return nil
@@ -43,8 +43,9 @@ func TestCatalogIsComplete(t *testing.T) {
 		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal",
 		"reason.": "refund promotion compensation correction other", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
-		"field.": "name phone email company default_currency remark",
-		"done.":  "saved archived submitted approved rejected cancelled charged adjusted reversed password",
+		"field.":      "name phone email company default_currency remark",
+		"done.":       "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone",
+		"batchscope.": "accounts currency all",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

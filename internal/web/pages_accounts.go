@@ -19,6 +19,7 @@ type accountsData struct {
 	Export     string
 	Currencies []string
 	Sorts      []string
+	FormToken  string
 }
 
 // accountFilter reads the list's filters from the query, noting problems
@@ -101,7 +102,7 @@ func (web *Web) accounts(q *request) {
 		q.internal(err)
 		return
 	}
-	d := accountsData{Items: rows, Currencies: []string{"USD", "EUR", "CNY", "JPY", "GBP", "HKD"}, Sorts: store.AccountSorts}
+	d := accountsData{Items: rows, Currencies: []string{"USD", "EUR", "CNY", "JPY", "GBP", "HKD"}, Sorts: store.AccountSorts, FormToken: randomToken()}
 	if len(rows) == f.Limit {
 		next := url.Values{}
 		for k, vs := range v {

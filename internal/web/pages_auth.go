@@ -1,15 +1,13 @@
 package web
 
 import (
+	"coffer/internal/auth"
+	"coffer/internal/ledger"
+	"coffer/internal/store"
 	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
-	"time"
-
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/store"
 )
 
 // loginPage shows the login form. Before there is a session, a random token
@@ -157,42 +155,15 @@ func (web *Web) dashboard(q *request) {
 		return
 	}
 	now := web.now().In(q.L.loc)
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.L.loc)
-	to := from.AddDate(0, 0, 1)
-	txs, err := web.store.Transactions(q.ctx, store.TxFilter{From: &from, To: &to, Limit: 100000})
+	from := store.StartOfDay(now.Year(), now.Month(), now.Day(), q.L.loc)
+	to := store.StartOfDay(now.Year(), now.Month(), now.Day()+1, q.L.loc)
+	rows, err := web.store.ReportSummary(q.ctx, store.ReportQuery{From: from, To: to, Location: q.L.loc})
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	d.Today = todayTotals(txs)
+	for _, r := range rows {
+		d.Today = append(d.Today, dayTotal{Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption, Count: int(r.Count)})
+	}
 	q.render("dashboard", 200, q.page(q.L.T("nav.dashboard"), d))
-}
-
-// todayTotals sums the day's top-ups and charges per currency (the reports
-// page nets out reversals too).
-func todayTotals(txs []ledger.Transaction) []dayTotal {
-	byCur := map[string]*dayTotal{}
-	var order []string
-	for _, t := range txs {
-		cur := t.Currency.Code()
-		d, ok := byCur[cur]
-		if !ok {
-			d = &dayTotal{Currency: cur}
-			byCur[cur] = d
-			order = append(order, cur)
-		}
-		switch t.Type {
-		case ledger.TxTopUp:
-			d.Recharge += t.Amount
-			d.Count++
-		case ledger.TxCharge:
-			d.Consumption -= t.Amount
-			d.Count++
-		}
-	}
-	out := make([]dayTotal, 0, len(order))
-	for _, c := range order {
-		out = append(out, *byCur[c])
-	}
-	return out
 }

@@ -234,6 +234,8 @@ var knownErrors = map[error]string{
 	ledger.ErrNotSubmitter:         "err.not_submitter",
 	store.ErrLastSuperAdmin:        "err.last_super_admin",
 	store.ErrDirectTopUpOff:        "err.direct_off",
+	store.ErrUndoConflict:          "err.undo_conflict",
+	store.ErrAlertBatchUndone:      "err.already_undone",
 }
 
 // internal answers an unexpected error without showing its details.

@@ -85,6 +85,9 @@ func (w *Web) Register(mux interface {
 	page("POST /accounts/{id}/alert", w.accountAlert)
 	page("POST /accounts/{id}/credit", w.accountCredit)
 	page("POST /accounts/{id}/status", w.accountStatus)
+	page("POST /accounts/alert-batch", w.alertBatch)
+	page("GET /alert-batches", w.alertBatches)
+	page("POST /alert-batches/{id}/undo", w.alertBatchUndo)
 
 	page("GET /recharge", w.rechargeForm)
 	page("POST /recharge", w.rechargeSubmit)

@@ -249,3 +249,51 @@ func TestFormsRefuseCrossSitePostsAndPostOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestBatchAlertAmountFromTheList(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			clerk := s.login("clerk")
+			for i, cur := range []string{"USD", "USD", "EUR"} {
+				clerk.post("/customers/new", clerk.form("name", "Batch "+itoa(int64(i)), "default_currency", cur))
+			}
+			accs, _ := s.st.Accounts(context.Background(), store.AccountFilter{Sort: "number", Limit: 10})
+			if code, body, _ := clerk.get("/accounts"); code != 200 || !strings.Contains(body, `name="ids"`) {
+				t.Fatalf("the account list offers no selection (%d)", code)
+			}
+			// Two ticked accounts.
+			f := clerk.form("alert_amount", "25.00", "scope", "selected", "form_token", "b1")
+			f.Add("ids", itoa(accs[0].ID))
+			f.Add("ids", itoa(accs[1].ID))
+			code, _, loc := clerk.post("/accounts/alert-batch", f)
+			if code != 303 || !strings.Contains(loc, "changed=2") {
+				t.Fatalf("batch of two = %d → %s", code, loc)
+			}
+			if _, body, _ := clerk.get(loc); !strings.Contains(body, "2 accounts changed") {
+				t.Error("the batch page does not say how many changed")
+			}
+			// None ticked: the scope is a currency.
+			code, _, loc = clerk.post("/accounts/alert-batch", clerk.form("alert_amount", "7", "scope", "USD", "form_token", "b2"))
+			if code != 303 || !strings.Contains(loc, "changed=2") {
+				t.Fatalf("batch over USD = %d → %s", code, loc)
+			}
+			if code, _, _ := clerk.post("/accounts/alert-batch", clerk.form("alert_amount", "7", "scope", "selected", "form_token", "b3")); code != 422 {
+				t.Errorf("batch with nothing selected and no scope = %d", code)
+			}
+			batches, _ := s.st.AlertBatches(context.Background(), 0, 10)
+			if code, _, _ := clerk.post("/alert-batches/"+itoa(batches[0].ID)+"/undo", clerk.form("form_token", "u1")); code != 303 {
+				t.Errorf("undo = %d", code)
+			}
+			for _, a := range accs[:2] {
+				got, _ := s.st.Account(context.Background(), a.ID)
+				if a.Currency.Code() == "USD" && got.AlertAmount != 2500 {
+					t.Errorf("after undo account %d has alert amount %d, want 2500", a.ID, got.AlertAmount)
+				}
+			}
+			if code, _, _ := clerk.get("/alert-batches"); code != 200 {
+				t.Errorf("batches page = %d", code)
+			}
+		})
+	}
+}

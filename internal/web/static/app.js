@@ -25,3 +25,20 @@
     });
   });
 })();
+// Batch alert amount: select all, and say how many accounts are selected.
+(function () {
+  function count() {
+    var p = document.getElementById("batch-count");
+    if (!p) return;
+    var n = document.querySelectorAll('#accounts-table input[name="ids"]:checked').length;
+    p.textContent = n ? p.getAttribute("data-some").replace("%d", n) : p.getAttribute("data-none");
+    var scope = document.getElementById("batch-scope");
+    if (scope) scope.disabled = n > 0;
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "select-all") {
+      document.querySelectorAll('#accounts-table input[name="ids"]').forEach(function (c) { c.checked = e.target.checked; });
+    }
+    if (e.target.closest && e.target.closest("#accounts-table")) count();
+  });
+})();

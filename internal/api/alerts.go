@@ -1,0 +1,293 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+// Low-balance alerts and batch changes of alert amounts with undo.
+
+type AlertJSON struct {
+	ID                   string     `json:"id"`
+	AccountID            string     `json:"account_id"`
+	CustomerID           string     `json:"customer_id"`
+	Currency             string     `json:"currency"`
+	Balance              string     `json:"balance" doc:"The balance after the posting that raised the alert."`
+	AlertAmount          string     `json:"alert_amount" doc:"The account's alert amount when the alert was raised."`
+	TransactionID        string     `json:"transaction_id" doc:"The posting that took the balance below the alert amount."`
+	RaisedAt             time.Time  `json:"raised_at"`
+	Active               bool       `json:"active" doc:"True until a posting brings the balance back to at least the alert amount."`
+	ClearedAt            *time.Time `json:"cleared_at"`
+	ClearedTransactionID *string    `json:"cleared_transaction_id" doc:"The posting that brought the balance back."`
+}
+
+func alertJSON(a store.Alert) AlertJSON {
+	return AlertJSON{ID: idString(a.ID), AccountID: idString(a.AccountID), CustomerID: idString(a.CustomerID), Currency: a.Currency.Code(),
+		Balance: fmtAmount(a.Balance, a.Currency), AlertAmount: fmtAmount(a.AlertAmount, a.Currency), TransactionID: idString(a.TransactionID),
+		RaisedAt: utc(a.RaisedAt), Active: a.Active(), ClearedAt: optTime(a.ClearedAt), ClearedTransactionID: optID(a.ClearedTransactionID)}
+}
+
+type ListAlertsInput struct {
+	Page
+	AccountID string `query:"account_id"`
+	Currency  string `query:"currency"`
+	Active    string `query:"active" enum:"true,false," doc:"true: open alerts only; false: cleared ones only."`
+	From      string `query:"from" doc:"Raised from: date (business time zone) or RFC 3339 time."`
+	To        string `query:"to" doc:"Raised until: date (inclusive) or RFC 3339 time."`
+}
+
+type AlertsOutput struct{ Body List[AlertJSON] }
+
+type AlertBatchJSON struct {
+	ID          string     `json:"id"`
+	Scope       string     `json:"scope" enum:"accounts,currency,all"`
+	Currency    *string    `json:"currency" doc:"For the currency scope."`
+	AlertAmount string     `json:"alert_amount" doc:"As given; read in each account's currency."`
+	Matched     int64      `json:"matched" doc:"Accounts in the scope."`
+	Changed     int64      `json:"changed" doc:"Accounts whose alert amount the batch changed (the others had it already)."`
+	CreatedBy   *string    `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UndoneAt    *time.Time `json:"undone_at"`
+	UndoneBy    *string    `json:"undone_by"`
+}
+
+func alertBatchJSON(b store.AlertBatch) AlertBatchJSON {
+	j := AlertBatchJSON{ID: idString(b.ID), Scope: b.Scope, AlertAmount: b.AlertAmount, Matched: b.Matched, Changed: b.Changed,
+		CreatedBy: optID(b.CreatedBy), CreatedAt: utc(b.CreatedAt), UndoneAt: optTime(b.UndoneAt), UndoneBy: optID(b.UndoneBy)}
+	if b.Currency != "" {
+		c := b.Currency
+		j.Currency = &c
+	}
+	return j
+}
+
+type AlertBatchOutput struct {
+	Status   int
+	Replayed string `header:"Idempotent-Replayed" doc:"true when this answer repeats the first one for the Idempotency-Key."`
+	Body     AlertBatchJSON
+}
+
+func alertBatchOut(r store.AlertBatchResult, status int) *AlertBatchOutput {
+	out := &AlertBatchOutput{Status: status, Body: alertBatchJSON(r.Batch)}
+	if r.Replayed {
+		out.Replayed = "true"
+	}
+	return out
+}
+
+type CreateAlertBatchInput struct {
+	IdempotencyHeader
+	Body struct {
+		AlertAmount string   `json:"alert_amount" doc:"Decimal string in the major unit, read in each account's currency; more decimals than a currency in scope allows are refused."`
+		AccountIDs  []string `json:"account_ids,omitempty" maxItems:"100000" doc:"The chosen accounts. Give exactly one of account_ids, currency and all."`
+		Currency    string   `json:"currency,omitempty" doc:"Every customer account in this currency."`
+		All         bool     `json:"all,omitempty" doc:"Every customer account, in every currency."`
+	}
+}
+
+type AlertBatchIDInput struct {
+	ID string `path:"id"`
+}
+
+type UndoAlertBatchInput struct {
+	IdempotencyHeader
+	ID string `path:"id"`
+}
+
+type ListAlertBatchesInput struct {
+	Page
+}
+
+type AlertBatchesOutput struct{ Body List[AlertBatchJSON] }
+
+type AlertBatchItemJSON struct {
+	AccountID string `json:"account_id"`
+	Currency  string `json:"currency"`
+	Before    string `json:"before" doc:"The alert amount the batch replaced."`
+	After     string `json:"after" doc:"The alert amount the batch set."`
+}
+
+type AlertBatchItemsInput struct {
+	ID string `path:"id"`
+	Page
+}
+
+type AlertBatchItemsOutput struct{ Body List[AlertBatchItemJSON] }
+
+func (a *API) registerAlerts() {
+	tags := []string{"alerts"}
+	register(a, huma.Operation{OperationID: "list-alerts", Method: http.MethodGet, Path: "/alerts", Tags: tags,
+		Summary: "Low-balance alerts, newest first",
+		Description: "An alert is raised by the posting that takes a balance below the account's alert amount (one per crossing, " +
+			"not one per debit) and cleared by the posting that brings it back. Accept: text/csv exports them."}, everyone,
+		func(ctx context.Context, in *ListAlertsInput) (*AlertsOutput, error) {
+			var f store.AlertFilter
+			var err error
+			if f.Limit, err = in.limit(); err != nil {
+				return nil, err
+			}
+			if f.BeforeID, err = idCursor(in.Cursor); err != nil {
+				return nil, err
+			}
+			if f.AccountID, err = parseOptID(in.AccountID, "account_id"); err != nil {
+				return nil, err
+			}
+			if in.Currency != "" {
+				if _, err := currency("currency", in.Currency); err != nil {
+					return nil, err
+				}
+				f.Currency = in.Currency
+			}
+			if in.Active != "" {
+				v := in.Active == "true"
+				f.Active = &v
+			}
+			settings, err := a.store.Settings(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if f.From, f.To, err = timeRange("from", in.From, "to", in.To, settings.Location()); err != nil {
+				return nil, err
+			}
+			alerts, err := a.store.Alerts(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out := &AlertsOutput{}
+			out.Body.Items = []AlertJSON{}
+			for _, al := range alerts {
+				out.Body.Items = append(out.Body.Items, alertJSON(al))
+			}
+			if len(alerts) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(alerts), f.Limit, alerts[len(alerts)-1].ID)
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "create-alert-batch", Method: http.MethodPost, Path: "/alert-batches", Tags: tags,
+		Summary: "Set the alert amount of many accounts at once",
+		Description: "For the chosen account_ids, for every customer account in one currency, or for all (exactly one). " +
+			"The batch keeps the values it replaced and can be undone as a whole. changed counts the accounts whose value changed.",
+		Errors: []int{422}, MaxBodyBytes: 3 << 20}, operators,
+		func(ctx context.Context, in *CreateAlertBatchInput) (*AlertBatchOutput, error) {
+			c := callerOf(ctx)
+			b := in.Body
+			r := store.AlertBatchRequest{AlertAmount: b.AlertAmount, Currency: b.Currency, All: b.All}
+			for _, s := range b.AccountIDs {
+				id, err := parseOptID(s, "account_ids")
+				if err != nil || id == 0 {
+					return nil, invalid("account_ids", "holds "+quoteShort(s)+", which is not an account id")
+				}
+				r.AccountIDs = append(r.AccountIDs, id)
+			}
+			res, err := a.store.CreateAlertBatch(ctx, c.actor(), r, ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
+			if err != nil {
+				return nil, err
+			}
+			return alertBatchOut(res, http.StatusCreated), nil
+		})
+
+	register(a, huma.Operation{OperationID: "undo-alert-batch", Method: http.MethodPost, Path: "/alert-batches/{id}/undo", Tags: tags,
+		Summary: "Undo a batch: restore the alert amounts it replaced",
+		Description: "All or nothing: if any of the batch's accounts has had its alert amount changed since, nothing changes (undo_conflict). " +
+			"A batch is undone once (already_undone).",
+		DefaultStatus: http.StatusOK, Errors: []int{404, 409}}, operators,
+		func(ctx context.Context, in *UndoAlertBatchInput) (*AlertBatchOutput, error) {
+			c := callerOf(ctx)
+			id, err := parseID(in.ID, "alert batch")
+			if err != nil {
+				return nil, err
+			}
+			res, err := a.store.UndoAlertBatch(ctx, c.actor(), id, ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
+			if err != nil {
+				return nil, err
+			}
+			return alertBatchOut(res, http.StatusOK), nil
+		})
+
+	register(a, huma.Operation{OperationID: "list-alert-batches", Method: http.MethodGet, Path: "/alert-batches", Tags: tags,
+		Summary: "Batch changes of alert amounts, newest first"}, everyone,
+		func(ctx context.Context, in *ListAlertBatchesInput) (*AlertBatchesOutput, error) {
+			limit, err := in.limit()
+			if err != nil {
+				return nil, err
+			}
+			before, err := idCursor(in.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			bs, err := a.store.AlertBatches(ctx, before, limit)
+			if err != nil {
+				return nil, err
+			}
+			out := &AlertBatchesOutput{}
+			out.Body.Items = []AlertBatchJSON{}
+			for _, b := range bs {
+				out.Body.Items = append(out.Body.Items, alertBatchJSON(b))
+			}
+			if len(bs) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(bs), limit, bs[len(bs)-1].ID)
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "get-alert-batch", Method: http.MethodGet, Path: "/alert-batches/{id}", Tags: tags,
+		Summary: "One batch change of alert amounts"}, everyone,
+		func(ctx context.Context, in *AlertBatchIDInput) (*AlertBatchOutput, error) {
+			id, err := parseID(in.ID, "alert batch")
+			if err != nil {
+				return nil, err
+			}
+			b, err := a.store.AlertBatch(ctx, id)
+			return &AlertBatchOutput{Status: http.StatusOK, Body: alertBatchJSON(b)}, err
+		})
+
+	register(a, huma.Operation{OperationID: "list-alert-batch-items", Method: http.MethodGet, Path: "/alert-batches/{id}/items", Tags: tags,
+		Summary:     "The accounts a batch changed, with the alert amount before and after",
+		Description: "By account id. Accept: text/csv exports them, to check the changes later."}, everyone,
+		func(ctx context.Context, in *AlertBatchItemsInput) (*AlertBatchItemsOutput, error) {
+			id, err := parseID(in.ID, "alert batch")
+			if err != nil {
+				return nil, err
+			}
+			limit, err := in.limit()
+			if err != nil {
+				return nil, err
+			}
+			after, err := idCursor(in.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := a.store.AlertBatch(ctx, id); err != nil {
+				return nil, err
+			}
+			items, err := a.store.AlertBatchItems(ctx, id, after, limit)
+			if err != nil {
+				return nil, err
+			}
+			out := &AlertBatchItemsOutput{}
+			out.Body.Items = []AlertBatchItemJSON{}
+			for _, it := range items {
+				out.Body.Items = append(out.Body.Items, AlertBatchItemJSON{AccountID: idString(it.AccountID), Currency: it.Currency.Code(),
+					Before: fmtAmount(it.OldAmount, it.Currency), After: fmtAmount(it.NewAmount, it.Currency)})
+			}
+			if len(items) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(items), limit, items[len(items)-1].AccountID)
+			}
+			return out, nil
+		})
+}
+
+// quoteShort quotes a value for an error message, cut to a readable length.
+func quoteShort(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	return `"` + s + `"`
+}

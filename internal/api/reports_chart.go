@@ -1,0 +1,210 @@
+package api
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"math"
+	"sort"
+
+	"coffer/internal/money"
+	"coffer/internal/store"
+)
+
+// The daily chart is a plain SVG drawn here, with no script and no external
+// resource: one panel per currency, a pair of bars per day (recharge,
+// consumption), a y axis in the currency's major unit and the days on the x
+// axis. Amounts stay int64 minor units until they become pixel positions.
+
+// chartPanel is one currency's series, one value per day of the period.
+type chartPanel struct {
+	currency    money.Currency
+	days        []string // YYYY-MM-DD
+	recharge    []int64
+	consumption []int64
+}
+
+// chartData spreads the summary rows by day over every day of the period,
+// so that days without activity show as gaps at zero. With a currency asked
+// for, that currency gets a panel even when it had no activity.
+func chartData(days []string, rows []store.ReportRow, only money.Currency) []chartPanel {
+	index := map[string]int{}
+	for i, d := range days {
+		index[d] = i
+	}
+	byCur := map[string]*chartPanel{}
+	panel := func(code string) *chartPanel {
+		if byCur[code] == nil {
+			cur, err := money.LookupCurrency(code)
+			if err != nil {
+				return nil
+			}
+			byCur[code] = &chartPanel{currency: cur, days: days, recharge: make([]int64, len(days)), consumption: make([]int64, len(days))}
+		}
+		return byCur[code]
+	}
+	if !only.IsZero() {
+		panel(only.Code())
+	}
+	for _, r := range rows {
+		i, ok := index[r.Key]
+		p := panel(r.Currency)
+		if !ok || p == nil {
+			continue
+		}
+		p.recharge[i] += r.Recharge
+		p.consumption[i] += r.Consumption
+	}
+	var out []chartPanel
+	for _, p := range byCur {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].currency.Code() < out[j].currency.Code() })
+	return out
+}
+
+// Chart geometry, in pixels.
+const (
+	chartWidth   = 960
+	panelHeight  = 340
+	marginLeft   = 100 // room for the amounts of the y axis
+	marginRight  = 20
+	marginTop    = 64 // title and legend
+	marginBottom = 60 // days and the x axis title
+	colRecharge  = "#2e7d32"
+	colConsume   = "#c62828"
+)
+
+// esc makes text safe inside an XML element or attribute.
+func esc(s string) string {
+	var b bytes.Buffer
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// drawChart renders the panels as one SVG document.
+func drawChart(panels []chartPanel, tz string) []byte {
+	n := max(len(panels), 1)
+	height := n * panelHeight
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12" role="img">`+"\n",
+		chartWidth, height, chartWidth, height)
+	fmt.Fprintf(&b, "<title>%s</title>\n", esc("Recharge and consumption per day ("+tz+")"))
+	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", chartWidth, height)
+	if len(panels) == 0 {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="16">%s</text>`+"\n", chartWidth/2, panelHeight/2,
+			esc("No recharge or consumption in this period"))
+	}
+	for i, p := range panels {
+		drawPanel(&b, p, i*panelHeight, tz)
+	}
+	b.WriteString("</svg>\n")
+	return b.Bytes()
+}
+
+func drawPanel(b *bytes.Buffer, p chartPanel, top int, tz string) {
+	cur, digits := p.currency.Code(), p.currency.Digits()
+	plotL, plotR := float64(marginLeft), float64(chartWidth-marginRight)
+	plotT, plotB := float64(top+marginTop), float64(top+panelHeight-marginBottom)
+	title := "Recharge and consumption per day, " + cur
+	if len(p.days) > 0 {
+		title += ", " + p.days[0] + " to " + p.days[len(p.days)-1]
+	}
+	fmt.Fprintf(b, `<g><text x="%d" y="%d" font-size="16" font-weight="bold">%s</text>`+"\n", marginLeft, top+24, esc(title))
+	// Legend.
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
+		marginLeft, top+36, colRecharge, marginLeft+18, top+46, esc("Recharge (top-ups minus reversals)"))
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
+		marginLeft+260, top+36, colConsume, marginLeft+278, top+46, esc("Consumption (charges minus reversals)"))
+
+	// The y range covers zero and every value, in whole steps of a round
+	// amount (1, 2 or 5 times a power of ten, in minor units).
+	lo, hi := int64(0), int64(0)
+	for i := range p.days {
+		lo = min(lo, p.recharge[i], p.consumption[i])
+		hi = max(hi, p.recharge[i], p.consumption[i])
+	}
+	if hi == lo {
+		hi = lo + int64(math.Pow10(digits)) // an empty chart spans one unit
+	}
+	step := niceStep(float64(hi-lo) / 5)
+	lo = floorTo(lo, step)
+	hi = ceilTo(hi, step)
+	y := func(v int64) float64 { return plotB - (float64(v-lo)/float64(hi-lo))*(plotB-plotT) }
+
+	// Grid lines and amounts.
+	for v := lo; v <= hi; v += step {
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#dddddd"/>`, plotL, y(v), plotR, y(v))
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", plotL-6, y(v)+4, esc(money.FormatMinor(v, digits)))
+		if hi-v < step {
+			break // the next step would overflow past hi
+		}
+	}
+	// Bars: recharge left, consumption right within each day's slot.
+	n := len(p.days)
+	slot := (plotR - plotL) / float64(max(n, 1))
+	barW := math.Max(slot*0.38, 0.5)
+	bar := func(i int, v int64, dx float64, color, what string) {
+		y0, y1 := y(max(v, 0)), y(min(v, 0))
+		fmt.Fprintf(b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="%s"><title>%s</title></rect>`+"\n",
+			plotL+float64(i)*slot+dx, y0, barW, math.Max(y1-y0, 0), color,
+			esc(p.days[i]+" "+what+" "+money.FormatMinor(v, digits)+" "+cur))
+	}
+	for i := range p.days {
+		if p.recharge[i] != 0 {
+			bar(i, p.recharge[i], slot*0.1, colRecharge, "recharge")
+		}
+		if p.consumption[i] != 0 {
+			bar(i, p.consumption[i], slot*0.52, colConsume, "consumption")
+		}
+	}
+	// Axes: zero line, y axis, and at most about 12 day labels (MM-DD).
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", plotL, y(0), plotR, y(0))
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", plotL, plotT, plotL, plotB)
+	every := max(1, (n+11)/12)
+	for i := 0; i < n; i += every {
+		x := plotL + (float64(i)+0.5)*slot
+		label := p.days[i]
+		if len(label) == len("2006-01-02") {
+			label = label[5:]
+		}
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`, x, plotB, x, plotB+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, plotB+18, esc(label))
+	}
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (plotL+plotR)/2, plotB+42,
+		esc("Day (month-day, time zone "+tz+")"))
+	fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="middle" transform="rotate(-90 %d %.1f)">%s</text>`+"\n",
+		18, (plotT+plotB)/2, 18, (plotT+plotB)/2, esc("Amount ("+cur+")"))
+	b.WriteString("</g>\n")
+}
+
+// niceStep rounds raw up to 1, 2 or 5 times a power of ten, at least 1.
+func niceStep(raw float64) int64 {
+	if raw <= 1 {
+		return 1
+	}
+	exp := math.Pow10(int(math.Floor(math.Log10(raw))))
+	for _, f := range []float64{1, 2, 5, 10} {
+		if raw <= f*exp {
+			return int64(f * exp)
+		}
+	}
+	return int64(10 * exp)
+}
+
+func floorTo(v, step int64) int64 {
+	q := v / step
+	if v%step != 0 && v < 0 {
+		q--
+	}
+	return q * step
+}
+
+func ceilTo(v, step int64) int64 {
+	q := v / step
+	if v%step != 0 && v > 0 {
+		q++
+	}
+	return q * step
+}

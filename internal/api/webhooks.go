@@ -1,0 +1,224 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"coffer/internal/store"
+)
+
+// Webhooks (SPEC sections 2 "Integration" and 3): super admins register
+// receivers for events; the worker in package webhook delivers them. The
+// operators' side (headers, signature, retries) is in docs/webhooks.md.
+
+type WebhookJSON struct {
+	ID          string    `json:"id"`
+	URL         string    `json:"url"`
+	Events      []string  `json:"events"`
+	Description string    `json:"description"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func webhookJSON(w store.Webhook) WebhookJSON {
+	j := WebhookJSON{ID: idString(w.ID), URL: w.URL, Events: w.Events, Description: w.Description,
+		CreatedBy: idString(w.CreatedBy), CreatedAt: utc(w.CreatedAt)}
+	if j.Events == nil {
+		j.Events = []string{}
+	}
+	return j
+}
+
+type ListWebhooksInput struct{ Page }
+
+type WebhooksOutput struct{ Body List[WebhookJSON] }
+
+type NewWebhookInput struct {
+	Body struct {
+		URL         string   `json:"url" doc:"Where to POST events: an http:// or https:// URL."`
+		Events      []string `json:"events" doc:"The event types wanted, each named: topup.submitted, topup.approved, topup.rejected, transaction.posted, account.below_alert."`
+		Secret      string   `json:"secret,omitempty" doc:"The signing secret, 16 to 256 printable ASCII characters; left out, Coffer generates one."`
+		Description string   `json:"description,omitempty"`
+	}
+}
+
+type NewWebhookOutput struct {
+	Body struct {
+		WebhookJSON
+		Secret string `json:"secret" doc:"The signing secret, shown this once only."`
+	}
+}
+
+type WebhookIDInput struct {
+	ID string `path:"id"`
+}
+
+type AttemptJSON struct {
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS float64   `json:"duration_ms"`
+	StatusCode *int      `json:"status_code" doc:"The receiver's HTTP status; null when no answer came."`
+	Error      string    `json:"error" doc:"What went wrong; empty for a 2xx answer."`
+}
+
+type DeliveryJSON struct {
+	ID             string        `json:"id" doc:"Sent as the Coffer-Delivery header."`
+	WebhookID      string        `json:"webhook_id"`
+	EventID        string        `json:"event_id" doc:"The id in the body; a redelivery sends the same."`
+	EventType      string        `json:"event_type"`
+	RedeliveryOf   *string       `json:"redelivery_of" doc:"The delivery a manual redelivery repeats."`
+	Status         string        `json:"status" enum:"pending,delivered,failed,cancelled"`
+	Attempts       int           `json:"attempts" doc:"How many attempts were made."`
+	LastStatusCode *int          `json:"last_status_code"`
+	LastError      string        `json:"last_error"`
+	NextAttemptAt  *time.Time    `json:"next_attempt_at" doc:"When a pending delivery is tried next."`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+	DeliveredAt    *time.Time    `json:"delivered_at"`
+	AttemptLog     []AttemptJSON `json:"attempt_log" doc:"Every attempt, oldest first."`
+}
+
+func optCode(c int) *int {
+	if c == 0 {
+		return nil
+	}
+	return &c
+}
+
+func deliveryJSON(d store.Delivery) DeliveryJSON {
+	j := DeliveryJSON{ID: idString(d.ID), WebhookID: idString(d.WebhookID), EventID: idString(d.EventID), EventType: d.EventType,
+		RedeliveryOf: optID(d.RedeliveryOf), Status: d.Status, Attempts: d.Attempts, LastStatusCode: optCode(d.LastStatusCode),
+		LastError: d.LastError, NextAttemptAt: optTime(d.NextAttemptAt), CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt),
+		DeliveredAt: optTime(d.DeliveredAt), AttemptLog: []AttemptJSON{}}
+	for _, a := range d.Log {
+		j.AttemptLog = append(j.AttemptLog, AttemptJSON{Attempt: a.Attempt, StartedAt: utc(a.StartedAt),
+			DurationMS: float64(a.Duration.Microseconds()) / 1000, StatusCode: optCode(a.StatusCode), Error: a.Error})
+	}
+	return j
+}
+
+type ListDeliveriesInput struct {
+	Page
+	ID     string `path:"id"`
+	Status string `query:"status" enum:"pending,delivered,failed,cancelled,"`
+}
+
+type DeliveriesOutput struct{ Body List[DeliveryJSON] }
+
+type RedeliverInput struct {
+	ID         string `path:"id"`
+	DeliveryID string `path:"delivery_id"`
+}
+
+type DeliveryOutput struct{ Body DeliveryJSON }
+
+func (a *API) registerWebhooks() {
+	tags := []string{"webhooks"}
+	register(a, huma.Operation{OperationID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tags: tags,
+		Summary: "List webhooks, newest first", Description: "Secrets are not shown: only the answer that created a webhook has its secret."}, superOnly,
+		func(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {
+			limit, err := in.limit()
+			if err != nil {
+				return nil, err
+			}
+			before, err := idCursor(in.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			hs, err := a.store.Webhooks(ctx, before, limit)
+			if err != nil {
+				return nil, err
+			}
+			out := &WebhooksOutput{}
+			out.Body.Items = []WebhookJSON{}
+			for _, h := range hs {
+				out.Body.Items = append(out.Body.Items, webhookJSON(h))
+			}
+			if len(hs) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(hs), limit, hs[len(hs)-1].ID)
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tags: tags,
+		Summary: "Register a webhook",
+		Description: "Events of the named types that happen from now on are POSTed to the URL, signed with the secret " +
+			"(see docs/webhooks.md). The secret is in this answer only."}, superOnly,
+		func(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {
+			b := in.Body
+			h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(),
+				store.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description})
+			if err != nil {
+				return nil, err
+			}
+			out := &NewWebhookOutput{}
+			out.Body.WebhookJSON, out.Body.Secret = webhookJSON(h), secret
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "delete-webhook", Method: http.MethodDelete, Path: "/webhooks/{id}", Tags: tags,
+		Summary: "Delete a webhook", Description: "Nothing more is sent to it; its deliveries still waiting are cancelled.",
+		DefaultStatus: http.StatusNoContent}, superOnly,
+		func(ctx context.Context, in *WebhookIDInput) (*struct{}, error) {
+			id, err := parseID(in.ID, "webhook")
+			if err != nil {
+				return nil, err
+			}
+			return nil, a.store.DeleteWebhook(ctx, callerOf(ctx).actor(), id)
+		})
+
+	register(a, huma.Operation{OperationID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/{id}/deliveries", Tags: tags,
+		Summary: "A webhook's delivery log, newest first", Description: "Each delivery with its status and every attempt: " +
+			"when, how long, the receiver's status code and the error."}, superOnly,
+		func(ctx context.Context, in *ListDeliveriesInput) (*DeliveriesOutput, error) {
+			f := store.DeliveryFilter{Status: in.Status}
+			var err error
+			if f.WebhookID, err = parseID(in.ID, "webhook"); err != nil {
+				return nil, err
+			}
+			if f.Limit, err = in.limit(); err != nil {
+				return nil, err
+			}
+			if f.BeforeID, err = idCursor(in.Cursor); err != nil {
+				return nil, err
+			}
+			ds, err := a.store.WebhookDeliveries(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out := &DeliveriesOutput{}
+			out.Body.Items = []DeliveryJSON{}
+			for _, d := range ds {
+				out.Body.Items = append(out.Body.Items, deliveryJSON(d))
+			}
+			if len(ds) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(ds), f.Limit, ds[len(ds)-1].ID)
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "redeliver-webhook-delivery", Method: http.MethodPost,
+		Path: "/webhooks/{id}/deliveries/{delivery_id}/redeliver", Tags: tags,
+		Summary: "Send a delivery's event again",
+		Description: "Queues a new delivery of the same event (same event id in the body, a new Coffer-Delivery), " +
+			"sent at once with its own attempts and log.",
+		DefaultStatus: http.StatusAccepted}, superOnly,
+		func(ctx context.Context, in *RedeliverInput) (*DeliveryOutput, error) {
+			id, err := parseID(in.ID, "webhook")
+			if err != nil {
+				return nil, err
+			}
+			did, err := parseID(in.DeliveryID, "delivery")
+			if err != nil {
+				return nil, err
+			}
+			d, err := a.store.Redeliver(ctx, callerOf(ctx).actor(), id, did)
+			if err != nil {
+				return nil, err
+			}
+			return &DeliveryOutput{Body: deliveryJSON(d)}, nil
+		})
+}

@@ -1,0 +1,594 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"coffer/internal/ledger"
+	"coffer/internal/money"
+)
+
+// Batch changes of alert amounts (SPEC section 2, "Batch adjust alert
+// amount"): for chosen accounts, for every customer account in one
+// currency, or for all of them. Each batch keeps, per account it changed,
+// the value it replaced and the value it set (alert_batch_items), and can be
+// undone as a whole while none of those accounts' alert amounts has changed
+// since.
+//
+// Everything is set-based: one INSERT … SELECT records the items and one
+// UPDATE applies them, so a batch over 100,000 accounts is a few statements,
+// not 100,000. Only chosen account ids go to the database in chunks, because
+// the number of parameters a statement may take is bounded.
+
+// MaxAlertBatchAccounts bounds the account_ids of one batch.
+const MaxAlertBatchAccounts = 100000
+
+// idChunk is how many account ids one statement takes.
+const idChunk = 1000
+
+var (
+	// ErrAlertBatchUndone refuses to undo a batch a second time.
+	ErrAlertBatchUndone = errors.New("this batch has already been undone")
+	// ErrUndoConflict refuses an undo because some of the batch's accounts
+	// have had their alert amount changed since; see UndoConflictError.
+	ErrUndoConflict = errors.New("alert amounts changed since the batch")
+)
+
+// UndoConflictError tells how many of a batch's accounts no longer have the
+// alert amount the batch set, and names a few.
+type UndoConflictError struct {
+	Count  int64
+	Sample []int64
+}
+
+func (e *UndoConflictError) Error() string {
+	ids := make([]string, len(e.Sample))
+	for i, id := range e.Sample {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	return fmt.Sprintf("%d of the batch's accounts have had their alert amount changed since (accounts %s); nothing was undone",
+		e.Count, strings.Join(ids, ", "))
+}
+
+func (e *UndoConflictError) Is(target error) bool { return target == ErrUndoConflict }
+
+// AlertBatchRequest asks to set the alert amount of a scope of accounts:
+// exactly one of AccountIDs, Currency and All.
+type AlertBatchRequest struct {
+	// AlertAmount is a decimal in the major unit, read in each account's
+	// currency: "100" is 100.00 USD and 100 JPY.
+	AlertAmount string
+	AccountIDs  []int64
+	Currency    string
+	All         bool
+}
+
+// AlertBatch is a batch change of alert amounts.
+type AlertBatch struct {
+	ID          int64
+	Scope       string // accounts, currency or all
+	Currency    string // for the currency scope
+	AlertAmount string // as given
+	Matched     int64  // accounts in the scope
+	Changed     int64  // accounts whose alert amount the batch changed
+	CreatedBy   int64
+	CreatedAt   time.Time
+	UndoneBy    int64
+	UndoneAt    *time.Time
+}
+
+// AlertBatchResult is a batch after an operation on it.
+type AlertBatchResult struct {
+	Batch    AlertBatch
+	Replayed bool // the idempotency key had already done this
+}
+
+func (r AlertBatchRequest) fingerprint() string {
+	b, _ := json.Marshal(r)
+	h := sha256.Sum256(append([]byte("alert-batch:"), b...))
+	return hex.EncodeToString(h[:])
+}
+
+// validate checks what needs no database and returns the scope's name.
+func (r AlertBatchRequest) validate() (string, error) {
+	var p []ledger.FieldProblem
+	scope, n := "", 0
+	if len(r.AccountIDs) > 0 {
+		scope, n = "accounts", n+1
+	}
+	if r.Currency != "" {
+		scope, n = "currency", n+1
+	}
+	if r.All {
+		scope, n = "all", n+1
+	}
+	switch {
+	case n == 0:
+		p = append(p, ledger.FieldProblem{Field: "account_ids", Message: "choose the accounts: give account_ids, or currency, or all: true"})
+	case n > 1:
+		p = append(p, ledger.FieldProblem{Field: "account_ids", Message: "give only one of account_ids, currency and all"})
+	}
+	if strings.TrimSpace(r.AlertAmount) == "" {
+		p = append(p, ledger.FieldProblem{Field: "alert_amount", Message: "is required"})
+	}
+	if len(r.AccountIDs) > MaxAlertBatchAccounts {
+		p = append(p, ledger.FieldProblem{Field: "account_ids", Message: fmt.Sprintf("at most %d accounts; use currency or all for more", MaxAlertBatchAccounts)})
+	}
+	for _, id := range r.AccountIDs {
+		if id <= 0 {
+			p = append(p, ledger.FieldProblem{Field: "account_ids", Message: "holds an id that is not valid"})
+			break
+		}
+	}
+	if r.Currency != "" {
+		if _, err := money.LookupCurrency(r.Currency); err != nil {
+			p = append(p, ledger.FieldProblem{Field: "currency", Message: err.Error()})
+		}
+	}
+	if p != nil {
+		return "", &ledger.ValidationError{Problems: p}
+	}
+	return scope, nil
+}
+
+// alertAmountIn reads the batch's alert amount in one currency.
+func alertAmountIn(s string, cur money.Currency) (int64, *ledger.FieldProblem) {
+	a, err := money.Parse(s, cur)
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, money.ErrTooManyDecimals) {
+			msg = "has more decimals than " + cur.Code() + ", a currency of the chosen accounts, allows (" + msg + ")"
+		}
+		return 0, &ledger.FieldProblem{Field: "alert_amount", Message: msg}
+	}
+	if a.IsNegative() || a.Minor() > ledger.MaxLimit {
+		return 0, &ledger.FieldProblem{Field: "alert_amount", Message: "must be zero or more and within range"}
+	}
+	return a.Minor(), nil
+}
+
+// sqlArgs numbers the arguments of a statement built piece by piece.
+type sqlArgs []any
+
+func (a *sqlArgs) ph(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// CreateAlertBatch sets the alert amount of every account in the request's
+// scope, in one database transaction, and records what it replaced.
+func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r AlertBatchRequest, idem ledger.Idempotency) (AlertBatchResult, error) {
+	scope, err := r.validate()
+	if err != nil {
+		return AlertBatchResult{}, err
+	}
+	fp := r.fingerprint()
+	ids := slices.Clone(r.AccountIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out AlertBatchResult
+	err = s.write(ctx, func(tx *txn) error {
+		now := s.nowTime()
+		out = AlertBatchResult{}
+		prev, err := s.claimKey(ctx, tx, idem, fp, now)
+		if err != nil {
+			return err
+		}
+		if prev.found {
+			id, err := s.keyAlertBatch(ctx, tx, idem)
+			if err != nil {
+				return err
+			}
+			out.Batch, err = s.loadAlertBatch(ctx, tx, id, "")
+			out.Replayed = true
+			return err
+		}
+
+		// The currencies in scope, and the alert amount in each. Read in
+		// this transaction, so that a bad amount or an unknown account
+		// leaves nothing behind.
+		var currencies []string
+		switch scope {
+		case "currency":
+			currencies = []string{r.Currency}
+		case "all":
+			if currencies, err = s.customerCurrencies(ctx, tx); err != nil {
+				return err
+			}
+		case "accounts":
+			if currencies, err = s.currenciesOf(ctx, tx, ids); err != nil {
+				return err
+			}
+		}
+		var problems []ledger.FieldProblem
+		amounts := map[string]int64{}
+		for _, code := range currencies {
+			cur, err := money.LookupCurrency(code)
+			if err != nil {
+				return err
+			}
+			v, p := alertAmountIn(r.AlertAmount, cur)
+			if p != nil {
+				problems = append(problems, *p)
+				continue
+			}
+			amounts[code] = v
+		}
+		if len(currencies) == 0 {
+			// Nothing in scope: still refuse what is no amount in any
+			// currency (CLF has 4 decimals, as many as any currency has).
+			if _, p := alertAmountIn(r.AlertAmount, money.MustCurrency("CLF")); p != nil {
+				problems = append(problems, *p)
+			}
+		}
+		if problems != nil {
+			return &ledger.ValidationError{Problems: problems}
+		}
+
+		b := AlertBatch{Scope: scope, Currency: r.Currency, AlertAmount: r.AlertAmount, CreatedBy: actor.AdminID, CreatedAt: now}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_batches (scope, currency, alert_amount, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, b.Scope, b.Currency, b.AlertAmount, nullID(b.CreatedBy), micros(now)).Scan(&b.ID); err != nil {
+			return err
+		}
+
+		// Record each account whose value changes, with the value it had.
+		// On PostgreSQL FOR UPDATE locks those accounts until commit and
+		// reads their latest values, so that what is recorded as replaced is
+		// what was replaced. (These statements vary with the scope: they run
+		// unprepared, so that SQLite's statement cache keeps only fixed ones.)
+		insert := func(idIn string, args sqlArgs) (int64, error) {
+			batchPH := args.ph(b.ID)
+			newAmount := "CASE currency"
+			var in []string
+			for _, code := range currencies {
+				c := args.ph(code)
+				newAmount += " WHEN " + c + " THEN CAST(" + args.ph(amounts[code]) + " AS BIGINT)"
+				in = append(in, c)
+			}
+			newAmount += " END"
+			res, err := tx.Tx.ExecContext(ctx, `INSERT INTO alert_batch_items (batch_id, account_id, old_amount, new_amount)
+				SELECT `+batchPH+`, id, alert_amount, `+newAmount+` FROM accounts
+				WHERE customer_id IS NOT NULL AND currency IN (`+strings.Join(in, ", ")+`)`+idIn+`
+				AND alert_amount <> `+newAmount+s.forUpdate, args...)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		}
+		if len(currencies) > 0 {
+			if scope == "accounts" {
+				b.Matched = int64(len(ids))
+				for chunk := range slices.Chunk(ids, idChunk) {
+					var args sqlArgs
+					phs := make([]string, len(chunk))
+					for i, id := range chunk {
+						phs[i] = args.ph(id)
+					}
+					n, err := insert(" AND id IN ("+strings.Join(phs, ", ")+")", args)
+					if err != nil {
+						return err
+					}
+					b.Changed += n
+				}
+			} else {
+				if b.Changed, err = insert("", nil); err != nil {
+					return err
+				}
+				var args sqlArgs
+				var in []string
+				for _, code := range currencies {
+					in = append(in, args.ph(code))
+				}
+				if err := tx.Tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM accounts WHERE customer_id IS NOT NULL AND currency IN ("+
+					strings.Join(in, ", ")+")", args...).Scan(&b.Matched); err != nil {
+					return err
+				}
+			}
+		}
+
+		// Apply the recorded values in one statement.
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2,
+			alert_amount = (SELECT i.new_amount FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
+			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, b.ID, micros(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE alert_batches SET matched = $2, changed = $3 WHERE id = $1", b.ID, b.Matched, b.Changed); err != nil {
+			return err
+		}
+		// One operation record for the batch; the values per account are
+		// its items.
+		after := auditAlertBatch(b)
+		if scope == "accounts" && len(ids) <= 100 {
+			after["account_ids"] = ids
+		}
+		if err := s.audit(ctx, tx, actor, change{action: "alert_batch.create", objectType: "alert_batch", objectID: b.ID, after: after}); err != nil {
+			return err
+		}
+		out.Batch = b
+		return s.settleAlertBatchKey(ctx, tx, idem, b.ID)
+	})
+	if err != nil {
+		return AlertBatchResult{}, err
+	}
+	return out, nil
+}
+
+// customerCurrencies lists the currencies that customer accounts hold.
+func (s *Store) customerCurrencies(ctx context.Context, tx *txn) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT currency FROM accounts WHERE customer_id IS NOT NULL ORDER BY currency")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// currenciesOf returns the currencies of the given customer accounts (ids
+// sorted, without repeats), or a validation error naming ids that are no
+// customer account.
+func (s *Store) currenciesOf(ctx context.Context, tx *txn, ids []int64) ([]string, error) {
+	seen := map[string]bool{}
+	found := 0
+	var missing []string
+	for chunk := range slices.Chunk(ids, idChunk) {
+		var args sqlArgs
+		phs := make([]string, len(chunk))
+		for i, id := range chunk {
+			phs[i] = args.ph(id)
+		}
+		rows, err := tx.Tx.QueryContext(ctx, "SELECT id, currency FROM accounts WHERE customer_id IS NOT NULL AND id IN ("+
+			strings.Join(phs, ", ")+") ORDER BY id", args...)
+		if err != nil {
+			return nil, err
+		}
+		var got []int64
+		for rows.Next() {
+			var id int64
+			var c string
+			if err := rows.Scan(&id, &c); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			got = append(got, id)
+			seen[c] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		found += len(got)
+		for _, id := range chunk {
+			if _, ok := slices.BinarySearch(got, id); !ok && len(missing) < 10 {
+				missing = append(missing, strconv.FormatInt(id, 10))
+			}
+		}
+	}
+	if found < len(ids) {
+		msg := "no such account: " + strings.Join(missing, ", ")
+		if n := len(ids) - found; n > len(missing) {
+			msg += fmt.Sprintf(" (%d in all)", n)
+		}
+		return nil, ledger.Invalid("account_ids", msg)
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// UndoAlertBatch restores the alert amounts a batch replaced, all or none:
+// if any of its accounts no longer has the value the batch set, nothing
+// changes and the error is an *UndoConflictError.
+func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency) (AlertBatchResult, error) {
+	var out AlertBatchResult
+	err := s.write(ctx, func(tx *txn) error {
+		now := s.nowTime()
+		out = AlertBatchResult{}
+		prev, err := s.claimKey(ctx, tx, idem, "alert-batch-undo:"+strconv.FormatInt(id, 10), now)
+		if err != nil {
+			return err
+		}
+		if prev.found {
+			bid, err := s.keyAlertBatch(ctx, tx, idem)
+			if err != nil {
+				return err
+			}
+			out.Batch, err = s.loadAlertBatch(ctx, tx, bid, "")
+			out.Replayed = true
+			return err
+		}
+		// The batch's row lock makes a concurrent undo wait, then see this one.
+		before, err := s.loadAlertBatch(ctx, tx, id, s.forUpdate)
+		if err != nil {
+			return err
+		}
+		if before.UndoneAt != nil {
+			return ErrAlertBatchUndone
+		}
+		// Lock the batch's accounts (PostgreSQL), so that no change slips in
+		// between the check and the restore.
+		var locked int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT id FROM accounts
+			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`+s.forUpdate+`) locked`, id).Scan(&locked); err != nil {
+			return err
+		}
+		var conflict UndoConflictError
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
+			WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount`, id).Scan(&conflict.Count); err != nil {
+			return err
+		}
+		if conflict.Count > 0 {
+			rows, err := tx.QueryContext(ctx, `SELECT i.account_id FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
+				WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount ORDER BY i.account_id LIMIT 5`, id)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var aid int64
+				if err := rows.Scan(&aid); err != nil {
+					return err
+				}
+				conflict.Sample = append(conflict.Sample, aid)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return &conflict
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2,
+			alert_amount = (SELECT i.old_amount FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
+			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, id, micros(now)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE alert_batches SET undone_at = $2, undone_by = $3 WHERE id = $1",
+			id, micros(now), nullID(actor.AdminID)); err != nil {
+			return err
+		}
+		after := before
+		after.UndoneAt, after.UndoneBy = &now, actor.AdminID
+		if err := s.audit(ctx, tx, actor, change{action: "alert_batch.undo", objectType: "alert_batch", objectID: id,
+			before: auditAlertBatch(before), after: auditAlertBatch(after)}); err != nil {
+			return err
+		}
+		out.Batch = after
+		return s.settleAlertBatchKey(ctx, tx, idem, id)
+	})
+	if err != nil {
+		return AlertBatchResult{}, err
+	}
+	return out, nil
+}
+
+// keyAlertBatch returns the batch a claimed idempotency key's first request
+// made or undid.
+func (s *Store) keyAlertBatch(ctx context.Context, tx *txn, idem ledger.Idempotency) (int64, error) {
+	var id sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT alert_batch_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+		idem.Scope, idem.Key).Scan(&id); err != nil {
+		return 0, err
+	}
+	if !id.Valid {
+		return 0, fmt.Errorf("store: idempotency key %q has no alert batch", idem.Key)
+	}
+	return id.Int64, nil
+}
+
+// settleAlertBatchKey records the batch a claimed key's request produced.
+func (s *Store) settleAlertBatchKey(ctx context.Context, tx *txn, idem ledger.Idempotency, batchID int64) error {
+	if idem.Key == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE idempotency_keys SET alert_batch_id = $1 WHERE scope = $2 AND idem_key = $3",
+		batchID, idem.Scope, idem.Key)
+	return err
+}
+
+const alertBatchCols = "id, scope, currency, alert_amount, matched, changed, created_by, created_at, undone_by, undone_at"
+
+func scanAlertBatch(row interface{ Scan(...any) error }) (AlertBatch, error) {
+	var b AlertBatch
+	var created int64
+	var by, undoneBy, undone sql.NullInt64
+	err := row.Scan(&b.ID, &b.Scope, &b.Currency, &b.AlertAmount, &b.Matched, &b.Changed, &by, &created, &undoneBy, &undone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, ledger.ErrNotFound
+	}
+	b.CreatedBy, b.CreatedAt, b.UndoneBy, b.UndoneAt = by.Int64, fromMicros(created), undoneBy.Int64, fromNullMicros(undone)
+	return b, err
+}
+
+func (s *Store) loadAlertBatch(ctx context.Context, tx *txn, id int64, lock string) (AlertBatch, error) {
+	return scanAlertBatch(tx.QueryRowContext(ctx, "SELECT "+alertBatchCols+" FROM alert_batches WHERE id = $1"+lock, id))
+}
+
+// AlertBatch returns one batch.
+func (s *Store) AlertBatch(ctx context.Context, id int64) (AlertBatch, error) {
+	return scanAlertBatch(s.rdb.QueryRowContext(ctx, "SELECT "+alertBatchCols+" FROM alert_batches WHERE id = $1", id))
+}
+
+// AlertBatches lists batches newest first, before id beforeID (0: from the
+// newest).
+func (s *Store) AlertBatches(ctx context.Context, beforeID int64, limit int) ([]AlertBatch, error) {
+	w := where{}
+	if beforeID != 0 {
+		w.add("id < ?", beforeID)
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+alertBatchCols+" FROM alert_batches"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AlertBatch
+	for rows.Next() {
+		b, err := scanAlertBatch(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// AlertBatchItem is one account a batch changed.
+type AlertBatchItem struct {
+	AccountID int64
+	Currency  money.Currency
+	OldAmount int64
+	NewAmount int64
+}
+
+// AlertBatchItems lists the accounts a batch changed, by account id, after
+// account id afterID (0: from the first).
+func (s *Store) AlertBatchItems(ctx context.Context, batchID, afterID int64, limit int) ([]AlertBatchItem, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT i.account_id, a.currency, i.old_amount, i.new_amount
+		FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
+		WHERE i.batch_id = $1 AND i.account_id > $2 ORDER BY i.account_id LIMIT `+strconv.Itoa(limit), batchID, afterID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AlertBatchItem
+	for rows.Next() {
+		var it AlertBatchItem
+		var cur string
+		if err := rows.Scan(&it.AccountID, &cur, &it.OldAmount, &it.NewAmount); err != nil {
+			return nil, err
+		}
+		if it.Currency, err = money.LookupCurrency(cur); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+func auditAlertBatch(b AlertBatch) map[string]any {
+	m := map[string]any{"scope": b.Scope, "alert_amount": b.AlertAmount, "matched": b.Matched, "changed": b.Changed}
+	if b.Currency != "" {
+		m["currency"] = b.Currency
+	}
+	if b.UndoneAt != nil {
+		m["undone_at"] = b.UndoneAt.UTC()
+	}
+	return m
+}

@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reports sum the ledger's transactions; they read, never write.
+//
+// Over a period [From, To), by the time each transaction was posted:
+//   - recharge    = top-ups posted in the period, minus reversals of top-ups
+//     posted in the period (whenever the top-up itself was posted);
+//   - consumption = charges posted in the period, minus reversals of charges
+//     posted in the period, as a positive number;
+//   - count       = how many of those transactions there are.
+//
+// Adjustments are neither: they appear in the cumulative totals only. A
+// reversal counts in the period it is posted in, so a report of a closed
+// period never changes afterwards.
+//
+// The sums are taken by the database (SUM, COUNT, GROUP BY). Days are days
+// of the business time zone, whose boundaries Go computes (DayBounds), so
+// that a 23- or 25-hour day around a DST change is one day, and no date
+// function of either database, which differ, is needed.
+
+// Report groupings.
+const (
+	GroupCurrency      = "currency"       // one row per currency
+	GroupDay           = "day"            // per day of the business time zone
+	GroupPaymentMethod = "payment_method" // per payment method of top-ups; charges have none
+	GroupCustomer      = "customer"       // per customer
+)
+
+// ReportGroups are the groupings a summary can take.
+var ReportGroups = []string{GroupCurrency, GroupDay, GroupPaymentMethod, GroupCustomer}
+
+// MaxReportDays bounds the days of a report grouped by day: about ten years.
+const MaxReportDays = 3700
+
+// ReportQuery selects a summary.
+type ReportQuery struct {
+	From, To time.Time // the period; To is exclusive
+	Currency string    // "" for every currency
+	GroupBy  string    // one of ReportGroups; "" is GroupCurrency
+	Location *time.Location
+}
+
+// ReportRow is one group of a summary. Amounts are minor units of Currency.
+type ReportRow struct {
+	// Key identifies the group: the currency code, the day (YYYY-MM-DD),
+	// the payment method's id ("" for consumption, which has none), or the
+	// customer's id.
+	Key         string
+	Label       string // for people: the payment method's or customer's name
+	Currency    string
+	Recharge    int64
+	Consumption int64
+	Count       int64
+}
+
+// StartOfDay is the first instant of the day y-m-d (normalised, so d may
+// run past the month's end) in loc. That is midnight, except in zones whose
+// clocks jump over midnight (America/Santiago, America/Havana, …): there
+// time.Date gives 23:00 of the day before, and the day really starts at the
+// jump.
+func StartOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
+	y, m, d = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Date()
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			t = end.In(loc)
+		}
+	}
+	return t
+}
+
+// DayBounds cuts [from, to) at each start of a day in loc. Bucket i is
+// [bounds[i], bounds[i+1]) and is the day labels[i] (YYYY-MM-DD in loc); the
+// first bucket starts at from, which need not be the start of a day.
+func DayBounds(from, to time.Time, loc *time.Location) (bounds []time.Time, labels []string) {
+	if !from.Before(to) {
+		return nil, nil
+	}
+	y, m, d := from.In(loc).Date()
+	bounds = []time.Time{from}
+	labels = []string{time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)}
+	for i := 1; ; i++ {
+		next := StartOfDay(y, m, d+i, loc)
+		if !next.Before(to) {
+			break
+		}
+		bounds = append(bounds, next)
+		labels = append(labels, time.Date(y, m, d+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly))
+		if len(labels) > MaxReportDays {
+			break // the caller refuses so many; stop counting
+		}
+	}
+	return append(bounds, to), labels
+}
+
+// reportFrom, reportWhere and reportSums say which transactions a summary
+// counts, and as what. A reversal counts as the kind of the transaction it
+// reverses (o, joined only for reversals); its amount has the opposite
+// sign, so it subtracts.
+const reportFrom = ` FROM transactions t
+	LEFT JOIN transactions o ON t.type = 'reversal' AND o.id = t.corrects`
+
+const reportWhere = `(t.type IN ('topup', 'charge') OR o.type IN ('topup', 'charge'))`
+
+const reportSums = `CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'topup' THEN t.amount ELSE 0 END), 0) AS BIGINT),
+	CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END), 0) AS BIGINT),
+	COUNT(*)`
+
+// ReportSummary sums recharge and consumption over a period, by currency
+// and the chosen grouping, in one statement (one consistent snapshot).
+// Rows come sorted by key, then currency; groups without any transaction
+// are left out.
+func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, error) {
+	if q.GroupBy == "" {
+		q.GroupBy = GroupCurrency
+	}
+	if q.Location == nil {
+		q.Location = time.UTC
+	}
+	w := where{}
+	var with, join, key, group string
+	var labels []string
+	switch q.GroupBy {
+	case GroupCurrency:
+		key, group = "t.currency", "t.currency"
+	case GroupDay:
+		// The days are a small table of literal integers that Go computed:
+		// every transaction joins the day whose [lo, hi) holds its time.
+		var bounds []time.Time
+		bounds, labels = DayBounds(q.From, q.To, q.Location)
+		if len(labels) > MaxReportDays {
+			return nil, fmt.Errorf("store: a report by day covers at most %d days", MaxReportDays)
+		}
+		if len(labels) == 0 {
+			return []ReportRow{}, nil
+		}
+		var b strings.Builder
+		b.WriteString("WITH days (dn, lo, hi) AS (VALUES ")
+		for i := range labels {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%d, %d, %d)", i, micros(bounds[i]), micros(bounds[i+1]))
+		}
+		b.WriteString(") ")
+		with = b.String()
+		join = " JOIN days d ON t.created_at >= d.lo AND t.created_at < d.hi"
+		key, group = "d.dn", "d.dn, t.currency"
+	case GroupPaymentMethod:
+		// The payment method is the funding system account the ledger moved
+		// the money from: it is known for every top-up, with or without a
+		// request. Charges go to revenue, which has no payment method.
+		join = ` JOIN entries se ON se.transaction_id = t.id
+			JOIN accounts sa ON sa.id = se.account_id AND sa.system_code IS NOT NULL`
+		key, group = "sa.system_code", "sa.system_code, t.currency"
+	case GroupCustomer:
+		join = ` JOIN accounts ca ON ca.id = t.account_id
+			JOIN customers c ON c.id = ca.customer_id`
+		key, group = "c.id", "c.id, c.name, t.currency"
+	default:
+		return nil, fmt.Errorf("store: unknown report grouping %q", q.GroupBy)
+	}
+	w.add("t.created_at >= ?", micros(q.From))
+	w.add("t.created_at < ?", micros(q.To))
+	w.add(reportWhere)
+	if q.Currency != "" {
+		w.add("t.currency = ?", q.Currency)
+	}
+	label := "''"
+	if q.GroupBy == GroupCustomer {
+		label = "c.name"
+	}
+	sqlText := with + "SELECT " + key + ", " + label + ", t.currency, " + reportSums + reportFrom + join + w.sql() + " GROUP BY " + group
+	rows, err := s.rdb.QueryContext(ctx, sqlText, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ReportRow{}
+	for rows.Next() {
+		var r ReportRow
+		if err := rows.Scan(&r.Key, &r.Label, &r.Currency, &r.Recharge, &r.Consumption, &r.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch q.GroupBy {
+	case GroupCurrency:
+		for i := range out {
+			out[i].Label = out[i].Currency
+		}
+	case GroupDay:
+		for i := range out {
+			n, _ := strconv.Atoi(out[i].Key)
+			out[i].Key, out[i].Label = labels[n], labels[n]
+		}
+	case GroupPaymentMethod:
+		if err := s.labelPaymentMethods(ctx, out); err != nil {
+			return nil, err
+		}
+	}
+	sortReportRows(out)
+	return out, nil
+}
+
+// ConsumptionLabel names the payment-method group of charges.
+const ConsumptionLabel = "consumption (no payment method)"
+
+// labelPaymentMethods turns funding account codes into payment methods.
+func (s *Store) labelPaymentMethods(ctx context.Context, rows []ReportRow) error {
+	methods, err := s.PaymentMethods(ctx)
+	if err != nil {
+		return err
+	}
+	byCode := map[string]PaymentMethod{}
+	for _, m := range methods {
+		byCode[m.Code] = m
+	}
+	for i := range rows {
+		code := rows[i].Key
+		if m, ok := byCode[strings.TrimPrefix(code, "funding:")]; ok && strings.HasPrefix(code, "funding:") {
+			rows[i].Key, rows[i].Label = strconv.FormatInt(m.ID, 10), m.Name
+		} else if code == "revenue" {
+			rows[i].Key, rows[i].Label = "", ConsumptionLabel
+		} else {
+			rows[i].Label = code // not expected: show the account as it is
+		}
+	}
+	return nil
+}
+
+// sortReportRows orders rows by key (ids as numbers, so "9" comes before
+// "10"), then currency.
+func sortReportRows(rows []ReportRow) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Key != b.Key {
+			an, aerr := strconv.ParseInt(a.Key, 10, 64)
+			bn, berr := strconv.ParseInt(b.Key, 10, 64)
+			if aerr == nil && berr == nil {
+				return an < bn
+			}
+			return a.Key < b.Key
+		}
+		return a.Currency < b.Currency
+	})
+}
+
+// TotalsRow is the system-wide cumulative picture of one currency since the
+// first posting. Amounts are minor units.
+type TotalsRow struct {
+	Currency       string
+	Recharge       int64 // top-ups minus their reversals
+	Consumption    int64 // charges minus their reversals, positive
+	AdjustmentsIn  int64 // credit adjustments minus their reversals
+	AdjustmentsOut int64 // debit adjustments minus their reversals, positive
+	Transactions   int64 // every ledger transaction, reversals included
+	// CustomerBalances is the sum of the customer accounts' stored
+	// balances. It equals Recharge - Consumption + AdjustmentsIn -
+	// AdjustmentsOut, since every transaction is one of those kinds.
+	CustomerBalances int64
+	Accounts         int64 // customer accounts
+	BelowAlert       int64 // customer accounts whose balance is under their alert amount
+}
+
+// ReportTotals returns the cumulative totals per currency, all read from one
+// snapshot of the database, so that they agree with each other while
+// postings go on.
+func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
+	byCur := map[string]*TotalsRow{}
+	row := func(cur string) *TotalsRow {
+		if byCur[cur] == nil {
+			byCur[cur] = &TotalsRow{Currency: cur}
+		}
+		return byCur[cur]
+	}
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		// The kind and sign of a reversal are those of what it reverses.
+		rows, err := tx.QueryContext(ctx, `SELECT t.currency,
+			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'topup' THEN t.amount ELSE 0 END), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) > 0 THEN t.amount ELSE 0 END), 0) AS BIGINT),
+			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) < 0 THEN -t.amount ELSE 0 END), 0) AS BIGINT),
+			COUNT(*)`+reportFrom+` GROUP BY t.currency`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var cur string
+			var r TotalsRow
+			if err := rows.Scan(&cur, &r.Recharge, &r.Consumption, &r.AdjustmentsIn, &r.AdjustmentsOut, &r.Transactions); err != nil {
+				rows.Close()
+				return err
+			}
+			r.Currency = cur
+			*row(cur) = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT currency, CAST(COALESCE(SUM(balance), 0) AS BIGINT), COUNT(*),
+			COUNT(CASE WHEN balance < alert_amount THEN 1 END)
+			FROM accounts WHERE customer_id IS NOT NULL GROUP BY currency`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cur string
+			var bal, n, below int64
+			if err := rows.Scan(&cur, &bal, &n, &below); err != nil {
+				return err
+			}
+			r := row(cur)
+			r.CustomerBalances, r.Accounts, r.BelowAlert = bal, n, below
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []TotalsRow{}
+	for _, r := range byCur {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out, nil
+}
+
+// snapshot runs fn in a read-only transaction whose statements all see one
+// snapshot: REPEATABLE READ on PostgreSQL (whose default, READ COMMITTED,
+// takes a new snapshot per statement); on SQLite a read transaction in WAL
+// mode already keeps the snapshot of its first read.
+func (s *Store) snapshot(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if s.dialect == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	tx, err := s.rdb.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

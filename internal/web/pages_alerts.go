@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"coffer/internal/store"
+)
+
+// alertBatch applies one alert amount to the accounts ticked in the list,
+// or, with none ticked, to every account in one currency or in all.
+func (web *Web) alertBatch(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	f := q.r.PostForm
+	req := store.AlertBatchRequest{AlertAmount: f.Get("alert_amount")}
+	for _, s := range f["ids"] {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			req.AccountIDs = append(req.AccountIDs, id)
+		}
+	}
+	if len(req.AccountIDs) == 0 {
+		switch scope := f.Get("scope"); scope {
+		case "", "selected":
+			q.fail(http.StatusUnprocessableEntity, "batch.none_selected")
+			return
+		case "all":
+			req.All = true
+		default:
+			req.Currency = scope
+		}
+	}
+	res, err := web.store.CreateAlertBatch(q.ctx, q.actor(), req, q.idem())
+	if err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			for field, m := range p.Errs {
+				p.Error += " " + field + ": " + m
+			}
+			q.render("error", http.StatusUnprocessableEntity, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/alert-batches?done=batch&changed=" + itoa(res.Batch.Changed))
+}
+
+type batchesData struct {
+	Items     []store.AlertBatch
+	Changed   string
+	FormToken string
+}
+
+func (web *Web) alertBatches(q *request) {
+	items, err := web.store.AlertBatches(q.ctx, 0, 100)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	p := q.page(q.L.T("batch.title"), batchesData{Items: items, Changed: q.r.URL.Query().Get("changed"), FormToken: randomToken()})
+	q.render("alert_batches", 200, p)
+}
+
+func (web *Web) alertBatchUndo(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	if _, err := web.store.UndoAlertBatch(q.ctx, q.actor(), id, q.idem()); err != nil {
+		p := q.page(q.L.T("err.title"), nil)
+		if q.formErrors(p, err) {
+			q.render("error", http.StatusConflict, p)
+			return
+		}
+		q.internal(err)
+		return
+	}
+	q.redirect("/alert-batches?done=undone")
+}

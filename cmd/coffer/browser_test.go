@@ -182,6 +182,13 @@ func TestBrowser(t *testing.T) {
 	shot("accounts-en")
 	run("dashboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible("#pending-count", chromedp.ByID))
 	shot("dashboard-en")
+	var chartWidth int
+	run("reports", chromedp.Navigate(base+"/reports"), chromedp.WaitVisible("#report-table", chromedp.ByID),
+		chromedp.Poll(`document.querySelector("#report-chart").naturalWidth`, &chartWidth))
+	if chartWidth == 0 {
+		t.Error("the report's chart did not load")
+	}
+	shot("reports-en")
 
 	// Switch to Chinese: the choice sticks across pages.
 	submit("switch to Chinese", "#lang-zh", "#main")
@@ -199,6 +206,8 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("Chinese history header reads %q", got)
 	}
 	shot("account-zh")
+	run("reports zh", chromedp.Navigate(base+"/reports"), chromedp.WaitVisible("#report-table", chromedp.ByID))
+	shot("reports-zh")
 	run("recharge zh", chromedp.Navigate(base+"/recharge"), chromedp.WaitVisible("#f-amount", chromedp.ByID))
 	shot("recharge-zh")
 	run("customers zh", chromedp.Navigate(base+"/customers"), chromedp.WaitVisible("#search", chromedp.ByID))

@@ -46,6 +46,7 @@ func TestCatalogIsComplete(t *testing.T) {
 		"field.":      "name phone email company default_currency remark",
 		"done.":       "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone",
 		"batchscope.": "accounts currency all",
+		"group.":      "currency day payment_method customer",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

@@ -114,6 +114,9 @@ func (web *Web) accounts(q *request) {
 		next.Set("after_s", c.Str)
 		d.Next = "/accounts?" + next.Encode()
 	}
+	if p.Form.Get("sort") == "" {
+		p.Form.Set("sort", f.Sort) // show the order the list is in
+	}
 	exp := url.Values{}
 	for k, vs := range v {
 		if !strings.HasPrefix(k, "after_") {

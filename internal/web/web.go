@@ -106,6 +106,15 @@ func (w *Web) Register(mux interface {
 	page("GET /transactions/{id}/reverse", w.reverseConfirm)
 	page("POST /transactions/{id}/reverse", w.reverseSubmit)
 
+	page("GET /reports", w.reports)
+	page("GET /reports/chart.svg", w.reportFile("/api/v1/reports/chart.svg", ""))
+	page("GET /reports/export", w.reportFile("/api/v1/reports/summary", "text/csv"))
+	page("GET /alerts", w.alerts)
+	page("GET /webhooks", w.webhooks)
+	page("POST /webhooks", w.webhookCreate)
+	page("POST /webhooks/{id}/delete", w.webhookDelete)
+	page("POST /webhooks/{id}/deliveries/{delivery}/redeliver", w.webhookRedeliver)
+
 	page("GET /admins", w.admins)
 	page("POST /admins", w.adminCreate)
 	page("POST /admins/{id}", w.adminUpdate)

@@ -80,7 +80,7 @@ var catalog = map[string]map[string]string{
 		"topup.paid": "Paid", "topup.paid_at": "Pay date", "topup.payment_status": "Payment status", "topup.remark": "Recharge remark",
 		"topup.vouchers": "Vouchers", "topup.voucher": "Voucher", "topup.actual": "Actual received", "topup.exchange_rate": "Exchange rate",
 		"topup.review_remark": "Review remark", "topup.reviewed_at": "Review time", "topup.status": "Review status", "topup.to_account": "Open the account",
-		"topup.cancel": "Cancel this request", "topup.cancel_confirm": "Cancel this recharge request?",
+		"topup.cancel": "Cancel this request", "topup.edit": "Correct this request", "topup.cancel_confirm": "Cancel this recharge request?",
 		"topupstatus.pending": "Pending", "topupstatus.approved": "Approved", "topupstatus.rejected": "Rejected", "topupstatus.cancelled": "Cancelled",
 		"paid.paid": "Paid", "paid.unpaid": "Unpaid",
 
@@ -206,7 +206,7 @@ var catalog = map[string]map[string]string{
 		"topup.paid": "已付款", "topup.paid_at": "付款日期", "topup.payment_status": "付款状态", "topup.remark": "充值备注",
 		"topup.vouchers": "充值凭证", "topup.voucher": "凭证", "topup.actual": "实收金额", "topup.exchange_rate": "汇率",
 		"topup.review_remark": "审核备注", "topup.reviewed_at": "审核时间", "topup.status": "审核状态", "topup.to_account": "打开账户",
-		"topup.cancel": "撤销此申请", "topup.cancel_confirm": "撤销此充值申请？",
+		"topup.cancel": "撤销此申请", "topup.edit": "修改此申请", "topup.cancel_confirm": "撤销此充值申请？",
 		"topupstatus.pending": "待审核", "topupstatus.approved": "已通过", "topupstatus.rejected": "已驳回", "topupstatus.cancelled": "已撤销",
 		"paid.paid": "已付款", "paid.unpaid": "未付款",
 

@@ -221,15 +221,7 @@ func (web *Web) accountChange(q *request, need action, build func(a ledger.Accou
 		_, err = web.store.UpdateAccount(q.ctx, q.actor(), id, c)
 	}
 	if err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			for f, m := range p.Errs {
-				p.Error += " " + f + ": " + m
-			}
-			q.render("error", http.StatusUnprocessableEntity, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/accounts/" + itoa(id) + "?done=saved")

@@ -33,15 +33,7 @@ func (web *Web) alertBatch(q *request) {
 	}
 	res, err := web.store.CreateAlertBatch(q.ctx, q.actor(), req, q.idem())
 	if err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			for field, m := range p.Errs {
-				p.Error += " " + field + ": " + m
-			}
-			q.render("error", http.StatusUnprocessableEntity, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/alert-batches?done=batch&changed=" + itoa(res.Batch.Changed))
@@ -72,12 +64,7 @@ func (web *Web) alertBatchUndo(q *request) {
 		return
 	}
 	if _, err := web.store.UndoAlertBatch(q.ctx, q.actor(), id, q.idem()); err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			q.render("error", http.StatusConflict, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/alert-batches?done=undone")

@@ -137,12 +137,7 @@ func (web *Web) customerArchive(q *request) {
 		return
 	}
 	if _, err := web.store.ArchiveCustomer(q.ctx, q.actor(), id); err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			q.render("error", http.StatusConflict, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/customers?done=archived")

@@ -160,12 +160,7 @@ func (web *Web) reverseSubmit(q *request) {
 	}
 	p, err := web.store.Reverse(q.ctx, ledger.Reversal{TransactionID: id, Note: q.r.PostFormValue("note"), Actor: q.actor(), Idem: q.idem()})
 	if err != nil {
-		pg := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(pg, err) {
-			q.render("error", http.StatusConflict, pg)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/accounts/" + itoa(p.Transaction.AccountID) + "?done=reversed")

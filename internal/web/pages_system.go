@@ -84,12 +84,7 @@ func (web *Web) adminUpdate(q *request) {
 		c.PasswordHash = &hash
 	}
 	if _, err := web.store.UpdateAdmin(q.ctx, q.actor(), id, c); err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			q.render("error", http.StatusConflict, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/admins?done=saved")

@@ -216,15 +216,7 @@ func (web *Web) decide(q *request, fn func(id int64) error, done string) {
 		return
 	}
 	if err := fn(id); err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			for f, m := range p.Errs {
-				p.Error += " " + f + ": " + m
-			}
-			q.render("error", http.StatusConflict, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/reviews?done=" + done)
@@ -267,12 +259,7 @@ func (web *Web) cancelTopUp(q *request) {
 		return
 	}
 	if _, err := web.store.CancelTopUp(q.ctx, q.actor(), id, q.idem()); err != nil {
-		p := q.page(q.L.T("err.title"), nil)
-		if q.formErrors(p, err) {
-			q.render("error", http.StatusConflict, p)
-			return
-		}
-		q.internal(err)
+		q.failErr(err)
 		return
 	}
 	q.redirect("/topups/" + itoa(id) + "?done=cancelled")
@@ -347,7 +334,18 @@ func (web *Web) topupDetail(q *request) {
 	d.Items = []ledger.TopUpRequest{t}
 	c, _ := web.store.Customer(q.ctx, t.CustomerID)
 	d.Names[t.CustomerID] = c.Name
-	q.render("topup", 200, q.page(t.Number(), d))
+	ms, err := web.store.PaymentMethods(q.ctx)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	p := q.page(t.Number(), struct {
+		topupsData
+		AllMethods []store.PaymentMethod
+	}{d, ms})
+	cur, _ := money.LookupCurrency(t.Currency)
+	p.Form.Set("amount", money.New(t.Amount, cur).String())
+	q.render("topup", 200, p)
 }
 
 // voucher serves an image to a logged-in administrator, with its stored
@@ -368,4 +366,40 @@ func (web *Web) voucher(q *request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=3600")
 	q.w.Write(data)
+}
+
+// topupEdit lets the submitter correct a pending request.
+func (web *Web) topupEdit(q *request) {
+	if !q.need(actOperate) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	t, err := web.store.TopUpRequest(q.ctx, id)
+	if err != nil {
+		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	f := q.r.PostForm
+	cur, _ := money.LookupCurrency(t.Currency)
+	amount, err := money.ParsePositive(f.Get("amount"), cur)
+	if err == nil {
+		var method int64
+		method, err = strconv.ParseInt(f.Get("payment_method"), 10, 64)
+		if err == nil {
+			_, err = web.store.UpdateTopUp(q.ctx, q.actor(), id, func(fl *ledger.TopUpFields) {
+				fl.Amount, fl.PaymentMethodID = amount.Minor(), method
+				fl.PaymentAccount, fl.TransactionNo, fl.Remark = f.Get("payment_account"), f.Get("transaction_no"), f.Get("remark")
+			})
+		}
+	} else {
+		err = ledger.Invalid("amount", err.Error())
+	}
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	q.redirect("/topups/" + itoa(id) + "?done=saved")
 }

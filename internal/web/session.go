@@ -243,3 +243,31 @@ func (q *request) internal(err error) {
 	q.web.log.Error("page failed", "path", q.r.URL.Path, "err", err)
 	q.fail(http.StatusInternalServerError, "err.internal")
 }
+
+// failErr shows why an action failed, with the status that fits: the
+// user's to fix (422), not theirs to do (403), not there (404), or no
+// longer possible (409). Anything else is ours (500).
+func (q *request) failErr(err error) {
+	p := q.page(q.L.T("err.title"), nil)
+	if !q.formErrors(p, err) {
+		q.internal(err)
+		return
+	}
+	for field, m := range p.Errs {
+		p.Error += " " + field + ": " + m
+	}
+	q.render("error", statusOf(err), p)
+}
+
+func statusOf(err error) int {
+	var ve *ledger.ValidationError
+	switch {
+	case errors.As(err, &ve), errors.Is(err, ledger.ErrInsufficientFunds), errors.Is(err, ledger.ErrIdempotencyKeyReused):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, ledger.ErrNotSubmitter), errors.Is(err, ledger.ErrSelfApproval), errors.Is(err, store.ErrDirectTopUpOff):
+		return http.StatusForbidden
+	case errors.Is(err, ledger.ErrNotFound):
+		return http.StatusNotFound
+	}
+	return http.StatusConflict
+}

@@ -95,6 +95,7 @@ func (w *Web) Register(mux interface {
 	page("POST /topups/{id}/approve", w.approve)
 	page("POST /topups/{id}/reject", w.reject)
 	page("POST /topups/{id}/cancel", w.cancelTopUp)
+	page("POST /topups/{id}/edit", w.topupEdit)
 	page("GET /topups", w.topups)
 	page("GET /topups/{id}", w.topupDetail)
 	page("GET /vouchers/{id}", w.voucher)

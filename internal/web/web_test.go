@@ -301,3 +301,33 @@ func TestBatchAlertAmountFromTheList(t *testing.T) {
 		})
 	}
 }
+
+func TestSubmitterCorrectsAPendingRecharge(t *testing.T) {
+	s := newSite(t, store.SQLite)
+	clerk := s.login("clerk")
+	_, _, loc := clerk.post("/customers/new", clerk.form("name", "Edit me", "default_currency", "USD"))
+	cid := strings.TrimSuffix(strings.TrimPrefix(loc, "/customers/"), "?done=saved")
+	code, _, loc := clerk.post("/recharge", clerk.form("customer_id", cid, "currency", "USD", "amount", "10.00", "payment_method", "1", "form_token", "r1"))
+	if code != 303 {
+		t.Fatalf("recharge = %d", code)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(loc, "/topups/"), "?done=submitted")
+	if _, body, _ := clerk.get("/topups/" + id); !strings.Contains(body, `id="topup-edit"`) {
+		t.Fatal("the submitter is not offered the correction form")
+	}
+	if code, _, _ := clerk.post("/topups/"+id+"/edit", clerk.form("amount", "12.50", "payment_method", "2", "remark", "typo")); code != 303 {
+		t.Fatalf("edit = %d", code)
+	}
+	tid, _ := strconv.ParseInt(id, 10, 64)
+	tu, _ := s.st.TopUpRequest(context.Background(), tid)
+	if tu.Amount != 1250 || tu.PaymentMethodID != 2 || tu.Remark != "typo" {
+		t.Errorf("after correction: %+v", tu)
+	}
+	root := s.login("root")
+	if _, body, _ := root.get("/topups/" + id); strings.Contains(body, `id="topup-edit"`) {
+		t.Error("someone other than the submitter is offered the correction form")
+	}
+	if code, _, _ := root.post("/topups/"+id+"/edit", root.form("amount", "99.00", "payment_method", "1")); code != 403 {
+		t.Errorf("edit by another administrator = %d, want 403", code)
+	}
+}

@@ -148,11 +148,7 @@ func (a *API) registerAlerts() {
 				v := in.Active == "true"
 				f.Active = &v
 			}
-			settings, err := a.store.Settings(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if f.From, f.To, err = timeRange("from", in.From, "to", in.To, settings.Location()); err != nil {
+			if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
 				return nil, err
 			}
 			alerts, err := a.store.Alerts(ctx, f)

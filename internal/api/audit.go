@@ -111,11 +111,7 @@ func (a *API) registerAudit() {
 					f.TokenID = c.Token.ID
 				}
 			}
-			settings, err := a.store.Settings(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if f.From, f.To, err = timeRange("from", in.From, "to", in.To, settings.Location()); err != nil {
+			if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
 				return nil, err
 			}
 			recs, err := a.store.AuditRecords(ctx, f)

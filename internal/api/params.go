@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
@@ -161,3 +162,12 @@ func limitAmount(field, s string, cur money.Currency) (int64, error) {
 }
 
 func fmtAmount(minor int64, cur money.Currency) string { return money.FormatMinor(minor, cur.Digits()) }
+
+// period reads a from/to pair of a list's query in the business time zone.
+func (a *API) period(ctx context.Context, fromField, from, toField, to string) (*time.Time, *time.Time, error) {
+	settings, err := a.store.Settings(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return timeRange(fromField, from, toField, to, settings.Location())
+}

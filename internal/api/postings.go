@@ -207,11 +207,7 @@ func (a *API) registerPostings() {
 			if f.BeforeID, err = idCursor(in.Cursor); err != nil {
 				return nil, err
 			}
-			settings, err := a.store.Settings(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if f.From, f.To, err = timeRange("from", in.From, "to", in.To, settings.Location()); err != nil {
+			if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
 				return nil, err
 			}
 			txs, err := a.store.Transactions(ctx, f)

@@ -252,11 +252,7 @@ func (a *API) registerTopUps() {
 			if f.AccountID, err = parseOptID(in.AccountID, "account_id"); err != nil {
 				return nil, err
 			}
-			settings, err := a.store.Settings(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if f.From, f.To, err = timeRange("from", in.From, "to", in.To, settings.Location()); err != nil {
+			if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
 				return nil, err
 			}
 			ts, err := a.store.TopUpRequests(ctx, f)

@@ -31,6 +31,7 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("COFFER_ADDR", "127.0.0.1:8080"), "address to listen on (env COFFER_ADDR)")
 	dsn := fs.String("db", envOr("COFFER_DB", "coffer.db"), "SQLite file, or postgres://… URL (env COFFER_DB)")
+	archives := fs.String("archive-dir", envOr("COFFER_ARCHIVE_DIR", ""), "directory for retention's archive files (env COFFER_ARCHIVE_DIR; default: archives next to the SQLite file, or in the working directory)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +49,11 @@ func serve(args []string) error {
 	}
 	defer st.Close()
 	log.Info("database ready", "dialect", st.Dialect(), "db", redactDSN(*dsn))
+	dir, err := archiveDir(*archives, *dsn)
+	if err != nil {
+		return err
+	}
+	st.SetArchiveDir(dir)
 	if err := firstAdmin(ctx, st, log); err != nil {
 		return err
 	}
@@ -60,6 +66,13 @@ func serve(args []string) error {
 	sealCtx, stopSeal := context.WithCancel(context.Background())
 	defer stopSeal()
 	go st.SealLoop(sealCtx, time.Second, log)
+	// Retention: a minute after start, then daily (docs/retention.md). On
+	// shutdown a run under way stops before its commit, removing its file,
+	// or finishes the commit.
+	retentionCtx, stopRetention := context.WithCancel(context.Background())
+	retentionDone := make(chan struct{})
+	go func() { defer close(retentionDone); st.RetentionLoop(retentionCtx, log, store.RetentionSchedule{}) }()
+	defer func() { stopRetention(); <-retentionDone }()
 	// Webhook deliveries: on shutdown the worker finishes the attempts under
 	// way (at most its HTTP timeout) before the store closes.
 	hooksCtx, stopHooks := context.WithCancel(context.Background())

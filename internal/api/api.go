@@ -76,6 +76,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerPostings()
 	a.registerAudit()
 	a.registerTopUps()
+	a.registerArchives()
 	a.registerAlerts()
 	a.registerWebhooks()
 	a.registerReports()

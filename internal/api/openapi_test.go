@@ -59,6 +59,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
 		"GET /api/v1/reports/summary", "GET /api/v1/reports/totals", "GET /api/v1/reports/chart.svg",
 		"GET /api/v1/alerts", "POST /api/v1/alert-batches", "GET /api/v1/alert-batches", "POST /api/v1/alert-batches/{id}/undo",
+		"GET /api/v1/archives", "GET /api/v1/archives/{id}", "POST /api/v1/archives/run",
 	} {
 		if !slices.Contains(served, want) {
 			t.Errorf("contract route %s is not served", want)

@@ -555,6 +555,40 @@ func TestRoleMatrix(t *testing.T) {
 					}}
 			}},
 
+			// Archives.
+			{method: "GET", path: "/api/v1/archives", allow: rmOperators, call: func(st *testing.T, role ledger.Role) rmCall {
+				id := matrixArchive(st, e, t.TempDir)
+				return rmCall{path: "/api/v1/archives", after: func(t *testing.T, r *resp) {
+					if it := r.items(); len(it) != 1 || it[0]["id"] != id {
+						t.Errorf("archives = %s, want archive %s", r.Body, id)
+					}
+				}}
+			}},
+			{method: "GET", path: "/api/v1/archives/{id}", allow: rmOperators, call: func(st *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/archives/" + matrixArchive(st, e, t.TempDir), after: func(t *testing.T, r *resp) {
+					if r.Header.Get("Content-Type") != "application/gzip" || !strings.HasPrefix(string(r.Body), "\x1f\x8b") {
+						t.Errorf("download = %q, %d bytes", r.Header.Get("Content-Type"), len(r.Body))
+					}
+				}}
+			}},
+			{method: "POST", path: "/api/v1/archives/run", allow: rmSuperOnly, call: func(st *testing.T, role ledger.Role) rmCall {
+				matrixArchive(st, e, t.TempDir)
+				archives := func() int { return len(e.do("GET", "/api/v1/archives", super, nil).want(200).items()) }
+				n := archives()
+				return rmCall{path: "/api/v1/archives/run",
+					after: func(t *testing.T, r *resp) {
+						// Nothing in the matrix is older than the retention period.
+						if r.json()["archive"] != nil || archives() != n {
+							t.Errorf("run = %s", r.Body)
+						}
+					},
+					kept: func(t *testing.T) {
+						if archives() != n {
+							t.Errorf("a refused run made an archive")
+						}
+					}}
+			}},
+
 			// Operation records and settings.
 			{method: "GET", path: "/api/v1/audit", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
 				return rmCall{path: "/api/v1/audit"}

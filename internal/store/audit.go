@@ -225,18 +225,29 @@ type ChainReport struct {
 // and reports the first record whose hash does not match its content or
 // whose link to the record before is broken, or a chain whose end differs
 // from the head row (records removed from the end).
+//
+// After retention archived the chain's beginning, the walk starts from its
+// checkpoint (retention_head: the last archived record's place and hash)
+// instead of from nothing, so removing the first remaining record is noticed
+// as before. The checkpoint itself must agree with the archives that moved
+// it; if it does not, the first remaining record (or the end, when none
+// remains) is reported.
 func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 	if _, err := s.SealAudit(ctx); err != nil {
 		return ChainReport{}, err
 	}
 	var rep ChainReport
-	err := s.read(ctx, func(tx *txn) error {
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		startProblem, ckSeq, ckHash, err := auditCheckpoint(ctx, tx)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq IS NOT NULL ORDER BY seq")
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		prevHash, prevSeq := "", int64(0)
+		prevHash, prevSeq := ckHash, ckSeq
 		for rows.Next() {
 			r, err := scanAudit(rows)
 			if err != nil {
@@ -244,6 +255,10 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 			}
 			rep.Checked++
 			switch {
+			case startProblem != "":
+				rep.BrokenAt, rep.Reason = r.ID, startProblem
+			case r.Seq <= ckSeq:
+				rep.BrokenAt, rep.Reason = r.ID, fmt.Sprintf("record %d has place %d, which retention archived", r.ID, r.Seq)
 			case r.Seq != prevSeq+1:
 				rep.BrokenAt, rep.Reason = r.ID, fmt.Sprintf("record %d has place %d after %d: records are missing", r.ID, r.Seq, prevSeq)
 			case r.PrevHash != prevHash:
@@ -259,6 +274,10 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		if startProblem != "" {
+			rep.BrokenAt, rep.Reason = -1, startProblem
+			return nil
+		}
 		var headSeq int64
 		var headHash string
 		if err := tx.QueryRowContext(ctx, "SELECT last_seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
@@ -272,6 +291,32 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 		return nil
 	})
 	return rep, err
+}
+
+// auditCheckpoint reads where retention left the chain's beginning: the
+// place and hash of the last archived record. problem is not empty when the
+// checkpoint disagrees with the archives that recorded each move of it.
+func auditCheckpoint(ctx context.Context, tx *sql.Tx) (problem string, seq int64, hash string, err error) {
+	var count, archived, lastSeq int64
+	if err = tx.QueryRowContext(ctx, "SELECT audit_seq, audit_hash, audit_count FROM retention_head WHERE id = 1").Scan(&seq, &hash, &count); err != nil {
+		return "", 0, "", err
+	}
+	if err = tx.QueryRowContext(ctx, "SELECT COALESCE(SUM(audit_records), 0), COALESCE(MAX(audit_last_seq), 0) FROM archives").Scan(&archived, &lastSeq); err != nil {
+		return "", 0, "", err
+	}
+	lastHash := ""
+	if lastSeq > 0 {
+		if err = tx.QueryRowContext(ctx, "SELECT audit_last_hash FROM archives WHERE audit_last_seq = $1", lastSeq).Scan(&lastHash); err != nil {
+			return "", 0, "", err
+		}
+	}
+	// Places start at 1 and archives take them in order, so the count of
+	// archived records is the last archived place.
+	if count != seq || archived != seq || lastSeq != seq || lastHash != hash {
+		problem = fmt.Sprintf("the chain's archived beginning (place %d, %d records) does not match the archives (place %d, %d records): records were removed",
+			seq, count, lastSeq, archived)
+	}
+	return problem, seq, hash, nil
 }
 
 // SealLoop seals new operation records every interval until ctx ends.

@@ -153,6 +153,10 @@ func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) 
 		if orig.Type == ledger.TxReversal {
 			return nil, ledger.Invalid("transaction_id", "a reversal cannot itself be reversed; post an adjustment instead")
 		}
+		if len(orig.Entries) == 0 {
+			// Retention archived its entries: there is nothing to negate here.
+			return nil, ledger.Invalid("transaction_id", "its entries are archived; post a correcting adjustment instead")
+		}
 		// Lock the account first: it serialises concurrent reversals of one
 		// transaction, so the check below sees any earlier one.
 		a, err := s.lockAccount(ctx, st.tx, orig.AccountID)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -11,6 +12,13 @@ import (
 //   - every transaction has at least two entries that sum to zero;
 //   - every entry is in its transaction's currency.
 //
+// Entries that retention archived count through its checkpoints
+// (docs/retention.md): an account's entries are its remaining ones plus the
+// count and sum in pruned_accounts, a transaction's its remaining ones plus
+// those in pruned_transactions. The two checkpoints and the archives must
+// agree on how many entries left. (Archived entries were checked for their
+// currency before they left.)
+//
 // It reads one snapshot, so it can run while postings continue.
 func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 	var problems []string
@@ -18,17 +26,19 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 		q    string
 		what string
 	}{
-		{`SELECT a.id, a.balance, COALESCE(SUM(e.amount), 0) FROM accounts a LEFT JOIN entries e ON e.account_id = a.id
-			WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(e.amount), 0)`,
-			"account %d: stored balance %d, entries sum to %d"},
-		{`SELECT t.id, COUNT(e.id), COALESCE(SUM(e.amount), 0) FROM transactions t LEFT JOIN entries e ON e.transaction_id = t.id
-			GROUP BY t.id HAVING COUNT(e.id) < 2 OR COALESCE(SUM(e.amount), 0) <> 0`,
-			"transaction %d: %d entries summing to %d"},
+		{`SELECT a.id, a.balance, COALESCE(SUM(e.amount), 0) + COALESCE(p.amount, 0) FROM accounts a
+			LEFT JOIN entries e ON e.account_id = a.id LEFT JOIN pruned_accounts p ON p.account_id = a.id
+			WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.balance, p.amount HAVING a.balance <> COALESCE(SUM(e.amount), 0) + COALESCE(p.amount, 0)`,
+			"account %d: stored balance %d, entries (archived ones included) sum to %d"},
+		{`SELECT t.id, COUNT(e.id) + COALESCE(p.entries, 0), COALESCE(SUM(e.amount), 0) + COALESCE(p.amount, 0) FROM transactions t
+			LEFT JOIN entries e ON e.transaction_id = t.id LEFT JOIN pruned_transactions p ON p.transaction_id = t.id
+			GROUP BY t.id, p.entries, p.amount HAVING COUNT(e.id) + COALESCE(p.entries, 0) < 2 OR COALESCE(SUM(e.amount), 0) + COALESCE(p.amount, 0) <> 0`,
+			"transaction %d: %d entries (archived ones included) summing to %d"},
 		{`SELECT e.id, e.transaction_id, a.id FROM entries e JOIN transactions t ON t.id = e.transaction_id
 			JOIN accounts a ON a.id = e.account_id WHERE a.currency <> t.currency`,
 			"entry %d of transaction %d: account %d is in another currency"},
 	}
-	err := s.read(ctx, func(tx *txn) error {
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
 		for _, c := range checks {
 			rows, err := tx.QueryContext(ctx, c.q)
 			if err != nil {
@@ -46,6 +56,19 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 			if err := rows.Err(); err != nil {
 				return err
 			}
+		}
+		// The checkpoints of archived entries agree with each other and
+		// with the archives: none was changed or removed on its own.
+		var accN, accSum, txN, txSum, archN int64
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(SUM(entries), 0) FROM pruned_accounts), (SELECT COALESCE(SUM(amount), 0) FROM pruned_accounts),
+			(SELECT COALESCE(SUM(entries), 0) FROM pruned_transactions), (SELECT COALESCE(SUM(amount), 0) FROM pruned_transactions),
+			(SELECT COALESCE(SUM(entries), 0) FROM archives)`).Scan(&accN, &accSum, &txN, &txSum, &archN); err != nil {
+			return err
+		}
+		if accN != txN || accN != archN || accSum != txSum {
+			problems = append(problems, fmt.Sprintf("archived entries: accounts' checkpoints count %d summing to %d, transactions' %d summing to %d, archives %d",
+				accN, accSum, txN, txSum, archN))
 		}
 		return nil
 	})

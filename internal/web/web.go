@@ -116,6 +116,10 @@ func (w *Web) Register(mux interface {
 	page("POST /webhooks/{id}/delete", w.webhookDelete)
 	page("POST /webhooks/{id}/deliveries/{delivery}/redeliver", w.webhookRedeliver)
 
+	page("GET /archives", w.archives)
+	page("GET /archives/{id}", w.archiveFile)
+	page("POST /archives/run", w.archiveRun)
+
 	page("GET /admins", w.admins)
 	page("POST /admins", w.adminCreate)
 	page("POST /admins/{id}", w.adminUpdate)

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"coffer/internal/store"
+)
+
+// Archives are the files retention writes (docs/retention.md): operation
+// records and ledger entries older than the retention period, removed from
+// the database. Admins list and download them; a super admin can run
+// retention now rather than wait for the daily job.
+
+type ArchiveJSON struct {
+	ID            string    `json:"id"`
+	FileName      string    `json:"file_name"`
+	Cutoff        time.Time `json:"cutoff" doc:"Operation records and entries older than this were archived."`
+	Entries       int64     `json:"entries" doc:"Ledger entries in the file."`
+	Transactions  int64     `json:"transactions" doc:"Transactions whose entries are in the file; the transactions themselves stay."`
+	AuditRecords  int64     `json:"audit_records" doc:"Operation records in the file."`
+	AuditFirstSeq int64     `json:"audit_first_seq" doc:"Place in the chain of the first archived record; 0 when none."`
+	AuditLastSeq  int64     `json:"audit_last_seq" doc:"Place of the last archived record: the chain in the database continues after it."`
+	Size          int64     `json:"size" doc:"Bytes of the file."`
+	SHA256        string    `json:"sha256" doc:"SHA-256 of the file, hex, recorded when it was written."`
+	CreatedAt     time.Time `json:"created_at"`
+	CreatedBy     *string   `json:"created_by" doc:"The administrator who ran it; null for the daily job."`
+	URL           string    `json:"url" doc:"Where to download the file."`
+}
+
+func archiveJSON(a store.Archive) ArchiveJSON {
+	return ArchiveJSON{ID: idString(a.ID), FileName: a.FileName, Cutoff: utc(a.Cutoff), Entries: a.Entries, Transactions: a.Transactions,
+		AuditRecords: a.AuditRecords, AuditFirstSeq: a.AuditFirstSeq, AuditLastSeq: a.AuditLastSeq, Size: a.Size, SHA256: a.SHA256,
+		CreatedAt: utc(a.CreatedAt), CreatedBy: optID(a.CreatedBy), URL: prefix + "/archives/" + idString(a.ID)}
+}
+
+type ListArchivesInput struct{ Page }
+
+type ArchivesOutput struct{ Body List[ArchiveJSON] }
+
+type ArchiveIDInput struct {
+	ID string `path:"id"`
+}
+
+type ArchiveFileOutput struct {
+	ContentType string `header:"Content-Type"`
+	Disposition string `header:"Content-Disposition"`
+	Length      string `header:"Content-Length"`
+	Digest      string `header:"Repr-Digest"`
+	NoSniff     string `header:"X-Content-Type-Options"`
+	Cache       string `header:"Cache-Control"`
+	Body        func(huma.Context)
+}
+
+type RunRetentionOutput struct {
+	Body struct {
+		Cutoff  time.Time    `json:"cutoff" doc:"Rows older than this were to be archived."`
+		Archive *ArchiveJSON `json:"archive" doc:"The archive written; null when nothing was old enough."`
+		More    bool         `json:"more" doc:"The run stopped at its size limit and older rows remain: run again (the daily job does at once)."`
+	}
+}
+
+// archiveProblem gives retention's and archives' errors their answers.
+func archiveProblem(err error) error {
+	var refused *store.RetentionRefusedError
+	switch {
+	case errors.Is(err, store.ErrRetentionRunning):
+		return &Problem{Status: http.StatusConflict, Code: "retention_running", Detail: err.Error()}
+	case errors.As(err, &refused):
+		return &Problem{Status: http.StatusConflict, Code: "retention_refused", Detail: err.Error()}
+	case errors.Is(err, store.ErrNoArchiveDir):
+		return &Problem{Status: http.StatusServiceUnavailable, Code: "archives_unavailable", Detail: err.Error()}
+	case errors.Is(err, store.ErrArchiveMissing):
+		return &Problem{Status: http.StatusConflict, Code: "archive_missing", Detail: err.Error()}
+	case errors.Is(err, store.ErrArchiveAltered):
+		return &Problem{Status: http.StatusConflict, Code: "archive_altered", Detail: err.Error()}
+	}
+	return err
+}
+
+func (a *API) registerArchives() {
+	tags := []string{"archives"}
+	register(a, huma.Operation{OperationID: "list-archives", Method: http.MethodGet, Path: "/archives", Tags: tags,
+		Summary:     "Archives of old operation records and entries, newest first",
+		Description: "Each archive is a gzip file of JSON lines that retention wrote before removing the rows (docs/retention.md)."}, operators,
+		func(ctx context.Context, in *ListArchivesInput) (*ArchivesOutput, error) {
+			limit, err := in.limit()
+			if err != nil {
+				return nil, err
+			}
+			before, err := idCursor(in.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			as, err := a.store.Archives(ctx, before, limit)
+			if err != nil {
+				return nil, err
+			}
+			out := &ArchivesOutput{}
+			out.Body.Items = []ArchiveJSON{}
+			for _, x := range as {
+				out.Body.Items = append(out.Body.Items, archiveJSON(x))
+			}
+			if len(as) > 0 {
+				out.Body.NextCursor = nextIDCursor(len(as), limit, as[len(as)-1].ID)
+			}
+			return out, nil
+		})
+
+	register(a, huma.Operation{OperationID: "get-archive", Method: http.MethodGet, Path: "/archives/{id}", Tags: tags,
+		Summary: "Download an archive file (.jsonl.gz)",
+		Description: "The file is checked against the SHA-256 recorded when it was written before any of it is sent: " +
+			"a file that was changed since is refused (archive_altered), a missing one too (archive_missing).",
+		Responses: map[string]*huma.Response{"200": {Description: "The archive file", Content: map[string]*huma.MediaType{
+			"application/gzip": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, operators,
+		func(ctx context.Context, in *ArchiveIDInput) (*ArchiveFileOutput, error) {
+			id, err := parseID(in.ID, "archive")
+			if err != nil {
+				return nil, err
+			}
+			arch, f, err := a.store.OpenArchive(ctx, id)
+			if err != nil {
+				return nil, archiveProblem(err)
+			}
+			sum, _ := hex.DecodeString(arch.SHA256)
+			return &ArchiveFileOutput{ContentType: "application/gzip",
+				Disposition: `attachment; filename="` + arch.FileName + `"`,
+				Length:      strconv.FormatInt(arch.Size, 10),
+				Digest:      "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":",
+				NoSniff:     "nosniff", Cache: "private, no-store",
+				Body: func(hc huma.Context) {
+					defer f.Close()
+					hc.SetStatus(http.StatusOK)
+					if _, err := io.Copy(hc.BodyWriter(), f); err != nil {
+						a.log.WarnContext(ctx, "sending archive", "archive", arch.ID, "err", err)
+					}
+				}}, nil
+		})
+
+	register(a, huma.Operation{OperationID: "run-retention", Method: http.MethodPost, Path: "/archives/run", Tags: tags,
+		Summary: "Run retention now",
+		Description: "Archives and removes operation records and entries older than the retention period, as the daily job does. " +
+			"retention_running when another run is under way.",
+		DefaultStatus: http.StatusOK}, superOnly,
+		func(ctx context.Context, _ *struct{}) (*RunRetentionOutput, error) {
+			res, err := a.store.RunRetention(ctx, callerOf(ctx).actor(), store.RetentionOptions{})
+			if err != nil {
+				return nil, archiveProblem(err)
+			}
+			out := &RunRetentionOutput{}
+			out.Body.Cutoff, out.Body.More = utc(res.Cutoff), res.More
+			if res.Archive != nil {
+				j := archiveJSON(*res.Archive)
+				out.Body.Archive = &j
+			}
+			return out, nil
+		})
+}

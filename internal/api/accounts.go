@@ -221,11 +221,7 @@ func (a *API) registerAccounts() {
 			if err != nil {
 				return nil, err
 			}
-			limit, err := in.limit()
-			if err != nil {
-				return nil, err
-			}
-			before, err := idCursor(in.Cursor)
+			limit, before, err := in.window()
 			if err != nil {
 				return nil, err
 			}

@@ -155,15 +155,7 @@ func (a *API) registerAlerts() {
 			if err != nil {
 				return nil, err
 			}
-			out := &AlertsOutput{}
-			out.Body.Items = []AlertJSON{}
-			for _, al := range alerts {
-				out.Body.Items = append(out.Body.Items, alertJSON(al))
-			}
-			if len(alerts) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(alerts), f.Limit, alerts[len(alerts)-1].ID)
-			}
-			return out, nil
+			return &AlertsOutput{Body: pageOf(alerts, f.Limit, alertJSON, func() int64 { return alerts[len(alerts)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "create-alert-batch", Method: http.MethodPost, Path: "/alert-batches", Tags: tags,
@@ -210,11 +202,7 @@ func (a *API) registerAlerts() {
 	register(a, huma.Operation{OperationID: "list-alert-batches", Method: http.MethodGet, Path: "/alert-batches", Tags: tags,
 		Summary: "Batch changes of alert amounts, newest first"}, everyone,
 		func(ctx context.Context, in *ListAlertBatchesInput) (*AlertBatchesOutput, error) {
-			limit, err := in.limit()
-			if err != nil {
-				return nil, err
-			}
-			before, err := idCursor(in.Cursor)
+			limit, before, err := in.window()
 			if err != nil {
 				return nil, err
 			}
@@ -222,15 +210,7 @@ func (a *API) registerAlerts() {
 			if err != nil {
 				return nil, err
 			}
-			out := &AlertBatchesOutput{}
-			out.Body.Items = []AlertBatchJSON{}
-			for _, b := range bs {
-				out.Body.Items = append(out.Body.Items, alertBatchJSON(b))
-			}
-			if len(bs) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(bs), limit, bs[len(bs)-1].ID)
-			}
-			return out, nil
+			return &AlertBatchesOutput{Body: pageOf(bs, limit, alertBatchJSON, func() int64 { return bs[len(bs)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "get-alert-batch", Method: http.MethodGet, Path: "/alert-batches/{id}", Tags: tags,
@@ -252,11 +232,7 @@ func (a *API) registerAlerts() {
 			if err != nil {
 				return nil, err
 			}
-			limit, err := in.limit()
-			if err != nil {
-				return nil, err
-			}
-			after, err := idCursor(in.Cursor)
+			limit, after, err := in.window()
 			if err != nil {
 				return nil, err
 			}

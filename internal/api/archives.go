@@ -92,11 +92,7 @@ func (a *API) registerArchives() {
 		Summary:     "Archives of old operation records and entries, newest first",
 		Description: "Each archive is a gzip file of JSON lines that retention wrote before removing the rows (docs/retention.md)."}, operators,
 		func(ctx context.Context, in *ListArchivesInput) (*ArchivesOutput, error) {
-			limit, err := in.limit()
-			if err != nil {
-				return nil, err
-			}
-			before, err := idCursor(in.Cursor)
+			limit, before, err := in.window()
 			if err != nil {
 				return nil, err
 			}
@@ -104,15 +100,7 @@ func (a *API) registerArchives() {
 			if err != nil {
 				return nil, err
 			}
-			out := &ArchivesOutput{}
-			out.Body.Items = []ArchiveJSON{}
-			for _, x := range as {
-				out.Body.Items = append(out.Body.Items, archiveJSON(x))
-			}
-			if len(as) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(as), limit, as[len(as)-1].ID)
-			}
-			return out, nil
+			return &ArchivesOutput{Body: pageOf(as, limit, archiveJSON, func() int64 { return as[len(as)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "get-archive", Method: http.MethodGet, Path: "/archives/{id}", Tags: tags,

@@ -76,11 +76,7 @@ func (a *API) registerCustomers() {
 	register(a, huma.Operation{OperationID: "list-customers", Method: http.MethodGet, Path: "/customers", Tags: tags,
 		Summary: "Find customers", Description: "Newest first. Filters combine."}, everyone,
 		func(ctx context.Context, in *ListCustomersInput) (*CustomersOutput, error) {
-			limit, err := in.limit()
-			if err != nil {
-				return nil, err
-			}
-			after, err := idCursor(in.Cursor)
+			limit, after, err := in.window()
 			if err != nil {
 				return nil, err
 			}
@@ -96,15 +92,7 @@ func (a *API) registerCustomers() {
 			if err != nil {
 				return nil, err
 			}
-			out := &CustomersOutput{}
-			out.Body.Items = []CustomerJSON{}
-			for _, c := range cs {
-				out.Body.Items = append(out.Body.Items, customerJSON(c))
-			}
-			if len(cs) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(cs), limit, cs[len(cs)-1].ID)
-			}
-			return out, nil
+			return &CustomersOutput{Body: pageOf(cs, limit, customerJSON, func() int64 { return cs[len(cs)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "create-customer", Method: http.MethodPost, Path: "/customers", Tags: tags,

@@ -35,6 +35,15 @@ func (p Page) limit() (int, error) {
 	return n, nil
 }
 
+// window reads the size of a page and the id cursor of a list ordered by id.
+func (p Page) window() (limit int, beforeID int64, err error) {
+	if limit, err = p.limit(); err != nil {
+		return 0, 0, err
+	}
+	beforeID, err = idCursor(p.Cursor)
+	return limit, beforeID, err
+}
+
 // A cursor is the last row's sort key, in base64url JSON. A cursor that does
 // not decode to the expected shape is refused; a well-formed one only
 // positions the page, so forging one shows nothing the caller could not list.
@@ -170,4 +179,17 @@ func (a *API) period(ctx context.Context, fromField, from, toField, to string) (
 		return nil, nil, err
 	}
 	return timeRange(fromField, from, toField, to, settings.Location())
+}
+
+// pageOf answers one page of a list ordered by id: the rows as JSON, and the
+// cursor of the next page when this one is full (lastID is asked only then).
+func pageOf[T, J any](rows []T, limit int, toJSON func(T) J, lastID func() int64) List[J] {
+	l := List[J]{Items: make([]J, 0, len(rows))}
+	for _, r := range rows {
+		l.Items = append(l.Items, toJSON(r))
+	}
+	if len(rows) > 0 {
+		l.NextCursor = nextIDCursor(len(rows), limit, lastID())
+	}
+	return l
 }

@@ -214,15 +214,7 @@ func (a *API) registerPostings() {
 			if err != nil {
 				return nil, err
 			}
-			out := &TransactionsOutput{}
-			out.Body.Items = []TransactionJSON{}
-			for _, t := range txs {
-				out.Body.Items = append(out.Body.Items, transactionJSON(t))
-			}
-			if len(txs) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(txs), f.Limit, txs[len(txs)-1].ID)
-			}
-			return out, nil
+			return &TransactionsOutput{Body: pageOf(txs, f.Limit, transactionJSON, func() int64 { return txs[len(txs)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "get-transaction", Method: http.MethodGet, Path: "/transactions/{id}", Tags: tags,

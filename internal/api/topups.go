@@ -259,15 +259,7 @@ func (a *API) registerTopUps() {
 			if err != nil {
 				return nil, err
 			}
-			out := &TopUpsOutput{}
-			out.Body.Items = []TopUpJSON{}
-			for _, t := range ts {
-				out.Body.Items = append(out.Body.Items, topupJSON(t))
-			}
-			if len(ts) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(ts), f.Limit, ts[len(ts)-1].ID)
-			}
-			return out, nil
+			return &TopUpsOutput{Body: pageOf(ts, f.Limit, topupJSON, func() int64 { return ts[len(ts)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "create-topup", Method: http.MethodPost, Path: "/topups", Tags: tags,

@@ -120,11 +120,7 @@ func (a *API) registerWebhooks() {
 	register(a, huma.Operation{OperationID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tags: tags,
 		Summary: "List webhooks, newest first", Description: "Secrets are not shown: only the answer that created a webhook has its secret."}, superOnly,
 		func(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {
-			limit, err := in.limit()
-			if err != nil {
-				return nil, err
-			}
-			before, err := idCursor(in.Cursor)
+			limit, before, err := in.window()
 			if err != nil {
 				return nil, err
 			}
@@ -132,15 +128,7 @@ func (a *API) registerWebhooks() {
 			if err != nil {
 				return nil, err
 			}
-			out := &WebhooksOutput{}
-			out.Body.Items = []WebhookJSON{}
-			for _, h := range hs {
-				out.Body.Items = append(out.Body.Items, webhookJSON(h))
-			}
-			if len(hs) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(hs), limit, hs[len(hs)-1].ID)
-			}
-			return out, nil
+			return &WebhooksOutput{Body: pageOf(hs, limit, webhookJSON, func() int64 { return hs[len(hs)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tags: tags,
@@ -189,15 +177,7 @@ func (a *API) registerWebhooks() {
 			if err != nil {
 				return nil, err
 			}
-			out := &DeliveriesOutput{}
-			out.Body.Items = []DeliveryJSON{}
-			for _, d := range ds {
-				out.Body.Items = append(out.Body.Items, deliveryJSON(d))
-			}
-			if len(ds) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(ds), f.Limit, ds[len(ds)-1].ID)
-			}
-			return out, nil
+			return &DeliveriesOutput{Body: pageOf(ds, f.Limit, deliveryJSON, func() int64 { return ds[len(ds)-1].ID })}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "redeliver-webhook-delivery", Method: http.MethodPost,

@@ -14,6 +14,7 @@ Usage:
   coffer serve [flags]   start the web UI and API (coffer serve -h for flags)
   coffer backup FILE     copy the SQLite database to FILE while the server runs
   coffer demo [flags]    fill an empty database with realistic demo data
+  coffer bench [flags]   load a running server over loopback HTTP and measure it
   coffer help            show this text
 `
 
@@ -30,6 +31,8 @@ func main() {
 		err = backup(os.Args[2:])
 	case "demo":
 		err = runDemo(os.Args[2:])
+	case "bench":
+		err = bench(os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

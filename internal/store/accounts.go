@@ -35,8 +35,7 @@ func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 
 // Account returns one customer account.
 func (s *Store) Account(ctx context.Context, id int64) (ledger.Account, error) {
-	return scanAccount(s.rdb.QueryRowContext(ctx,
-		"SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL", id))
+	return scanAccount(s.readRow(ctx, "SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL", id))
 }
 
 // OpenAccount returns the customer's account in currency, opening it if the

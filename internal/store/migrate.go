@@ -62,6 +62,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		rendered[name[len("migrations/"):]] = &fstest.MapFile{Data: out.Bytes()}
 	}
+	// Migrations written side by side can land out of number order (6 after
+	// 7 did); a database that has the later one still gets the earlier.
+	opts = append(opts, goose.WithAllowOutofOrder(true))
 	p, err := goose.NewProvider(dialect, s.db, rendered, opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)

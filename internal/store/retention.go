@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"coffer/internal/ledger"
@@ -67,21 +66,16 @@ const (
 	retentionLease        = 15 * time.Minute
 )
 
-// archiveDirs holds each open Store's archive directory. The directory is a
-// setting of the instance (coffer serve --archive-dir), not of the database
-// that several instances share, so it is kept per Store, here, next to the
-// only code that uses it.
-var archiveDirs sync.Map // *Store -> string
-
-// SetArchiveDir sets the directory this instance writes archive files to and
-// serves them from. Without one, retention does not run.
-func (s *Store) SetArchiveDir(dir string) { archiveDirs.Store(s, dir) }
+// SetArchiveDir sets the directory this instance writes archive files to
+// and serves them from. Instances sharing a database should share it.
+func (s *Store) SetArchiveDir(dir string) { s.archiveDir.Store(&dir) }
 
 // ArchiveDir is the directory set by SetArchiveDir, or "".
 func (s *Store) ArchiveDir() string {
-	v, _ := archiveDirs.Load(s)
-	dir, _ := v.(string)
-	return dir
+	if d := s.archiveDir.Load(); d != nil {
+		return *d
+	}
+	return ""
 }
 
 // Archive is one retention run that removed rows: the file it wrote and what
@@ -206,7 +200,7 @@ func (s *Store) RunRetention(ctx context.Context, actor ledger.Actor, opt Retent
 			return res, err
 		}
 		res.Cutoff = now.AddDate(0, 0, -st.RetentionDays)
-	} else if res.Cutoff.After(now) {
+	} else if res.Cutoff.After(s.now()) {
 		return res, fmt.Errorf("store: retention cutoff %s is in the future", res.Cutoff.Format(time.RFC3339))
 	}
 	res.Cutoff = fromMicros(micros(res.Cutoff))

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -52,8 +53,11 @@ type Store struct {
 
 	stmts     sync.Map // SQL text -> *sql.Stmt prepared on db (SQLite only)
 	toPrepare sync.Map // SQL texts to prepare once db is free
+	rstmts    sync.Map // SQL text -> *sql.Stmt on rdb, for the hottest reads (SQLite only; readstmt.go)
 
 	batch *batcher // group commit of postings (SQLite); nil on PostgreSQL
+
+	archiveDir atomic.Pointer[string] // where retention writes; see SetArchiveDir
 
 	sysMu    sync.Mutex
 	sysCache map[sysKey]int64 // system account ids, which never change
@@ -91,7 +95,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		// power cut, not only a crash of the process.
 		pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
 		base := "file:" + (&url.URL{Path: dsn}).EscapedPath() + "?"
-		s.db, err = sql.Open("sqlite", base+pragmas+"&_txlock=immediate")
+		// temp_store(MEMORY) keeps the sub-journal of group commit's
+		// savepoints (batch.go) in memory: on disk, every page a posting
+		// first touched was a pwrite system call. It holds no data that a
+		// crash needs; the WAL does that.
+		s.db, err = sql.Open("sqlite", base+pragmas+"&_pragma=temp_store(MEMORY)&_txlock=immediate")
 		if err != nil {
 			return nil, err
 		}

@@ -171,7 +171,7 @@ func (s *Store) RevokeToken(ctx context.Context, actor ledger.Actor, id int64, k
 // expired tokens, and tokens of disabled administrators, are not found.
 func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	var p Principal
-	row := s.rdb.QueryRowContext(ctx, `SELECT t.id, t.kind, t.name, t.admin_id, t.role, t.created_at, t.expires_at, t.revoked_at,
+	row := s.readRow(ctx, `SELECT t.id, t.kind, t.name, t.admin_id, t.role, t.created_at, t.expires_at, t.revoked_at,
 		a.id, a.username, a.name, a.role, a.password_hash, a.disabled, a.locale, a.created_at, a.updated_at
 		FROM tokens t JOIN admins a ON a.id = t.admin_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND a.disabled = FALSE`,

@@ -85,19 +85,7 @@ func (s *Store) Admin(ctx context.Context, id int64) (ledger.Admin, error) {
 // Admins lists every administrator, oldest first.
 func (s *Store) Admins(ctx context.Context) ([]ledger.Admin, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+adminCols+" FROM admins ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ledger.Admin
-	for rows.Next() {
-		a, err := scanAdmin(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAdmin)
 }
 
 // AddAdmin creates an administrator and records who did it.

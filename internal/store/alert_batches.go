@@ -534,19 +534,7 @@ func (s *Store) AlertBatches(ctx context.Context, beforeID int64, limit int) ([]
 		w.add("id < ?", beforeID)
 	}
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+alertBatchCols+" FROM alert_batches"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AlertBatch
-	for rows.Next() {
-		b, err := scanAlertBatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAlertBatch)
 }
 
 // AlertBatchItem is one account a batch changed.

@@ -198,19 +198,7 @@ func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord,
 	}
 	q := "SELECT " + auditCols + " FROM audit_log" + w.sql() + " ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit)
 	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditRecord
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAudit)
 }
 
 // ChainReport is the outcome of walking the audit chain.

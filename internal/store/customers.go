@@ -187,19 +187,7 @@ func (s *Store) Customers(ctx context.Context, f CustomerFilter) ([]ledger.Custo
 		w.add("id < ?", f.AfterID)
 	}
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+customerCols+" FROM customers"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ledger.Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanCustomer)
 }
 
 func auditCustomer(c ledger.Customer) map[string]any {

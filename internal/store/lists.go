@@ -213,20 +213,8 @@ func (s *Store) Transactions(ctx context.Context, f TxFilter) ([]ledger.Transact
 			w.add("t.id < ?", f.BeforeID)
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT t.id FROM transactions t"+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
+		ids, err := collect(rows, err, scanID)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {

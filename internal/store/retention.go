@@ -735,19 +735,7 @@ func (s *Store) Archives(ctx context.Context, beforeID int64, limit int) ([]Arch
 		w.add("id < ?", beforeID)
 	}
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+archiveCols+" FROM archives"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Archive
-	for rows.Next() {
-		a, err := scanArchive(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanArchive)
 }
 
 // Archive returns one archive's record.

@@ -133,19 +133,7 @@ func (s *Store) CreateProgramToken(ctx context.Context, actor ledger.Actor, name
 // ProgramTokens lists program tokens, revoked ones included.
 func (s *Store) ProgramTokens(ctx context.Context) ([]Token, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE kind = 'program' ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanToken)
 }
 
 // RevokeToken ends a token of the given kind. Ending one already ended is

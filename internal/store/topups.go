@@ -81,19 +81,7 @@ func scanMethod(row interface{ Scan(...any) error }) (PaymentMethod, error) {
 // PaymentMethods lists every payment method, disabled ones too.
 func (s *Store) PaymentMethods(ctx context.Context) ([]PaymentMethod, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT id, code, name, enabled, created_at FROM payment_methods ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []PaymentMethod
-	for rows.Next() {
-		m, err := scanMethod(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanMethod)
 }
 
 // AddPaymentMethod adds a payment method; its code is derived from nothing

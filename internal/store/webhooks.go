@@ -476,20 +476,8 @@ func (s *Store) DispatchEvents(ctx context.Context, now time.Time, limit int) (i
 	err := s.write(ctx, func(tx *txn) error {
 		n = 0
 		rows, err := tx.QueryContext(ctx, "SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1"+s.skipLocked(), limit)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
+		ids, err := collect(rows, err, scanID)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
 		// The lists differ in length every time: the statements go to the
@@ -544,20 +532,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM webhook_deliveries
 			WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
 			ORDER BY next_attempt_at, id LIMIT $2`+s.skipLocked(), micros(now), limit)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
+		ids, err := collect(rows, err, scanID)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
 		in, args := inList(ids, 3)

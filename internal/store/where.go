@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"strconv"
 	"strings"
 )
@@ -31,4 +32,30 @@ func (w *where) sql() string {
 		return ""
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// collect reads every row of a query with scan; it takes the query's own
+// results, so that a caller writes: rows, err := …QueryContext(…); return
+// collect(rows, err, scanThing).
+func collect[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanID reads a row of one id column.
+func scanID(row interface{ Scan(...any) error }) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

@@ -77,7 +77,10 @@ func (web *Web) postingAmount(q *request, p *page) (ledger.Account, int64) {
 	return a, amt.Minor()
 }
 
-func (web *Web) chargeSubmit(q *request) {
+// postingSubmit reads a consumption or adjustment form's account and
+// amount, posts it, and shows the account; a problem goes back to the form
+// with everything typed kept and the field marked.
+func (web *Web) postingSubmit(q *request, form, titleKey, done string, post func(a ledger.Account, amount int64) error) {
 	if !q.need(actOperate) {
 		return
 	}
@@ -86,47 +89,37 @@ func (web *Web) chargeSubmit(q *request) {
 	a, amount := web.postingAmount(q, p)
 	if len(p.Errs) > 0 {
 		p.Error = q.L.T("err.fix_fields")
-		web.postingForm(q, "charge", q.L.T("charge.title"), p, http.StatusUnprocessableEntity)
+		web.postingForm(q, form, q.L.T(titleKey), p, http.StatusUnprocessableEntity)
 		return
 	}
-	_, err := web.store.Charge(q.ctx, ledger.Charge{AccountID: a.ID, Amount: amount, Reference: q.r.PostFormValue("reference"),
-		Note: q.r.PostFormValue("note"), Actor: q.actor(), Idem: q.idem()})
-	if err != nil {
+	if err := post(a, amount); err != nil {
 		if q.formErrors(p, err) {
-			web.postingForm(q, "charge", q.L.T("charge.title"), p, http.StatusUnprocessableEntity)
+			web.postingForm(q, form, q.L.T(titleKey), p, http.StatusUnprocessableEntity)
 			return
 		}
 		q.internal(err)
 		return
 	}
-	q.redirect("/accounts/" + itoa(a.ID) + "?done=charged")
+	q.redirect("/accounts/" + itoa(a.ID) + "?done=" + done)
+}
+
+func (web *Web) chargeSubmit(q *request) {
+	f := q.r.PostForm
+	web.postingSubmit(q, "charge", "charge.title", "charged", func(a ledger.Account, amount int64) error {
+		_, err := web.store.Charge(q.ctx, ledger.Charge{AccountID: a.ID, Amount: amount, Reference: f.Get("reference"),
+			Note: f.Get("note"), Actor: q.actor(), Idem: q.idem()})
+		return err
+	})
 }
 
 func (web *Web) adjustSubmit(q *request) {
-	if !q.need(actOperate) {
-		return
-	}
-	p := q.page("", nil)
-	p.Form = q.r.PostForm
-	a, amount := web.postingAmount(q, p)
-	if len(p.Errs) > 0 {
-		p.Error = q.L.T("err.fix_fields")
-		web.postingForm(q, "adjust", q.L.T("adjust.title"), p, http.StatusUnprocessableEntity)
-		return
-	}
 	f := q.r.PostForm
-	corrects, _ := strconv.ParseInt(f.Get("corrects"), 10, 64)
-	_, err := web.store.Adjust(q.ctx, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Direction(f.Get("direction")),
-		Amount: amount, Reason: ledger.Reason(f.Get("reason")), Note: f.Get("note"), Corrects: corrects, Actor: q.actor(), Idem: q.idem()})
-	if err != nil {
-		if q.formErrors(p, err) {
-			web.postingForm(q, "adjust", q.L.T("adjust.title"), p, http.StatusUnprocessableEntity)
-			return
-		}
-		q.internal(err)
-		return
-	}
-	q.redirect("/accounts/" + itoa(a.ID) + "?done=adjusted")
+	web.postingSubmit(q, "adjust", "adjust.title", "adjusted", func(a ledger.Account, amount int64) error {
+		corrects, _ := strconv.ParseInt(f.Get("corrects"), 10, 64)
+		_, err := web.store.Adjust(q.ctx, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Direction(f.Get("direction")),
+			Amount: amount, Reason: ledger.Reason(f.Get("reason")), Note: f.Get("note"), Corrects: corrects, Actor: q.actor(), Idem: q.idem()})
+		return err
+	})
 }
 
 type reverseData struct {

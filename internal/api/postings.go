@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/ledger"
+	"coffer/internal/money"
 	"coffer/internal/store"
 )
 
@@ -118,11 +119,11 @@ func (a *API) registerPostings() {
 			if err != nil {
 				return nil, err
 			}
-			acc, err := a.postingAccount(ctx, id)
+			cur, err := a.postingCurrency(ctx, id)
 			if err != nil {
 				return nil, err
 			}
-			amount, err := positiveAmount("amount", in.Body.Amount, acc.Currency)
+			amount, err := positiveAmount("amount", in.Body.Amount, cur)
 			if err != nil {
 				return nil, err
 			}
@@ -154,11 +155,11 @@ func (a *API) registerPostings() {
 				if b.CustomerID != "" || b.Currency != "" {
 					return nil, invalid("account_id", "give either account_id or customer_id with currency, not both")
 				}
-				acc, err := a.postingAccount(ctx, req.Target.AccountID)
+				cur, err := a.postingCurrency(ctx, req.Target.AccountID)
 				if err != nil {
 					return nil, err
 				}
-				code = acc.Currency.Code()
+				code = cur.Code()
 			} else if req.Target.CustomerID == 0 {
 				return nil, invalid("account_id", "give account_id, or customer_id with currency")
 			}
@@ -229,16 +230,13 @@ func (a *API) registerPostings() {
 		})
 }
 
-// postingAccount finds the account a posting names: a missing one is 404.
-func (a *API) postingAccount(ctx context.Context, id int64) (ledger.Account, error) {
+// postingCurrency finds the currency of the account a posting names, which
+// tells how many decimals its amount may have: a missing account is 404.
+func (a *API) postingCurrency(ctx context.Context, id int64) (money.Currency, error) {
 	if id == 0 {
-		return ledger.Account{}, invalid("account_id", "is required")
+		return money.Currency{}, invalid("account_id", "is required")
 	}
-	acc, err := a.store.Account(ctx, id)
-	if err != nil {
-		return acc, err
-	}
-	return acc, nil
+	return a.store.AccountCurrency(ctx, id)
 }
 
 // posted runs a posting under its idempotency key. While the key's first

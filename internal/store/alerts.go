@@ -46,16 +46,18 @@ type Alert struct {
 // Active reports whether the alert is still open.
 func (a Alert) Active() bool { return a.ClearedAt == nil }
 
-// afterPosting runs in a posting's database transaction once its rows are
-// written: it records the transaction.posted event and raises or clears the
-// alerts of the customer accounts the posting changed.
-func (s *Store) afterPosting(ctx context.Context, tx *txn, t *ledger.Transaction) error {
-	if err := s.event(ctx, tx, "transaction.posted", map[string]any{
+// postedEvent is the transaction.posted event of t.
+func postedEvent(t *ledger.Transaction) map[string]any {
+	return map[string]any{
 		"id": strconv.FormatInt(t.ID, 10), "type": t.Type, "account_id": strconv.FormatInt(t.AccountID, 10),
 		"currency": t.Currency.Code(), "amount": money.FormatMinor(t.Amount, t.Currency.Digits()), "created_at": t.CreatedAt.UTC(),
-	}); err != nil {
-		return err
 	}
+}
+
+// settleAlerts runs in a posting's database transaction once its rows are
+// written: it raises or clears the alerts of the customer accounts the
+// posting changed.
+func (s *Store) settleAlerts(ctx context.Context, tx *txn, t *ledger.Transaction) error {
 	for _, e := range t.Entries {
 		if e.BalanceAfter == nil {
 			continue // a system account: no balance, no alert
@@ -67,54 +69,71 @@ func (s *Store) afterPosting(ctx context.Context, tx *txn, t *ledger.Transaction
 	return nil
 }
 
-// settleAlert compares the balance before and after a posting with the
-// account's alert amount and raises or clears its alert. The caller holds
-// the account's row lock.
-func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction, accountID, before, after int64) error {
-	var customerID, alertAmount int64
-	var openID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT a.customer_id, a.alert_amount, al.id FROM accounts a
-		LEFT JOIN alerts al ON al.account_id = a.id AND al.cleared_at IS NULL WHERE a.id = $1`, accountID).
-		Scan(&customerID, &alertAmount, &openID); err != nil {
-		return err
-	}
-	clear := func() error {
-		_, err := tx.ExecContext(ctx, "UPDATE alerts SET cleared_at = $2, cleared_transaction_id = $3 WHERE id = $1",
-			openID.Int64, micros(t.CreatedAt), t.ID)
-		return err
-	}
+// alertMove tells what a posting that takes a balance from before to after
+// does to the account's alert: clear the open one, raise a new one, or both.
+func alertMove(before, after, alertAmount int64, open bool) (clear, raise bool) {
 	if after >= alertAmount {
-		if openID.Valid {
-			return clear()
-		}
-		return nil
+		return open, false
 	}
 	if after >= before {
 		// A credit that leaves the balance still below: the alert of this
 		// stretch below is open already, or (after a change of the alert
 		// amount) the next debit raises it.
-		return nil
+		return false, false
 	}
 	crossed := before >= alertAmount
-	if openID.Valid && !crossed {
-		return nil // still below since the open alert was raised
+	if open && !crossed {
+		return false, false // still below since the open alert was raised
 	}
-	if openID.Valid {
-		// Open although the balance was at or above the alert amount: the
-		// alert amount was lowered since. That stretch below is over; this
-		// debit begins a new one.
-		if err := clear(); err != nil {
+	// Open although the balance was at or above the alert amount: the
+	// alert amount was lowered since. That stretch below is over; this
+	// debit begins a new one.
+	return open, true
+}
+
+// settleAlert compares the balance before and after a posting with the
+// account's alert amount and raises or clears its alert. The caller holds
+// the account's row lock, and has usually read the alert with it.
+func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction, accountID, before, after int64) error {
+	info, ok := tx.locked[accountID]
+	if !ok {
+		var open sql.NullInt64
+		if err := tx.QueryRowContext(ctx, "SELECT customer_id, alert_amount, open_alert_id FROM accounts WHERE id = $1", accountID).
+			Scan(&info.customerID, &info.alertAmount, &open); err != nil {
+			return err
+		}
+		info.openAlert = open.Int64
+	}
+	clear, raise := alertMove(before, after, info.alertAmount, info.openAlert != 0)
+	if clear {
+		if _, err := tx.ExecContext(ctx, "UPDATE alerts SET cleared_at = $2, cleared_transaction_id = $3 WHERE id = $1",
+			info.openAlert, micros(t.CreatedAt), t.ID); err != nil {
+			return err
+		}
+		info.openAlert = 0
+	}
+	if raise {
+		a := Alert{AccountID: accountID, CustomerID: info.customerID, Currency: t.Currency, Balance: after, AlertAmount: info.alertAmount,
+			TransactionID: t.ID, RaisedAt: t.CreatedAt}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO alerts (account_id, customer_id, currency, balance, alert_amount, transaction_id, raised_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, a.AccountID, a.CustomerID, a.Currency.Code(), a.Balance, a.AlertAmount,
+			a.TransactionID, micros(a.RaisedAt)).Scan(&a.ID); err != nil {
+			return err
+		}
+		info.openAlert = a.ID
+		if err := s.event(ctx, tx, "account.below_alert", alertEvent(a)); err != nil {
 			return err
 		}
 	}
-	a := Alert{AccountID: accountID, CustomerID: customerID, Currency: t.Currency, Balance: after, AlertAmount: alertAmount,
-		TransactionID: t.ID, RaisedAt: t.CreatedAt}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO alerts (account_id, customer_id, currency, balance, alert_amount, transaction_id, raised_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, a.AccountID, a.CustomerID, a.Currency.Code(), a.Balance, a.AlertAmount,
-		a.TransactionID, micros(a.RaisedAt)).Scan(&a.ID); err != nil {
-		return err
+	if clear || raise {
+		if _, err := tx.ExecContext(ctx, "UPDATE accounts SET open_alert_id = $1 WHERE id = $2", nullID(info.openAlert), accountID); err != nil {
+			return err
+		}
 	}
-	return s.event(ctx, tx, "account.below_alert", alertEvent(a))
+	if ok {
+		tx.locked[accountID] = info
+	}
+	return nil
 }
 
 func alertEvent(a Alert) map[string]any {

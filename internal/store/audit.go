@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"coffer/internal/ledger"
@@ -69,6 +70,18 @@ func jsonOrEmpty(v any) (string, error) {
 // audit appends a record in the caller's transaction, so that the record
 // exists exactly when the change does.
 func (s *Store) audit(ctx context.Context, tx *txn, actor ledger.Actor, c change) error {
+	args, err := s.auditArgs(actor, c)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO audit_log "+auditInsertCols+" VALUES "+placeholders(1, len(args)), args...)
+	return err
+}
+
+const auditInsertCols = "(created_at, actor_id, token_id, actor_name, action, object_type, object_id, before_json, after_json, client_addr)"
+
+// auditArgs are the values of a new record, in the order of auditInsertCols.
+func (s *Store) auditArgs(actor ledger.Actor, c change) ([]any, error) {
 	r := AuditRecord{CreatedAt: s.nowTime(), ActorID: actor.AdminID, TokenID: actor.TokenID, ActorName: actor.Name,
 		Action: c.action, ObjectType: c.objectType, ClientAddr: actor.Addr}
 	if c.objectID != 0 {
@@ -76,16 +89,26 @@ func (s *Store) audit(ctx context.Context, tx *txn, actor ledger.Actor, c change
 	}
 	var err error
 	if r.Before, err = jsonOrEmpty(c.before); err != nil {
-		return err
+		return nil, err
 	}
 	if r.After, err = jsonOrEmpty(c.after); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (created_at, actor_id, token_id, actor_name, action, object_type, object_id,
-		before_json, after_json, client_addr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		micros(r.CreatedAt), nullID(r.ActorID), nullID(r.TokenID), r.ActorName, r.Action, r.ObjectType, r.ObjectID,
-		r.Before, r.After, r.ClientAddr)
-	return err
+	return []any{micros(r.CreatedAt), nullID(r.ActorID), nullID(r.TokenID), r.ActorName, r.Action, r.ObjectType, r.ObjectID,
+		r.Before, r.After, r.ClientAddr}, nil
+}
+
+// placeholders returns "($from, …, $from+n-1)".
+func placeholders(from, n int) string {
+	b := []byte{'('}
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(from+i), 10)
+	}
+	return string(append(b, ')'))
 }
 
 // SealAudit links committed, unsealed records into the chain, oldest id
@@ -119,19 +142,19 @@ func (s *Store) SealAudit(ctx context.Context) (int, error) {
 			if err := rows.Err(); err != nil {
 				return err
 			}
-			for _, r := range batch {
-				lastSeq++
-				r.Seq, r.PrevHash = lastSeq, lastHash
-				r.Hash = r.computeHash()
-				if _, err := tx.ExecContext(ctx, "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4",
-					r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
-					return err
-				}
-				lastHash = r.Hash
-			}
 			n = len(batch)
 			if n == 0 {
 				return nil
+			}
+			for i := range batch {
+				r := &batch[i]
+				lastSeq++
+				r.Seq, r.PrevHash = lastSeq, lastHash
+				r.Hash = r.computeHash()
+				lastHash = r.Hash
+			}
+			if err := s.storeSeals(ctx, tx, batch); err != nil {
+				return err
 			}
 			_, err = tx.ExecContext(ctx, "UPDATE audit_head SET last_seq = $1, hash = $2 WHERE id = 1", lastSeq, lastHash)
 			return err
@@ -141,6 +164,36 @@ func (s *Store) SealAudit(ctx context.Context) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// storeSeals writes the chain fields of sealed records.
+func (s *Store) storeSeals(ctx context.Context, tx *txn, batch []AuditRecord) error {
+	if s.dialect == SQLite {
+		// In process, a prepared statement per record costs least.
+		for _, r := range batch {
+			if _, err := tx.ExecContext(ctx, "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+				r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Over a network, one UPDATE for the batch: a statement per record was
+	// a round trip per posting.
+	var values strings.Builder
+	args := make([]any, 0, 4*len(batch))
+	for i, r := range batch {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		p := 4 * i
+		fmt.Fprintf(&values, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), $%d, $%d)", p+1, p+2, p+3, p+4)
+		args = append(args, r.ID, r.Seq, r.PrevHash, r.Hash)
+	}
+	// VALUES names its columns column1, column2, … (on SQLite too).
+	_, err := tx.Tx.ExecContext(ctx, "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES "+
+		values.String()+") AS v WHERE audit_log.id = v.column1", args...)
+	return err
 }
 
 const auditCols = "id, seq, created_at, actor_id, token_id, actor_name, action, object_type, object_id, before_json, after_json, client_addr, prev_hash, hash"

@@ -50,7 +50,7 @@ func (s *Store) CreateCustomer(ctx context.Context, actor ledger.Actor, nc ledge
 			return err
 		}
 		if c.DefaultCurrency != "" {
-			a, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: c.ID, Currency: c.DefaultCurrency}, now)
+			a, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: c.ID, Currency: c.DefaultCurrency}, now, false)
 			if err != nil {
 				return err
 			}

@@ -59,6 +59,9 @@ type Store struct {
 
 	archiveDir atomic.Pointer[string] // where retention writes; see SetArchiveDir
 
+	currencies    sync.Map // customer account id -> money.Currency; see AccountCurrency
+	currencyCount atomic.Int64
+
 	sysMu    sync.Mutex
 	sysCache map[sysKey]int64 // system account ids, which never change
 }

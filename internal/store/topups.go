@@ -50,12 +50,23 @@ type TopUpResult struct {
 
 // event writes an event for the webhooks, in the caller's transaction.
 func (s *Store) event(ctx context.Context, tx *txn, typ string, payload any) error {
-	b, err := json.Marshal(payload)
+	args, err := s.eventArgs(typ, payload)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO events (type, payload, created_at) VALUES ($1, $2, $3)", typ, string(b), micros(s.nowTime()))
+	_, err = tx.ExecContext(ctx, "INSERT INTO events "+eventInsertCols+" VALUES ($1, $2, $3)", args...)
 	return err
+}
+
+const eventInsertCols = "(type, payload, created_at)"
+
+// eventArgs are the values of a new event, in the order of eventInsertCols.
+func (s *Store) eventArgs(typ string, payload any) ([]any, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, err
+	}
+	return []any{typ, string(b), micros(s.nowTime())}, nil
 }
 
 // PaymentMethod is a way customers pay in: Alipay, a bank transfer, ….
@@ -215,7 +226,7 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 				return ErrDirectTopUpOff
 			}
 		}
-		acc, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: n.CustomerID, Currency: n.Currency}, now)
+		acc, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: n.CustomerID, Currency: n.Currency}, now, false)
 		if err != nil {
 			return err
 		}
@@ -416,7 +427,7 @@ func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t l
 			return t, err
 		}
 		posted, err := s.postIn(ctx, st, actor, s.buildTopUp(ledger.TopUp{Target: ledger.Target{AccountID: t.AccountID}, Amount: amount,
-			PaymentMethod: code, TopUpID: t.ID, Note: "top-up " + t.Number(), Actor: actor}))
+			PaymentMethod: code, TopUpID: t.ID, Note: "top-up " + t.Number(), Actor: actor}), ledger.Idempotency{})
 		if err != nil {
 			return t, err
 		}

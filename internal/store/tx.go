@@ -110,6 +110,17 @@ type txn struct {
 	*sql.Tx
 	s      *Store
 	cached bool // statements may come from s.stmts
+	// locked holds what the last lock of each account in this transaction
+	// learnt (accounts.go). A posting locks its account before it writes,
+	// so what it reads here is its own, even inside a group commit.
+	locked map[int64]lockInfo
+}
+
+func (tx *txn) note(accountID int64, info lockInfo) {
+	if tx.locked == nil {
+		tx.locked = map[int64]lockInfo{}
+	}
+	tx.locked[accountID] = info
 }
 
 // stmt returns the prepared form of query for this transaction, or nil. A

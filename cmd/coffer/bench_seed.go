@@ -95,8 +95,10 @@ func seedChunk(ctx context.Context, st *store.Store, k int, last int64, total in
 			CASE WHEN i % 10 = 0 THEN 'Acme' ELSE '' END, CAST($3 AS BIGINT) - (CAST($4 AS BIGINT) - i) * CAST($5 AS BIGINT),
 			CAST($3 AS BIGINT) - (CAST($4 AS BIGINT) - i) * CAST($5 AS BIGINT) FROM g`,
 			[]any{maxCust + 1, maxCust + int64(k), now, last, step}},
+		// Account numbers are 12 digits; a seeded one begins with 0, which a
+		// generated one never does, so the two cannot collide.
 		{`INSERT INTO accounts (number, customer_id, currency, balance, alert_amount, status, created_at, updated_at)
-			SELECT 'SEED' || CAST(c.id AS TEXT), c.id, CASE WHEN c.id % 4 = 0 THEN 'EUR' ELSE 'USD' END, (c.id * 7919) % 1000000, 50000,
+			SELECT '0' || CAST(10000000000 + c.id AS TEXT), c.id, CASE WHEN c.id % 4 = 0 THEN 'EUR' ELSE 'USD' END, (c.id * 7919) % 1000000, 50000,
 			CASE WHEN c.id % 50 = 0 THEN 'frozen' WHEN c.id % 97 = 0 THEN 'disabled' ELSE 'normal' END, c.created_at, c.created_at
 			FROM customers c WHERE c.id > $1`, []any{maxCust}},
 		{`INSERT INTO accounts (number, system_code, currency, created_at, updated_at)

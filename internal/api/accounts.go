@@ -80,7 +80,7 @@ type ListAccountsInput struct {
 	CreatedFrom string `query:"created_from" doc:"Date (business time zone) or RFC 3339 time."`
 	CreatedTo   string `query:"created_to" doc:"Date (inclusive) or RFC 3339 time."`
 	BelowAlert  string `query:"below_alert" enum:"true,false,"`
-	Q           string `query:"q" doc:"Part of the customer's name, email or phone, or of the account number."`
+	Q           string `query:"q" doc:"Part of the customer's name, email, phone or company, or of the account number. Three or more characters find their rows through an index."`
 	Sort        string `query:"sort" doc:"created_at, balance or number; prefix - for descending. Default -created_at."`
 	Accept      string `header:"Accept" doc:"text/csv exports every matching account as CSV instead of a page of JSON."`
 }

@@ -27,6 +27,13 @@ func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, b.String())
 }
 
+// arg adds an argument for text outside the conditions and returns its
+// placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
 func (w *where) sql() string {
 	if len(w.conds) == 0 {
 		return ""

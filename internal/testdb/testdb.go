@@ -66,6 +66,15 @@ func PostgresDSN(t testing.TB) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// pg_trgm (migration 00009) goes in the public schema, which every
+	// test's schema shares; create it before any migration does, since test
+	// processes running in parallel would race to.
+	if _, err := admin.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"); err != nil {
+		var n int
+		if admin.QueryRow("SELECT COUNT(*) FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&n); n == 0 {
+			t.Fatalf("create extension pg_trgm: %v", err)
+		}
+	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)

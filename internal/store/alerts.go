@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"time"
 
@@ -106,7 +107,9 @@ func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction,
 	}
 	clear, raise := alertMove(before, after, info.alertAmount, info.openAlert != 0)
 	if clear {
-		if _, err := tx.ExecContext(ctx, "UPDATE alerts SET cleared_at = $2, cleared_transaction_id = $3 WHERE id = $1",
+		// cleared_at IS NULL: should the row have named an alert that is
+		// closed already (see below), that one keeps its record.
+		if _, err := tx.ExecContext(ctx, "UPDATE alerts SET cleared_at = $2, cleared_transaction_id = $3 WHERE id = $1 AND cleared_at IS NULL",
 			info.openAlert, micros(t.CreatedAt), t.ID); err != nil {
 			return err
 		}
@@ -115,14 +118,25 @@ func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction,
 	if raise {
 		a := Alert{AccountID: accountID, CustomerID: info.customerID, Currency: t.Currency, Balance: after, AlertAmount: info.alertAmount,
 			TransactionID: t.ID, RaisedAt: t.CreatedAt}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO alerts (account_id, customer_id, currency, balance, alert_amount, transaction_id, raised_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, a.AccountID, a.CustomerID, a.Currency.Code(), a.Balance, a.AlertAmount,
-			a.TransactionID, micros(a.RaisedAt)).Scan(&a.ID); err != nil {
+		err := tx.QueryRowContext(ctx, `INSERT INTO alerts (account_id, customer_id, currency, balance, alert_amount, transaction_id, raised_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id`, a.AccountID, a.CustomerID, a.Currency.Code(), a.Balance,
+			a.AlertAmount, a.TransactionID, micros(a.RaisedAt)).Scan(&a.ID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// The account has an open alert that its row did not name: an
+			// instance older than open_alert_id raised it during a rolling
+			// upgrade. That alert stands for this stretch below; the row
+			// learns of it, and the posting goes on.
+			if err := tx.QueryRowContext(ctx, "SELECT id FROM alerts WHERE account_id = $1 AND cleared_at IS NULL", accountID).Scan(&info.openAlert); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
-		}
-		info.openAlert = a.ID
-		if err := s.event(ctx, tx, "account.below_alert", alertEvent(a)); err != nil {
-			return err
+		default:
+			info.openAlert = a.ID
+			if err := s.event(ctx, tx, "account.below_alert", alertEvent(a)); err != nil {
+				return err
+			}
 		}
 	}
 	if clear || raise {

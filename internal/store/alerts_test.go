@@ -279,3 +279,55 @@ func TestAlertBatchUndoStore(t *testing.T) {
 		}
 	})
 }
+
+// TestAlertRowOutOfStep: an account row whose open_alert_id disagrees with
+// the alerts table, as an instance older than that column leaves it during a
+// rolling upgrade, neither fails a posting nor raises a second alert, and
+// the next postings put the row right.
+func TestAlertRowOutOfStep(t *testing.T) {
+	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
+		_, a := fixture(t, s, "30300", 10000) // 100.00
+		setAlert(t, s, a.ID, 5000)
+		charge := func(amount int64) {
+			t.Helper()
+			if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: amount}); err != nil {
+				t.Fatalf("charge: %v", err)
+			}
+		}
+		forget := func() {
+			t.Helper()
+			if _, err := s.DB().Exec("UPDATE accounts SET open_alert_id = NULL WHERE id = $1", a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		charge(6000) // 40.00: raises one
+		forget()
+		charge(100) // 39.00: the row knew of no alert; the open one stands
+		if as := alertsOf(t, s, a.ID); len(as) != 1 || !as[0].Active() {
+			t.Fatalf("alerts %+v, want the one open alert", as)
+		}
+		if n := countEvents(t, s, "account.below_alert"); n != 1 {
+			t.Errorf("%d below_alert events, want 1", n)
+		}
+		// The row learnt of it: a top-up above clears it.
+		if _, err := s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: a.ID}, Amount: 5000, PaymentMethod: "bank_transfer"}); err != nil {
+			t.Fatal(err)
+		}
+		as := alertsOf(t, s, a.ID)
+		if len(as) != 1 || as[0].Active() {
+			t.Fatalf("alerts %+v, want the alert cleared", as)
+		}
+		cleared := *as[0].ClearedAt
+		// A row that still names the cleared alert leaves its record alone.
+		if _, err := s.DB().Exec("UPDATE accounts SET open_alert_id = $1 WHERE id = $2", as[0].ID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		charge(100)  // 88.00: above; "clears" the named alert, which is closed
+		charge(4000) // 48.00: crosses, raises a second
+		as = alertsOf(t, s, a.ID)
+		if len(as) != 2 || !as[0].Active() || as[1].Active() || !as[1].ClearedAt.Equal(cleared) {
+			t.Fatalf("alerts %+v, want a new open one and the first cleared at %v", as, cleared)
+		}
+		mustVerify(t, s)
+	})
+}

@@ -382,23 +382,11 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 	}
 	q.WriteString(" SELECT id FROM e ORDER BY id")
 	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	ids, err := collect(rows, err, scanID)
+	if unique, name := uniqueViolation(err); unique && name == "transactions_one_reversal" {
+		return ledger.ErrAlreadyReversed
+	}
 	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		if unique, name := uniqueViolation(err); unique && name == "transactions_one_reversal" {
-			return ledger.ErrAlreadyReversed
-		}
 		return err
 	}
 	if len(ids) != len(t.Entries) {

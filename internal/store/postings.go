@@ -330,9 +330,10 @@ func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor led
 // transaction's id was taken from its sequence when the account was locked
 // (lockCols), so that the event and the operation record can name it.
 func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Actor, t *ledger.Transaction, idem ledger.Idempotency) error {
-	info := tx.locked[t.AccountID]
-	t.ID, info.nextTxID = info.nextTxID, 0 // an id serves one transaction
-	tx.note(t.AccountID, info)
+	if info, ok := tx.locked[t.AccountID]; ok {
+		t.ID, info.nextTxID = info.nextTxID, 0 // an id serves one transaction
+		tx.locked[t.AccountID] = info
+	}
 	if t.ID == 0 {
 		if err := tx.QueryRowContext(ctx, "SELECT nextval(pg_get_serial_sequence('transactions', 'id'))").Scan(&t.ID); err != nil {
 			return err

@@ -163,15 +163,15 @@ func likeArg(s string) string {
 }
 
 // contains is a condition that col, in the search tables of migration
-// 00009, contains text, and its argument. SQLite's FTS5 trigram index serves
-// GLOB, but not LIKE with ESCAPE; PostgreSQL's pg_trgm index serves LIKE.
-// The searched text is lower case, and so is the query.
-func (s *Store) contains(col, text string) (string, string) {
+// 00009, contains text; its argument goes to w. SQLite's FTS5 trigram index
+// serves GLOB, but not LIKE with ESCAPE; PostgreSQL's pg_trgm index serves
+// LIKE. The searched text is lower case, and so is the query.
+func (s *Store) contains(w *where, col, text string) string {
 	if s.dialect == SQLite {
 		r := strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]")
-		return col + " GLOB ?", "*" + r.Replace(strings.ToLower(text)) + "*"
+		return col + " GLOB " + w.arg("*"+r.Replace(strings.ToLower(text))+"*")
 	}
-	return col + ` LIKE ? ESCAPE '\'`, likeArg(text)
+	return col + " LIKE " + w.arg(likeArg(text)) + ` ESCAPE '\'`
 }
 
 // searchCTE makes the ids a search finds a common table expression named
@@ -187,8 +187,7 @@ func (s *Store) Customers(ctx context.Context, f CustomerFilter) ([]ledger.Custo
 	w := where{}
 	found := ""
 	if f.Q != "" {
-		cond, q := s.contains("body", f.Q)
-		found = searchCTE("SELECT customer_id FROM customer_search WHERE " + strings.Replace(cond, "?", w.arg(q), 1))
+		found = searchCTE("SELECT customer_id FROM customer_search WHERE " + s.contains(&w, "body", f.Q))
 		w.add("id IN (SELECT id FROM found)")
 	}
 	if f.Archived {

@@ -48,14 +48,12 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 	w := where{}
 	found := ""
 	if f.Q != "" {
-		byCustomer, q := s.contains("body", f.Q)
 		search := "SELECT x.id FROM customer_search s JOIN accounts x ON x.customer_id = s.customer_id WHERE s." +
-			strings.Replace(byCustomer, "?", w.arg(q), 1)
+			s.contains(&w, "body", f.Q)
 		// Account numbers are digits (ledger.NewAccountNumber): other text
 		// is no part of one, and looking costs a scan of the index's digits.
 		if strings.Trim(f.Q, "0123456789") == "" {
-			byNumber, _ := s.contains("number", f.Q)
-			search += " UNION SELECT account_id FROM account_search WHERE " + strings.Replace(byNumber, "?", w.arg(q), 1)
+			search += " UNION SELECT account_id FROM account_search WHERE " + s.contains(&w, "number", f.Q)
 		}
 		found = searchCTE(search)
 		w.add("a.id IN (SELECT id FROM found)")

@@ -140,7 +140,7 @@ func (a *API) registerAccounts() {
 				return nil, err
 			}
 			if !created {
-				return nil, &Problem{Status: 409, Code: "already_exists", Detail: "the customer already has an account in " + in.Body.Currency + ": " + idString(acc.ID)}
+				return nil, ledger.ErrAlreadyExists.With("the customer already has an account in " + in.Body.Currency + ": " + idString(acc.ID))
 			}
 			return &AccountOutput{Body: a.accountJSON(acc, "")}, nil
 		})

@@ -178,10 +178,10 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 }
 
 // forbidden is for checks inside a handler (a field only a super admin may set).
-func forbidden(detail string) error { return &Problem{Status: 403, Code: "forbidden", Detail: detail} }
+func forbidden(detail string) error { return ledger.ErrForbidden.With(detail) }
 
 func notFound(what string) error {
-	return &Problem{Status: 404, Code: "not_found", Detail: what + " not found"}
+	return ledger.ErrNotFound.With(what + " not found")
 }
 
 // parseID reads an opaque id from a path; anything that is not one of ours

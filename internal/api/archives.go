@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -68,24 +67,6 @@ type RunRetentionOutput struct {
 	}
 }
 
-// archiveProblem gives retention's and archives' errors their answers.
-func archiveProblem(err error) error {
-	var refused *store.RetentionRefusedError
-	switch {
-	case errors.Is(err, store.ErrRetentionRunning):
-		return &Problem{Status: http.StatusConflict, Code: "retention_running", Detail: err.Error()}
-	case errors.As(err, &refused):
-		return &Problem{Status: http.StatusConflict, Code: "retention_refused", Detail: err.Error()}
-	case errors.Is(err, store.ErrNoArchiveDir):
-		return &Problem{Status: http.StatusServiceUnavailable, Code: "archives_unavailable", Detail: err.Error()}
-	case errors.Is(err, store.ErrArchiveMissing):
-		return &Problem{Status: http.StatusConflict, Code: "archive_missing", Detail: err.Error()}
-	case errors.Is(err, store.ErrArchiveAltered):
-		return &Problem{Status: http.StatusConflict, Code: "archive_altered", Detail: err.Error()}
-	}
-	return err
-}
-
 func (a *API) registerArchives() {
 	tags := []string{"archives"}
 	register(a, huma.Operation{OperationID: "list-archives", Method: http.MethodGet, Path: "/archives", Tags: tags,
@@ -116,7 +97,7 @@ func (a *API) registerArchives() {
 			}
 			arch, f, err := a.store.OpenArchive(ctx, id)
 			if err != nil {
-				return nil, archiveProblem(err)
+				return nil, err
 			}
 			sum, _ := hex.DecodeString(arch.SHA256)
 			return &ArchiveFileOutput{ContentType: "application/gzip",
@@ -141,7 +122,7 @@ func (a *API) registerArchives() {
 		func(ctx context.Context, _ *struct{}) (*RunRetentionOutput, error) {
 			res, err := a.store.RunRetention(ctx, callerOf(ctx).actor(), store.RetentionOptions{})
 			if err != nil {
-				return nil, archiveProblem(err)
+				return nil, err
 			}
 			out := &RunRetentionOutput{}
 			out.Body.Cutoff, out.Body.More = utc(res.Cutoff), res.More

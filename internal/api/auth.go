@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -277,12 +276,7 @@ func (a *API) registerAuth() {
 
 func (a *API) login(ctx context.Context, in *LoginInput) (*LoginOutput, error) {
 	secret, tok, admin, err := auth.Login(ctx, a.store, a.log, a.now(), in.Body.Username, in.Body.Password, callerOf(ctx).addr)
-	switch {
-	case errors.Is(err, auth.ErrRateLimited):
-		return nil, &Problem{Status: 429, Code: "rate_limited", Detail: err.Error()}
-	case errors.Is(err, auth.ErrBadCredentials):
-		return nil, &Problem{Status: 401, Code: "unauthorized", Detail: err.Error()}
-	case err != nil:
+	if err != nil {
 		return nil, err
 	}
 	out := &LoginOutput{}

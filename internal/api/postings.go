@@ -246,7 +246,7 @@ func (a *API) posted(idem ledger.Idempotency, post func() (store.Posted, error))
 	if idem.Key != "" {
 		k := idem.Scope + "\x00" + idem.Key
 		if _, busy := a.inFlight.LoadOrStore(k, true); busy {
-			return nil, &Problem{Status: 409, Code: "request_in_progress", Detail: "a request with this Idempotency-Key is still being answered; retry shortly"}
+			return nil, ledger.ErrRequestInProgress
 		}
 		defer a.inFlight.Delete(k)
 	}

@@ -291,9 +291,6 @@ func (a *API) registerTopUps() {
 			}
 			r, err := a.store.SubmitTopUp(ctx, c.actor(), store.NewTopUp{CustomerID: cid, Currency: b.Currency, TopUpFields: f, Direct: b.Direct},
 				ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
-			if err == store.ErrDirectTopUpOff {
-				return nil, forbidden("direct top-ups are switched off in the settings")
-			}
 			if err != nil {
 				return nil, err
 			}
@@ -435,7 +432,7 @@ func (a *API) registerTopUps() {
 			}
 			fh := files[0]
 			if fh.Size > voucher.MaxBytes {
-				return nil, &Problem{Status: 413, Code: "too_large", Detail: "a voucher may be at most 2 MB"}
+				return nil, ledger.ErrTooLarge.With("a voucher may be at most 2 MB")
 			}
 			f, err := fh.Open()
 			if err != nil {
@@ -447,11 +444,11 @@ func (a *API) registerTopUps() {
 				return nil, err
 			}
 			if len(data) > voucher.MaxBytes {
-				return nil, &Problem{Status: 413, Code: "too_large", Detail: "a voucher may be at most 2 MB"}
+				return nil, ledger.ErrTooLarge.With("a voucher may be at most 2 MB")
 			}
 			ct, err := voucher.Sniff(data)
 			if err != nil {
-				return nil, &Problem{Status: 415, Code: "unsupported_media_type", Detail: "vouchers must be PNG or JPEG images: " + err.Error()}
+				return nil, ledger.ErrUnsupportedMedia.With("vouchers must be PNG or JPEG images: " + err.Error())
 			}
 			v, err := a.store.AddVoucher(ctx, callerOf(ctx).actor(), id, ct, data)
 			if err != nil {

@@ -20,11 +20,6 @@ const (
 	SessionTTL      = 12 * time.Hour
 )
 
-var (
-	ErrRateLimited    = errors.New("too many failed logins; try again in 15 minutes")
-	ErrBadCredentials = errors.New("wrong username or password")
-)
-
 // dummyHash makes a login for an unknown username cost as much as one for
 // a known username, so timing does not tell which usernames exist.
 var dummyHash, _ = HashPassword("no such administrator")
@@ -39,7 +34,7 @@ func Login(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time
 	}
 	if byName >= MaxFailsPerName || byAddr >= MaxFailsPerAddr {
 		log.Warn("login rate limited", "username", username, "addr", addr, "failures_for_name", byName, "failures_from_addr", byAddr)
-		return "", store.Token{}, ledger.Admin{}, ErrRateLimited
+		return "", store.Token{}, ledger.Admin{}, ledger.ErrRateLimited
 	}
 	admin, err := st.AdminByUsername(ctx, username)
 	hash := admin.PasswordHash
@@ -63,7 +58,7 @@ func Login(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time
 		if err := st.RecordLoginFailure(ctx, username, addr, reason); err != nil {
 			return "", store.Token{}, ledger.Admin{}, err
 		}
-		return "", store.Token{}, ledger.Admin{}, ErrBadCredentials
+		return "", store.Token{}, ledger.Admin{}, ledger.ErrBadCredentials
 	}
 	secret, tok, err := st.StartSession(ctx, admin, addr, SessionTTL)
 	return secret, tok, admin, err

@@ -6,7 +6,6 @@
 package ledger
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
@@ -84,20 +83,6 @@ func (a Account) BelowAlert() bool { return a.Balance < a.AlertAmount }
 // MaxLimit bounds credit limits, overdrafts and alert amounts so that sums of
 // them can never overflow int64 minor units.
 const MaxLimit int64 = 1 << 60
-
-// Errors of the domain. The HTTP layer maps each to a stable API code.
-var (
-	ErrNotFound             = errors.New("not found")
-	ErrInsufficientFunds    = errors.New("insufficient funds: the debit would take the balance below its floor")
-	ErrAccountFrozen        = errors.New("account is frozen: it takes credits only")
-	ErrAccountDisabled      = errors.New("account is disabled: it takes no postings")
-	ErrAlreadyReversed      = errors.New("transaction has already been reversed")
-	ErrIdempotencyKeyReused = errors.New("idempotency key was already used for a different request")
-	ErrDuplicatePhone       = errors.New("another customer has this phone number")
-	ErrAlreadyExists        = errors.New("already exists")
-	ErrNonzeroBalance       = errors.New("customer has an account with a non-zero balance")
-	ErrCustomerArchived     = errors.New("customer is archived")
-)
 
 // CheckDebit says whether amount (minor units, > 0) may be taken from a at now.
 func (a Account) CheckDebit(amount int64, now time.Time) error {

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,12 +14,6 @@ const (
 	TopUpApproved  TopUpStatus = "approved"
 	TopUpRejected  TopUpStatus = "rejected"
 	TopUpCancelled TopUpStatus = "cancelled"
-)
-
-var (
-	ErrNotPending   = errors.New("the top-up request is no longer pending")
-	ErrSelfApproval = errors.New("nobody may review a top-up request they submitted")
-	ErrNotSubmitter = errors.New("only the administrator who submitted a top-up request may change or cancel it")
 )
 
 // TopUpRequest is a recharge waiting for, or past, review. The balance

@@ -119,9 +119,6 @@ type AdminChange struct {
 	PasswordHash *string
 }
 
-// ErrLastSuperAdmin refuses a change that would leave no active super admin.
-var ErrLastSuperAdmin = errors.New("this would leave no active super admin")
-
 // UpdateAdmin changes an administrator. Disabling one, or changing their
 // password, ends their sessions at once.
 func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c AdminChange) (ledger.Admin, error) {
@@ -153,7 +150,7 @@ func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c
 				return err
 			}
 			if others == 0 {
-				return ErrLastSuperAdmin
+				return ledger.ErrLastSuperAdmin
 			}
 		}
 		now := micros(s.nowTime())

@@ -35,14 +35,6 @@ const MaxAlertBatchAccounts = 100000
 // idChunk is how many account ids one statement takes.
 const idChunk = 1000
 
-var (
-	// ErrAlertBatchUndone refuses to undo a batch a second time.
-	ErrAlertBatchUndone = errors.New("this batch has already been undone")
-	// ErrUndoConflict refuses an undo because some of the batch's accounts
-	// have had their alert amount changed since; see UndoConflictError.
-	ErrUndoConflict = errors.New("alert amounts changed since the batch")
-)
-
 // UndoConflictError tells how many of a batch's accounts no longer have the
 // alert amount the batch set, and names a few.
 type UndoConflictError struct {
@@ -59,7 +51,8 @@ func (e *UndoConflictError) Error() string {
 		e.Count, strings.Join(ids, ", "))
 }
 
-func (e *UndoConflictError) Is(target error) bool { return target == ErrUndoConflict }
+// Unwrap makes it an undo_conflict of the domain, with this message.
+func (e *UndoConflictError) Unwrap() error { return ledger.ErrUndoConflict }
 
 // AlertBatchRequest asks to set the alert amount of a scope of accounts:
 // exactly one of AccountIDs, Currency and All.
@@ -422,7 +415,7 @@ func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64
 			return err
 		}
 		if before.UndoneAt != nil {
-			return ErrAlertBatchUndone
+			return ledger.ErrAlertBatchUndone
 		}
 		// Lock the batch's accounts (PostgreSQL), so that no change slips in
 		// between the check and the restore.

@@ -259,7 +259,7 @@ func TestAlertBatchUndoStore(t *testing.T) {
 			}
 		}
 		setAlert(t, s, jpy.ID, 16)
-		if _, err := s.UndoAlertBatch(ctx, sys, r.Batch.ID, ledger.Idempotency{}); !errors.Is(err, store.ErrUndoConflict) {
+		if _, err := s.UndoAlertBatch(ctx, sys, r.Batch.ID, ledger.Idempotency{}); !errors.Is(err, ledger.ErrUndoConflict) {
 			t.Fatalf("undo after a change: %v, want a conflict", err)
 		}
 		if got, _ := s.Account(ctx, a.ID); got.AlertAmount != 1500 {
@@ -274,7 +274,7 @@ func TestAlertBatchUndoStore(t *testing.T) {
 				t.Errorf("account %d alert amount %d after undo, want 0", id, got.AlertAmount)
 			}
 		}
-		if _, err := s.UndoAlertBatch(ctx, sys, r.Batch.ID, ledger.Idempotency{}); !errors.Is(err, store.ErrAlertBatchUndone) {
+		if _, err := s.UndoAlertBatch(ctx, sys, r.Batch.ID, ledger.Idempotency{}); !errors.Is(err, ledger.ErrAlertBatchUndone) {
 			t.Errorf("second undo: %v", err)
 		}
 	})

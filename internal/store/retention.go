@@ -38,13 +38,6 @@ import (
 //     operation record. If that fails, the file is removed again.
 
 // Errors of retention and archives.
-var (
-	ErrRetentionRunning = errors.New("retention is running on another instance; try again later")
-	ErrNoArchiveDir     = errors.New("this instance has no archive directory")
-	ErrArchiveMissing   = errors.New("the archive file is missing from the archive directory")
-	ErrArchiveAltered   = errors.New("the archive file does not match the checksum recorded when it was written")
-)
-
 // RetentionRefusedError says why a run archived nothing: some of the rows it
 // would archive do not verify, and archiving them would take the evidence out
 // of the database.
@@ -53,6 +46,9 @@ type RetentionRefusedError struct{ Problem string }
 func (e *RetentionRefusedError) Error() string {
 	return "retention refused: " + e.Problem + "; nothing was archived"
 }
+
+// Unwrap makes it a retention_refused of the domain, with this message.
+func (e *RetentionRefusedError) Unwrap() error { return ledger.ErrRetentionRefused }
 
 // RetentionActor names the daily job in operation records.
 const RetentionActor = "retention"
@@ -190,7 +186,7 @@ func (p *retentionPlan) records() int64 { return p.auditTo - p.ckSeq }
 func (s *Store) RunRetention(ctx context.Context, actor ledger.Actor, opt RetentionOptions) (RetentionResult, error) {
 	dir := s.ArchiveDir()
 	if dir == "" {
-		return RetentionResult{}, ErrNoArchiveDir
+		return RetentionResult{}, ledger.ErrNoArchiveDir
 	}
 	now := s.nowTime()
 	res := RetentionResult{Cutoff: opt.Cutoff}
@@ -289,7 +285,7 @@ func (s *Store) takeRetentionLease(ctx context.Context, owner string, now time.T
 		}
 		n, err := r.RowsAffected()
 		if err == nil && n != 1 {
-			err = ErrRetentionRunning
+			err = ledger.ErrRetentionRunning
 		}
 		return err
 	})
@@ -583,7 +579,7 @@ func (s *Store) commitRetention(ctx context.Context, actor ledger.Actor, owner s
 			return err
 		}
 		if leaseOwner != owner || ckSeq != p.ckSeq || wmAt != p.wmAt || wmID != p.wmID {
-			return ErrRetentionRunning // the lease ran out and another run took over
+			return ledger.ErrRetentionRunning // the lease ran out and another run took over
 		}
 		if n := p.records(); n > 0 {
 			r, err := tx.ExecContext(ctx, "DELETE FROM audit_log WHERE seq > $1 AND seq <= $2", p.ckSeq, p.auditTo)
@@ -749,7 +745,7 @@ func (s *Store) Archive(ctx context.Context, id int64) (Archive, error) {
 
 // OpenArchive opens an archive's file for reading after checking it against
 // the size and SHA-256 recorded when it was written: a file that was changed
-// or replaced since is ErrArchiveAltered, not served.
+// or replaced since is ledger.ErrArchiveAltered, not served.
 func (s *Store) OpenArchive(ctx context.Context, id int64) (Archive, *os.File, error) {
 	a, err := s.Archive(ctx, id)
 	if err != nil {
@@ -757,15 +753,15 @@ func (s *Store) OpenArchive(ctx context.Context, id int64) (Archive, *os.File, e
 	}
 	dir := s.ArchiveDir()
 	if dir == "" {
-		return a, nil, ErrNoArchiveDir
+		return a, nil, ledger.ErrNoArchiveDir
 	}
 	// The name comes from the database; it must not lead out of the directory.
 	if a.FileName != filepath.Base(a.FileName) || strings.HasPrefix(a.FileName, ".") {
-		return a, nil, ErrArchiveAltered
+		return a, nil, ledger.ErrArchiveAltered
 	}
 	f, err := os.Open(filepath.Join(dir, a.FileName))
 	if errors.Is(err, os.ErrNotExist) {
-		return a, nil, ErrArchiveMissing
+		return a, nil, ledger.ErrArchiveMissing
 	}
 	if err != nil {
 		return a, nil, err
@@ -773,7 +769,7 @@ func (s *Store) OpenArchive(ctx context.Context, id int64) (Archive, *os.File, e
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err == nil && (n != a.Size || hex.EncodeToString(h.Sum(nil)) != a.SHA256) {
-		err = ErrArchiveAltered
+		err = ledger.ErrArchiveAltered
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
@@ -820,7 +816,7 @@ func (s *Store) RetentionLoop(ctx context.Context, log interface {
 		for ctx.Err() == nil {
 			res, err := s.RunRetention(ctx, ledger.Actor{Name: RetentionActor}, RetentionOptions{})
 			switch {
-			case errors.Is(err, ErrRetentionRunning):
+			case errors.Is(err, ledger.ErrRetentionRunning):
 				log.Info("retention: another instance is running it")
 			case err != nil:
 				if ctx.Err() == nil {

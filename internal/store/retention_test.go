@@ -509,7 +509,7 @@ func TestRetentionConcurrentRuns(t *testing.T) {
 			wg.Wait()
 			archived := 0
 			for i := range results {
-				if errs[i] != nil && !errors.Is(errs[i], store.ErrRetentionRunning) {
+				if errs[i] != nil && !errors.Is(errs[i], ledger.ErrRetentionRunning) {
 					t.Errorf("run %d: %v", i, errs[i])
 				}
 				if results[i].Archive != nil {
@@ -620,11 +620,11 @@ func TestArchiveFileChecked(t *testing.T) {
 		raw, _ := os.ReadFile(path)
 		raw[len(raw)/2] ^= 1
 		os.WriteFile(path, raw, 0o600)
-		if _, _, err := s.OpenArchive(ctx, a.ID); !errors.Is(err, store.ErrArchiveAltered) {
+		if _, _, err := s.OpenArchive(ctx, a.ID); !errors.Is(err, ledger.ErrArchiveAltered) {
 			t.Errorf("open an altered file = %v", err)
 		}
 		os.Remove(path)
-		if _, _, err := s.OpenArchive(ctx, a.ID); !errors.Is(err, store.ErrArchiveMissing) {
+		if _, _, err := s.OpenArchive(ctx, a.ID); !errors.Is(err, ledger.ErrArchiveMissing) {
 			t.Errorf("open a missing file = %v", err)
 		}
 		if _, err := s.RunRetention(ctx, sys, store.RetentionOptions{Cutoff: time.Now().Add(time.Hour)}); err == nil {

@@ -178,10 +178,6 @@ func (n NewTopUp) fingerprint() string {
 	return hex.EncodeToString(h[:])
 }
 
-// ErrDirectTopUpOff refuses a direct top-up while the setting is off or the
-// caller is not a super admin.
-var ErrDirectTopUpOff = errors.New("direct top-ups are off, or not for your role")
-
 // SubmitTopUp records a top-up request; the customer's account in the
 // currency is opened if needed, but its balance does not change until the
 // request is approved.
@@ -223,7 +219,7 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 				return err
 			}
 			if !settings.DirectTopUp || actor.Role != ledger.RoleSuperAdmin {
-				return ErrDirectTopUpOff
+				return ledger.ErrDirectTopUpOff
 			}
 		}
 		acc, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: n.CustomerID, Currency: n.Currency}, now, false)

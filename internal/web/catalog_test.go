@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"coffer/internal/ledger"
 )
 
 // TestCatalogIsComplete finds every message key the templates and the Go
@@ -51,6 +53,10 @@ func TestCatalogIsComplete(t *testing.T) {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true
 		}
+	}
+	// Every error of the domain can reach a page: each has its message.
+	for _, e := range ledger.KnownErrors() {
+		used[e.Key()] = true
 	}
 	if len(used) < 100 {
 		t.Fatalf("found only %d keys: the scan is broken", len(used))

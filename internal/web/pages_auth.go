@@ -1,6 +1,7 @@
 package web
 
 import (
+	"coffer/internal/api"
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
@@ -57,12 +58,10 @@ func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostFormValue("username")
 	secret, tok, _, err := auth.Login(r.Context(), web.store, web.log, web.now(), username, r.PostFormValue("password"), clientAddr(r))
+	var de *ledger.Error
 	switch {
-	case errors.Is(err, auth.ErrRateLimited):
-		web.renderLogin(w, r, http.StatusTooManyRequests, token, username, "err.rate_limited")
-		return
-	case errors.Is(err, auth.ErrBadCredentials):
-		web.renderLogin(w, r, http.StatusUnauthorized, token, username, "err.bad_login")
+	case errors.As(err, &de) && api.StatusOf(err) < 500:
+		web.renderLogin(w, r, api.StatusOf(err), token, username, de.Key())
 		return
 	case err != nil:
 		web.log.Error("login", "err", err)

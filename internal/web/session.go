@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"coffer/internal/api"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
@@ -209,33 +210,12 @@ func (q *request) formErrors(p *page, err error) bool {
 		p.Error = q.L.T("err.fix_fields")
 		return true
 	}
-	for e, key := range knownErrors {
-		if errors.Is(err, e) {
-			p.Error = q.L.T(key)
-			return true
-		}
+	var de *ledger.Error
+	if errors.As(err, &de) && api.StatusOf(err) < 500 {
+		p.Error = q.L.T(de.Key())
+		return true
 	}
 	return false
-}
-
-var knownErrors = map[error]string{
-	ledger.ErrNotFound:             "err.not_found",
-	ledger.ErrInsufficientFunds:    "err.insufficient_funds",
-	ledger.ErrAccountFrozen:        "err.account_frozen",
-	ledger.ErrAccountDisabled:      "err.account_disabled",
-	ledger.ErrDuplicatePhone:       "err.duplicate_phone",
-	ledger.ErrAlreadyExists:        "err.already_exists",
-	ledger.ErrNonzeroBalance:       "err.nonzero_balance",
-	ledger.ErrAlreadyReversed:      "err.already_reversed",
-	ledger.ErrIdempotencyKeyReused: "err.key_reused",
-	ledger.ErrCustomerArchived:     "err.customer_archived",
-	ledger.ErrNotPending:           "err.not_pending",
-	ledger.ErrSelfApproval:         "err.self_approval",
-	ledger.ErrNotSubmitter:         "err.not_submitter",
-	store.ErrLastSuperAdmin:        "err.last_super_admin",
-	store.ErrDirectTopUpOff:        "err.direct_off",
-	store.ErrUndoConflict:          "err.undo_conflict",
-	store.ErrAlertBatchUndone:      "err.already_undone",
 }
 
 // internal answers an unexpected error without showing its details.
@@ -256,18 +236,5 @@ func (q *request) failErr(err error) {
 	for field, m := range p.Errs {
 		p.Error += " " + field + ": " + m
 	}
-	q.render("error", statusOf(err), p)
-}
-
-func statusOf(err error) int {
-	var ve *ledger.ValidationError
-	switch {
-	case errors.As(err, &ve), errors.Is(err, ledger.ErrInsufficientFunds), errors.Is(err, ledger.ErrIdempotencyKeyReused):
-		return http.StatusUnprocessableEntity
-	case errors.Is(err, ledger.ErrNotSubmitter), errors.Is(err, ledger.ErrSelfApproval), errors.Is(err, store.ErrDirectTopUpOff):
-		return http.StatusForbidden
-	case errors.Is(err, ledger.ErrNotFound):
-		return http.StatusNotFound
-	}
-	return http.StatusConflict
+	q.render("error", api.StatusOf(err), p)
 }

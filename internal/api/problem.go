@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/ledger"
 	"coffer/internal/money"
-	"coffer/internal/store"
 )
 
 // Problem is an RFC 9457 problem detail with Coffer's stable error code.
@@ -101,6 +101,66 @@ func init() {
 	}
 }
 
+// statusOf is the one table from a domain error's code to its HTTP status
+// (SPEC section 6); the web UI answers with the same statuses.
+var statusOf = map[string]int{
+	"bad_request":            http.StatusBadRequest,
+	"unauthorized":           http.StatusUnauthorized,
+	"forbidden":              http.StatusForbidden,
+	"self_approval":          http.StatusForbidden,
+	"not_found":              http.StatusNotFound,
+	"method_not_allowed":     http.StatusMethodNotAllowed,
+	"account_frozen":         http.StatusConflict,
+	"account_disabled":       http.StatusConflict,
+	"duplicate_phone":        http.StatusConflict,
+	"already_exists":         http.StatusConflict,
+	"not_pending":            http.StatusConflict,
+	"nonzero_balance":        http.StatusConflict,
+	"already_reversed":       http.StatusConflict,
+	"request_in_progress":    http.StatusConflict,
+	"stale_version":          http.StatusConflict,
+	"customer_archived":      http.StatusConflict,
+	"last_super_admin":       http.StatusConflict,
+	"already_undone":         http.StatusConflict,
+	"undo_conflict":          http.StatusConflict,
+	"retention_running":      http.StatusConflict,
+	"retention_refused":      http.StatusConflict,
+	"archive_missing":        http.StatusConflict,
+	"archive_altered":        http.StatusConflict,
+	"too_large":              http.StatusRequestEntityTooLarge,
+	"unsupported_media_type": http.StatusUnsupportedMediaType,
+	"validation_failed":      http.StatusUnprocessableEntity,
+	"insufficient_funds":     http.StatusUnprocessableEntity,
+	"idempotency_key_reused": http.StatusUnprocessableEntity,
+	"rate_limited":           http.StatusTooManyRequests,
+	"canceled":               499, // the client went away; nobody reads it
+	"internal":               http.StatusInternalServerError,
+	"archives_unavailable":   http.StatusServiceUnavailable,
+}
+
+// StatusOf is the HTTP status of an error: its code's, or 500 for an error
+// that is not the domain's.
+func StatusOf(err error) int {
+	if errors.Is(err, context.Canceled) {
+		return statusOf["canceled"]
+	}
+	if s, ok := statusOf[ledger.CodeOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Codes lists every code the API answers with, for the OpenAPI document
+// and the tests.
+func Codes() []string {
+	out := make([]string, 0, len(statusOf))
+	for c := range statusOf {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // problem turns an error from the store or the domain into the answer the
 // API contract gives for it.
 func (a *API) problem(ctx context.Context, err error) error {
@@ -115,45 +175,23 @@ func (a *API) problem(ctx context.Context, err error) error {
 	}
 	var ve *ledger.ValidationError
 	if errors.As(err, &ve) {
-		p = &Problem{Status: 422, Code: "validation_failed", Detail: "the request has invalid fields"}
+		p = &Problem{Status: 422, Code: ledger.CodeValidation, Detail: "the request has invalid fields"}
 		for _, fp := range ve.Problems {
 			p.Errors = append(p.Errors, FieldError{Field: fp.Field, Message: fp.Message})
 		}
 		p.fill()
 		return p
 	}
-	codes := []struct {
-		err    error
-		status int
-		code   string
-	}{
-		{ledger.ErrNotFound, 404, "not_found"},
-		{ledger.ErrInsufficientFunds, 422, "insufficient_funds"},
-		{ledger.ErrAccountFrozen, 409, "account_frozen"},
-		{ledger.ErrAccountDisabled, 409, "account_disabled"},
-		{ledger.ErrDuplicatePhone, 409, "duplicate_phone"},
-		{ledger.ErrAlreadyExists, 409, "already_exists"},
-		{ledger.ErrNonzeroBalance, 409, "nonzero_balance"},
-		{ledger.ErrAlreadyReversed, 409, "already_reversed"},
-		{ledger.ErrIdempotencyKeyReused, 422, "idempotency_key_reused"},
-		{ledger.ErrCustomerArchived, 409, "customer_archived"},
-		{store.ErrLastSuperAdmin, 409, "last_super_admin"},
-		{ledger.ErrNotPending, 409, "not_pending"},
-		{ledger.ErrSelfApproval, 403, "self_approval"},
-		{ledger.ErrNotSubmitter, 403, "forbidden"},
-		{store.ErrAlertBatchUndone, 409, "already_undone"},
-		{store.ErrUndoConflict, 409, "undo_conflict"},
-		{context.Canceled, 499, "canceled"},
+	var de *ledger.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		p = &Problem{Status: statusOf["canceled"], Code: "canceled", Detail: err.Error()}
+	case errors.As(err, &de) && statusOf[de.Code] != 0:
+		p = &Problem{Status: statusOf[de.Code], Code: de.Code, Detail: err.Error()}
+	default:
+		a.log.ErrorContext(ctx, "request failed", "err", err)
+		p = &Problem{Status: 500, Code: "internal", Detail: "internal error; the operation was not carried out"}
 	}
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			p = &Problem{Status: c.status, Code: c.code, Detail: err.Error()}
-			p.fill()
-			return p
-		}
-	}
-	a.log.ErrorContext(ctx, "request failed", "err", err)
-	p = &Problem{Status: 500, Code: "internal", Detail: "internal error; the operation was not carried out"}
 	p.fill()
 	return p
 }

@@ -80,6 +80,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAlerts()
 	a.registerWebhooks()
 	a.registerReports()
+	mux.HandleFunc(fallbackPattern, fallback(mux))
 	return a
 }
 

@@ -8,7 +8,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"unicode/utf8"
+
+	"coffer/internal/ledger"
 )
 
 // maxJSONBody is the largest JSON request body (SPEC: 1 MiB).
@@ -18,49 +21,80 @@ const maxJSONBody = 1 << 20
 // a few levels, and a deep one only costs the server.
 const maxJSONDepth = 32
 
-// GuardJSON refuses JSON request bodies that encoding/json would accept
-// quietly but that mean something other than they seem: invalid UTF-8
-// (replaced silently), a key given twice (the last one would win), and
-// absurd nesting. It answers 400 bad_request, or 413 too_large, before any
-// handler sees the request.
+// GuardJSON holds every API request to the contract's rules for what it
+// sends (SPEC section 7) before any handler sees it: a body must be
+// application/json in UTF-8 (uploads multipart/form-data), an
+// Idempotency-Key that is sent must not be blank, and a JSON body may hold
+// nothing that encoding/json would accept quietly but that means something
+// other than it seems: invalid UTF-8 (replaced silently), a key given twice
+// (the last one would win), absurd nesting.
 func GuardJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if r.Body == nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+		if vs, sent := r.Header[http.CanonicalHeaderKey("Idempotency-Key")]; sent && (len(vs) != 1 || strings.TrimSpace(vs[0]) == "") {
+			p := &Problem{Status: 422, Code: ledger.CodeValidation, Detail: "the request has invalid fields",
+				Errors: []FieldError{{Field: "Idempotency-Key", Message: "is blank: send 1 to 255 characters, once, or leave the header out"}}}
+			answer(w, p)
+			return
+		}
+		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
+			return
+		}
+		ct := r.Header.Get("Content-Type")
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "multipart/form-data" {
+			next.ServeHTTP(w, r) // huma checks that the operation takes an upload
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 		r.Body.Close()
-		fail := func(status int, code, detail string) {
-			p := &Problem{Status: status, Code: code, Detail: detail}
-			p.fill()
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(status)
-			writeJSON(w, p)
-		}
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge) || len(body) > maxJSONBody:
-			fail(http.StatusRequestEntityTooLarge, "too_large", "a JSON body may be at most 1 MiB")
+		if p := checkBody(ct, body, err); p != nil {
+			answer(w, p)
 			return
-		case err != nil:
-			fail(http.StatusBadRequest, "bad_request", "the body could not be read")
-			return
-		case !utf8.Valid(body):
-			fail(http.StatusBadRequest, "bad_request", "the body is not valid UTF-8")
-			return
-		}
-		if len(bytes.TrimSpace(body)) > 0 {
-			if err := checkJSON(body); err != nil {
-				fail(http.StatusBadRequest, "bad_request", err.Error())
-				return
-			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkBody judges a request body that is not an upload; nil means it may
+// go on. An empty body needs no content type: operations that take no body
+// (cancel, logout, …) are sent without one.
+func checkBody(contentType string, body []byte, readErr error) *Problem {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(readErr, &tooLarge) || len(body) > maxJSONBody:
+		return &Problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Detail: "a JSON body may be at most 1 MiB"}
+	case readErr != nil:
+		return &Problem{Status: http.StatusBadRequest, Code: "bad_request", Detail: "the body could not be read"}
+	case len(body) == 0:
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return &Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Detail: "send the body as Content-Type: application/json (uploads as multipart/form-data)"}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Detail: "JSON bodies are UTF-8: charset " + cs + " is not accepted"}
+	}
+	if !utf8.Valid(body) {
+		return &Problem{Status: http.StatusBadRequest, Code: "bad_request", Detail: "the body is not valid UTF-8"}
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := checkJSON(body); err != nil {
+			return &Problem{Status: http.StatusBadRequest, Code: "bad_request", Detail: err.Error()}
+		}
+	}
+	return nil
+}
+
+// answer writes a problem from plain net/http middleware.
+func answer(w http.ResponseWriter, p *Problem) {
+	p.fill()
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	writeJSON(w, p)
 }
 
 // checkJSON walks the tokens of a JSON document, refusing duplicate keys in

@@ -61,7 +61,10 @@ func TestIdempotentReplay(t *testing.T) {
 			"Idempotency-Key", "order-1").wantProblem(422, "idempotency_key_reused")
 		// Another caller's key space is its own.
 		e.do("POST", "/api/v1/charges", e.token[ledger.RoleSuperAdmin], body, "Idempotency-Key", "order-1").want(201)
-		e.do("POST", "/api/v1/charges", tok, body, "Idempotency-Key", "").want(201)
+		// Without the header a charge is simply not protected; a blank key is
+		// a mistake (SPEC section 7).
+		e.do("POST", "/api/v1/charges", tok, body).want(201)
+		e.do("POST", "/api/v1/charges", tok, body, "Idempotency-Key", "").wantProblem(422, "validation_failed")
 		long := string(bytes.Repeat([]byte("k"), 256))
 		e.do("POST", "/api/v1/charges", tok, body, "Idempotency-Key", long).wantProblem(422, "validation_failed")
 		if a := e.do("GET", "/api/v1/accounts/"+acc, tok, nil).json(); a["balance"] != "91.00" {

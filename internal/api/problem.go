@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"coffer/internal/ledger"
 	"coffer/internal/money"
@@ -46,6 +48,10 @@ func (p *Problem) fillDefaults() {
 }
 
 func init() {
+	// JSON member names match exactly (SPEC section 7): huma's validator
+	// would otherwise take "AMOUNT" for "amount", and encoding/json, which
+	// decodes after it, would let the last of the two win.
+	huma.ValidateStrictCasing = true
 	// huma reports malformed requests (bad JSON, wrong types, unknown
 	// fields, too large, wrong content type) through NewError; give them
 	// Coffer's shape and codes.
@@ -59,46 +65,61 @@ func init() {
 				}
 				continue
 			}
-			field := d.Location
-			for _, pfx := range []string{"body.", "query.", "path.", "header."} {
-				field = strings.TrimPrefix(field, pfx)
-			}
-			if field == "body" {
-				field = ""
-			}
-			p.Errors = append(p.Errors, FieldError{Field: field, Message: d.Message})
-			if strings.Contains(d.Message, "isn't multipart/form-data") {
+			p.Errors = append(p.Errors, FieldError{Field: detailField(d), Message: d.Message})
+			switch {
+			case strings.Contains(d.Message, "isn't multipart/form-data"):
 				p.Status = http.StatusUnsupportedMediaType
-			}
-			if strings.Contains(d.Message, "request body too large") {
+			case strings.Contains(d.Message, "request body too large"):
 				p.Status = http.StatusRequestEntityTooLarge
-			}
-			if strings.Contains(d.Message, "unexpected property") {
+			case d.Message == validation.MsgUnexpectedProperty:
 				// SPEC: an unknown field is a malformed request (400), not an invalid value.
 				p.Status = http.StatusBadRequest
 			}
 		}
-		switch p.Status {
-		case http.StatusBadRequest:
-			p.Code = "bad_request"
-		case http.StatusUnprocessableEntity:
-			p.Code = "validation_failed"
-		case http.StatusRequestEntityTooLarge:
-			p.Code = "too_large"
-		case http.StatusUnsupportedMediaType:
-			p.Code = "unsupported_media_type"
-		case http.StatusNotFound:
-			p.Code = "not_found"
-		case http.StatusUnauthorized:
-			p.Code = "unauthorized"
-		case http.StatusForbidden:
-			p.Code = "forbidden"
-		default:
-			p.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+		p.Code = genericCode[p.Status]
+		if p.Code == "" {
+			p.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(p.Status), " ", "_"))
 		}
 		p.fill()
 		return p
 	}
+}
+
+// genericCode is the code of a problem that huma or the middleware finds
+// before any handler runs, by its status.
+var genericCode = map[int]string{
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusUnprocessableEntity:   ledger.CodeValidation,
+	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusInternalServerError:   "internal",
+}
+
+// detailField names the field of one of huma's error details as the
+// contract does: "amount", "customer.name", "limit". A missing property is
+// reported at the object that lacks it, so its name is read back from the
+// message huma formats with validation.MsgExpectedRequiredProperty.
+func detailField(d *huma.ErrorDetail) string {
+	field := d.Location
+	for _, pfx := range []string{"body.", "query.", "path.", "header."} {
+		field = strings.TrimPrefix(field, pfx)
+	}
+	if field == "body" {
+		field = ""
+	}
+	var missing string
+	if n, err := fmt.Sscanf(d.Message, validation.MsgExpectedRequiredProperty, &missing); n == 1 && err == nil {
+		if field == "" {
+			return missing
+		}
+		return field + "." + missing
+	}
+	return field
 }
 
 // statusOf is the one table from a domain error's code to its HTTP status

@@ -69,7 +69,7 @@ func TestWebhookRegistration(t *testing.T) {
 			{map[string]any{"url": "https://example.com/hook", "events": []string{"*"}}, "events"},
 			{map[string]any{"url": "https://example.com/hook", "events": []string{"topup.*"}}, "events"},
 			{map[string]any{"url": "https://example.com/hook", "events": []string{}}, "events"},
-			{map[string]any{"url": "https://example.com/hook"}, ""}, // huma: a required property is missing
+			{map[string]any{"url": "https://example.com/hook"}, "events"}, // a missing required property is named (SPEC section 7)
 			{map[string]any{"url": "https://example.com/hook", "events": []string{"topup.approved"}, "secret": "short"}, "secret"},
 			{map[string]any{"url": "https://example.com/hook", "events": []string{"topup.approved"}, "secret": "has spaces in the secret"}, "secret"},
 		} {

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -121,17 +122,94 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+// Timeouts bound how long one connection may take over each part of its
+// life; a zero field takes the production value.
+type Timeouts struct {
+	ReadHeader time.Duration // the request line and headers
+	Read       time.Duration // the whole request, body included
+	Write      time.Duration // the answer
+	Idle       time.Duration // between requests on a kept-alive connection
+}
+
+func (t Timeouts) orDefault() Timeouts {
+	or := func(v, d time.Duration) time.Duration {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	return Timeouts{ReadHeader: or(t.ReadHeader, 5*time.Second), Read: or(t.Read, 30*time.Second),
+		Write: or(t.Write, 5*time.Minute), // long enough for a large CSV export
+		Idle:  or(t.Idle, 120*time.Second)}
+}
+
 // HTTPServer wraps h with the timeouts and limits every listener needs, so
 // that a slow or hostile client cannot hold a connection forever.
 func HTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return HTTPServerWith(addr, h, log, Timeouts{})
+}
+
+// HTTPServerWith is HTTPServer with other timeouts, for tests.
+func HTTPServerWith(addr string, h http.Handler, log *slog.Logger, t Timeouts) *http.Server {
+	t = t.orDefault()
 	return &http.Server{
 		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      5 * time.Minute, // long enough for a large CSV export
-		IdleTimeout:       120 * time.Second,
+		Handler:           closeOnBodyError(h),
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// closeOnBodyError closes the connection after the answer to a request
+// whose body could not be read to its end (a read timeout, broken chunked
+// encoding, a client gone): whatever is still on the wire is the rest of
+// that body, and reading it as the next request would let a client behind
+// a streaming proxy smuggle one in.
+//
+// net/http closes such connections itself, but it judges by the request's
+// Body as it finds it after the handler: once a handler has read and closed
+// the body and put another in its place (the API's JSON guard does, and
+// Server puts a size limit around it), a body closed after an error looks
+// finished. So handlers get a copy of the request, leaving net/http's own
+// Body where it looks, and their body reports its errors as well.
+func closeOnBodyError(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		inner := r.WithContext(r.Context())
+		inner.Body = &bodyGuard{ReadCloser: r.Body, header: w.Header()}
+		h.ServeHTTP(w, inner)
+	})
+}
+
+// bodyGuard asks for "Connection: close" on the first error other than the
+// body's end. Handlers answer after the read fails, so the header is still
+// theirs to change; net/http closes the connection after such an answer.
+type bodyGuard struct {
+	io.ReadCloser
+	header http.Header
+}
+
+func (b *bodyGuard) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.header.Set("Connection", "close")
+	}
+	return n, err
+}
+
+// Close reports the errors of net/http's own early close, which reads what
+// is left of a small body to keep the connection.
+func (b *bodyGuard) Close() error {
+	err := b.ReadCloser.Close()
+	if err != nil {
+		b.header.Set("Connection", "close")
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"strconv"
 	"time"
 
@@ -171,6 +172,9 @@ func limitAmount(field, s string, cur money.Currency) (int64, error) {
 }
 
 func fmtAmount(minor int64, cur money.Currency) string { return money.FormatMinor(minor, cur.Digits()) }
+
+// fmtTotal formats an exact sum, such as a report total.
+func fmtTotal(t *big.Int, cur money.Currency) string { return money.FormatTotal(t, cur.Digits()) }
 
 // period reads a from/to pair of a list's query in the business time zone.
 func (a *API) period(ctx context.Context, fromField, from, toField, to string) (*time.Time, *time.Time, error) {

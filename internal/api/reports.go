@@ -118,7 +118,7 @@ func (a *API) registerReports() {
 					return nil, err
 				}
 				out.Body.Rows = append(out.Body.Rows, SummaryRowJSON{Key: r.Key, Label: r.Label, Currency: r.Currency,
-					Recharge: fmtAmount(r.Recharge, cur), Consumption: fmtAmount(r.Consumption, cur), Count: r.Count})
+					Recharge: fmtTotal(r.Recharge, cur), Consumption: fmtTotal(r.Consumption, cur), Count: r.Count})
 			}
 			return out, nil
 		})
@@ -163,9 +163,9 @@ func (a *API) registerReports() {
 				if err != nil {
 					return nil, err
 				}
-				out.Body.Rows = append(out.Body.Rows, TotalsRowJSON{Currency: r.Currency, Recharge: fmtAmount(r.Recharge, cur),
-					Consumption: fmtAmount(r.Consumption, cur), AdjustmentsIn: fmtAmount(r.AdjustmentsIn, cur),
-					AdjustmentsOut: fmtAmount(r.AdjustmentsOut, cur), CustomerBalances: fmtAmount(r.CustomerBalances, cur),
+				out.Body.Rows = append(out.Body.Rows, TotalsRowJSON{Currency: r.Currency, Recharge: fmtTotal(r.Recharge, cur),
+					Consumption: fmtTotal(r.Consumption, cur), AdjustmentsIn: fmtTotal(r.AdjustmentsIn, cur),
+					AdjustmentsOut: fmtTotal(r.AdjustmentsOut, cur), CustomerBalances: fmtTotal(r.CustomerBalances, cur),
 					Accounts: r.Accounts, BelowAlert: r.BelowAlert, Transactions: r.Transactions})
 			}
 			return out, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 
 	"coffer/internal/money"
@@ -52,8 +53,8 @@ func chartData(days []string, rows []store.ReportRow, only money.Currency) []cha
 		if !ok || p == nil {
 			continue
 		}
-		p.recharge[i] += r.Recharge
-		p.consumption[i] += r.Consumption
+		p.recharge[i] = chartValue(r.Recharge)
+		p.consumption[i] = chartValue(r.Consumption)
 	}
 	var out []chartPanel
 	for _, p := range byCur {
@@ -61,6 +62,21 @@ func chartData(days []string, rows []store.ReportRow, only money.Currency) []cha
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].currency.Code() < out[j].currency.Code() })
 	return out
+}
+
+// chartLimit bounds a bar: a day's total can pass what int64 arithmetic
+// of the axis allows (SPEC section 7 sums totals exactly), and a bar that
+// tall is drawn at the limit; the exact figure is in the summary.
+const chartLimit = math.MaxInt64 / 8
+
+func chartValue(t *big.Int) int64 {
+	switch {
+	case t.Cmp(big.NewInt(chartLimit)) > 0:
+		return chartLimit
+	case t.Cmp(big.NewInt(-chartLimit)) < 0:
+		return -chartLimit
+	}
+	return t.Int64()
 }
 
 // Chart geometry, in pixels.

@@ -55,6 +55,10 @@ type Account struct {
 	Status             Status
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// Version grows with every change of the settings above (alert amount,
+	// credit limit, overdraft and its expiry, status), not with postings:
+	// an edit made on an out-of-date form can then be refused.
+	Version int64
 }
 
 // OverdraftActive reports whether the temporary overdraft counts at now.
@@ -80,9 +84,17 @@ func (a Account) Available(now time.Time) (int64, error) {
 // BelowAlert reports whether the balance is under the alert amount.
 func (a Account) BelowAlert() bool { return a.Balance < a.AlertAmount }
 
-// MaxLimit bounds credit limits, overdrafts and alert amounts so that sums of
-// them can never overflow int64 minor units.
-const MaxLimit int64 = 1 << 60
+// MaxAmount bounds every amount, and every customer account's balance, in
+// absolute value (SPEC section 7): 10^15 minor units, ten trillion dollars.
+// Sums of a few such values can never overflow int64; system accounts, whose
+// balances are sums over every customer, are not bounded.
+const MaxAmount int64 = 1_000_000_000_000_000
+
+const maxAmountMessage = "is more than the largest amount Coffer takes (10^15 minor units)"
+
+// MaxLimit bounds credit limits, overdrafts and alert amounts: they are
+// amounts too.
+const MaxLimit = MaxAmount
 
 // CheckDebit says whether amount (minor units, > 0) may be taken from a at now.
 func (a Account) CheckDebit(amount int64, now time.Time) error {
@@ -93,11 +105,11 @@ func (a Account) CheckDebit(amount int64, now time.Time) error {
 		return ErrAccountFrozen
 	}
 	after, err := money.SubMinor(a.Balance, amount)
-	if err != nil {
+	if err != nil || after < a.Floor(now) {
 		return ErrInsufficientFunds
 	}
-	if after < a.Floor(now) {
-		return ErrInsufficientFunds
+	if after < -MaxAmount {
+		return Invalid("amount", "the balance would go below the lowest balance Coffer holds (-10^15 minor units)")
 	}
 	return nil
 }
@@ -107,8 +119,8 @@ func (a Account) CheckCredit(amount int64) error {
 	if a.Status == StatusDisabled {
 		return ErrAccountDisabled
 	}
-	if _, err := money.AddMinor(a.Balance, amount); err != nil {
-		return &ValidationError{Problems: []FieldProblem{{Field: "amount", Message: "the balance would exceed the largest amount Coffer can hold"}}}
+	if after, err := money.AddMinor(a.Balance, amount); err != nil || after > MaxAmount {
+		return Invalid("amount", "the balance would exceed the largest balance Coffer holds (10^15 minor units)")
 	}
 	return nil
 }

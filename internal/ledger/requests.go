@@ -62,8 +62,11 @@ func (p *problems) text(field, v string, max int, required bool) {
 }
 
 func (p *problems) positive(field string, v int64) {
-	if v <= 0 {
+	switch {
+	case v <= 0:
 		p.add(field, "must be greater than zero")
+	case v > MaxAmount:
+		p.add(field, maxAmountMessage)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 
 	"github.com/bojanz/currency"
@@ -276,4 +277,23 @@ func ParsePositive(s string, cur Currency) (Amount, error) {
 		return Amount{}, &ParseError{Input: s, Reason: ErrNotPositive}
 	}
 	return a, nil
+}
+
+// FormatTotal formats an exact sum of minor units, which may lie beyond the
+// int64 range that every single amount keeps to (report totals).
+func FormatTotal(total *big.Int, digits int) string {
+	if total.IsInt64() {
+		return FormatMinor(total.Int64(), digits)
+	}
+	s := new(big.Int).Abs(total).String()
+	if len(s) <= digits {
+		s = strings.Repeat("0", digits-len(s)+1) + s
+	}
+	if digits > 0 {
+		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
+	}
+	if total.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
 }

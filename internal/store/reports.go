@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +24,9 @@ import (
 // reversal counts in the period it is posted in, so a report of a closed
 // period never changes afterwards.
 //
-// The sums are taken by the database (SUM, COUNT, GROUP BY). Days are days
+// The sums are taken by the database (SUM, COUNT, GROUP BY), exactly: each
+// in two halves (see exactSum), so that no number of large amounts can
+// overflow a total (SPEC section 7). Days are days
 // of the business time zone, whose boundaries Go computes (DayBounds), so
 // that a 23- or 25-hour day around a DST change is one day, and no date
 // function of either database, which differ, is needed.
@@ -58,8 +61,8 @@ type ReportRow struct {
 	Key         string
 	Label       string // for people: the payment method's or customer's name
 	Currency    string
-	Recharge    int64
-	Consumption int64
+	Recharge    *big.Int
+	Consumption *big.Int
 	Count       int64
 }
 
@@ -112,9 +115,49 @@ const reportFrom = ` FROM transactions t
 
 const reportWhere = `(t.type IN ('topup', 'charge') OR o.type IN ('topup', 'charge'))`
 
-const reportSums = `CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'topup' THEN t.amount ELSE 0 END), 0) AS BIGINT),
-	CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END), 0) AS BIGINT),
-	COUNT(*)`
+var reportSums = exactSum("CASE WHEN COALESCE(o.type, t.type) = 'topup' THEN t.amount ELSE 0 END") + ",\n\t" +
+	exactSum("CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END")
+
+// exactSum sums an integer expression exactly, as two columns: the sum of
+// its high parts (v / 2^32) and of its low parts (v % 2^32). Both databases
+// divide integers toward zero and give the remainder the dividend's sign, so
+// v = high·2^32 + low for every v, and each partial sum stays far inside
+// int64 for any number of rows below 2^31, where one SUM of amounts would
+// pass it after a few thousand large ones (SQLite fails with "integer
+// overflow", PostgreSQL returns a numeric that does not fit).
+func exactSum(expr string) string {
+	return "CAST(COALESCE(SUM((" + expr + ") / 4294967296), 0) AS BIGINT), " +
+		"CAST(COALESCE(SUM((" + expr + ") % 4294967296), 0) AS BIGINT)"
+}
+
+// halves scans the two columns of an exactSum.
+type halves struct{ high, low int64 }
+
+func (h *halves) dest() []any { return []any{&h.high, &h.low} }
+
+// total is the exact sum the halves stand for.
+func (h halves) total() *big.Int {
+	t := big.NewInt(h.high)
+	t.Lsh(t, 32)
+	return t.Add(t, big.NewInt(h.low))
+}
+
+// scanSums scans a row of lead columns, one exactSum per total, then the
+// trail columns.
+func scanSums(rows *sql.Rows, lead, trail []any, totals ...**big.Int) error {
+	hs := make([]halves, len(totals))
+	dest := lead
+	for i := range hs {
+		dest = append(dest, hs[i].dest()...)
+	}
+	if err := rows.Scan(append(dest, trail...)...); err != nil {
+		return err
+	}
+	for i, h := range hs {
+		*totals[i] = h.total()
+	}
+	return nil
+}
 
 // ReportSummary sums recharge and consumption over a period, by currency
 // and the chosen grouping, in one statement (one consistent snapshot).
@@ -180,7 +223,7 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	if q.GroupBy == GroupCustomer {
 		label = "c.name"
 	}
-	sqlText := with + "SELECT " + key + ", " + label + ", t.currency, " + reportSums + reportFrom + join + w.sql() + " GROUP BY " + group
+	sqlText := with + "SELECT " + key + ", " + label + ", t.currency, " + reportSums + ", COUNT(*)" + reportFrom + join + w.sql() + " GROUP BY " + group
 	rows, err := s.rdb.QueryContext(ctx, sqlText, w.args...)
 	if err != nil {
 		return nil, err
@@ -189,7 +232,7 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	out := []ReportRow{}
 	for rows.Next() {
 		var r ReportRow
-		if err := rows.Scan(&r.Key, &r.Label, &r.Currency, &r.Recharge, &r.Consumption, &r.Count); err != nil {
+		if err := scanSums(rows, []any{&r.Key, &r.Label, &r.Currency}, []any{&r.Count}, &r.Recharge, &r.Consumption); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -263,15 +306,15 @@ func sortReportRows(rows []ReportRow) {
 // first posting. Amounts are minor units.
 type TotalsRow struct {
 	Currency       string
-	Recharge       int64 // top-ups minus their reversals
-	Consumption    int64 // charges minus their reversals, positive
-	AdjustmentsIn  int64 // credit adjustments minus their reversals
-	AdjustmentsOut int64 // debit adjustments minus their reversals, positive
-	Transactions   int64 // every ledger transaction, reversals included
+	Recharge       *big.Int // top-ups minus their reversals
+	Consumption    *big.Int // charges minus their reversals, positive
+	AdjustmentsIn  *big.Int // credit adjustments minus their reversals
+	AdjustmentsOut *big.Int // debit adjustments minus their reversals, positive
+	Transactions   int64    // every ledger transaction, reversals included
 	// CustomerBalances is the sum of the customer accounts' stored
 	// balances. It equals Recharge - Consumption + AdjustmentsIn -
 	// AdjustmentsOut, since every transaction is one of those kinds.
-	CustomerBalances int64
+	CustomerBalances *big.Int
 	Accounts         int64 // customer accounts
 	BelowAlert       int64 // customer accounts whose balance is under their alert amount
 }
@@ -283,17 +326,16 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 	byCur := map[string]*TotalsRow{}
 	row := func(cur string) *TotalsRow {
 		if byCur[cur] == nil {
-			byCur[cur] = &TotalsRow{Currency: cur}
+			byCur[cur] = &TotalsRow{Currency: cur, Recharge: new(big.Int), Consumption: new(big.Int),
+				AdjustmentsIn: new(big.Int), AdjustmentsOut: new(big.Int), CustomerBalances: new(big.Int)}
 		}
 		return byCur[cur]
 	}
 	err := s.snapshot(ctx, func(tx *sql.Tx) error {
 		// The kind and sign of a reversal are those of what it reverses.
-		rows, err := tx.QueryContext(ctx, `SELECT t.currency,
-			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'topup' THEN t.amount ELSE 0 END), 0) AS BIGINT),
-			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END), 0) AS BIGINT),
-			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) > 0 THEN t.amount ELSE 0 END), 0) AS BIGINT),
-			CAST(COALESCE(SUM(CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) < 0 THEN -t.amount ELSE 0 END), 0) AS BIGINT),
+		rows, err := tx.QueryContext(ctx, `SELECT t.currency, `+reportSums+`,
+			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) > 0 THEN t.amount ELSE 0 END")+`,
+			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) < 0 THEN -t.amount ELSE 0 END")+`,
 			COUNT(*)`+reportFrom+` GROUP BY t.currency`)
 		if err != nil {
 			return err
@@ -301,18 +343,18 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 		for rows.Next() {
 			var cur string
 			var r TotalsRow
-			if err := rows.Scan(&cur, &r.Recharge, &r.Consumption, &r.AdjustmentsIn, &r.AdjustmentsOut, &r.Transactions); err != nil {
+			if err := scanSums(rows, []any{&cur}, []any{&r.Transactions}, &r.Recharge, &r.Consumption, &r.AdjustmentsIn, &r.AdjustmentsOut); err != nil {
 				rows.Close()
 				return err
 			}
-			r.Currency = cur
+			r.Currency, r.CustomerBalances = cur, new(big.Int)
 			*row(cur) = r
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT currency, CAST(COALESCE(SUM(balance), 0) AS BIGINT), COUNT(*),
+		rows, err = tx.QueryContext(ctx, `SELECT currency, `+exactSum("balance")+`, COUNT(*),
 			COUNT(CASE WHEN balance < alert_amount THEN 1 END)
 			FROM accounts WHERE customer_id IS NOT NULL GROUP BY currency`)
 		if err != nil {
@@ -321,8 +363,9 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var cur string
-			var bal, n, below int64
-			if err := rows.Scan(&cur, &bal, &n, &below); err != nil {
+			var bal *big.Int
+			var n, below int64
+			if err := scanSums(rows, []any{&cur}, []any{&n, &below}, &bal); err != nil {
 				return err
 			}
 			r := row(cur)

@@ -3,11 +3,14 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bojanz/currency"
+
+	"coffer/internal/money"
 )
 
 // locale formats and translates for one request: the administrator's
@@ -45,10 +48,23 @@ func (l *locale) T(key string) string {
 func (l *locale) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
 
 // Money formats minor units of a currency the way the language writes money.
-func (l *locale) Money(minor int64, code string) string {
-	a, err := currency.NewAmountFromInt64(minor, code)
+func (l *locale) Money(minor any, code string) string {
+	var a currency.Amount
+	var err error
+	switch v := minor.(type) {
+	case int64:
+		a, err = currency.NewAmountFromInt64(v, code)
+	case *big.Int: // an exact total, which may pass int64
+		if cur, cerr := money.LookupCurrency(code); cerr != nil {
+			err = cerr
+		} else {
+			a, err = currency.NewAmount(money.FormatTotal(v, cur.Digits()), code)
+		}
+	default:
+		err = fmt.Errorf("web: Money of %T", minor)
+	}
 	if err != nil {
-		return strconv.FormatInt(minor, 10) + " " + code
+		return fmt.Sprint(minor) + " " + code
 	}
 	return l.fmt.Format(a)
 }

@@ -7,6 +7,7 @@ import (
 	"coffer/internal/store"
 	"crypto/subtle"
 	"errors"
+	"math/big"
 	"net/http"
 	"strings"
 )
@@ -135,8 +136,8 @@ type dashboardData struct {
 
 type dayTotal struct {
 	Currency    string
-	Recharge    int64
-	Consumption int64
+	Recharge    *big.Int
+	Consumption *big.Int
 	Count       int
 }
 

@@ -142,3 +142,30 @@ func containsString(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestUsernamesIgnoreCase: "Bob" and "bob" are one username, for creating,
+// logging in and counting failed logins.
+func TestUsernamesIgnoreCase(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		super := e.token[ledger.RoleSuperAdmin]
+		e.do("POST", "/api/v1/admins", super, map[string]any{"username": "Bob.Teller", "role": "admin", "password": password}).want(201)
+		for _, u := range []string{"bob.teller", "BOB.TELLER", "Bob.teller"} {
+			e.do("POST", "/api/v1/admins", super, map[string]any{"username": u, "role": "super_admin", "password": password}).wantProblem(409, "already_exists")
+		}
+		e.do("POST", "/api/v1/admins", super, map[string]any{"username": "bad name", "role": "admin", "password": password}).wantProblem(422, "validation_failed")
+		if n := len(e.do("GET", "/api/v1/admins", super, nil).want(200).items()); n != 4 {
+			t.Errorf("%d administrators, want 4", n)
+		}
+		for _, u := range []string{"bob.teller", "BOB.TELLER", "Bob.Teller"} {
+			tok := e.login(u, password)
+			if got := e.do("GET", "/api/v1/me", tok, nil).want(200).str("username"); got != "Bob.Teller" {
+				t.Errorf("logged in as %s: username %q", u, got)
+			}
+		}
+		// Five failures in any mix of cases use up the name's limit.
+		for _, u := range []string{"bob.teller", "BOB.TELLER", "Bob.Teller", "bOB.tELLER", "BOB.teller"} {
+			e.do("POST", "/api/v1/auth/login", "", map[string]any{"username": u, "password": "wrong wrong wrong"}).wantProblem(401, "unauthorized")
+		}
+		e.do("POST", "/api/v1/auth/login", "", map[string]any{"username": "bob.teller", "password": password}).wantProblem(429, "rate_limited")
+	})
+}

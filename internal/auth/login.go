@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"coffer/internal/ledger"
@@ -28,6 +29,10 @@ var dummyHash, _ = HashPassword("no such administrator")
 // session; the API and the web UI both log in through it. Failures are
 // recorded in the operation record and logged.
 func Login(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time, username, password, addr string) (string, store.Token, ledger.Admin, error) {
+	// Usernames are the same in any case (SPEC section 7), so failures are
+	// counted, and recorded, under the folded name: "ROOT" and "root" share
+	// one limit.
+	username = strings.ToLower(username)
 	byName, byAddr, err := st.LoginFailures(ctx, username, addr, now.Add(-LoginWindow))
 	if err != nil {
 		return "", store.Token{}, ledger.Admin{}, err

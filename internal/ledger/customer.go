@@ -80,3 +80,18 @@ func (c NewCustomer) Normalize() (NewCustomer, error) {
 	}
 	return c, p.err()
 }
+
+// ValidUsername checks an administrator's username: 1 to 100 ASCII
+// letters, digits and ._@-, the same rule for the API, the web UI and the
+// first super admin. Usernames are unique without regard to case.
+func ValidUsername(u string) error {
+	ok := u != "" && len(u) <= 100
+	for i := 0; ok && i < len(u); i++ {
+		c := u[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._@-", c) >= 0
+	}
+	if !ok {
+		return Invalid("username", "must be 1 to 100 letters (a-z, A-Z), digits or . _ @ -")
+	}
+	return nil
+}

@@ -34,8 +34,8 @@ func (s *Store) CreateAdmin(ctx context.Context, a ledger.Admin) (ledger.Admin, 
 	if !a.Role.Valid() {
 		return a, ledger.Invalid("role", "must be super_admin, admin or reviewer")
 	}
-	if a.Username == "" {
-		return a, ledger.Invalid("username", "is required")
+	if err := ledger.ValidUsername(a.Username); err != nil {
+		return a, err
 	}
 	var out ledger.Admin
 	err := s.write(ctx, func(tx *txn) error {
@@ -74,7 +74,9 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, username, passwordHash str
 
 // AdminByUsername finds an administrator for login.
 func (s *Store) AdminByUsername(ctx context.Context, username string) (ledger.Admin, error) {
-	return scanAdmin(s.rdb.QueryRowContext(ctx, "SELECT "+adminCols+" FROM admins WHERE username = $1", username))
+	// Any case finds the administrator (SPEC section 7); the unique index
+	// on LOWER(username) makes it at most one.
+	return scanAdmin(s.rdb.QueryRowContext(ctx, "SELECT "+adminCols+" FROM admins WHERE LOWER(username) = LOWER($1)", username))
 }
 
 // Admin returns one administrator.
@@ -92,6 +94,9 @@ func (s *Store) Admins(ctx context.Context) ([]ledger.Admin, error) {
 func (s *Store) AddAdmin(ctx context.Context, actor ledger.Actor, a ledger.Admin) (ledger.Admin, error) {
 	if !a.Role.Valid() {
 		return a, ledger.Invalid("role", "must be super_admin, admin or reviewer")
+	}
+	if err := ledger.ValidUsername(a.Username); err != nil {
+		return a, err
 	}
 	var out ledger.Admin
 	err := s.write(ctx, func(tx *txn) error {

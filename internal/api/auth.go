@@ -51,11 +51,7 @@ type PasswordInput struct {
 	}
 }
 
-type AdminsOutput struct {
-	Body struct {
-		Items []AdminJSON `json:"items"`
-	}
-}
+type AdminsOutput struct{ Body List[AdminJSON] }
 
 type AdminIDInput struct {
 	ID string `path:"id"`
@@ -96,11 +92,7 @@ func tokenJSON(t store.Token) TokenJSON {
 		CreatedAt: utc(t.CreatedAt), ExpiresAt: optTime(t.ExpiresAt), RevokedAt: optTime(t.RevokedAt)}
 }
 
-type TokensOutput struct {
-	Body struct {
-		Items []TokenJSON `json:"items"`
-	}
-}
+type TokensOutput struct{ Body List[TokenJSON] }
 
 type NewTokenInput struct {
 	Body struct {
@@ -175,14 +167,13 @@ func (a *API) registerAuth() {
 
 	register(a, huma.Operation{OperationID: "list-admins", Method: http.MethodGet, Path: "/admins", Tags: []string{"admins"},
 		Summary: "List administrators"}, superOnly,
-		func(ctx context.Context, _ *struct{}) (*AdminsOutput, error) {
+		func(ctx context.Context, in *Page) (*AdminsOutput, error) {
 			admins, err := a.store.Admins(ctx)
-			out := &AdminsOutput{}
-			out.Body.Items = []AdminJSON{}
-			for _, ad := range admins {
-				out.Body.Items = append(out.Body.Items, adminJSON(ad))
+			if err != nil {
+				return nil, err
 			}
-			return out, err
+			l, err := pageOfAll(admins, *in, func(ad ledger.Admin) int64 { return ad.ID }, adminJSON)
+			return &AdminsOutput{Body: l}, err
 		})
 
 	register(a, huma.Operation{OperationID: "create-admin", Method: http.MethodPost, Path: "/admins", Tags: []string{"admins"},
@@ -240,14 +231,13 @@ func (a *API) registerAuth() {
 
 	register(a, huma.Operation{OperationID: "list-tokens", Method: http.MethodGet, Path: "/tokens", Tags: []string{"tokens"},
 		Summary: "List program tokens"}, superOnly,
-		func(ctx context.Context, _ *struct{}) (*TokensOutput, error) {
+		func(ctx context.Context, in *Page) (*TokensOutput, error) {
 			toks, err := a.store.ProgramTokens(ctx)
-			out := &TokensOutput{}
-			out.Body.Items = []TokenJSON{}
-			for _, t := range toks {
-				out.Body.Items = append(out.Body.Items, tokenJSON(t))
+			if err != nil {
+				return nil, err
 			}
-			return out, err
+			l, err := pageOfAll(toks, *in, func(t store.Token) int64 { return t.ID }, tokenJSON)
+			return &TokensOutput{Body: l}, err
 		})
 
 	register(a, huma.Operation{OperationID: "create-token", Method: http.MethodPost, Path: "/tokens", Tags: []string{"tokens"},

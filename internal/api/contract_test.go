@@ -169,3 +169,36 @@ func TestUsernamesIgnoreCase(t *testing.T) {
 		e.do("POST", "/api/v1/auth/login", "", map[string]any{"username": "bob.teller", "password": password}).wantProblem(429, "rate_limited")
 	})
 }
+
+// TestShortListsArePaged: administrators, tokens and payment methods answer
+// like every other list, with next_cursor.
+func TestShortListsArePaged(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		super := e.token[ledger.RoleSuperAdmin]
+		e.do("POST", "/api/v1/tokens", super, map[string]any{"name": "shop", "role": "admin"}).want(201)
+		e.do("POST", "/api/v1/tokens", super, map[string]any{"name": "sms", "role": "admin"}).want(201)
+		for _, path := range []string{"/api/v1/admins", "/api/v1/tokens", "/api/v1/payment-methods"} {
+			whole := e.do("GET", path, super, nil).want(200)
+			if v, ok := whole.json()["next_cursor"]; !ok || v != nil {
+				t.Errorf("%s: next_cursor = %v (present %v), want null", path, v, ok)
+			}
+			var ids []string
+			cursor := ""
+			for range 10 {
+				r := e.do("GET", path+"?limit=1"+cursor, super, nil).want(200)
+				for _, it := range r.items() {
+					ids = append(ids, it["id"].(string))
+				}
+				next, _ := r.json()["next_cursor"].(string)
+				if next == "" {
+					break
+				}
+				cursor = "&cursor=" + next
+			}
+			if n := len(whole.items()); len(ids) != n || n < 2 {
+				t.Errorf("%s: paging one at a time gave %v, the whole list has %d", path, ids, n)
+			}
+			e.do("GET", path+"?limit=0", super, nil).wantProblem(422, "validation_failed")
+		}
+	})
+}

@@ -185,6 +185,22 @@ func (a *API) period(ctx context.Context, fromField, from, toField, to string) (
 	return timeRange(fromField, from, toField, to, settings.Location())
 }
 
+// pageOfAll answers one page of a short list that the store gives whole,
+// oldest first (administrators, tokens, payment methods): the same limit,
+// cursor and next_cursor as every other list (SPEC section 7), cut here.
+func pageOfAll[T, J any](rows []T, p Page, id func(T) int64, toJSON func(T) J) (List[J], error) {
+	limit, afterID, err := p.window()
+	if err != nil {
+		return List[J]{}, err
+	}
+	start := 0
+	for start < len(rows) && afterID != 0 && id(rows[start]) <= afterID {
+		start++
+	}
+	rows = rows[start:min(start+limit, len(rows))]
+	return pageOf(rows, limit, toJSON, func() int64 { return id(rows[len(rows)-1]) }), nil
+}
+
 // pageOf answers one page of a list ordered by id: the rows as JSON, and the
 // cursor of the next page when this one is full (lastID is asked only then).
 func pageOf[T, J any](rows []T, limit int, toJSON func(T) J, lastID func() int64) List[J] {

@@ -182,11 +182,7 @@ type PaymentMethodJSON struct {
 	Enabled bool   `json:"enabled"`
 }
 
-type PaymentMethodsOutput struct {
-	Body struct {
-		Items []PaymentMethodJSON `json:"items"`
-	}
-}
+type PaymentMethodsOutput struct{ Body List[PaymentMethodJSON] }
 
 type PaymentMethodOutput struct{ Body PaymentMethodJSON }
 
@@ -476,14 +472,13 @@ func (a *API) registerTopUps() {
 
 	register(a, huma.Operation{OperationID: "list-payment-methods", Method: http.MethodGet, Path: "/payment-methods", Tags: tags,
 		Summary: "Payment methods, disabled ones too"}, everyone,
-		func(ctx context.Context, _ *struct{}) (*PaymentMethodsOutput, error) {
+		func(ctx context.Context, in *Page) (*PaymentMethodsOutput, error) {
 			ms, err := a.store.PaymentMethods(ctx)
-			out := &PaymentMethodsOutput{}
-			out.Body.Items = []PaymentMethodJSON{}
-			for _, m := range ms {
-				out.Body.Items = append(out.Body.Items, methodJSON(m))
+			if err != nil {
+				return nil, err
 			}
-			return out, err
+			l, err := pageOfAll(ms, *in, func(m store.PaymentMethod) int64 { return m.ID }, methodJSON)
+			return &PaymentMethodsOutput{Body: l}, err
 		})
 
 	register(a, huma.Operation{OperationID: "create-payment-method", Method: http.MethodPost, Path: "/payment-methods", Tags: tags,

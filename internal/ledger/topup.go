@@ -41,6 +41,10 @@ type TopUpRequest struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	Vouchers        []Voucher
+	// Version grows with every change of the request: a correction, a
+	// voucher, a decision. A reviewer's decision may name the version it
+	// was made on, so that it never acts on a request nobody looked at.
+	Version int64
 }
 
 // Number is the recharge number shown to people: R, the day it was made

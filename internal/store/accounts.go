@@ -11,7 +11,7 @@ import (
 	"coffer/internal/money"
 )
 
-const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at"
+const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at, version"
 
 func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 	var a ledger.Account
@@ -19,7 +19,7 @@ func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 	var created, updated int64
 	var expires sql.NullInt64
 	err := row.Scan(&a.ID, &a.Number, &a.CustomerID, &cur, &a.Balance, &a.AlertAmount, &a.CreditLimit,
-		&a.Overdraft, &expires, &a.Status, &created, &updated)
+		&a.Overdraft, &expires, &a.Status, &created, &updated, &a.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ledger.ErrNotFound
 	}
@@ -210,6 +210,11 @@ type AccountChange struct {
 	Overdraft          *int64
 	OverdraftExpiresAt **time.Time // set to a nil *time.Time to clear
 	Status             *ledger.Status
+	// Version is the version of the account the change was made on; nil
+	// changes whatever is current. When it is not current the change is
+	// ledger.ErrStaleVersion and nothing changes: another administrator's
+	// edit in between is never silently overwritten.
+	Version *int64
 }
 
 func (c AccountChange) validate() error {
@@ -242,6 +247,9 @@ func (s *Store) UpdateAccount(ctx context.Context, actor ledger.Actor, id int64,
 		if err != nil {
 			return err
 		}
+		if c.Version != nil && *c.Version != before.Version {
+			return ledger.ErrStaleVersion.With(fmt.Sprintf("the account is at version %d, not %d: its settings changed since you saw them; look at them again", before.Version, *c.Version))
+		}
 		after := before
 		if c.AlertAmount != nil {
 			after.AlertAmount = *c.AlertAmount
@@ -268,9 +276,14 @@ func (s *Store) UpdateAccount(ctx context.Context, actor ledger.Actor, id int64,
 			}
 		}
 		after.UpdatedAt = s.nowTime()
+		// The version counts changes of the settings, so an edit that
+		// changes nothing does not make other open forms stale.
+		if !sameSettings(before, after) {
+			after.Version++
+		}
 		a, err = scanAccount(tx.QueryRowContext(ctx, `UPDATE accounts SET alert_amount = $2, credit_limit = $3, overdraft = $4,
-			overdraft_expires_at = $5, status = $6, updated_at = $7 WHERE id = $1 RETURNING `+accountCols,
-			id, after.AlertAmount, after.CreditLimit, after.Overdraft, nullMicros(after.OverdraftExpiresAt), string(after.Status), micros(after.UpdatedAt)))
+			overdraft_expires_at = $5, status = $6, updated_at = $7, version = $8 WHERE id = $1 RETURNING `+accountCols,
+			id, after.AlertAmount, after.CreditLimit, after.Overdraft, nullMicros(after.OverdraftExpiresAt), string(after.Status), micros(after.UpdatedAt), after.Version))
 		if err != nil {
 			return err
 		}
@@ -278,6 +291,13 @@ func (s *Store) UpdateAccount(ctx context.Context, actor ledger.Actor, id int64,
 			before: auditAccount(before), after: auditAccount(a)})
 	})
 	return a, err
+}
+
+// sameSettings reports whether a and b have the same settings, the ones an
+// account's version counts; expiry times are compared as stored.
+func sameSettings(a, b ledger.Account) bool {
+	return a.AlertAmount == b.AlertAmount && a.CreditLimit == b.CreditLimit && a.Overdraft == b.Overdraft &&
+		nullMicros(a.OverdraftExpiresAt) == nullMicros(b.OverdraftExpiresAt) && a.Status == b.Status
 }
 
 func auditAccount(a ledger.Account) map[string]any {

@@ -288,8 +288,11 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 			}
 		}
 
-		// Apply the recorded values in one statement.
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2,
+		// Apply the recorded values in one statement. Each item is a change
+		// of the account's alert amount, so each account gets a new version:
+		// an edit form opened before the batch is then refused as stale
+		// instead of putting back the value the batch replaced.
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2, version = version + 1,
 			alert_amount = (SELECT i.new_amount FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
 			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, b.ID, micros(now)); err != nil {
 			return err
@@ -448,7 +451,7 @@ func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64
 			}
 			return &conflict
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2,
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2, version = version + 1,
 			alert_amount = (SELECT i.old_amount FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
 			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, id, micros(now)); err != nil {
 			return err

@@ -2,11 +2,19 @@ package store
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/bojanz/currency"
+
 	"coffer/internal/ledger"
+	"coffer/internal/money"
 )
 
 // Cursor is where a keyset page ends: the last row's sort value (a number
@@ -23,7 +31,12 @@ type AccountFilter struct {
 	CustomerID             int64
 	Currency               string
 	Status                 ledger.Status
-	BalanceMin, BalanceMax *int64
+	BalanceMin, BalanceMax *int64 // minor units of Currency
+	// MajorMin and MajorMax bound the balance when no Currency is given, in
+	// each account's own currency's major unit (SPEC section 7): a minimum
+	// of "10" is 10.00 USD, 10 JPY and 10.000 KWD. They are compared exactly,
+	// whatever their decimals: a minimum of "0.5" is 1 JPY, a maximum 0 JPY.
+	MajorMin, MajorMax     *MajorBound
 	CreatedFrom, CreatedTo *time.Time
 	BelowAlert             *bool
 	Q                      string // part of the customer's name, email, phone or company, or of the account number
@@ -73,6 +86,9 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 	}
 	if f.BalanceMax != nil {
 		w.add("a.balance <= ?", *f.BalanceMax)
+	}
+	if f.MajorMin != nil || f.MajorMax != nil {
+		majorRange(&w, f.MajorMin, f.MajorMax)
 	}
 	if f.CreatedFrom != nil {
 		w.add("a.created_at >= ?", micros(*f.CreatedFrom))
@@ -132,6 +148,122 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// MajorBound is a bound of a balance range in the major unit of whichever
+// currency an account holds, kept exactly as given: "10", "-2.5", "0.125".
+type MajorBound struct {
+	neg       bool
+	int, frac string // digits without leading (int) or trailing (frac) zeros
+}
+
+// ParseMajorBound reads a bound as money.Parse reads an amount (digits, an
+// optional leading '-', an optional '.' with digits after it), but with any
+// number of decimals, since no currency says how many there may be.
+func ParseMajorBound(s string) (MajorBound, error) {
+	body, neg := strings.CutPrefix(s, "-")
+	i, f, dot := strings.Cut(body, ".")
+	if !asciiDigits(i) || dot && !asciiDigits(f) {
+		// The same syntax as money.Parse's: let it say what is wrong.
+		_, err := money.Parse(s, money.MustCurrency("CLF"))
+		if err == nil {
+			err = errors.New("not a decimal number")
+		}
+		return MajorBound{}, err
+	}
+	b := MajorBound{int: strings.TrimLeft(i, "0"), frac: strings.TrimRight(f, "0")}
+	b.neg = neg && (b.int != "" || b.frac != "")
+	return b, nil
+}
+
+func asciiDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// minorIn is the bound in minor units of a currency with the given number
+// of decimals, rounded into the range (up for a minimum, down for a
+// maximum), so that comparing whole minor units gives the exact answer. A
+// bound beyond int64 is beyond every balance: beyond says so, and its sign
+// tells on which side.
+func (b MajorBound) minorIn(digits int, up bool) (v int64, beyond bool) {
+	frac, rest := b.frac, ""
+	if len(frac) > digits {
+		frac, rest = frac[:digits], frac[digits:] // rest is not all zeros: frac has none at its end
+	}
+	frac += strings.Repeat("0", digits-len(frac))
+	for _, c := range b.int + frac {
+		d := int64(c - '0')
+		if v > (math.MaxInt64-d)/10 {
+			return 0, true
+		}
+		v = v*10 + d
+	}
+	if b.neg {
+		v = -v
+		if rest != "" && !up {
+			v-- // cannot overflow: v >= -MaxInt64
+		}
+	} else if rest != "" && up {
+		if v == math.MaxInt64 {
+			return 0, true
+		}
+		v++
+	}
+	return v, false
+}
+
+// currencyGroups lists every ISO 4217 code by its number of decimals.
+var currencyGroups = sync.OnceValue(func() map[int][]any {
+	out := map[int][]any{}
+	for _, code := range currency.GetCurrencyCodes() {
+		if c, err := money.LookupCurrency(code); err == nil {
+			out[c.Digits()] = append(out[c.Digits()], code)
+		}
+	}
+	return out
+})
+
+// majorRange adds a balance range in each account's own currency: one
+// condition per group of currencies with the same number of decimals, each
+// a range of the (currency, balance) index, so that the list stays one
+// query.
+func majorRange(w *where, min, max *MajorBound) {
+	var groups []string
+	var args []any
+	byDigits := currencyGroups()
+	for _, digits := range slices.Sorted(maps.Keys(byDigits)) {
+		codes := byDigits[digits]
+		cond := "a.currency IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ") + ")"
+		condArgs := slices.Clone(codes)
+		none := false
+		for _, b := range []struct {
+			bound *MajorBound
+			up    bool
+			op    string
+		}{{min, true, " >= ?"}, {max, false, " <= ?"}} {
+			if b.bound == nil {
+				continue
+			}
+			v, beyond := b.bound.minorIn(digits, b.up)
+			if beyond {
+				// Past every balance: beyond a minimum's far side (or a
+				// maximum's near side) nothing matches; otherwise all do.
+				none = none || b.bound.neg != b.up
+				continue
+			}
+			cond += " AND a.balance" + b.op
+			condArgs = append(condArgs, v)
+		}
+		if !none {
+			groups = append(groups, "("+cond+")")
+			args = append(args, condArgs...)
+		}
+	}
+	if groups == nil {
+		w.add("1 = 0")
+		return
+	}
+	w.add("("+strings.Join(groups, " OR ")+")", args...)
 }
 
 // scanPlus lets a scan function for a table read extra columns after it.

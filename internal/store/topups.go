@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 
 const topupCols = `id, customer_id, account_id, currency, amount, payment_method_id, payment_account, transaction_no, remark,
 	payment_status, paid_at, status, actual_amount, exchange_rate, review_remark, reviewed_by, reviewed_at, transaction_id,
-	created_by, created_at, updated_at`
+	created_by, created_at, updated_at, version`
 
 func scanTopUp(row interface{ Scan(...any) error }) (ledger.TopUpRequest, error) {
 	var t ledger.TopUpRequest
@@ -29,7 +30,7 @@ func scanTopUp(row interface{ Scan(...any) error }) (ledger.TopUpRequest, error)
 	var created, updated int64
 	err := row.Scan(&t.ID, &t.CustomerID, &t.AccountID, &t.Currency, &t.Amount, &t.PaymentMethodID, &t.PaymentAccount,
 		&t.TransactionNo, &t.Remark, &t.PaymentStatus, &paid, &t.Status, &actual, &rate, &t.ReviewRemark, &reviewedBy,
-		&reviewedAt, &txID, &t.CreatedBy, &created, &updated)
+		&reviewedAt, &txID, &t.CreatedBy, &created, &updated, &t.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ledger.ErrNotFound
 	}
@@ -286,8 +287,7 @@ func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, e
 		if before.Status != ledger.TopUpPending {
 			return ledger.ErrNotPending
 		}
-		f := ledger.TopUpFields{Amount: before.Amount, PaymentMethodID: before.PaymentMethodID, PaymentAccount: before.PaymentAccount,
-			TransactionNo: before.TransactionNo, Remark: before.Remark, PaymentStatus: before.PaymentStatus, PaidAt: before.PaidAt}
+		f := fieldsOf(before)
 		edit(&f)
 		if err := f.Validate(); err != nil {
 			return err
@@ -297,9 +297,15 @@ func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, e
 				return err
 			}
 		}
+		// A correction that changes nothing leaves the version alone, so that
+		// it does not send a reviewer back for nothing.
+		version := before.Version
+		if !sameTopUpFields(f, fieldsOf(before)) {
+			version++
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE topups SET amount = $2, payment_method_id = $3, payment_account = $4, transaction_no = $5,
-			remark = $6, payment_status = $7, paid_at = $8, updated_at = $9 WHERE id = $1`,
-			id, f.Amount, f.PaymentMethodID, f.PaymentAccount, f.TransactionNo, f.Remark, f.PaymentStatus, nullMicros(f.PaidAt), micros(s.nowTime())); err != nil {
+			remark = $6, payment_status = $7, paid_at = $8, updated_at = $9, version = $10 WHERE id = $1`,
+			id, f.Amount, f.PaymentMethodID, f.PaymentAccount, f.TransactionNo, f.Remark, f.PaymentStatus, nullMicros(f.PaidAt), micros(s.nowTime()), version); err != nil {
 			return err
 		}
 		if out, err = s.loadTopUp(ctx, tx, id, ""); err != nil {
@@ -310,13 +316,27 @@ func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, e
 	return out, err
 }
 
+// fieldsOf returns what the submitter filled in on t.
+func fieldsOf(t ledger.TopUpRequest) ledger.TopUpFields {
+	return ledger.TopUpFields{Amount: t.Amount, PaymentMethodID: t.PaymentMethodID, PaymentAccount: t.PaymentAccount,
+		TransactionNo: t.TransactionNo, Remark: t.Remark, PaymentStatus: t.PaymentStatus, PaidAt: t.PaidAt}
+}
+
+// sameTopUpFields reports whether a and b say the same; paid-at times are
+// compared as stored, to the microsecond.
+func sameTopUpFields(a, b ledger.TopUpFields) bool {
+	pa, pb := nullMicros(a.PaidAt), nullMicros(b.PaidAt)
+	a.PaidAt, b.PaidAt = nil, nil
+	return a == b && pa == pb
+}
+
 // CancelTopUp withdraws a pending request; only its submitter may.
 func (s *Store) CancelTopUp(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency) (TopUpResult, error) {
-	return s.decide(ctx, actor, id, idem, "cancel", func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+	return s.decide(ctx, actor, id, nil, idem, "cancel", func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
 		if t.CreatedBy != actor.AdminID {
 			return t, ledger.ErrNotSubmitter
 		}
-		if _, err := st.tx.ExecContext(st.ctx, "UPDATE topups SET status = 'cancelled', updated_at = $2 WHERE id = $1", id, micros(st.now)); err != nil {
+		if _, err := st.tx.ExecContext(st.ctx, "UPDATE topups SET status = 'cancelled', updated_at = $2, version = version + 1 WHERE id = $1", id, micros(st.now)); err != nil {
 			return t, err
 		}
 		after := t
@@ -325,45 +345,85 @@ func (s *Store) CancelTopUp(ctx context.Context, actor ledger.Actor, id int64, i
 	})
 }
 
-// ApproveTopUp approves a pending request and posts actual (default: the
-// requested amount) to the account, in one database transaction: two
-// reviewers approving at once post once, and the second is told the
-// request is no longer pending.
+// TopUpDecision is a reviewer's decision on a pending request.
+type TopUpDecision struct {
+	Approve bool
+	// Version is the version of the request the reviewer saw; nil decides
+	// on whatever is current. When it is not current the decision is
+	// ledger.ErrStaleVersion and nothing changes (SPEC section 7).
+	Version *int64
+	// ActualAmount is what to post on approval; nil posts the request's
+	// amount (the amount of Version, when given).
+	ActualAmount *int64
+	ExchangeRate string // on approval; default "1"
+	Remark       string
+}
+
+// ApproveTopUp approves a pending request, whatever its version, and posts
+// actual (default: the requested amount); see ReviewTopUp.
 func (s *Store) ApproveTopUp(ctx context.Context, actor ledger.Actor, id int64, actual *int64, rate, remark string, idem ledger.Idempotency) (TopUpResult, error) {
-	if rate == "" {
-		rate = "1"
-	}
-	if err := ledger.ValidExchangeRate(rate); err != nil {
+	return s.ReviewTopUp(ctx, actor, id, TopUpDecision{Approve: true, ActualAmount: actual, ExchangeRate: rate, Remark: remark}, idem)
+}
+
+// RejectTopUp turns a pending request down, whatever its version; nothing
+// is posted.
+func (s *Store) RejectTopUp(ctx context.Context, actor ledger.Actor, id int64, remark string, idem ledger.Idempotency) (TopUpResult, error) {
+	return s.ReviewTopUp(ctx, actor, id, TopUpDecision{Remark: remark}, idem)
+}
+
+// ReviewTopUp records a reviewer's decision on a pending request. Approving
+// posts to the account in the same database transaction as the status
+// change: two reviewers approving at once post once, and the second is told
+// the request is no longer pending.
+func (s *Store) ReviewTopUp(ctx context.Context, actor ledger.Actor, id int64, d TopUpDecision, idem ledger.Idempotency) (TopUpResult, error) {
+	fp, err := d.check()
+	if err != nil {
 		return TopUpResult{}, err
 	}
-	if actual != nil && *actual <= 0 {
-		return TopUpResult{}, ledger.Invalid("actual_amount", "must be greater than zero")
-	}
-	if len([]rune(remark)) > 1000 {
-		return TopUpResult{}, ledger.Invalid("remark", "is longer than 1000 characters")
-	}
-	fp := "approve:" + rate + ":" + remark
-	if actual != nil {
-		fp += ":" + strconv.FormatInt(*actual, 10)
-	}
-	return s.decide(ctx, actor, id, idem, fp, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
-		return s.review(st.ctx, st, actor, t, true, actual, rate, remark, false)
+	return s.decide(ctx, actor, id, d.Version, idem, fp, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+		if !d.Approve {
+			return s.review(st.ctx, st, actor, t, false, nil, "", d.Remark, false)
+		}
+		return s.review(st.ctx, st, actor, t, true, d.ActualAmount, d.ExchangeRate, d.Remark, false)
 	})
 }
 
-// RejectTopUp turns a pending request down; nothing is posted.
-func (s *Store) RejectTopUp(ctx context.Context, actor ledger.Actor, id int64, remark string, idem ledger.Idempotency) (TopUpResult, error) {
-	if len([]rune(remark)) > 1000 {
-		return TopUpResult{}, ledger.Invalid("remark", "is longer than 1000 characters")
+// check validates the decision, fills in the default exchange rate, and
+// returns its idempotency fingerprint. Without a version the fingerprint is
+// what it was before versions, so that keys given then still replay.
+func (d *TopUpDecision) check() (string, error) {
+	if len([]rune(d.Remark)) > 1000 {
+		return "", ledger.Invalid("remark", "is longer than 1000 characters")
 	}
-	return s.decide(ctx, actor, id, idem, "reject:"+remark, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
-		return s.review(st.ctx, st, actor, t, false, nil, "", remark, false)
-	})
+	fp := "reject:" + d.Remark
+	if d.Approve {
+		if d.ExchangeRate == "" {
+			d.ExchangeRate = "1"
+		}
+		if err := ledger.ValidExchangeRate(d.ExchangeRate); err != nil {
+			return "", err
+		}
+		if d.ActualAmount != nil && *d.ActualAmount <= 0 {
+			return "", ledger.Invalid("actual_amount", "must be greater than zero")
+		}
+		fp = "approve:" + d.ExchangeRate + ":" + d.Remark
+		if d.ActualAmount != nil {
+			fp += ":" + strconv.FormatInt(*d.ActualAmount, 10)
+		}
+	}
+	if d.Version != nil {
+		fp += ":v" + strconv.FormatInt(*d.Version, 10)
+	}
+	return fp, nil
 }
 
 // decide runs a state change of a pending request under its row lock and
-// an idempotency key.
-func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency, what string,
+// an idempotency key. The version is compared under that lock, in the
+// transaction that makes the change, so that a correction committed between
+// the check and the posting is impossible: it either commits before the
+// lock is taken (and the version no longer matches) or waits for the
+// decision (and then finds the request no longer pending).
+func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, version *int64, idem ledger.Idempotency, what string,
 	fn func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error)) (TopUpResult, error) {
 	var out TopUpResult
 	var st *txState
@@ -385,6 +445,9 @@ func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, idem l
 		}
 		if t.Status != ledger.TopUpPending {
 			return ledger.ErrNotPending
+		}
+		if version != nil && *version != t.Version {
+			return ledger.ErrStaleVersion.With(fmt.Sprintf("the top-up request is at version %d, not %d: it changed since you saw it; look at it again", t.Version, *version))
 		}
 		if _, err := fn(st, t); err != nil {
 			return err
@@ -432,7 +495,7 @@ func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t l
 		exRate = sql.NullString{String: rate, Valid: true}
 	}
 	if _, err := st.tx.ExecContext(ctx, `UPDATE topups SET status = $2, actual_amount = $3, exchange_rate = $4, review_remark = $5,
-		reviewed_by = $6, reviewed_at = $7, transaction_id = $8, updated_at = $7 WHERE id = $1`,
+		reviewed_by = $6, reviewed_at = $7, transaction_id = $8, updated_at = $7, version = version + 1 WHERE id = $1`,
 		t.ID, string(status), actualAmount, exRate, remark, actor.AdminID, micros(st.now), txID); err != nil {
 		return t, err
 	}
@@ -592,6 +655,10 @@ func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int6
 		v = ledger.Voucher{TopUpID: topupID, ContentType: contentType, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.nowTime()}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO vouchers (topup_id, content_type, size, sha256, data, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, topupID, contentType, v.Size, v.SHA256, data, actor.AdminID, micros(v.CreatedAt)).Scan(&v.ID); err != nil {
+			return err
+		}
+		// A voucher is part of what the reviewer judges: it makes a new version.
+		if _, err := tx.ExecContext(ctx, "UPDATE topups SET version = version + 1, updated_at = $2 WHERE id = $1", topupID, micros(v.CreatedAt)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, change{action: "voucher.create", objectType: "topup", objectID: topupID,

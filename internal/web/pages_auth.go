@@ -9,7 +9,10 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // loginPage shows the login form. Before there is a session, a random token
@@ -40,20 +43,59 @@ func (web *Web) renderLogin(w http.ResponseWriter, r *http.Request, status int, 
 	q.render("login", status, p)
 }
 
-// safeNext keeps a redirect after login on this site.
+// maxNext bounds the path kept for after login; a longer one is no page of
+// this site anyone followed a link to.
+const maxNext = 2048
+
+// safeNext keeps a redirect after login on this site (SPEC 7): a path that
+// starts with one "/", or the dashboard. Browsers drop tabs and newlines
+// from a Location and read "\" as "/", so "/\t/evil.example" (a tab) and
+// `/\evil.example` both lead to another host; and what is percent-encoded
+// in the value may be decoded by whoever reads it next. So the value is
+// refused if, as given or decoded (up to three times), it is not plainPath.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if len(next) > maxNext || !strings.HasPrefix(next, "/") || !plainPath(next, false) {
 		return "/"
 	}
+	for s, i := next, 0; i < 3; i++ { // "%2509" is "%09" once decoded, and a tab twice
+		d, err := url.PathUnescape(s)
+		if err != nil && i == 0 {
+			return "/"
+		}
+		if err != nil || d == s {
+			break // what remains is literal
+		}
+		if !plainPath(d, true) {
+			return "/"
+		}
+		s = d
+	}
 	return next
+}
+
+// plainPath tells whether s can only be read as a path of this site: no
+// "//" up front, no backslash anywhere, nothing invisible (control and
+// format characters, whitespace, invalid UTF-8); a decoded value may hold
+// spaces, as a search does.
+func plainPath(s string, decoded bool) bool {
+	if strings.HasPrefix(s, "//") || strings.Contains(s, "\\") {
+		return false
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && !(decoded && r == ' ')) {
+			return false
+		}
+	}
+	return true
 }
 
 func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
 	c, err := r.Cookie(loginCSRF)
 	token := r.PostFormValue("csrf")
-	if err != nil || !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(c.Value), []byte(token)) != 1 {
-		web.log.Warn("refused a login form without a valid CSRF token", "addr", clientAddr(r))
+	originErr := web.fromThisSite(r)
+	if err != nil || originErr != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(token)) != 1 {
+		web.log.Warn("refused a login form without a valid CSRF token or from another origin", "addr", clientAddr(r), "origin", originErr)
 		web.renderLogin(w, r, http.StatusForbidden, randomToken(), "", "err.csrf")
 		return
 	}

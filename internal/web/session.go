@@ -60,19 +60,28 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// sameOrigin refuses a form posted from another site: browsers send Origin
-// (or at least Sec-Fetch-Site) with every POST.
-func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-		return false
+// fromThisSite refuses a form posted from another site. net/http's
+// CrossOriginProtection judges by Sec-Fetch-Site, which every current
+// browser sends, else by Origin against Host. A request with neither it
+// lets through, as a program's; of those, one whose Referer names another
+// host is a browser's, sent from another site's page, and is refused too.
+// The CSRF token is checked besides, whatever these headers say.
+func (web *Web) fromThisSite(r *http.Request) error {
+	if err := web.crossOrigin.Check(r); err != nil {
+		return err
 	}
-	origin := r.Header.Get("Origin")
-	if origin == "" || origin == "null" {
-		return origin == ""
+	if r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Origin") != "" {
+		return nil
 	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host
+	if ref := r.Header.Get("Referer"); ref != "" {
+		if u, err := url.Parse(ref); err != nil || u.Host != r.Host {
+			return errForeignReferer
+		}
+	}
+	return nil
 }
+
+var errForeignReferer = errors.New("cross-origin request detected: Sec-Fetch-Site and Origin are missing, and Referer does not match Host")
 
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
@@ -96,8 +105,8 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 			p, err = web.store.Authenticate(r.Context(), c.Value)
 		}
 		if err != nil || p.Token.Kind != "session" {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			if next := r.URL.RequestURI(); r.Method == http.MethodGet && safeNext(next) == next {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 			} else {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 			}
@@ -116,8 +125,8 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 				return
 			}
 			token := r.PostFormValue("csrf")
-			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(token), []byte(csrfFor(c.Value))) != 1 {
-				web.log.Warn("refused a form without a valid CSRF token or from another origin", "path", r.URL.Path, "addr", clientAddr(r))
+			if err := web.fromThisSite(r); err != nil || subtle.ConstantTimeCompare([]byte(token), []byte(csrfFor(c.Value))) != 1 {
+				web.log.Warn("refused a form without a valid CSRF token or from another origin", "path", r.URL.Path, "addr", clientAddr(r), "origin", err)
 				q.fail(http.StatusForbidden, "err.csrf")
 				return
 			}

@@ -30,6 +30,8 @@ type Web struct {
 	pages map[string]*template.Template
 	// api answers CSV exports: the web UI hands them to the API's exporter.
 	api http.Handler
+	// crossOrigin refuses form posts from other sites (see fromThisSite).
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New parses the templates; it panics on a broken template, which the tests
@@ -38,7 +40,8 @@ func New(st *store.Store, log *slog.Logger, now func() time.Time, api http.Handl
 	if now == nil {
 		now = time.Now
 	}
-	w := &Web{store: st, log: log, now: now, pages: map[string]*template.Template{}, api: api}
+	w := &Web{store: st, log: log, now: now, pages: map[string]*template.Template{}, api: api,
+		crossOrigin: http.NewCrossOriginProtection()}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)

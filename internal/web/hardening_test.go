@@ -1,0 +1,164 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+	"coffer/internal/testdb"
+)
+
+var nextField = regexp.MustCompile(`name="next" value="([^"]*)"`)
+
+// TestLoginRedirectStaysOnThisSite logs in through the login form, opened
+// with each next, and checks where the answer sends the browser.
+func TestLoginRedirectStaysOnThisSite(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			for _, c := range []struct{ login, want string }{
+				{"/login?next=/%09/evil.example", "/"},
+				{"/login?next=/%0D%0A/evil.example", "/"},
+				{"/login?next=/%2509/evil.example", "/"},
+				{"/login?next=/%5Cevil.example", "/"},
+				{"/login?next=//evil.example", "/"},
+				{"/login?next=https://evil.example", "/"},
+				{"/login?next=javascript:alert(1)", "/"},
+				{"/login?next=/%E3%80%80/evil.example", "/"},
+				{"/login?next=%2Faccounts%3Fstatus%3Dfrozen", "/accounts?status=frozen"},
+			} {
+				b := anonymous(s)
+				code, body, _ := b.get(c.login)
+				m := nextField.FindStringSubmatch(body)
+				if code != 200 || m == nil {
+					t.Fatalf("GET %s = %d, or the form has no next", c.login, code)
+				}
+				form := url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}, "username": {"clerk"}, "password": {password},
+					"next": {html.UnescapeString(m[1])}}
+				if code, _, loc := b.post("/login", form); code != 303 || loc != c.want {
+					t.Errorf("login from %s = %d → %q, want %q", c.login, code, loc, c.want)
+				}
+			}
+			// A page asked for without a session comes back after login.
+			b := anonymous(s)
+			_, _, loc := b.get("/accounts?status=frozen")
+			_, body, _ := b.get(loc)
+			form := url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}, "username": {"clerk"}, "password": {password},
+				"next": {html.UnescapeString(nextField.FindStringSubmatch(body)[1])}}
+			if code, _, back := b.post("/login", form); code != 303 || back != "/accounts?status=frozen" {
+				t.Errorf("login from %s = %d → %q", loc, code, back)
+			}
+			// A next posted straight to the form is held to the same rule.
+			b = anonymous(s)
+			_, body, _ = b.get("/login")
+			form = url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}, "username": {"clerk"}, "password": {password},
+				"next": {"/\t/evil.example"}}
+			if code, _, loc := b.post("/login", form); code != 303 || loc != "/" {
+				t.Errorf("login posting a tab in next = %d → %q", code, loc)
+			}
+		})
+	}
+}
+
+// anonymous is a browser with cookies and no session yet.
+func anonymous(s *site) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{s: s, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// send posts a form with exactly the headers given: unlike post, no Origin
+// unless asked for.
+func (b *browser) send(path string, form url.Values, hdr map[string]string) int {
+	req, _ := http.NewRequest("POST", b.s.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.s.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestFormsFromAnotherSiteChangeNothing posts a charge with a valid session
+// and CSRF token under each combination of the headers that say where a
+// form comes from.
+func TestFormsFromAnotherSiteChangeNothing(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			acc := fundedAccount(t, s, 10000)
+			clerk := s.login("clerk")
+			u, _ := url.Parse(s.url)
+			sameSite := "http://" + u.Hostname() + ":1" // same site, another origin
+			balance := int64(10000)
+			for i, c := range []struct {
+				name string
+				hdr  map[string]string
+				want int
+			}{
+				{"foreign origin", map[string]string{"Origin": "https://evil.example"}, 403},
+				{"origin null", map[string]string{"Origin": "null"}, 403},
+				{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+				{"same-site fetch", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+				{"cross-site fetch with this origin", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": s.url}, 403},
+				{"no origin, foreign referer", map[string]string{"Referer": "https://evil.example/pay"}, 403},
+				{"no origin, same-site referer of another origin", map[string]string{"Referer": sameSite + "/charge"}, 403},
+				{"no origin, broken referer", map[string]string{"Referer": "http://[::1"}, 403},
+				{"no origin, referer of this site", map[string]string{"Referer": s.url + "/charge"}, 303},
+				{"same-origin fetch", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": s.url}, 303},
+				{"no headers at all", map[string]string{}, 303},
+			} {
+				form := clerk.form("account_id", itoa(acc), "amount", "1.00", "form_token", "x"+itoa(int64(i)))
+				if code := clerk.send("/charge", form, c.hdr); code != c.want {
+					t.Errorf("%s: POST /charge = %d, want %d", c.name, code, c.want)
+				}
+				if c.want == 303 {
+					balance -= 100
+				}
+				if a, _ := s.st.Account(context.Background(), acc); a.Balance != balance {
+					t.Errorf("%s: balance %d, want %d", c.name, a.Balance, balance)
+				}
+			}
+			// The login form: no session comes of a refused one.
+			b := anonymous(s)
+			_, body, _ := b.get("/login")
+			form := url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}, "username": {"clerk"}, "password": {password}}
+			if code := b.send("/login", form, map[string]string{"Referer": "https://evil.example/"}); code != 403 {
+				t.Errorf("login with a foreign referer = %d, want 403", code)
+			}
+			if code, _, _ := b.get("/accounts"); code != 303 {
+				t.Errorf("after a refused login, /accounts = %d: a session was made", code)
+			}
+		})
+	}
+}
+
+// fundedAccount opens a customer's USD account holding balance.
+func fundedAccount(t *testing.T, s *site, balance int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	root, _ := s.st.AdminByUsername(ctx, "root")
+	actor := ledger.Actor{AdminID: root.ID, Name: "root", Role: ledger.RoleSuperAdmin}
+	c, err := s.st.CreateCustomer(ctx, actor, ledger.NewCustomer{Name: "Funded", DefaultCurrency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accs, err := s.st.Accounts(ctx, store.AccountFilter{CustomerID: c.ID, Limit: 10})
+	if err != nil || len(accs) != 1 {
+		t.Fatalf("accounts of a new customer: %v %v", accs, err)
+	}
+	if _, err := s.st.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: accs[0].ID}, Amount: balance, PaymentMethod: "alipay", Actor: actor}); err != nil {
+		t.Fatal(err)
+	}
+	return accs[0].ID
+}

@@ -139,6 +139,13 @@ var catalog = map[string]map[string]string{
 		"err.self_approval":    "You submitted this request: someone else must review it.",
 		"err.not_submitter":    "Only the administrator who submitted the request may change it.",
 		"err.last_super_admin": "There must remain one active super admin.", "err.direct_topup_off": "Direct recharges are switched off in the settings.",
+
+		"err.not_an_id":       "Not a number: enter the id in digits, such as 1024.",
+		"err.bad_cursor":      "This page link is not valid, so no page of the list is shown. Go back to the first page.",
+		"err.bad_link":        "This link has a value that is not valid (%s), so nothing is shown in its place. Open the page again from the menu.",
+		"err.currency":        "Not a currency code, such as USD or CNY.",
+		"err.report_days":     "A report by day covers at most %d days: choose a shorter period, or group by something else.",
+		"batch.bad_selection": "The selection holds something that is not an account. Reload the list and select again.",
 	},
 	"zh-CN": {
 		"batch.title": "批量调整预警金额", "batch.select": "选择", "batch.select_all": "选择本页全部",
@@ -276,5 +283,12 @@ var catalog = map[string]map[string]string{
 		"err.self_approval":    "这是你提交的申请，需由其他人审核。",
 		"err.not_submitter":    "只有提交申请的管理员可以修改。",
 		"err.last_super_admin": "必须保留至少一名启用的超级管理员。", "err.direct_topup_off": "设置中已关闭直接充值。",
+
+		"err.not_an_id":       "不是有效的编号：请您输入数字，例如 1024。",
+		"err.bad_cursor":      "此分页链接无效，因此未显示列表。请您回到第一页。",
+		"err.bad_link":        "此链接中有无效的值（%s），因此未显示任何内容。请您从菜单重新打开此页面。",
+		"err.currency":        "不是有效的币种代码，例如 USD 或 CNY。",
+		"err.report_days":     "按天统计的报表最多涵盖 %d 天：请您缩短期间，或改用其他分组方式。",
+		"batch.bad_selection": "所选内容中有无效的账户。请您刷新列表后重新选择。",
 	},
 }

@@ -162,3 +162,69 @@ func fundedAccount(t *testing.T, s *site, balance int64) int64 {
 	}
 	return accs[0].ID
 }
+
+// TestValuesThatDoNotParseAreRefused: a form field or a query string value
+// that does not parse is never read as nothing. A form comes back (422)
+// with the message beside the field, in the user's language, and all that
+// was typed; a list says what is wrong instead of guessing.
+func TestValuesThatDoNotParseAreRefused(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			acc := fundedAccount(t, s, 10000)
+			clerk := s.login("clerk")
+			for _, c := range []struct{ lang, message string }{
+				{"en", "Not a number: enter the id in digits, such as 1024."},
+				{"zh-CN", "不是有效的编号：请您输入数字，例如 1024。"},
+			} {
+				clerk.post("/lang", clerk.form("lang", c.lang, "back", "/"))
+				form := clerk.form("account_id", itoa(acc), "direction", "credit", "amount", "5.00", "reason", "correction",
+					"note", "wrong amount on INV-7", "corrects", "12x", "form_token", "adj-"+c.lang)
+				code, body, _ := clerk.post("/adjust", form)
+				if code != 422 || !strings.Contains(body, `id="e-corrects">`+c.message+`<`) {
+					t.Errorf("%s: adjustment correcting %q = %d; the message is not beside the field", c.lang, "12x", code)
+				}
+				if !strings.Contains(body, `value="12x"`) || !strings.Contains(body, "wrong amount on INV-7") || !strings.Contains(body, `value="5.00"`) {
+					t.Errorf("%s: the form lost what was typed", c.lang)
+				}
+			}
+			if a, _ := s.st.Account(context.Background(), acc); a.Balance != 10000 {
+				t.Errorf("balance %d after refused adjustments, want 10000", a.Balance)
+			}
+			if txs, _ := s.st.Transactions(context.Background(), store.TxFilter{AccountID: acc, Limit: 10}); len(txs) != 1 {
+				t.Errorf("the account has %d transactions, want only its top-up", len(txs))
+			}
+			clerk.post("/lang", clerk.form("lang", "en", "back", "/"))
+			if code, body, _ := clerk.get("/charge?account_id=" + itoa(acc) + "x"); code != 422 || !strings.Contains(body, "Not a number") {
+				t.Errorf("consumption form for account %sx = %d, or no message", itoa(acc), code)
+			}
+			root := s.login("root")
+			for _, c := range []struct {
+				b             *browser
+				path, message string
+			}{
+				{clerk, "/customers?after=abc", "This page link is not valid"},
+				{clerk, "/customers?after=-3", "This page link is not valid"},
+				{clerk, "/alerts?before=1e3", "This page link is not valid"},
+				{clerk, "/audit?before=x", "This page link is not valid"},
+				{root, "/audit?actor_id=root", "(actor_id)"},
+				{clerk, "/audit?from=2026-13-40", `id="e-from">Not a date.`},
+				{clerk, "/alerts?active=maybe", `id="e-active">Not a valid value.`},
+				{clerk, "/alerts?currency=usd", `id="e-currency">Not a currency code`},
+				{root, "/reports?from=2026-02-30", `id="e-from">Not a date.`},
+				{root, "/reports?from=2026-01-01&to=2026-01-31&group_by=week", `id="e-group_by">Not a valid value.`},
+				{root, "/reports?currency=US", `id="e-currency">Not a currency code`},
+				{root, "/reports?from=1990-01-01&to=2026-12-31", `id="e-to">A report by day covers at most 3700 days`},
+				{root, "/webhooks?deliveries=abc", "(deliveries)"},
+			} {
+				code, body, _ := c.b.get(c.path)
+				if code != 422 || !strings.Contains(body, c.message) {
+					t.Errorf("GET %s = %d; want 422 saying %q", c.path, code, c.message)
+				}
+				if strings.Contains(body, "Funded") {
+					t.Errorf("GET %s lists results all the same", c.path)
+				}
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"coffer/internal/store"
 )
@@ -16,9 +15,14 @@ func (web *Web) alertBatch(q *request) {
 	f := q.r.PostForm
 	req := store.AlertBatchRequest{AlertAmount: f.Get("alert_amount")}
 	for _, s := range f["ids"] {
-		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
-			req.AccountIDs = append(req.AccountIDs, id)
+		// The list's tick boxes hold account ids; anything else was not
+		// ticked there, and is refused rather than dropped.
+		id, ok := queryID(s)
+		if !ok || id == 0 {
+			q.fail(http.StatusUnprocessableEntity, "batch.bad_selection")
+			return
 		}
+		req.AccountIDs = append(req.AccountIDs, id)
 	}
 	if len(req.AccountIDs) == 0 {
 		switch scope := f.Get("scope"); scope {

@@ -25,7 +25,12 @@ func (web *Web) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (web *Web) renderLogin(w http.ResponseWriter, r *http.Request, status int, token, username, errKey string) {
-	settings, _ := web.store.Settings(r.Context())
+	settings, err := web.store.Settings(r.Context())
+	if err != nil {
+		web.log.Error("settings", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	lang := "en"
 	if c, err := r.Cookie("coffer_lang"); err == nil && c.Value == "zh-CN" {
 		lang = "zh-CN"
@@ -162,7 +167,7 @@ func (web *Web) changePassword(q *request) {
 func (web *Web) setLanguage(q *request) {
 	lang := q.r.PostFormValue("lang")
 	if err := web.store.SetAdminLocale(q.ctx, q.actor(), q.p.Admin.ID, lang); err != nil {
-		q.fail(http.StatusUnprocessableEntity, "err.fix_fields")
+		q.failErr(err) // a language we lack is 422, anything else ours
 		return
 	}
 	http.SetCookie(q.w, &http.Cookie{Name: "coffer_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})

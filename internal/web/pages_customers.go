@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"coffer/internal/ledger"
 	"coffer/internal/store"
@@ -17,9 +16,15 @@ type customersData struct {
 // table is swapped as the user types.
 func (web *Web) customers(q *request) {
 	v := q.r.URL.Query()
-	after, _ := strconv.ParseInt(v.Get("after"), 10, 64)
-	f := store.CustomerFilter{Phone: v.Get("phone"), Name: v.Get("name"), Email: v.Get("email"), Q: v.Get("q"), AfterID: after, Limit: 50}
+	p := q.page(q.L.T("nav.customers"), customersData{})
+	p.Form = v
+	f := store.CustomerFilter{Phone: v.Get("phone"), Name: v.Get("name"), Email: v.Get("email"), Q: v.Get("q"), AfterID: q.cursor(p, "after"), Limit: 50}
+	if q.queryRefused("customers", p) {
+		return
+	}
 	if f.Phone != "" {
+		// A whole number is searched as stored (E.164); part of one, as
+		// typed: not normalizable is not an error here.
 		if n, err := ledger.NormalizePhone(f.Phone); err == nil {
 			f.Phone = n
 		}
@@ -34,8 +39,7 @@ func (web *Web) customers(q *request) {
 		v.Set("after", itoa(items[len(items)-1].ID))
 		d.Next = "/customers?" + v.Encode()
 	}
-	p := q.page(q.L.T("nav.customers"), d)
-	p.Form = v
+	p.Data = d
 	if q.r.Header.Get("HX-Request") == "true" {
 		q.renderBlock("customers", "results", 200, p)
 		return
@@ -55,11 +59,7 @@ func (web *Web) customerDetail(q *request) {
 	}
 	c, err := web.store.Customer(q.ctx, id)
 	if err != nil {
-		if q.formErrors(q.page("", nil), err) {
-			q.fail(http.StatusNotFound, "err.not_found")
-			return
-		}
-		q.internal(err)
+		q.failErr(err) // not found is 404, anything else ours
 		return
 	}
 	accs, err := web.store.Accounts(q.ctx, store.AccountFilter{CustomerID: id, Sort: "number", Limit: 100})
@@ -83,7 +83,7 @@ func (web *Web) customerForm(q *request) {
 		}
 		c, err := web.store.Customer(q.ctx, id)
 		if err != nil {
-			q.fail(http.StatusNotFound, "err.not_found")
+			q.failErr(err)
 			return
 		}
 		p.Title = q.L.T("customer.edit")

@@ -1,8 +1,8 @@
 package web
 
 import (
+	"errors"
 	"net/http"
-	"strconv"
 
 	"coffer/internal/ledger"
 	"coffer/internal/money"
@@ -18,28 +18,61 @@ type postingData struct {
 }
 
 // postingForm shows the consumption or adjustment form for an account, or
-// for a customer's accounts (?customer_id=).
+// for a customer's accounts (?customer_id=). An id that does not parse, or
+// names nothing, is marked beside its field (422).
 func (web *Web) postingForm(q *request, name, title string, p *page, status int) {
 	d := postingData{FormToken: q.formToken(), Reasons: ledger.Reasons}
-	if id, err := strconv.ParseInt(p.Form.Get("account_id"), 10, 64); err == nil {
-		if a, err := web.store.Account(q.ctx, id); err == nil {
-			d.Account = a
-			d.Customer, _ = web.store.Customer(q.ctx, a.CustomerID)
-		}
+	if err := web.postingTarget(q, p, &d); err != nil {
+		q.internal(err)
+		return
 	}
-	cid := d.Customer.ID
-	if cid == 0 {
-		cid, _ = strconv.ParseInt(p.Form.Get("customer_id"), 10, 64)
-		if cid != 0 {
-			d.Customer, _ = web.store.Customer(q.ctx, cid)
+	if (len(p.Errs) > 0 || p.Error != "") && status < http.StatusBadRequest {
+		status = http.StatusUnprocessableEntity
+		if p.Error == "" {
+			p.Error = q.L.T("err.fix_fields")
 		}
-	}
-	if cid != 0 {
-		d.Accounts, _ = web.store.Accounts(q.ctx, store.AccountFilter{CustomerID: cid, Sort: "number", Limit: 100})
 	}
 	p.Title = title
 	p.Data = d
 	q.render(name, status, p)
+}
+
+// postingTarget finds the form's account, its customer and their accounts;
+// it returns only errors that are not the user's.
+func (web *Web) postingTarget(q *request, p *page, d *postingData) error {
+	if id := q.formID(p, p.Form, "account_id"); id != 0 {
+		a, err := web.store.Account(q.ctx, id)
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			p.Errs["account_id"] = q.L.T("charge.pick_account")
+		case err != nil:
+			return err
+		default:
+			d.Account = a
+			if d.Customer, err = web.store.Customer(q.ctx, a.CustomerID); err != nil {
+				return err // an account's customer is never missing
+			}
+		}
+	}
+	if d.Customer.ID == 0 {
+		if cid := q.formID(p, p.Form, "customer_id"); cid != 0 {
+			c, err := web.store.Customer(q.ctx, cid)
+			if errors.Is(err, ledger.ErrNotFound) {
+				p.Error = q.L.Tf("err.bad_link", "customer_id")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			d.Customer = c
+		}
+	}
+	if d.Customer.ID == 0 {
+		return nil
+	}
+	var err error
+	d.Accounts, err = web.store.Accounts(q.ctx, store.AccountFilter{CustomerID: d.Customer.ID, Sort: "number", Limit: 100})
+	return err
 }
 
 func (web *Web) chargeForm(q *request) {
@@ -60,33 +93,52 @@ func (web *Web) adjustForm(q *request) {
 	web.postingForm(q, "adjust", q.L.T("adjust.title"), p, 200)
 }
 
-// postingAmount reads the form's account and amount in that account's currency.
-func (web *Web) postingAmount(q *request, p *page) (ledger.Account, int64) {
+// postingAmount reads the form's account and amount in that account's
+// currency; problems go beside their fields, and only an error that is not
+// the user's is returned.
+func (web *Web) postingAmount(q *request, p *page) (ledger.Account, int64, error) {
 	f := q.r.PostForm
-	id, _ := strconv.ParseInt(f.Get("account_id"), 10, 64)
+	id := q.formID(p, f, "account_id")
+	if id == 0 {
+		if p.Errs["account_id"] == "" {
+			p.Errs["account_id"] = q.L.T("charge.pick_account")
+		}
+		return ledger.Account{}, 0, nil
+	}
 	a, err := web.store.Account(q.ctx, id)
-	if err != nil {
+	if errors.Is(err, ledger.ErrNotFound) {
 		p.Errs["account_id"] = q.L.T("charge.pick_account")
-		return a, 0
+		return a, 0, nil
+	}
+	if err != nil {
+		return a, 0, err
 	}
 	amt, err := money.ParsePositive(f.Get("amount"), a.Currency)
 	if err != nil {
 		p.Errs["amount"] = err.Error()
-		return a, 0
+		return a, 0, nil
 	}
-	return a, amt.Minor()
+	return a, amt.Minor(), nil
 }
 
 // postingSubmit reads a consumption or adjustment form's account and
 // amount, posts it, and shows the account; a problem goes back to the form
-// with everything typed kept and the field marked.
-func (web *Web) postingSubmit(q *request, form, titleKey, done string, post func(a ledger.Account, amount int64) error) {
+// with everything typed kept and the field marked. fieldErr is a problem
+// the caller found in the form's other fields, shown with the rest.
+func (web *Web) postingSubmit(q *request, form, titleKey, done string, fieldErr error, post func(a ledger.Account, amount int64) error) {
 	if !q.need(actOperate) {
 		return
 	}
 	p := q.page("", nil)
 	p.Form = q.r.PostForm
-	a, amount := web.postingAmount(q, p)
+	a, amount, err := web.postingAmount(q, p)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	if fieldErr != nil {
+		q.formErrors(p, fieldErr)
+	}
 	if len(p.Errs) > 0 {
 		p.Error = q.L.T("err.fix_fields")
 		web.postingForm(q, form, q.L.T(titleKey), p, http.StatusUnprocessableEntity)
@@ -105,7 +157,7 @@ func (web *Web) postingSubmit(q *request, form, titleKey, done string, post func
 
 func (web *Web) chargeSubmit(q *request) {
 	f := q.r.PostForm
-	web.postingSubmit(q, "charge", "charge.title", "charged", func(a ledger.Account, amount int64) error {
+	web.postingSubmit(q, "charge", "charge.title", "charged", nil, func(a ledger.Account, amount int64) error {
 		_, err := web.store.Charge(q.ctx, ledger.Charge{AccountID: a.ID, Amount: amount, Reference: f.Get("reference"),
 			Note: f.Get("note"), Actor: q.actor(), Idem: q.idem()})
 		return err
@@ -114,8 +166,10 @@ func (web *Web) chargeSubmit(q *request) {
 
 func (web *Web) adjustSubmit(q *request) {
 	f := q.r.PostForm
-	web.postingSubmit(q, "adjust", "adjust.title", "adjusted", func(a ledger.Account, amount int64) error {
-		corrects, _ := strconv.ParseInt(f.Get("corrects"), 10, 64)
+	// The transaction corrected is optional; a typo in it is refused, as
+	// the API refuses it, not posted as an adjustment that corrects nothing.
+	corrects, badCorrects := q.idField(f, "corrects")
+	web.postingSubmit(q, "adjust", "adjust.title", "adjusted", badCorrects, func(a ledger.Account, amount int64) error {
 		_, err := web.store.Adjust(q.ctx, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Direction(f.Get("direction")),
 			Amount: amount, Reason: ledger.Reason(f.Get("reason")), Note: f.Get("note"), Corrects: corrects, Actor: q.actor(), Idem: q.idem()})
 		return err
@@ -137,7 +191,7 @@ func (web *Web) reverseConfirm(q *request) {
 	}
 	t, err := web.store.Transaction(q.ctx, id)
 	if err != nil {
-		q.fail(http.StatusNotFound, "err.not_found")
+		q.failErr(err) // not found is 404, anything else ours
 		return
 	}
 	q.render("reverse", 200, q.page(q.L.T("reverse.title"), reverseData{Tx: t, FormToken: randomToken()}))

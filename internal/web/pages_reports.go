@@ -1,12 +1,14 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
 
+	"coffer/internal/money"
 	"coffer/internal/store"
 )
 
@@ -24,44 +26,23 @@ type reportsData struct {
 // reports shows recharge and consumption for a period. Administrators and
 // reviewers see today only (SPEC); super admins any period and the totals.
 func (web *Web) reports(q *request) {
-	v := q.r.URL.Query()
 	p := q.page(q.L.T("nav.reports"), nil)
-	now := web.now().In(q.L.loc)
-	today := now.Format(time.DateOnly)
-	from, to := v.Get("from"), v.Get("to")
-	if from == "" || !q.can(actAnyPeriod) {
-		from = today
+	query, from, to := web.reportQuery(q, p)
+	d := reportsData{Groups: store.ReportGroups, Today: !q.can(actAnyPeriod), FromDay: from, ToDay: to}
+	p.Data = d
+	if q.queryRefused("reports", p) {
+		return
 	}
-	if to == "" || !q.can(actAnyPeriod) {
-		to = from
-	}
-	day := func(field, s string) (time.Time, bool) {
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			p.Errs[field] = q.L.T("err.date")
-			return time.Time{}, false
-		}
-		return d, true
-	}
-	f, ok1 := day("from", from)
-	t, ok2 := day("to", to)
-	if !ok1 || !ok2 || t.Before(f) {
-		if ok1 && ok2 {
-			p.Errs["to"] = q.L.T("err.invalid")
-		}
-		from, to, f, t = today, today, now, now
-	}
-	group := v.Get("group_by")
-	if !slices.Contains(store.ReportGroups, group) {
-		group = "day"
-	}
-	query := store.ReportQuery{From: store.StartOfDay(f.Year(), f.Month(), f.Day(), q.L.loc),
-		To: store.StartOfDay(t.Year(), t.Month(), t.Day()+1, q.L.loc), Currency: v.Get("currency"), GroupBy: group, Location: q.L.loc}
 	rows, err := web.store.ReportSummary(q.ctx, query)
 	if err != nil {
-		p.Errs["currency"] = err.Error()
+		if q.formErrors(p, err) {
+			q.render("reports", http.StatusUnprocessableEntity, p)
+			return
+		}
+		q.internal(err)
+		return
 	}
-	d := reportsData{Rows: rows, Groups: store.ReportGroups, Today: !q.can(actAnyPeriod), FromDay: from, ToDay: to}
+	d.Rows = rows
 	if q.can(actAnyPeriod) {
 		if d.Totals, err = web.store.ReportTotals(q.ctx); err != nil {
 			q.internal(err)
@@ -69,18 +50,63 @@ func (web *Web) reports(q *request) {
 		}
 	}
 	api := url.Values{"from": {from}, "to": {to}}
-	if c := v.Get("currency"); c != "" {
-		api.Set("currency", c)
+	if query.Currency != "" {
+		api.Set("currency", query.Currency)
 	}
 	d.Chart = "/reports/chart.svg?" + api.Encode()
-	api.Set("group_by", group)
+	api.Set("group_by", query.GroupBy)
 	d.Export = "/reports/export?" + api.Encode()
+	p.Data = d
+	q.render("reports", 200, p)
+}
+
+// reportQuery reads the period, currency and grouping of the reports page
+// into p.Form; a value that does not parse is marked beside its field,
+// never replaced by a default. Only an absent value takes one: today, and
+// by day.
+func (web *Web) reportQuery(q *request, p *page) (query store.ReportQuery, from, to string) {
+	v := q.r.URL.Query()
+	today := web.now().In(q.L.loc).Format(time.DateOnly)
+	from, to = v.Get("from"), v.Get("to")
+	if from == "" || !q.can(actAnyPeriod) {
+		from = today
+	}
+	if to == "" || !q.can(actAnyPeriod) {
+		to = from
+	}
+	day := func(field, s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			p.Errs[field] = q.L.T("err.date")
+		}
+		return d
+	}
+	f, t := day("from", from), day("to", to)
+	group := cmp.Or(v.Get("group_by"), store.GroupDay)
+	query = store.ReportQuery{From: store.StartOfDay(f.Year(), f.Month(), f.Day(), q.L.loc),
+		To: store.StartOfDay(t.Year(), t.Month(), t.Day()+1, q.L.loc), Currency: v.Get("currency"), GroupBy: group, Location: q.L.loc}
+	switch {
+	case len(p.Errs) > 0:
+	case t.Before(f):
+		p.Errs["to"] = q.L.T("err.invalid")
+	// Calendar days, counted on the dates (Sub saturates, never wraps),
+	// not by making a list of ten thousand years of them.
+	case group == store.GroupDay && t.Sub(f).Hours()/24 >= store.MaxReportDays:
+		p.Errs["to"] = q.L.Tf("err.report_days", store.MaxReportDays)
+	}
+	if !slices.Contains(store.ReportGroups, group) {
+		p.Errs["group_by"] = q.L.T("err.invalid")
+	}
+	if c := v.Get("currency"); c != "" {
+		if _, err := money.LookupCurrency(c); err != nil {
+			p.Errs["currency"] = q.L.T("err.currency")
+		}
+	}
 	p.Form = v
 	p.Form.Set("from", from)
 	p.Form.Set("to", to)
 	p.Form.Set("group_by", group)
-	p.Data = d
-	q.render("reports", 200, p)
+	return query, from, to
 }
 
 // reportFile hands the chart or a CSV export to the API, which applies the
@@ -105,11 +131,24 @@ type alertsData struct {
 
 func (web *Web) alerts(q *request) {
 	v := q.r.URL.Query()
-	f := store.AlertFilter{Currency: v.Get("currency"), Limit: 100}
-	f.BeforeID, _ = strconv.ParseInt(v.Get("before"), 10, 64)
-	if a := v.Get("active"); a == "1" || a == "0" {
+	p := q.page(q.L.T("nav.alerts"), alertsData{})
+	p.Form = v
+	f := store.AlertFilter{Currency: v.Get("currency"), BeforeID: q.cursor(p, "before"), Limit: 100}
+	switch a := v.Get("active"); a {
+	case "":
+	case "1", "0":
 		active := a == "1"
 		f.Active = &active
+	default:
+		p.Errs["active"] = q.L.T("err.invalid")
+	}
+	if f.Currency != "" {
+		if _, err := money.LookupCurrency(f.Currency); err != nil {
+			p.Errs["currency"] = q.L.T("err.currency")
+		}
+	}
+	if q.queryRefused("alerts", p) {
+		return
 	}
 	items, err := web.store.Alerts(q.ctx, f)
 	if err != nil {
@@ -131,8 +170,7 @@ func (web *Web) alerts(q *request) {
 		v.Set("before", itoa(items[len(items)-1].ID))
 		d.Next = "/alerts?" + v.Encode()
 	}
-	p := q.page(q.L.T("nav.alerts"), d)
-	p.Form = v
+	p.Data = d
 	q.render("alerts", 200, p)
 }
 
@@ -158,12 +196,14 @@ func (web *Web) renderWebhooks(q *request, p *page, secret string, status int) {
 		return
 	}
 	d := webhooksData{Items: items, EventTypes: store.WebhookEventTypes, Secret: secret}
-	if id, err := strconv.ParseInt(q.r.URL.Query().Get("deliveries"), 10, 64); err == nil {
+	if id := q.linkID(p, "deliveries"); id != 0 {
 		d.Selected = id
 		if d.Deliveries, err = web.store.WebhookDeliveries(q.ctx, store.DeliveryFilter{WebhookID: id, Limit: 50}); err != nil {
 			q.internal(err)
 			return
 		}
+	} else if p.Error != "" && status < http.StatusBadRequest {
+		status = http.StatusUnprocessableEntity
 	}
 	p.Data = d
 	q.render("webhooks", status, p)
@@ -200,7 +240,7 @@ func (web *Web) webhookDelete(q *request) {
 		return
 	}
 	if err := web.store.DeleteWebhook(q.ctx, q.actor(), id); err != nil {
-		q.fail(http.StatusNotFound, "err.not_found")
+		q.failErr(err) // not found is 404, anything else ours
 		return
 	}
 	q.redirect("/webhooks?done=saved")
@@ -220,7 +260,7 @@ func (web *Web) webhookRedeliver(q *request) {
 		return
 	}
 	if _, err := web.store.Redeliver(q.ctx, q.actor(), id, did); err != nil {
-		q.fail(http.StatusNotFound, "err.not_found")
+		q.failErr(err)
 		return
 	}
 	q.redirect("/webhooks?deliveries=" + itoa(id) + "&done=saved")

@@ -52,7 +52,10 @@ func (web *Web) adminCreate(q *request) {
 		if p.Error == "" {
 			p.Error = q.L.T("err.fix_fields")
 		}
-		p.Data, _ = web.store.Admins(q.ctx)
+		if p.Data, err = web.store.Admins(q.ctx); err != nil {
+			q.internal(err)
+			return
+		}
 		q.render("admins", http.StatusUnprocessableEntity, p)
 		return
 	}
@@ -98,14 +101,13 @@ type auditData struct {
 // audit lists operation records; others than super admins see their own.
 func (web *Web) audit(q *request) {
 	v := q.r.URL.Query()
-	f := store.AuditFilter{Action: v.Get("action"), ObjectType: v.Get("object_type"), ObjectID: v.Get("object_id"), Limit: 100}
-	f.BeforeID, _ = strconv.ParseInt(v.Get("before"), 10, 64)
-	f.ActorID, _ = strconv.ParseInt(v.Get("actor_id"), 10, 64)
+	p := q.page(q.L.T("nav.audit"), auditData{})
+	p.Form = v
+	f := store.AuditFilter{Action: v.Get("action"), ObjectType: v.Get("object_type"), ObjectID: v.Get("object_id"), Limit: 100,
+		BeforeID: q.cursor(p, "before"), ActorID: q.linkID(p, "actor_id")}
 	if !q.can(actAllRecords) {
 		f.ActorID = q.p.Admin.ID
 	}
-	p := q.page(q.L.T("nav.audit"), nil)
-	p.Form = v
 	if s := v.Get("from"); s != "" {
 		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
 			f.From = &t
@@ -120,6 +122,9 @@ func (web *Web) audit(q *request) {
 		} else {
 			p.Errs["to"] = q.L.T("err.date")
 		}
+	}
+	if q.queryRefused("audit", p) {
+		return
 	}
 	items, err := web.store.AuditRecords(q.ctx, f)
 	if err != nil {
@@ -239,7 +244,7 @@ func (web *Web) methodUpdate(q *request) {
 	}
 	enabled := q.r.PostFormValue("enabled") == "1"
 	if _, err := web.store.UpdatePaymentMethod(q.ctx, q.actor(), id, nil, &enabled); err != nil {
-		q.internal(err)
+		q.failErr(err) // not found is 404, anything else ours
 		return
 	}
 	q.redirect("/settings?done=saved")

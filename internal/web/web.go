@@ -10,9 +10,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
 
@@ -138,4 +141,77 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 		rw.Header().Set("Cache-Control", "public, max-age="+itoa(int64(d.Seconds())))
 		h.ServeHTTP(rw, r)
 	})
+}
+
+// idField reads an id typed into field of v (a form, or the query string
+// of a page that has the field): empty is 0; anything but a whole positive
+// number is the user's to fix, a validation error naming the field, so a
+// typo never reaches the store as "no id".
+func (q *request) idField(v url.Values, field string) (int64, error) {
+	s := strings.TrimSpace(v.Get(field))
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ledger.Invalid(field, q.L.T("err.not_an_id"))
+	}
+	return id, nil
+}
+
+// formID is idField with its problem put beside the field, unless the
+// field has one already.
+func (q *request) formID(p *page, v url.Values, field string) int64 {
+	id, err := q.idField(v, field)
+	if err != nil && p.Errs[field] == "" {
+		p.Errs[field] = q.L.T("err.not_an_id")
+	}
+	return id
+}
+
+// cursor reads a list's paging position from the query string: empty is
+// the first page; anything else must be an id the list gave out, or the
+// page says so rather than start again at the first page unasked.
+func (q *request) cursor(p *page, name string) int64 {
+	id, ok := queryID(q.r.URL.Query().Get(name))
+	if !ok {
+		p.Error = q.L.T("err.bad_cursor")
+	}
+	return id
+}
+
+// linkID reads an id that only links put in the query string (there is no
+// field to mark): one that does not parse is said at the top of the page.
+func (q *request) linkID(p *page, name string) int64 {
+	id, ok := queryID(q.r.URL.Query().Get(name))
+	if !ok {
+		p.Error = q.L.Tf("err.bad_link", name)
+	}
+	return id
+}
+
+// queryID parses an id as the site writes it in links: empty is 0.
+func queryID(s string) (int64, bool) {
+	if s == "" {
+		return 0, true
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		return 0, false
+	}
+	return id, true
+}
+
+// queryRefused renders a list page without results when its query string
+// held a value that does not parse (see cursor, linkID, formID), and
+// reports whether it did. p.Data must be the page's empty data.
+func (q *request) queryRefused(name string, p *page) bool {
+	if p.Error == "" && len(p.Errs) == 0 {
+		return false
+	}
+	if p.Error == "" {
+		p.Error = q.L.T("err.fix_fields")
+	}
+	q.render(name, http.StatusUnprocessableEntity, p)
+	return true
 }

@@ -31,6 +31,7 @@ type AccountJSON struct {
 	BelowAlert         bool       `json:"below_alert"`
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
+	Version            int64      `json:"version" doc:"Grows with every change of the account's settings (alert amount, credit limit, overdraft and its expiry, status), not with postings. Send it back with a change to have the change refused (stale_version) if the settings changed since."`
 }
 
 func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
@@ -43,7 +44,7 @@ func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
 		Currency: cur.Code(), Balance: fmtAmount(acc.Balance, cur), Available: fmtAmount(avail, cur),
 		AlertAmount: fmtAmount(acc.AlertAmount, cur), CreditLimit: fmtAmount(acc.CreditLimit, cur), Overdraft: fmtAmount(acc.Overdraft, cur),
 		OverdraftExpiresAt: optTime(acc.OverdraftExpiresAt), Status: string(acc.Status), BelowAlert: acc.BelowAlert(),
-		CreatedAt: utc(acc.CreatedAt), UpdatedAt: utc(acc.UpdatedAt)}
+		CreatedAt: utc(acc.CreatedAt), UpdatedAt: utc(acc.UpdatedAt), Version: acc.Version}
 }
 
 type AccountOutput struct{ Body AccountJSON }
@@ -67,6 +68,7 @@ type PatchAccountInput struct {
 		Overdraft          *string `json:"overdraft,omitempty" doc:"Super admins only."`
 		OverdraftExpiresAt *string `json:"overdraft_expires_at,omitempty" doc:"RFC 3339 time, or \"\" for no expiry. Super admins only."`
 		Status             *string `json:"status,omitempty" enum:"normal,frozen,disabled" doc:"Super admins only."`
+		Version            *int64  `json:"version,omitempty" doc:"The account's version the change was decided on; if its settings changed since, nothing changes and the answer is 409 stale_version."`
 	}
 }
 
@@ -75,8 +77,8 @@ type ListAccountsInput struct {
 	CustomerID  string `query:"customer_id"`
 	Currency    string `query:"currency"`
 	Status      string `query:"status" enum:"normal,frozen,disabled,"`
-	BalanceMin  string `query:"balance_min" doc:"Needs currency."`
-	BalanceMax  string `query:"balance_max" doc:"Needs currency."`
+	BalanceMin  string `query:"balance_min" doc:"Lowest balance, inclusive. With currency, in that currency; without, in each account's own currency's major unit (10 is 10.00 USD and 10 JPY), compared exactly whatever its decimals."`
+	BalanceMax  string `query:"balance_max" doc:"Highest balance, inclusive; read as balance_min is."`
 	CreatedFrom string `query:"created_from" doc:"Date (business time zone) or RFC 3339 time."`
 	CreatedTo   string `query:"created_to" doc:"Date (inclusive) or RFC 3339 time."`
 	BelowAlert  string `query:"below_alert" enum:"true,false,"`
@@ -207,6 +209,7 @@ func (a *API) registerAccounts() {
 				st := ledger.Status(*b.Status)
 				c.Status = &st
 			}
+			c.Version = b.Version
 			if problems != nil {
 				return nil, &ledger.ValidationError{Problems: problems}
 			}
@@ -271,25 +274,7 @@ func (a *API) accountFilter(ctx context.Context, in *ListAccountsInput) (store.A
 		f.Currency = in.Currency
 	}
 	f.Status = ledger.Status(in.Status)
-	for _, b := range []struct {
-		field, v string
-		dst      **int64
-	}{{"balance_min", in.BalanceMin, &f.BalanceMin}, {"balance_max", in.BalanceMax, &f.BalanceMax}} {
-		if b.v == "" {
-			continue
-		}
-		if cur.IsZero() {
-			problems = append(problems, ledger.FieldProblem{Field: b.field, Message: "needs currency: amounts differ in decimals between currencies"})
-			continue
-		}
-		v, err := money.Parse(b.v, cur)
-		if err != nil {
-			add(amountProblem(b.field, err))
-			continue
-		}
-		m := v.Minor()
-		*b.dst = &m
-	}
+	add(balanceRange(&f, cur, in.BalanceMin, in.BalanceMax))
 	if in.BelowAlert != "" {
 		v := in.BelowAlert == "true"
 		f.BelowAlert = &v
@@ -316,6 +301,41 @@ func (a *API) accountFilter(ctx context.Context, in *ListAccountsInput) (store.A
 		return f, &ledger.ValidationError{Problems: problems}
 	}
 	return f, nil
+}
+
+// balanceRange reads balance_min and balance_max: in cur when the list
+// names a currency, else in each account's own currency (SPEC section 7).
+func balanceRange(f *store.AccountFilter, cur money.Currency, min, max string) error {
+	var problems []ledger.FieldProblem
+	for _, b := range []struct {
+		field, v string
+		dst      **int64
+		major    **store.MajorBound
+	}{{"balance_min", min, &f.BalanceMin, &f.MajorMin}, {"balance_max", max, &f.BalanceMax, &f.MajorMax}} {
+		if b.v == "" {
+			continue
+		}
+		var err error
+		if cur.IsZero() { // no currency, or an unknown one (reported already)
+			var m store.MajorBound
+			if m, err = store.ParseMajorBound(b.v); err == nil {
+				*b.major = &m
+			}
+		} else {
+			var v money.Amount
+			if v, err = money.Parse(b.v, cur); err == nil {
+				m := v.Minor()
+				*b.dst = &m
+			}
+		}
+		if err != nil {
+			problems = append(problems, amountProblem(b.field, err).(*ledger.ValidationError).Problems...)
+		}
+	}
+	if problems != nil {
+		return &ledger.ValidationError{Problems: problems}
+	}
+	return nil
 }
 
 var _ = strconv.Itoa

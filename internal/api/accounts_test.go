@@ -268,3 +268,45 @@ func TestOverdraftExpires(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountEditsRefuseStaleVersions: an edit of an account's settings
+// made on an out-of-date view is refused (409 stale_version) instead of
+// overwriting another administrator's change; postings do not count.
+func TestAccountEditsRefuseStaleVersions(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		super, clerk := e.token[ledger.RoleSuperAdmin], e.token[ledger.RoleAdmin]
+		_, acc := e.customer("13800000304", 10000)
+		seen := e.do("GET", "/api/v1/accounts/"+acc, super, nil).want(200).version()
+		if items := e.do("GET", "/api/v1/accounts?customer_id=", super, nil).want(200).items(); len(items) == 0 || items[0]["version"] == nil {
+			t.Errorf("list items lack version: %v", items)
+		}
+		e.do("POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201)
+		if v := e.do("GET", "/api/v1/accounts/"+acc, super, nil).want(200).version(); v != seen {
+			t.Errorf("a posting moved the version from %d to %d", seen, v)
+		}
+		// Two super admins opened the account; the first raises the credit.
+		first := e.do("PATCH", "/api/v1/accounts/"+acc, super, map[string]any{"credit_limit": "500.00", "version": seen}).want(200)
+		if first.version() <= seen || first.str("credit_limit") != "500.00" {
+			t.Fatalf("edit on the current version: %s", first.Body)
+		}
+		records := e.auditCount()
+		e.do("PATCH", "/api/v1/accounts/"+acc, super, map[string]any{"credit_limit": "0.00", "status": "frozen", "version": seen}).wantProblem(409, "stale_version")
+		e.do("PATCH", "/api/v1/accounts/"+acc, clerk, map[string]any{"alert_amount": "3.00", "version": seen}).wantProblem(409, "stale_version")
+		now := e.do("GET", "/api/v1/accounts/"+acc, super, nil).want(200)
+		if now.str("credit_limit") != "500.00" || now.str("status") != "normal" || now.str("alert_amount") != "0.00" || now.version() != first.version() {
+			t.Errorf("stale edits changed the account: %s", now.Body)
+		}
+		if n := e.auditCount(); n != records {
+			t.Errorf("stale edits wrote %d operation records", n-records)
+		}
+		// Without a version an edit applies to whatever is current, as before.
+		e.do("PATCH", "/api/v1/accounts/"+acc, clerk, map[string]any{"alert_amount": "3.00"}).want(200)
+		// A batch of alert amounts is a change of the settings too.
+		before := e.do("GET", "/api/v1/accounts/"+acc, super, nil).want(200).version()
+		e.do("POST", "/api/v1/alert-batches", clerk, map[string]any{"alert_amount": "9.00", "account_ids": []string{acc}}).want(201)
+		e.do("PATCH", "/api/v1/accounts/"+acc, clerk, map[string]any{"alert_amount": "4.00", "version": before}).wantProblem(409, "stale_version")
+		if r := e.do("GET", "/api/v1/accounts/"+acc, super, nil).want(200); r.str("alert_amount") != "9.00" || r.version() <= before {
+			t.Errorf("after the batch: %s", r.Body)
+		}
+	})
+}

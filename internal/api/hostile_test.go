@@ -78,6 +78,14 @@ func TestHostileRequests(t *testing.T) {
 			{"a phone of letters", "POST", "/api/v1/customers", clerk, map[string]any{"name": "X", "phone": "call me maybe"}, nil, 422, "validation_failed"},
 			{"both account and customer", "POST", "/api/v1/adjustments", clerk, map[string]any{"account_id": acc, "customer_id": cid, "currency": "USD", "direction": "credit", "amount": "1", "reason": "other", "note": "x"}, nil, 422, "validation_failed"},
 			{"webhook-style script in reason", "POST", "/api/v1/adjustments", clerk, map[string]any{"account_id": acc, "direction": "credit", "amount": "1", "reason": "<script>", "note": "x"}, nil, 422, "validation_failed"},
+			{"approval on a version never current", "POST", "/api/v1/topups/" + othersTopUp + "/approve", e.token[ledger.RoleReviewer], map[string]any{"version": 0}, []string{"Idempotency-Key", "stale-1"}, 409, "stale_version"},
+			{"approval on a future version", "POST", "/api/v1/topups/" + othersTopUp + "/approve", e.token[ledger.RoleReviewer], map[string]any{"version": 2, "actual_amount": "999.00"}, nil, 409, "stale_version"},
+			{"rejection on a stale version", "POST", "/api/v1/topups/" + othersTopUp + "/reject", e.token[ledger.RoleReviewer], map[string]any{"version": -1, "remark": "x"}, nil, 409, "stale_version"},
+			{"version as a string", "POST", "/api/v1/topups/" + othersTopUp + "/approve", e.token[ledger.RoleReviewer], `{"version":"1"}`, nil, 422, "validation_failed"},
+			{"version as a fraction", "POST", "/api/v1/topups/" + othersTopUp + "/approve", e.token[ledger.RoleReviewer], `{"version":1.5}`, nil, 422, "validation_failed"},
+			{"account edit on a stale version", "PATCH", "/api/v1/accounts/" + acc, super, map[string]any{"credit_limit": "1000000.00", "status": "frozen", "version": 0}, nil, 409, "stale_version"},
+			{"alert amount on a stale version", "PATCH", "/api/v1/accounts/" + acc, clerk, map[string]any{"alert_amount": "5.00", "version": 99}, nil, 409, "stale_version"},
+			{"balance range of garbage without a currency", "GET", "/api/v1/accounts?balance_min=1e3", clerk, nil, nil, 422, "validation_failed"},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d hostile cases", len(cases))

@@ -47,6 +47,7 @@ type TopUpJSON struct {
 	Vouchers       []VoucherJSON `json:"vouchers"`
 	CreatedBy      string        `json:"created_by"`
 	CreatedAt      time.Time     `json:"created_at"`
+	Version        int64         `json:"version" doc:"Grows with every change of the request: a correction, a voucher, a decision. Send it with approve or reject to have the decision refused (stale_version) if the request changed since you saw it."`
 }
 
 func topupJSON(t ledger.TopUpRequest) TopUpJSON {
@@ -55,7 +56,7 @@ func topupJSON(t ledger.TopUpRequest) TopUpJSON {
 		Currency: t.Currency, Amount: fmtAmount(t.Amount, cur), PaymentMethod: idString(t.PaymentMethodID), PaymentAccount: t.PaymentAccount,
 		TransactionNo: t.TransactionNo, Remark: t.Remark, PaymentStatus: t.PaymentStatus, PaidAt: optTime(t.PaidAt), Status: string(t.Status),
 		ReviewRemark: t.ReviewRemark, ReviewedBy: optID(t.ReviewedBy), ReviewedAt: optTime(t.ReviewedAt), TransactionID: optID(t.TransactionID),
-		CreatedBy: idString(t.CreatedBy), CreatedAt: utc(t.CreatedAt), Vouchers: []VoucherJSON{}}
+		CreatedBy: idString(t.CreatedBy), CreatedAt: utc(t.CreatedAt), Vouchers: []VoucherJSON{}, Version: t.Version}
 	if t.ActualAmount != nil {
 		s := fmtAmount(*t.ActualAmount, cur)
 		j.ActualAmount = &s
@@ -126,9 +127,10 @@ type ApproveInput struct {
 	IdempotencyHeader
 	ID   string `path:"id"`
 	Body struct {
-		ActualAmount string `json:"actual_amount,omitempty" doc:"What was really received; default the requested amount."`
+		ActualAmount string `json:"actual_amount,omitempty" doc:"What was really received; default the requested amount (of version, when given)."`
 		ExchangeRate string `json:"exchange_rate,omitempty" doc:"Positive decimal, kept exactly as given; default 1."`
 		Remark       string `json:"remark,omitempty"`
+		Version      *int64 `json:"version,omitempty" doc:"The request's version the decision was made on; if it is no longer current, nothing changes and the answer is 409 stale_version."`
 	}
 }
 
@@ -136,7 +138,8 @@ type RejectInput struct {
 	IdempotencyHeader
 	ID   string `path:"id"`
 	Body struct {
-		Remark string `json:"remark,omitempty"`
+		Remark  string `json:"remark,omitempty"`
+		Version *int64 `json:"version,omitempty" doc:"The request's version the decision was made on; if it is no longer current, nothing changes and the answer is 409 stale_version."`
 	}
 }
 
@@ -352,7 +355,7 @@ func (a *API) registerTopUps() {
 
 	register(a, huma.Operation{OperationID: "approve-topup", Method: http.MethodPost, Path: "/topups/{id}/approve", Tags: tags,
 		Summary:       "Approve a top-up request and post it",
-		Description:   "Posts actual_amount (default amount) to the account in the same transaction. Nobody approves their own request (self_approval).",
+		Description:   "Posts actual_amount (default amount) to the account in the same transaction. Nobody approves their own request (self_approval). With version, a request changed since is refused (stale_version) and nothing changes.",
 		DefaultStatus: http.StatusOK}, reviewers,
 		func(ctx context.Context, in *ApproveInput) (*TopUpOutput, error) {
 			c := callerOf(ctx)
@@ -373,8 +376,8 @@ func (a *API) registerTopUps() {
 				}
 				actual = &v
 			}
-			r, err := a.store.ApproveTopUp(ctx, c.actor(), id, actual, in.Body.ExchangeRate, in.Body.Remark,
-				ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
+			r, err := a.store.ReviewTopUp(ctx, c.actor(), id, store.TopUpDecision{Approve: true, Version: in.Body.Version, ActualAmount: actual,
+				ExchangeRate: in.Body.ExchangeRate, Remark: in.Body.Remark}, ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
 			if err != nil {
 				return nil, err
 			}
@@ -392,7 +395,8 @@ func (a *API) registerTopUps() {
 			if err != nil {
 				return nil, err
 			}
-			r, err := a.store.RejectTopUp(ctx, c.actor(), id, in.Body.Remark, ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
+			r, err := a.store.ReviewTopUp(ctx, c.actor(), id, store.TopUpDecision{Version: in.Body.Version, Remark: in.Body.Remark},
+				ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key})
 			if err != nil {
 				return nil, err
 			}

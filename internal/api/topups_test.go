@@ -275,3 +275,111 @@ func TestPaymentMethodsAndDirectTopUps(t *testing.T) {
 		}
 	})
 }
+
+// version reads an answer's "version", which must be a JSON integer.
+func (r *resp) version() int64 {
+	r.t.Helper()
+	v, ok := r.json()["version"].(float64)
+	if !ok || v != float64(int64(v)) || v < 1 {
+		r.t.Fatalf("%s %s: version %v is not a positive integer: %s", r.method, r.path, r.json()["version"], r.Body)
+	}
+	return int64(v)
+}
+
+// auditCount is how many operation records there are.
+func (e *env) auditCount() int {
+	e.t.Helper()
+	var n int
+	if err := e.store.DB().QueryRow("SELECT COUNT(*) FROM audit_log").Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// TestReviewApprovesWhatTheReviewerSaw (SPEC section 7): the submitter
+// corrects a pending request after the reviewer read it; an approval on the
+// version the reviewer read credits nothing and changes nothing, and one on
+// the current version posts the corrected amount.
+func TestReviewApprovesWhatTheReviewerSaw(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		clerk, checker := e.token[ledger.RoleAdmin], e.token[ledger.RoleReviewer]
+		cid, acc := e.customer("13800000301", 0)
+		created := e.do("POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "10.00", "payment_method": "1"}).want(201)
+		id := created.str("id")
+		seen := e.do("GET", "/api/v1/topups/"+id, checker, nil).want(200)
+		if seen.version() != created.version() || seen.str("amount") != "10.00" {
+			t.Fatalf("the reviewer reads %s", seen.Body)
+		}
+		if items := e.do("GET", "/api/v1/topups?status=pending", checker, nil).want(200).items(); len(items) != 1 || items[0]["version"] != float64(seen.version()) {
+			t.Errorf("the list shows %v", items)
+		}
+		fixed := e.do("PATCH", "/api/v1/topups/"+id, clerk, map[string]any{"amount": "9999.00"}).want(200)
+		if fixed.version() <= seen.version() {
+			t.Fatalf("the correction left version %d", fixed.version())
+		}
+		records := e.auditCount()
+		e.do("POST", "/api/v1/topups/"+id+"/approve", checker, map[string]any{"version": seen.version()}, "Idempotency-Key", "review-1").
+			wantProblem(409, "stale_version")
+		now := e.do("GET", "/api/v1/topups/"+id, checker, nil).want(200)
+		if now.str("status") != "pending" || now.version() != fixed.version() || now.json()["transaction_id"] != nil {
+			t.Errorf("after the stale approval: %s", now.Body)
+		}
+		if b := e.do("GET", "/api/v1/accounts/"+acc, checker, nil).want(200).str("balance"); b != "0.00" {
+			t.Errorf("the stale approval credited: balance %s", b)
+		}
+		if n := e.auditCount(); n != records {
+			t.Errorf("the stale approval wrote %d operation records", n-records)
+		}
+		// The key was not used up: the same key with the current version
+		// approves, and posts the amount of that version.
+		ok := e.do("POST", "/api/v1/topups/"+id+"/approve", checker, map[string]any{"version": fixed.version()}, "Idempotency-Key", "review-1").want(200)
+		if ok.Header.Get("Idempotent-Replayed") != "" || ok.str("status") != "approved" || ok.str("actual_amount") != "9999.00" || ok.version() <= fixed.version() {
+			t.Errorf("approval of the current version: %s", ok.Body)
+		}
+		if b := e.do("GET", "/api/v1/accounts/"+acc, checker, nil).want(200).str("balance"); b != "9999.00" {
+			t.Errorf("balance %s, want 9999.00", b)
+		}
+		// The version is part of the request the key stands for.
+		e.do("POST", "/api/v1/topups/"+id+"/approve", checker, map[string]any{"version": seen.version()}, "Idempotency-Key", "review-1").
+			wantProblem(422, "idempotency_key_reused")
+		e.do("POST", "/api/v1/topups/"+id+"/approve", checker, map[string]any{"version": fixed.version()}, "Idempotency-Key", "review-1").want(200)
+	})
+}
+
+func TestStaleRejectionChangesNothing(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		clerk, checker := e.token[ledger.RoleAdmin], e.token[ledger.RoleReviewer]
+		cid, _ := e.customer("13800000302", 0)
+		id := e.do("POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "50.00", "payment_method": "1"}).want(201).str("id")
+		seen := e.do("GET", "/api/v1/topups/"+id, checker, nil).want(200).version()
+		fixed := e.do("PATCH", "/api/v1/topups/"+id, clerk, map[string]any{"transaction_no": "TX-1", "payment_status": "paid"}).want(200).version()
+		e.do("POST", "/api/v1/topups/"+id+"/reject", checker, map[string]any{"version": seen, "remark": "no such transfer"}).wantProblem(409, "stale_version")
+		if r := e.do("GET", "/api/v1/topups/"+id, checker, nil).want(200); r.str("status") != "pending" || r.str("review_remark") != "" || r.version() != fixed {
+			t.Errorf("after the stale rejection: %s", r.Body)
+		}
+		r := e.do("POST", "/api/v1/topups/"+id+"/reject", checker, map[string]any{"version": fixed, "remark": "no such transfer"}).want(200)
+		if r.str("status") != "rejected" || r.version() <= fixed {
+			t.Errorf("rejection of the current version: %s", r.Body)
+		}
+	})
+}
+
+func TestVoucherMakesANewVersion(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		clerk, checker := e.token[ledger.RoleAdmin], e.token[ledger.RoleReviewer]
+		cid, acc := e.customer("13800000303", 0)
+		id := e.do("POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "20.00", "payment_method": "1"}).want(201).str("id")
+		seen := e.do("GET", "/api/v1/topups/"+id, checker, nil).want(200).version()
+		body, ct := multipartFile(t, "file", "receipt.png", "image/png", pngBytes(t, 8, 8))
+		e.do("POST", "/api/v1/topups/"+id+"/vouchers", clerk, body, "Content-Type", ct).want(201)
+		now := e.do("GET", "/api/v1/topups/"+id, checker, nil).want(200).version()
+		if now <= seen {
+			t.Fatalf("a voucher left the version at %d", now)
+		}
+		e.do("POST", "/api/v1/topups/"+id+"/approve", checker, map[string]any{"version": seen, "actual_amount": "20.00"}).wantProblem(409, "stale_version")
+		if b := e.do("GET", "/api/v1/accounts/"+acc, checker, nil).want(200).str("balance"); b != "0.00" {
+			t.Errorf("balance %s after a stale approval", b)
+		}
+		e.do("POST", "/api/v1/topups/"+id+"/approve", checker, map[string]any{"version": now, "actual_amount": "20.00"}).want(200)
+	})
+}

@@ -71,7 +71,7 @@ var catalog = map[string]map[string]string{
 
 		"accounts.q": "Customer name, email, phone or account number", "accounts.balance_min": "Balance from", "accounts.balance_max": "Balance to",
 		"accounts.created_from": "Created from", "accounts.created_to": "Created to", "accounts.below_alert": "Below alert amount",
-		"accounts.sort": "Sort", "accounts.export": "Export CSV", "accounts.needs_currency": "Choose a currency to filter by balance.",
+		"accounts.sort": "Sort", "accounts.export": "Export CSV", "accounts.balance_hint": "Without a currency, in each account's own currency: 10 is 10.00 USD and 10 JPY.",
 		"sort.created_at": "Oldest first", "sort.-created_at": "Newest first", "sort.balance": "Balance, low to high",
 		"sort.-balance": "Balance, high to low", "sort.number": "Account number", "sort.-number": "Account number, descending",
 
@@ -97,6 +97,7 @@ var catalog = map[string]map[string]string{
 
 		"reviews.hint": "Check each payment, then approve with the amount actually received, or reject.", "reviews.approve": "Approve",
 		"reviews.reject": "Reject", "reviews.none": "Nothing waits for review.", "reviews.own": "You submitted this request: another reviewer decides.",
+		"reviews.back": "Back to the recharge audit queue",
 
 		"charge.title": "Consumption", "charge.hint": "Debit a customer's account for an order, an invoice or a message batch.",
 		"charge.account": "Account", "charge.account_id": "Account number (id)", "charge.pick_account": "Choose an account.",
@@ -215,7 +216,7 @@ var catalog = map[string]map[string]string{
 
 		"accounts.q": "客户姓名、邮箱、手机号或账号", "accounts.balance_min": "余额从", "accounts.balance_max": "余额到",
 		"accounts.created_from": "创建时间从", "accounts.created_to": "创建时间到", "accounts.below_alert": "低于预警金额",
-		"accounts.sort": "排序", "accounts.export": "导出 CSV", "accounts.needs_currency": "按余额筛选时请选择币种。",
+		"accounts.sort": "排序", "accounts.export": "导出 CSV", "accounts.balance_hint": "未选币种时，按各账户自己的币种计：10 即 10.00 美元、10 日元。",
 		"sort.created_at": "最早创建", "sort.-created_at": "最新创建", "sort.balance": "余额从低到高",
 		"sort.-balance": "余额从高到低", "sort.number": "账号", "sort.-number": "账号倒序",
 
@@ -241,6 +242,7 @@ var catalog = map[string]map[string]string{
 
 		"reviews.hint": "核对每笔付款，按实收金额通过，或驳回。", "reviews.approve": "通过",
 		"reviews.reject": "驳回", "reviews.none": "没有待审核的申请。", "reviews.own": "这是你提交的申请，需由其他审核员处理。",
+		"reviews.back": "返回充值审核列表",
 
 		"charge.title": "消费", "charge.hint": "为订单、账单或短信批次扣减客户账户。",
 		"charge.account": "账户", "charge.account_id": "账户编号", "charge.pick_account": "请选择账户。",

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -45,13 +46,20 @@ func (q *request) accountFilter(v url.Values, p *page) store.AccountFilter {
 	for _, b := range []struct {
 		field string
 		dst   **int64
-	}{{"balance_min", &f.BalanceMin}, {"balance_max", &f.BalanceMax}} {
+		major **store.MajorBound
+	}{{"balance_min", &f.BalanceMin, &f.MajorMin}, {"balance_max", &f.BalanceMax, &f.MajorMax}} {
 		s := v.Get(b.field)
 		if s == "" {
 			continue
 		}
 		if cur.IsZero() {
-			p.Errs[b.field] = q.L.T("accounts.needs_currency")
+			// In each account's own currency (SPEC section 7).
+			m, err := store.ParseMajorBound(s)
+			if err != nil {
+				p.Errs[b.field] = err.Error()
+				continue
+			}
+			*b.major = &m
 			continue
 		}
 		a, err := money.Parse(s, cur)
@@ -164,6 +172,12 @@ func (web *Web) accountDetail(q *request) {
 	if !ok {
 		return
 	}
+	web.accountPage(q, id, q.page("", nil), http.StatusOK)
+}
+
+// accountPage shows an account on p. After a form with errors, p holds
+// the message, the fields at fault and what was typed.
+func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 	a, err := web.store.Account(q.ctx, id)
 	if err != nil {
 		q.fail(http.StatusNotFound, "err.not_found")
@@ -193,16 +207,23 @@ func (web *Web) accountDetail(q *request) {
 	if a.OverdraftExpiresAt != nil {
 		d.Overdraft = a.OverdraftExpiresAt.In(q.L.loc).Format("2006-01-02T15:04")
 	}
-	p := q.page(c.Name+" · "+a.Currency.Code(), d)
-	p.Form.Set("alert_amount", money.New(a.AlertAmount, a.Currency).String())
-	p.Form.Set("credit_limit", money.New(a.CreditLimit, a.Currency).String())
-	p.Form.Set("overdraft", money.New(a.Overdraft, a.Currency).String())
-	p.Form.Set("overdraft_expires_at", d.Overdraft)
-	p.Form.Set("status", string(a.Status))
-	q.render("account", 200, p)
+	// What was typed in the form sent stays; the other forms show the
+	// settings as they are.
+	for k, v := range map[string]string{"alert_amount": money.New(a.AlertAmount, a.Currency).String(),
+		"credit_limit": money.New(a.CreditLimit, a.Currency).String(), "overdraft": money.New(a.Overdraft, a.Currency).String(),
+		"overdraft_expires_at": d.Overdraft, "status": string(a.Status)} {
+		if !p.Form.Has(k) {
+			p.Form.Set(k, v)
+		}
+	}
+	p.Title, p.Data = c.Name+" · "+a.Currency.Code(), d
+	q.render("account", status, p)
 }
 
 // accountChange applies a change from one of the account page's forms.
+// Each form carries the account's version it showed: if another change of
+// the settings came in between, nothing changes and the page comes back
+// as the account is now, so that nobody overwrites what they never saw.
 func (web *Web) accountChange(q *request, need action, build func(a ledger.Account) (store.AccountChange, error)) {
 	if !q.need(need) {
 		return
@@ -218,13 +239,31 @@ func (web *Web) accountChange(q *request, need action, build func(a ledger.Accou
 	}
 	c, err := build(a)
 	if err == nil {
+		var version int64
+		if version, err = strconv.ParseInt(q.r.PostFormValue("version"), 10, 64); err != nil {
+			err = ledger.ErrStaleVersion // a form that does not say what it showed
+		}
+		c.Version = &version
+	}
+	if err == nil {
 		_, err = web.store.UpdateAccount(q.ctx, q.actor(), id, c)
 	}
-	if err != nil {
+	var ve *ledger.ValidationError
+	switch {
+	case err == nil:
+		q.redirect("/accounts/" + itoa(id) + "?done=saved")
+	case errors.Is(err, ledger.ErrStaleVersion):
+		p := q.page("", nil)
+		p.Error = q.L.T(ledger.ErrStaleVersion.Key())
+		web.accountPage(q, id, p, http.StatusConflict)
+	case errors.As(err, &ve):
+		p := q.page("", nil)
+		q.formErrors(p, err)
+		p.Form = q.r.PostForm
+		web.accountPage(q, id, p, http.StatusUnprocessableEntity)
+	default:
 		q.failErr(err)
-		return
 	}
-	q.redirect("/accounts/" + itoa(id) + "?done=saved")
 }
 
 func parseLimit(field, s string, cur money.Currency) (int64, error) {

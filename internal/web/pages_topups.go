@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,6 +175,12 @@ func (web *Web) topupList(q *request, f store.TopUpFilter) (topupsData, error) {
 	if err != nil {
 		return topupsData{}, err
 	}
+	return web.topupData(q, items)
+}
+
+// topupData is what the top-up pages show beside the requests: the names
+// of their payment methods and customers.
+func (web *Web) topupData(q *request, items []ledger.TopUpRequest) (topupsData, error) {
 	d := topupsData{Items: items, Methods: map[int64]string{}, Names: map[int64]string{}, FormToken: randomToken()}
 	ms, err := web.store.PaymentMethods(q.ctx)
 	if err != nil {
@@ -194,20 +201,56 @@ func (web *Web) topupList(q *request, f store.TopUpFilter) (topupsData, error) {
 	return d, nil
 }
 
-// reviews is the recharge audit queue: pending requests, oldest first.
-func (web *Web) reviews(q *request) {
-	d, err := web.topupList(q, store.TopUpFilter{Status: ledger.TopUpPending, Limit: 200})
+// reviewsData is the recharge audit page. Each request's forms carry the
+// version shown, and the actual amount starts as the amount shown, so that
+// a decision is always about what the reviewer saw (SPEC section 7).
+type reviewsData struct {
+	topupsData
+	Amounts map[int64]string // the actual amount box of each request
+	Posted  string           // after a refused form: "approve" or "reject"
+}
+
+// reviewsPage shows requests with their review forms. After a refused
+// form (posted: "approve" or "reject"), p.Form holds what was typed in it,
+// and it stays, except that a stale form's amount gives way to the
+// request's current one.
+func (web *Web) reviewsPage(q *request, p *page, items []ledger.TopUpRequest, posted string, status int) {
+	td, err := web.topupData(q, items)
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	for i, j := 0, len(d.Items)-1; i < j; i, j = i+1, j-1 {
-		d.Items[i], d.Items[j] = d.Items[j], d.Items[i]
+	d := reviewsData{topupsData: td, Amounts: map[int64]string{}, Posted: posted}
+	for _, t := range items {
+		cur, _ := money.LookupCurrency(t.Currency)
+		d.Amounts[t.ID] = money.New(t.Amount, cur).String()
+		if posted == "approve" && status != http.StatusConflict {
+			d.Amounts[t.ID] = p.Form.Get("actual_amount")
+		}
 	}
-	q.render("reviews", 200, q.page(q.L.T("nav.reviews"), d))
+	p.Data = d
+	q.render("reviews", status, p)
 }
 
-func (web *Web) decide(q *request, fn func(id int64) error, done string) {
+// reviews is the recharge audit queue: pending requests, oldest first.
+func (web *Web) reviews(q *request) {
+	items, err := web.store.TopUpRequests(q.ctx, store.TopUpFilter{Status: ledger.TopUpPending, Limit: 200})
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	slices.Reverse(items)
+	web.reviewsPage(q, q.page(q.L.T("nav.reviews"), nil), items, "", http.StatusOK)
+}
+
+func (web *Web) approve(q *request) { web.decide(q, true) }
+
+func (web *Web) reject(q *request) { web.decide(q, false) }
+
+// decide records a reviewer's decision from the recharge audit page. A
+// form whose version is no longer current (or that has none) changes
+// nothing: the reviewer gets the request as it is now, to decide again.
+func (web *Web) decide(q *request, approve bool) {
 	if !q.need(actReview) {
 		return
 	}
@@ -215,39 +258,83 @@ func (web *Web) decide(q *request, fn func(id int64) error, done string) {
 	if !ok {
 		return
 	}
-	if err := fn(id); err != nil {
+	t, err := web.store.TopUpRequest(q.ctx, id)
+	if err != nil {
 		q.failErr(err)
 		return
 	}
-	q.redirect("/reviews?done=" + done)
+	f := q.r.PostForm
+	p := q.page(q.L.T("nav.reviews"), nil)
+	p.Form = f
+	d := store.TopUpDecision{Approve: approve, Remark: f.Get("remark")}
+	posted := "reject"
+	if approve {
+		posted = "approve"
+	}
+	version, err := strconv.ParseInt(f.Get("version"), 10, 64)
+	if err == nil {
+		d.Version = &version
+		err = web.readApproval(q, t, &d)
+	} else {
+		err = ledger.ErrStaleVersion
+	}
+	if err == nil {
+		_, err = web.store.ReviewTopUp(q.ctx, q.actor(), id, d, q.idem())
+	}
+	var ve *ledger.ValidationError
+	switch {
+	case err == nil && approve:
+		q.redirect("/reviews?done=approved")
+	case err == nil:
+		q.redirect("/reviews?done=rejected")
+	case errors.Is(err, ledger.ErrStaleVersion):
+		web.redecide(q, p, id, posted)
+	case errors.As(err, &ve):
+		q.formErrors(p, err)
+		web.reviewsPage(q, p, []ledger.TopUpRequest{t}, posted, http.StatusUnprocessableEntity)
+	default:
+		q.failErr(err)
+	}
 }
 
-func (web *Web) approve(q *request) {
-	web.decide(q, func(id int64) error {
-		t, err := web.store.TopUpRequest(q.ctx, id)
-		if err != nil {
-			return err
-		}
-		var actual *int64
-		if s := q.r.PostFormValue("actual_amount"); s != "" {
-			cur, _ := money.LookupCurrency(t.Currency)
-			a, err := money.ParsePositive(s, cur)
-			if err != nil {
-				return ledger.Invalid("actual_amount", err.Error())
-			}
-			m := a.Minor()
-			actual = &m
-		}
-		_, err = web.store.ApproveTopUp(q.ctx, q.actor(), id, actual, q.r.PostFormValue("exchange_rate"), q.r.PostFormValue("remark"), q.idem())
-		return err
-	}, "approved")
+// readApproval reads the approve form's amount and rate into d, noting
+// problems beside their fields. The amount is required: the form starts
+// with the amount it showed, and an empty box must not mean "whatever the
+// request says by the time it is approved".
+func (web *Web) readApproval(q *request, t ledger.TopUpRequest, d *store.TopUpDecision) error {
+	if !d.Approve {
+		return nil
+	}
+	d.ExchangeRate = q.r.PostFormValue("exchange_rate")
+	cur, _ := money.LookupCurrency(t.Currency)
+	s := q.r.PostFormValue("actual_amount")
+	if s == "" {
+		return ledger.Invalid("actual_amount", q.L.T("err.required"))
+	}
+	a, err := money.ParsePositive(s, cur)
+	if err != nil {
+		return ledger.Invalid("actual_amount", err.Error())
+	}
+	m := a.Minor()
+	d.ActualAmount = &m
+	return nil
 }
 
-func (web *Web) reject(q *request) {
-	web.decide(q, func(id int64) error {
-		_, err := web.store.RejectTopUp(q.ctx, q.actor(), id, q.r.PostFormValue("remark"), q.idem())
-		return err
-	}, "rejected")
+// redecide answers a stale form with the request as it is now, its amount
+// and version in fresh forms, and says why.
+func (web *Web) redecide(q *request, p *page, id int64, posted string) {
+	t, err := web.store.TopUpRequest(q.ctx, id)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	if t.Status != ledger.TopUpPending {
+		q.failErr(ledger.ErrNotPending)
+		return
+	}
+	p.Error = q.L.T(ledger.ErrStaleVersion.Key())
+	p.Errs = map[string]string{}
+	web.reviewsPage(q, p, []ledger.TopUpRequest{t}, posted, http.StatusConflict)
 }
 
 func (web *Web) cancelTopUp(q *request) {
@@ -326,14 +413,11 @@ func (web *Web) topupDetail(q *request) {
 		q.internal(err)
 		return
 	}
-	d, err := web.topupList(q, store.TopUpFilter{Limit: 0})
+	d, err := web.topupData(q, []ledger.TopUpRequest{t})
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	d.Items = []ledger.TopUpRequest{t}
-	c, _ := web.store.Customer(q.ctx, t.CustomerID)
-	d.Names[t.CustomerID] = c.Name
 	ms, err := web.store.PaymentMethods(q.ctx)
 	if err != nil {
 		q.internal(err)

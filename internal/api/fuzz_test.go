@@ -1,14 +1,21 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"coffer/internal/ledger"
 	"coffer/internal/store"
@@ -137,6 +144,79 @@ func FuzzAccountFilter(f *testing.F) {
 			var v *ledger.ValidationError
 			if !errors.As(err, &v) {
 				t.Fatalf("accepted filter %+v fails in the store: %v", fl, err)
+			}
+		}
+	})
+}
+
+// FuzzDecodeBody drives the whole decoding path of a JSON body, the guard
+// and huma, on the adjustment's input: whatever arrives, an operation only
+// ever sees a document that a strict reading agrees with. A body it is given
+// is valid UTF-8, names each member once, exactly as the schema spells it
+// (no case variants), nests at most maxJSONDepth deep, and the values the
+// operation got are the values under those exact names.
+func FuzzDecodeBody(f *testing.F) {
+	for _, s := range []string{
+		`{"direction":"credit","amount":"1.00","reason":"other","note":"x"}`,
+		`{"direction":"credit","DIRECTION":"debit","amount":"1.00","reason":"other","note":"x"}`,
+		`{"direction":"credit","amount":"1.00","Amount":"9.00","reason":"other","note":"x"}`,
+		`{"direction":"credit","amount":"1.00","amount":"9.00","reason":"other","note":"x"}`,
+		`{"direction":"credit","amount":"1.00","reason":"other","note":"x","corrects":"12"}`,
+		`{"direction":"credit","amount":"1.00","reason":"other","note":"\xff"}`,
+		`{"direction":"credit","amount":"1.00","reason":"other","note":"x","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`,
+		`{"dIrEcTiOn":"credit","amount":"1.00","reason":"other","note":"x"}`,
+		`{"direction":"credit","amount":"1.00","reason":"other","note":"x","ſ":1}`,
+		`{"direction":"credit","amount":"1.00","reason":"other","NOTE":"y","note":"x"}`,
+		`[]`, `null`, `{`, ``,
+	} {
+		f.Add([]byte(s), "application/json")
+	}
+	f.Add([]byte(`{"direction":"credit","amount":"1.00","reason":"other","note":"x"}`), "text/plain")
+	f.Add([]byte(`{"direction":"credit","amount":"1.00","reason":"other","note":"x"}`), "application/json; charset=latin1")
+	mux := http.NewServeMux()
+	api := humago.New(mux, huma.DefaultConfig("fuzz", "1"))
+	var got *AdjustmentInput
+	huma.Register(api, huma.Operation{Method: http.MethodPost, Path: "/adjust"}, func(_ context.Context, in *AdjustmentInput) (*struct{}, error) {
+		got = in
+		return nil, nil
+	})
+	h := GuardJSON(mux)
+	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		got = nil
+		r := httptest.NewRequest(http.MethodPost, "/adjust", bytes.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if got == nil {
+			if w.Code < 400 {
+				t.Fatalf("%q answered %d without reaching the operation", body, w.Code)
+			}
+			return
+		}
+		if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/json" {
+			t.Fatalf("a body sent as %q reached the operation", contentType)
+		}
+		if !utf8.Valid(body) || hasDuplicateKey(body) || checkJSON(body) != nil {
+			t.Fatalf("the operation got %q, which is not strictly valid", body)
+		}
+		var exact map[string]json.RawMessage
+		if err := json.Unmarshal(body, &exact); err != nil {
+			t.Fatalf("the operation got %q, which is no object: %v", body, err)
+		}
+		want := map[string]*string{"account_id": &got.Body.AccountID, "customer_id": &got.Body.CustomerID, "currency": &got.Body.Currency,
+			"direction": &got.Body.Direction, "amount": &got.Body.Amount, "reason": &got.Body.Reason, "note": &got.Body.Note, "corrects": &got.Body.Corrects}
+		for k := range exact {
+			if _, ok := want[k]; !ok {
+				t.Fatalf("the operation got %q, with the member %q the schema does not name", body, k)
+			}
+		}
+		for k, v := range want {
+			var s string
+			if raw, ok := exact[k]; ok && json.Unmarshal(raw, &s) != nil {
+				t.Fatalf("%q: member %s is no string", body, k)
+			}
+			if s != *v {
+				t.Fatalf("%q: the operation read %s = %q, the body says %q", body, k, *v, s)
 			}
 		}
 	})

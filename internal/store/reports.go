@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"coffer/internal/ledger"
 )
 
 // Reports sum the ledger's transactions; they read, never write.
@@ -182,7 +184,7 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 		var bounds []time.Time
 		bounds, labels = DayBounds(q.From, q.To, q.Location)
 		if len(labels) > MaxReportDays {
-			return nil, fmt.Errorf("store: a report by day covers at most %d days", MaxReportDays)
+			return nil, ledger.Invalid("to", fmt.Sprintf("a report by day covers at most %d days; choose a shorter period", MaxReportDays))
 		}
 		if len(labels) == 0 {
 			return []ReportRow{}, nil

@@ -62,6 +62,9 @@ type Store struct {
 	currencies    sync.Map // customer account id -> money.Currency; see AccountCurrency
 	currencyCount atomic.Int64
 
+	closeOnce sync.Once
+	closeErr  error
+
 	sysMu    sync.Mutex
 	sysCache map[sysKey]int64 // system account ids, which never change
 }
@@ -140,18 +143,24 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close releases the connections.
+//
+// A second Close does nothing (a test may close a store to see how its
+// callers meet a database that is gone, and its cleanup closes it again).
 func (s *Store) Close() error {
-	if s.batch != nil {
-		s.batch.stop()
-	}
-	var errs []error
-	if s.rdb != nil && s.rdb != s.db {
-		errs = append(errs, s.rdb.Close())
-	}
-	if s.db != nil {
-		errs = append(errs, s.db.Close())
-	}
-	return errors.Join(errs...)
+	s.closeOnce.Do(func() {
+		if s.batch != nil {
+			s.batch.stop()
+		}
+		var errs []error
+		if s.rdb != nil && s.rdb != s.db {
+			errs = append(errs, s.rdb.Close())
+		}
+		if s.db != nil {
+			errs = append(errs, s.db.Close())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
 }
 
 // Ping checks that the database answers a query.

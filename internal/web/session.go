@@ -104,6 +104,13 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 		if err == nil {
 			p, err = web.store.Authenticate(r.Context(), c.Value)
 		}
+		if err != nil && !errors.Is(err, http.ErrNoCookie) && !errors.Is(err, ledger.ErrNotFound) {
+			// The database failed, not the session: logging in again would
+			// not help, and would lose the page the user was on.
+			web.log.Error("authenticate", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
 		if err != nil || p.Token.Kind != "session" {
 			if next := r.URL.RequestURI(); r.Method == http.MethodGet && safeNext(next) == next {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)

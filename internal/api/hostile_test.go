@@ -86,6 +86,26 @@ func TestHostileRequests(t *testing.T) {
 			{"account edit on a stale version", "PATCH", "/api/v1/accounts/" + acc, super, map[string]any{"credit_limit": "1000000.00", "status": "frozen", "version": 0}, nil, 409, "stale_version"},
 			{"alert amount on a stale version", "PATCH", "/api/v1/accounts/" + acc, clerk, map[string]any{"alert_amount": "5.00", "version": 99}, nil, 409, "stale_version"},
 			{"balance range of garbage without a currency", "GET", "/api/v1/accounts?balance_min=1e3", clerk, nil, nil, 422, "validation_failed"},
+			// SPEC section 7: what a client sends is read exactly as the contract says.
+			{"a member in capitals beside its twin", "POST", "/api/v1/charges", clerk, `{"account_id":"` + acc + `","amount":"1.00","AMOUNT":"9.00"}`, nil, 400, "bad_request"},
+			{"direction overridden in capitals", "POST", "/api/v1/adjustments", clerk, `{"account_id":"` + acc + `","direction":"credit","DIRECTION":"debit","amount":"1.00","reason":"other","note":"x"}`, nil, 400, "bad_request"},
+			{"role in capitals", "PATCH", "/api/v1/admins/" + e.admin[ledger.RoleAdmin], super, `{"ROLE":"super_admin"}`, nil, 400, "bad_request"},
+			{"a member spelt with the long s", "POST", "/api/v1/adjustments", clerk, `{"account_id":"` + acc + `","direction":"credit","amount":"1.00","reason":"other","reaſon":"refund","note":"x"}`, nil, 400, "bad_request"},
+			{"a form-encoded charge", "POST", "/api/v1/charges", clerk, "account_id=" + acc + "&amount=1.00", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"},
+			{"JSON with no content type", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}, []string{"Content-Type", ""}, 415, "unsupported_media_type"},
+			{"JSON in Latin-1", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}, []string{"Content-Type", "application/json; charset=iso-8859-1"}, 415, "unsupported_media_type"},
+			{"a blank idempotency key", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}, []string{"Idempotency-Key", "  "}, 422, "validation_failed"},
+			{"an empty idempotency key", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}, []string{"Idempotency-Key", ""}, 422, "validation_failed"},
+			{"an unknown path", "POST", "/api/v1/charge", clerk, map[string]any{"account_id": acc, "amount": "1.00"}, nil, 404, "not_found"},
+			{"an unknown method", "DELETE", "/api/v1/transactions/" + charge, clerk, nil, nil, 405, "method_not_allowed"},
+			{"a required field left out", "POST", "/api/v1/charges", clerk, map[string]any{"amount": "1.00"}, nil, 422, "validation_failed"},
+			{"an amount past 10^15 minor units", "POST", "/api/v1/adjustments", clerk, map[string]any{"account_id": acc, "direction": "credit", "amount": "10000000000000.01", "reason": "other", "note": "x"}, nil, 422, "validation_failed"},
+			{"a charge past 10^15 minor units", "POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "40000000000000000.00"}, nil, 422, "validation_failed"},
+			{"a username differing only in case", "POST", "/api/v1/admins", super, map[string]any{"username": "CLERK", "role": "super_admin", "password": password}, nil, 409, "already_exists"},
+			{"a username of other scripts", "POST", "/api/v1/admins", super, map[string]any{"username": "clerkİ", "role": "admin", "password": password}, nil, 422, "validation_failed"},
+			{"paid in year 0", "POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1", "paid_at": "0000-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
+			{"paid in ten years", "POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1", "paid_at": "2036-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
+			{"a correction paid in year 1", "PATCH", "/api/v1/topups/" + othersTopUp, super, map[string]any{"paid_at": "0001-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d hostile cases", len(cases))

@@ -63,6 +63,9 @@ type Voucher struct {
 	CreatedAt   time.Time
 }
 
+// EarliestPaidAt is the earliest payment date a top-up request takes.
+var EarliestPaidAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // TopUpFields are what the submitter fills in and may correct while pending.
 type TopUpFields struct {
 	Amount          int64
@@ -74,9 +77,15 @@ type TopUpFields struct {
 	PaidAt          *time.Time
 }
 
-func (f TopUpFields) Validate() error {
+// Validate checks the fields as of now: a payment date must lie between
+// EarliestPaidAt and a day after now (a date typed in another time zone
+// may be tomorrow here), never in year 0 or years ahead.
+func (f TopUpFields) Validate(now time.Time) error {
 	var p problems
 	p.positive("amount", f.Amount)
+	if f.PaidAt != nil && (f.PaidAt.Before(EarliestPaidAt) || f.PaidAt.After(now.Add(24*time.Hour))) {
+		p.add("paid_at", "must be a date from 2000-01-01 to today")
+	}
 	if f.PaymentMethodID == 0 {
 		p.add("payment_method", "is required")
 	}

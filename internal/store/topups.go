@@ -184,7 +184,7 @@ func (n NewTopUp) fingerprint() string {
 // request is approved.
 func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp, idem ledger.Idempotency) (TopUpResult, error) {
 	var p []ledger.FieldProblem
-	if err := n.TopUpFields.Validate(); err != nil {
+	if err := n.TopUpFields.Validate(s.nowTime()); err != nil {
 		p = append(p, err.(*ledger.ValidationError).Problems...)
 	}
 	if n.CustomerID == 0 {
@@ -289,7 +289,7 @@ func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, e
 		}
 		f := fieldsOf(before)
 		edit(&f)
-		if err := f.Validate(); err != nil {
+		if err := f.Validate(s.nowTime()); err != nil {
 			return err
 		}
 		if f.PaymentMethodID != before.PaymentMethodID {

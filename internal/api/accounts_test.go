@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,7 +146,7 @@ func TestAccountListAndCSVExport(t *testing.T) {
 			t.Errorf("q=bulk 00123 found %v", byName)
 		}
 
-		for _, bad := range []string{"?balance_min=1.00", "?currency=usd", "?sort=name", "?limit=501", "?limit=0", "?cursor=abc",
+		for _, bad := range []string{"?balance_min=1e3", "?balance_max=1.00&currency=JPY", "?currency=usd", "?sort=name", "?limit=501", "?limit=0", "?cursor=abc",
 			"?created_from=2026-13-01", "?created_from=2026-05-02&created_to=2026-05-01", "?below_alert=maybe", "?status=closed"} {
 			e.do("GET", "/api/v1/accounts"+bad, tok, nil).wantProblem(422, "validation_failed")
 			res, _ := exportCSV(t, e, bad, tok)
@@ -307,6 +308,50 @@ func TestAccountEditsRefuseStaleVersions(t *testing.T) {
 		e.do("PATCH", "/api/v1/accounts/"+acc, clerk, map[string]any{"alert_amount": "4.00", "version": before}).wantProblem(409, "stale_version")
 		if r := e.do("GET", "/api/v1/accounts/"+acc, super, nil).want(200); r.str("alert_amount") != "9.00" || r.version() <= before {
 			t.Errorf("after the batch: %s", r.Body)
+		}
+	})
+}
+
+// TestBalanceRangeWithoutCurrency (SPEC section 7): balance_min and
+// balance_max alone compare each account in its own currency's major unit,
+// exactly, whatever the bound's decimals.
+func TestBalanceRangeWithoutCurrency(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		tok := e.token[ledger.RoleAdmin]
+		names := map[string]string{}
+		for _, b := range []struct {
+			cur     string
+			balance int64
+		}{{"USD", 999}, {"USD", 1000}, {"JPY", 9}, {"JPY", 10}, {"JPY", 0}, {"JPY", 1}, {"KWD", 9999}, {"KWD", 10000}, {"BHD", 500}} {
+			cid := e.do("POST", "/api/v1/customers", tok, map[string]any{"name": fmt.Sprintf("%s %d", b.cur, b.balance), "default_currency": b.cur}).want(201).str("id")
+			acc := e.do("GET", "/api/v1/accounts?customer_id="+cid, tok, nil).want(200).items()[0]["id"].(string)
+			if b.balance > 0 {
+				if _, err := e.store.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: mustID(t, acc)}, Amount: b.balance, PaymentMethod: "alipay"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			names[acc] = fmt.Sprintf("%s %d", b.cur, b.balance)
+		}
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{
+			{"balance_min=10", []string{"USD 1000", "JPY 10", "KWD 10000"}},
+			{"balance_min=0.5", []string{"USD 999", "USD 1000", "JPY 9", "JPY 10", "JPY 1", "KWD 9999", "KWD 10000", "BHD 500"}},
+			{"balance_max=0.5", []string{"JPY 0", "BHD 500"}},
+			{"balance_min=9.999&balance_max=10", []string{"USD 1000", "JPY 10", "KWD 9999", "KWD 10000"}},
+			{"balance_min=10&currency=JPY", []string{"JPY 10"}},
+		} {
+			var got []string
+			for _, it := range e.do("GET", "/api/v1/accounts?limit=500&"+c.query, tok, nil).want(200).items() {
+				got = append(got, names[it["id"].(string)])
+			}
+			_, rows := exportCSV(t, e, "?"+c.query, tok)
+			slices.Sort(got)
+			slices.Sort(c.want)
+			if !slices.Equal(got, c.want) || len(rows) != len(c.want)+1 {
+				t.Errorf("%s: %v (CSV %d rows), want %v", c.query, got, len(rows)-1, c.want)
+			}
 		}
 	})
 }

@@ -153,8 +153,8 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 // MajorBound is a bound of a balance range in the major unit of whichever
 // currency an account holds, kept exactly as given: "10", "-2.5", "0.125".
 type MajorBound struct {
-	neg       bool
-	int, frac string // digits without leading (int) or trailing (frac) zeros
+	neg         bool
+	whole, frac string // digits without leading (whole) or trailing (frac) zeros
 }
 
 // ParseMajorBound reads a bound as money.Parse reads an amount (digits, an
@@ -171,8 +171,8 @@ func ParseMajorBound(s string) (MajorBound, error) {
 		}
 		return MajorBound{}, err
 	}
-	b := MajorBound{int: strings.TrimLeft(i, "0"), frac: strings.TrimRight(f, "0")}
-	b.neg = neg && (b.int != "" || b.frac != "")
+	b := MajorBound{whole: strings.TrimLeft(i, "0"), frac: strings.TrimRight(f, "0")}
+	b.neg = neg && (b.whole != "" || b.frac != "")
 	return b, nil
 }
 
@@ -191,7 +191,7 @@ func (b MajorBound) minorIn(digits int, up bool) (v int64, beyond bool) {
 		frac, rest = frac[:digits], frac[digits:] // rest is not all zeros: frac has none at its end
 	}
 	frac += strings.Repeat("0", digits-len(frac))
-	for _, c := range b.int + frac {
+	for _, c := range b.whole + frac {
 		d := int64(c - '0')
 		if v > (math.MaxInt64-d)/10 {
 			return 0, true
@@ -227,7 +227,7 @@ var currencyGroups = sync.OnceValue(func() map[int][]any {
 // condition per group of currencies with the same number of decimals, each
 // a range of the (currency, balance) index, so that the list stays one
 // query.
-func majorRange(w *where, min, max *MajorBound) {
+func majorRange(w *where, lo, hi *MajorBound) {
 	var groups []string
 	var args []any
 	byDigits := currencyGroups()
@@ -240,14 +240,15 @@ func majorRange(w *where, min, max *MajorBound) {
 			bound *MajorBound
 			up    bool
 			op    string
-		}{{min, true, " >= ?"}, {max, false, " <= ?"}} {
+		}{{lo, true, " >= ?"}, {hi, false, " <= ?"}} {
 			if b.bound == nil {
 				continue
 			}
 			v, beyond := b.bound.minorIn(digits, b.up)
 			if beyond {
-				// Past every balance: beyond a minimum's far side (or a
-				// maximum's near side) nothing matches; otherwise all do.
+				// A minimum above every balance, or a maximum below every
+				// one, leaves nothing in this group; a minimum below every
+				// balance, or a maximum above, leaves everything.
 				none = none || b.bound.neg != b.up
 				continue
 			}

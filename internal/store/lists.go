@@ -71,38 +71,7 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 		found = searchCTE(search)
 		w.add("a.id IN (SELECT id FROM found)")
 	}
-	w.add("a.customer_id IS NOT NULL")
-	if f.CustomerID != 0 {
-		w.add("a.customer_id = ?", f.CustomerID)
-	}
-	if f.Currency != "" {
-		w.add("a.currency = ?", f.Currency)
-	}
-	if f.Status != "" {
-		w.add("a.status = ?", string(f.Status))
-	}
-	if f.BalanceMin != nil {
-		w.add("a.balance >= ?", *f.BalanceMin)
-	}
-	if f.BalanceMax != nil {
-		w.add("a.balance <= ?", *f.BalanceMax)
-	}
-	if f.MajorMin != nil || f.MajorMax != nil {
-		majorRange(&w, f.MajorMin, f.MajorMax)
-	}
-	if f.CreatedFrom != nil {
-		w.add("a.created_at >= ?", micros(*f.CreatedFrom))
-	}
-	if f.CreatedTo != nil {
-		w.add("a.created_at < ?", micros(*f.CreatedTo))
-	}
-	if f.BelowAlert != nil {
-		if *f.BelowAlert {
-			w.add("a.balance < a.alert_amount")
-		} else {
-			w.add("a.balance >= a.alert_amount")
-		}
-	}
+	accountConditions(&w, f)
 	col, desc := "a.created_at", false
 	sort := f.Sort
 	if sort == "" {
@@ -148,6 +117,42 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// accountConditions adds the filter's conditions other than its search.
+func accountConditions(w *where, f AccountFilter) {
+	w.add("a.customer_id IS NOT NULL")
+	if f.CustomerID != 0 {
+		w.add("a.customer_id = ?", f.CustomerID)
+	}
+	if f.Currency != "" {
+		w.add("a.currency = ?", f.Currency)
+	}
+	if f.Status != "" {
+		w.add("a.status = ?", string(f.Status))
+	}
+	if f.BalanceMin != nil {
+		w.add("a.balance >= ?", *f.BalanceMin)
+	}
+	if f.BalanceMax != nil {
+		w.add("a.balance <= ?", *f.BalanceMax)
+	}
+	if f.MajorMin != nil || f.MajorMax != nil {
+		majorRange(w, f.MajorMin, f.MajorMax)
+	}
+	if f.CreatedFrom != nil {
+		w.add("a.created_at >= ?", micros(*f.CreatedFrom))
+	}
+	if f.CreatedTo != nil {
+		w.add("a.created_at < ?", micros(*f.CreatedTo))
+	}
+	if f.BelowAlert != nil {
+		if *f.BelowAlert {
+			w.add("a.balance < a.alert_amount")
+		} else {
+			w.add("a.balance >= a.alert_amount")
+		}
+	}
 }
 
 // MajorBound is a bound of a balance range in the major unit of whichever

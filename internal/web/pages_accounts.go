@@ -43,33 +43,7 @@ func (q *request) accountFilter(v url.Values, p *page) store.AccountFilter {
 		}
 		cur = c
 	}
-	for _, b := range []struct {
-		field string
-		dst   **int64
-		major **store.MajorBound
-	}{{"balance_min", &f.BalanceMin, &f.MajorMin}, {"balance_max", &f.BalanceMax, &f.MajorMax}} {
-		s := v.Get(b.field)
-		if s == "" {
-			continue
-		}
-		if cur.IsZero() {
-			// In each account's own currency (SPEC section 7).
-			m, err := store.ParseMajorBound(s)
-			if err != nil {
-				p.Errs[b.field] = err.Error()
-				continue
-			}
-			*b.major = &m
-			continue
-		}
-		a, err := money.Parse(s, cur)
-		if err != nil {
-			p.Errs[b.field] = err.Error()
-			continue
-		}
-		m := a.Minor()
-		*b.dst = &m
-	}
+	q.balanceRange(v, cur, &f, p)
 	for _, d := range []struct {
 		field string
 		dst   **time.Time
@@ -98,6 +72,39 @@ func (q *request) accountFilter(v url.Values, p *page) store.AccountFilter {
 		f.After = &store.Cursor{ID: id, Num: n, Str: v.Get("after_s")}
 	}
 	return f
+}
+
+// balanceRange reads the balance filters: amounts of cur when the list
+// names a currency, else bounds in each account's own currency (SPEC
+// section 7).
+func (q *request) balanceRange(v url.Values, cur money.Currency, f *store.AccountFilter, p *page) {
+	for _, b := range []struct {
+		field string
+		dst   **int64
+		major **store.MajorBound
+	}{{"balance_min", &f.BalanceMin, &f.MajorMin}, {"balance_max", &f.BalanceMax, &f.MajorMax}} {
+		s := v.Get(b.field)
+		if s == "" {
+			continue
+		}
+		if cur.IsZero() {
+			// In each account's own currency (SPEC section 7).
+			m, err := store.ParseMajorBound(s)
+			if err != nil {
+				p.Errs[b.field] = err.Error()
+				continue
+			}
+			*b.major = &m
+			continue
+		}
+		a, err := money.Parse(s, cur)
+		if err != nil {
+			p.Errs[b.field] = err.Error()
+			continue
+		}
+		m := a.Minor()
+		*b.dst = &m
+	}
 }
 
 func (web *Web) accounts(q *request) {

@@ -143,7 +143,14 @@ func TestBrowser(t *testing.T) {
 	}
 	run("audit queue", chromedp.Navigate(base+"/reviews"), chromedp.WaitVisible(".review", chromedp.ByQuery))
 	shot("reviews-en")
-	run("approve", chromedp.SendKeys(`.review input[name="actual_amount"]`, "998.50", chromedp.ByQuery),
+	// The actual amount comes filled in with the amount the reviewer sees
+	// (SPEC section 7); the reviewer corrects it to what arrived.
+	var shown string
+	run("actual amount shown", chromedp.Value(`.review input[name="actual_amount"]`, &shown, chromedp.ByQuery))
+	if shown != "1000.00" {
+		t.Errorf("the review form offers an actual amount of %q, want the requested 1000.00", shown)
+	}
+	run("approve", chromedp.SetValue(`.review input[name="actual_amount"]`, "998.50", chromedp.ByQuery),
 		chromedp.SendKeys(`.review input[name="exchange_rate"]`, "1", chromedp.ByQuery))
 	submit("approve", ".review button.approve", "#flash")
 	run("queue empty", chromedp.WaitVisible("#no-pending", chromedp.ByID))

@@ -130,7 +130,7 @@ func (s *Store) ArchiveCustomer(ctx context.Context, actor ledger.Actor, id int6
 			return ledger.ErrNonzeroBalance
 		}
 		now := micros(s.nowTime())
-		if _, err := tx.ExecContext(ctx, "UPDATE accounts SET status = 'disabled', updated_at = $2 WHERE customer_id = $1", id, now); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE accounts SET status = 'disabled', version = version + 1, updated_at = $2 WHERE customer_id = $1 AND status <> 'disabled'", id, now); err != nil {
 			return err
 		}
 		c, err = scanCustomer(tx.QueryRowContext(ctx, "UPDATE customers SET archived_at = $2, updated_at = $2 WHERE id = $1 RETURNING "+customerCols, id, now))

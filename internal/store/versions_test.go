@@ -218,6 +218,19 @@ func TestAccountVersions(t *testing.T) {
 		if got, _ := s.Account(ctx, a.ID); got.Version != afterBatch.Version+1 || got.AlertAmount != 0 {
 			t.Errorf("after undo: %+v, want version %d", got, afterBatch.Version+1)
 		}
+		// Archiving the customer disables the account: a settings change too.
+		settled, _ := s.Account(ctx, a.ID)
+		if settled.Balance != 0 {
+			if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: settled.Balance}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.ArchiveCustomer(ctx, sys, a.CustomerID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Account(ctx, a.ID); got.Status != ledger.StatusDisabled || got.Version != settled.Version+1 {
+			t.Errorf("after archiving its customer: status %s, version %d, want disabled, %d", got.Status, got.Version, settled.Version+1)
+		}
 	})
 }
 

@@ -241,3 +241,45 @@ func TestDatabaseFaultIsNotALogout(t *testing.T) {
 		t.Errorf("GET /customers with the database closed = %d → %q, want 500", code, loc)
 	}
 }
+
+// TestRechargeAndAccountValuesThatDoNotParse: the recharge form, the
+// recharge records and the account pages refuse what does not parse, as the
+// other pages do, instead of reading it as "none".
+func TestRechargeAndAccountValuesThatDoNotParse(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			acc := fundedAccount(t, s, 10000)
+			a, _ := s.st.Account(context.Background(), acc)
+			clerk := s.login("clerk")
+			form := clerk.form("customer_id", itoa(a.CustomerID), "currency", "USD", "amount", "25.00", "payment_method", "1o",
+				"transaction_no", "TX-77", "form_token", "rc-1")
+			code, body, _ := clerk.post("/recharge", form)
+			if code != 422 || !strings.Contains(body, `id="e-payment_method">Not a number`) || !strings.Contains(body, "TX-77") {
+				t.Errorf("recharge with payment method %q = %d; want 422 with the message beside the field and the form kept", "1o", code)
+			}
+			form.Set("payment_method", "1")
+			form.Set("customer_id", itoa(a.CustomerID)+"x")
+			if code, body, _ := clerk.post("/recharge", form); code != 422 || !strings.Contains(body, `id="e-customer_id">Not a number`) {
+				t.Errorf("recharge for customer %sx = %d; want 422 beside the field", itoa(a.CustomerID), code)
+			}
+			if ts, _ := s.st.TopUpRequests(context.Background(), store.TopUpFilter{Limit: 10}); len(ts) != 0 {
+				t.Errorf("refused recharges made %d requests", len(ts))
+			}
+			for _, c := range []struct{ path, message string }{
+				{"/recharge?customer_id=abc", `id="e-customer_id">Not a number`},
+				{"/topups?customer_id=1x", "This link has a value that is not valid (customer_id)"},
+				{"/topups?before=zz", "This page link is not valid"},
+				{"/topups?payment_method=-1", `id="e-payment_method">Not a number`},
+				{"/topups?status=paid", `id="e-status">Not a valid value.`},
+				{"/accounts?after_id=x&after_n=1", "This page link is not valid"},
+				{"/accounts?after_id=5&after_n=1e3", "This page link is not valid"},
+				{"/accounts/" + itoa(acc) + "?before=-2", "This page link is not valid"},
+			} {
+				if code, body, _ := clerk.get(c.path); code != 422 || !strings.Contains(body, c.message) {
+					t.Errorf("GET %s = %d; want 422 saying %q", c.path, code, c.message)
+				}
+			}
+		})
+	}
+}

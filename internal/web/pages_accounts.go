@@ -67,9 +67,16 @@ func (q *request) accountFilter(v url.Values, p *page) store.AccountFilter {
 		t := true
 		f.BelowAlert = &t
 	}
-	if id, err := strconv.ParseInt(v.Get("after_id"), 10, 64); err == nil && id > 0 {
-		n, _ := strconv.ParseInt(v.Get("after_n"), 10, 64)
-		f.After = &store.Cursor{ID: id, Num: n, Str: v.Get("after_s")}
+	if s := v.Get("after_id"); s != "" {
+		// The next page's link carries the last row's sort key; anything
+		// else is no position in this list.
+		id, ok := queryID(s)
+		n, err := strconv.ParseInt(v.Get("after_n"), 10, 64)
+		if !ok || id == 0 || err != nil && v.Get("after_n") != "" {
+			p.Error = q.L.T("err.bad_cursor")
+		} else {
+			f.After = &store.Cursor{ID: id, Num: n, Str: v.Get("after_s")}
+		}
 	}
 	return f
 }
@@ -112,12 +119,18 @@ func (web *Web) accounts(q *request) {
 	p := q.page(q.L.T("nav.accounts"), nil)
 	p.Form = v
 	f := q.accountFilter(v, p)
+	d := accountsData{Currencies: []string{"USD", "EUR", "CNY", "JPY", "GBP", "HKD"}, Sorts: store.AccountSorts, FormToken: randomToken()}
+	if p.Error != "" { // a cursor this list did not give out
+		p.Data = d
+		q.render("accounts", http.StatusUnprocessableEntity, p)
+		return
+	}
 	rows, err := web.store.Accounts(q.ctx, f)
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	d := accountsData{Items: rows, Currencies: []string{"USD", "EUR", "CNY", "JPY", "GBP", "HKD"}, Sorts: store.AccountSorts, FormToken: randomToken()}
+	d.Items = rows
 	if len(rows) == f.Limit {
 		next := url.Values{}
 		for k, vs := range v {
@@ -186,8 +199,12 @@ func (web *Web) accountDetail(q *request) {
 // the message, the fields at fault and what was typed.
 func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 	a, err := web.store.Account(q.ctx, id)
-	if err != nil {
+	if errors.Is(err, ledger.ErrNotFound) {
 		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	if err != nil {
+		q.internal(err)
 		return
 	}
 	c, err := web.store.Customer(q.ctx, a.CustomerID)
@@ -195,7 +212,10 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	before, _ := strconv.ParseInt(q.r.URL.Query().Get("before"), 10, 64)
+	before, ok := queryID(q.r.URL.Query().Get("before"))
+	if !ok { // the first page then, and a word that the link was not one
+		p.Error, status = q.L.T("err.bad_cursor"), http.StatusUnprocessableEntity
+	}
 	entries, err := web.store.Entries(q.ctx, id, before, 50)
 	if err != nil {
 		q.internal(err)
@@ -206,7 +226,11 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	avail, _ := a.Available(web.now())
+	avail, err := a.Available(web.now())
+	if err != nil {
+		q.internal(err)
+		return
+	}
 	d := accountDetailData{Account: a, Customer: c, Available: avail, Entries: entries, TopUps: tops}
 	if len(entries) == 50 {
 		d.NextEntry = "/accounts/" + itoa(id) + "?before=" + itoa(entries[len(entries)-1].ID)
@@ -240,8 +264,12 @@ func (web *Web) accountChange(q *request, need action, build func(a ledger.Accou
 		return
 	}
 	a, err := web.store.Account(q.ctx, id)
-	if err != nil {
+	if errors.Is(err, ledger.ErrNotFound) {
 		q.fail(http.StatusNotFound, "err.not_found")
+		return
+	}
+	if err != nil {
+		q.internal(err)
 		return
 	}
 	c, err := build(a)

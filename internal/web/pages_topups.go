@@ -46,8 +46,16 @@ func (web *Web) rechargeForm(q *request) {
 
 func (web *Web) renderRecharge(q *request, p *page, status int) {
 	d := rechargeData{FormToken: q.formToken()}
-	if id, err := strconv.ParseInt(p.Form.Get("customer_id"), 10, 64); err == nil {
-		d.Customer, _ = web.store.Customer(q.ctx, id)
+	if id := q.formID(p, p.Form, "customer_id"); id != 0 {
+		c, err := web.store.Customer(q.ctx, id)
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			p.Errs["customer_id"] = q.L.T("err.not_found")
+		case err != nil:
+			q.internal(err)
+			return
+		}
+		d.Customer = c
 	}
 	ms, err := web.store.PaymentMethods(q.ctx)
 	if err != nil {
@@ -61,6 +69,9 @@ func (web *Web) renderRecharge(q *request, p *page, status int) {
 	}
 	if p.Form.Get("currency") == "" && d.Customer.DefaultCurrency != "" {
 		p.Form.Set("currency", d.Customer.DefaultCurrency)
+	}
+	if len(p.Errs) > 0 && status == http.StatusOK { // a link with a customer that is not one
+		status = http.StatusUnprocessableEntity
 	}
 	p.Data = d
 	q.render("recharge", status, p)
@@ -96,8 +107,12 @@ func (web *Web) rechargeSubmit(q *request) {
 				q.internal(err)
 				return
 			}
-			data, _ := io.ReadAll(io.LimitReader(rd, voucher.MaxBytes+1))
+			data, err := io.ReadAll(io.LimitReader(rd, voucher.MaxBytes+1))
 			rd.Close()
+			if err != nil {
+				q.internal(err)
+				return
+			}
 			if len(data) > voucher.MaxBytes {
 				p.Errs["vouchers"] = q.L.Tf("recharge.voucher_too_large", fh.Filename)
 				break
@@ -110,7 +125,7 @@ func (web *Web) rechargeSubmit(q *request) {
 			files = append(files, file{ct, data})
 		}
 	}
-	cid, _ := strconv.ParseInt(f.Get("customer_id"), 10, 64)
+	cid := q.formID(p, f, "customer_id")
 	cur, err := money.LookupCurrency(f.Get("currency"))
 	if err != nil {
 		p.Errs["currency"] = q.L.T("err.invalid")
@@ -123,7 +138,7 @@ func (web *Web) rechargeSubmit(q *request) {
 		}
 		fields.Amount = a.Minor()
 	}
-	fields.PaymentMethodID, _ = strconv.ParseInt(f.Get("payment_method"), 10, 64)
+	fields.PaymentMethodID = q.formID(p, f, "payment_method")
 	fields.PaymentAccount, fields.TransactionNo, fields.Remark = f.Get("payment_account"), f.Get("transaction_no"), f.Get("remark")
 	fields.PaymentStatus = "unpaid"
 	if f.Get("paid") == "1" {
@@ -136,7 +151,7 @@ func (web *Web) rechargeSubmit(q *request) {
 		}
 		fields.PaidAt = &t
 	}
-	if cid == 0 {
+	if cid == 0 && p.Errs["customer_id"] == "" {
 		p.Errs["customer_id"] = q.L.T("recharge.pick_customer")
 	}
 	if len(p.Errs) > 0 {
@@ -358,9 +373,12 @@ func (web *Web) topups(q *request) {
 	p := q.page(q.L.T("nav.topups"), nil)
 	p.Form = v
 	f := store.TopUpFilter{Status: ledger.TopUpStatus(v.Get("status")), Limit: 50}
-	f.PaymentMethodID, _ = strconv.ParseInt(v.Get("payment_method"), 10, 64)
-	f.CustomerID, _ = strconv.ParseInt(v.Get("customer_id"), 10, 64)
-	f.BeforeID, _ = strconv.ParseInt(v.Get("before"), 10, 64)
+	f.PaymentMethodID = q.formID(p, v, "payment_method")
+	f.CustomerID = q.linkID(p, "customer_id")
+	f.BeforeID = q.cursor(p, "before")
+	if f.Status != "" && !slices.Contains([]ledger.TopUpStatus{ledger.TopUpPending, ledger.TopUpApproved, ledger.TopUpRejected, ledger.TopUpCancelled}, f.Status) {
+		p.Errs["status"] = q.L.T("err.invalid")
+	}
 	for _, d := range []struct {
 		field string
 		dst   **time.Time
@@ -378,6 +396,19 @@ func (web *Web) topups(q *request) {
 			*d.dst = &t
 		}
 	}
+	ms, err := web.store.PaymentMethods(q.ctx)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	type listData struct {
+		topupsData
+		AllMethods []store.PaymentMethod
+	}
+	p.Data = listData{AllMethods: ms}
+	if q.queryRefused("topups", p) {
+		return
+	}
 	d, err := web.topupList(q, f)
 	if err != nil {
 		q.internal(err)
@@ -391,11 +422,7 @@ func (web *Web) topups(q *request) {
 		next.Set("before", itoa(d.Items[len(d.Items)-1].ID))
 		d.Next = "/topups?" + next.Encode()
 	}
-	ms, _ := web.store.PaymentMethods(q.ctx)
-	p.Data = struct {
-		topupsData
-		AllMethods []store.PaymentMethod
-	}{d, ms}
+	p.Data = listData{d, ms}
 	q.render("topups", 200, p)
 }
 

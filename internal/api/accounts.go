@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -108,7 +109,7 @@ type EntriesOutput struct{ Body List[EntryJSON] }
 func (a *API) registerAccounts() {
 	tags := []string{"accounts"}
 	register(a, huma.Operation{OperationID: "list-accounts", Method: http.MethodGet, Path: "/accounts", Tags: tags,
-		Summary: "Find accounts", Description: "Filters combine. With Accept: text/csv the whole result is exported as CSV."}, everyone,
+		Summary: "Find accounts", Description: "Filters combine. With Accept: text/csv the whole result is exported as CSV."}, auth.ActView,
 		func(ctx context.Context, in *ListAccountsInput) (*AccountsOutput, error) {
 			f, err := a.accountFilter(ctx, in)
 			if err != nil {
@@ -131,7 +132,7 @@ func (a *API) registerAccounts() {
 
 	register(a, huma.Operation{OperationID: "create-account", Method: http.MethodPost, Path: "/accounts", Tags: tags,
 		Summary: "Open a customer's account in a currency", Description: "Accounts also open by themselves on a customer's first top-up or adjustment in a currency.",
-		Errors: []int{409, 422}}, operators,
+		Errors: []int{409, 422}}, auth.ActOperate,
 		func(ctx context.Context, in *CreateAccountInput) (*AccountOutput, error) {
 			cid, err := parseOptID(in.Body.CustomerID, "customer_id")
 			if err != nil {
@@ -148,7 +149,7 @@ func (a *API) registerAccounts() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-account", Method: http.MethodGet, Path: "/accounts/{id}", Tags: tags,
-		Summary: "One account with its balance and what is available"}, everyone,
+		Summary: "One account with its balance and what is available"}, auth.ActView,
 		func(ctx context.Context, in *AccountIDInput) (*AccountOutput, error) {
 			id, err := parseID(in.ID, "account")
 			if err != nil {
@@ -164,7 +165,7 @@ func (a *API) registerAccounts() {
 
 	register(a, huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
 		Summary:     "Change an account's alert amount, credit, overdraft or status",
-		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins."}, operators,
+		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins."}, auth.ActOperate,
 		func(ctx context.Context, in *PatchAccountInput) (*AccountOutput, error) {
 			id, err := parseID(in.ID, "account")
 			if err != nil {
@@ -175,7 +176,7 @@ func (a *API) registerAccounts() {
 				return nil, err
 			}
 			b := in.Body
-			if callerOf(ctx).Role() != ledger.RoleSuperAdmin && (b.CreditLimit != nil || b.Overdraft != nil || b.OverdraftExpiresAt != nil || b.Status != nil) {
+			if !auth.Can(callerOf(ctx).Role(), auth.ActCredit) && (b.CreditLimit != nil || b.Overdraft != nil || b.OverdraftExpiresAt != nil || b.Status != nil) {
 				return nil, forbidden("only a super admin may change credit limit, overdraft or status")
 			}
 			var c store.AccountChange
@@ -218,7 +219,7 @@ func (a *API) registerAccounts() {
 		})
 
 	register(a, huma.Operation{OperationID: "list-entries", Method: http.MethodGet, Path: "/accounts/{id}/entries", Tags: tags,
-		Summary: "The account's ledger entries, newest first, with the balance after each"}, everyone,
+		Summary: "The account's ledger entries, newest first, with the balance after each"}, auth.ActView,
 		func(ctx context.Context, in *EntriesInput) (*EntriesOutput, error) {
 			id, err := parseID(in.ID, "account")
 			if err != nil {

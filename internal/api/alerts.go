@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
@@ -125,7 +126,7 @@ func (a *API) registerAlerts() {
 	register(a, huma.Operation{OperationID: "list-alerts", Method: http.MethodGet, Path: "/alerts", Tags: tags,
 		Summary: "Low-balance alerts, newest first",
 		Description: "An alert is raised by the posting that takes a balance below the account's alert amount (one per crossing, " +
-			"not one per debit) and cleared by the posting that brings it back. Accept: text/csv exports them."}, everyone,
+			"not one per debit) and cleared by the posting that brings it back. Accept: text/csv exports them."}, auth.ActView,
 		func(ctx context.Context, in *ListAlertsInput) (*AlertsOutput, error) {
 			var f store.AlertFilter
 			var err error
@@ -162,7 +163,7 @@ func (a *API) registerAlerts() {
 		Summary: "Set the alert amount of many accounts at once",
 		Description: "For the chosen account_ids, for every customer account in one currency, or for all (exactly one). " +
 			"The batch keeps the values it replaced and can be undone as a whole. changed counts the accounts whose value changed.",
-		Errors: []int{422}, MaxBodyBytes: 3 << 20}, operators,
+		Errors: []int{422}, MaxBodyBytes: 3 << 20}, auth.ActOperate,
 		func(ctx context.Context, in *CreateAlertBatchInput) (*AlertBatchOutput, error) {
 			c := callerOf(ctx)
 			b := in.Body
@@ -185,7 +186,7 @@ func (a *API) registerAlerts() {
 		Summary: "Undo a batch: restore the alert amounts it replaced",
 		Description: "All or nothing: if any of the batch's accounts has had its alert amount changed since, nothing changes (undo_conflict). " +
 			"A batch is undone once (already_undone).",
-		DefaultStatus: http.StatusOK, Errors: []int{404, 409}}, operators,
+		DefaultStatus: http.StatusOK, Errors: []int{404, 409}}, auth.ActOperate,
 		func(ctx context.Context, in *UndoAlertBatchInput) (*AlertBatchOutput, error) {
 			c := callerOf(ctx)
 			id, err := parseID(in.ID, "alert batch")
@@ -200,7 +201,7 @@ func (a *API) registerAlerts() {
 		})
 
 	register(a, huma.Operation{OperationID: "list-alert-batches", Method: http.MethodGet, Path: "/alert-batches", Tags: tags,
-		Summary: "Batch changes of alert amounts, newest first"}, everyone,
+		Summary: "Batch changes of alert amounts, newest first"}, auth.ActView,
 		func(ctx context.Context, in *ListAlertBatchesInput) (*AlertBatchesOutput, error) {
 			limit, before, err := in.window()
 			if err != nil {
@@ -214,7 +215,7 @@ func (a *API) registerAlerts() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-alert-batch", Method: http.MethodGet, Path: "/alert-batches/{id}", Tags: tags,
-		Summary: "One batch change of alert amounts"}, everyone,
+		Summary: "One batch change of alert amounts"}, auth.ActView,
 		func(ctx context.Context, in *AlertBatchIDInput) (*AlertBatchOutput, error) {
 			id, err := parseID(in.ID, "alert batch")
 			if err != nil {
@@ -226,7 +227,7 @@ func (a *API) registerAlerts() {
 
 	register(a, huma.Operation{OperationID: "list-alert-batch-items", Method: http.MethodGet, Path: "/alert-batches/{id}/items", Tags: tags,
 		Summary:     "The accounts a batch changed, with the alert amount before and after",
-		Description: "By account id. Accept: text/csv exports them, to check the changes later."}, everyone,
+		Description: "By account id. Accept: text/csv exports them, to check the changes later."}, auth.ActView,
 		func(ctx context.Context, in *AlertBatchItemsInput) (*AlertBatchItemsOutput, error) {
 			id, err := parseID(in.ID, "alert batch")
 			if err != nil {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
@@ -104,26 +104,21 @@ func callerOf(ctx context.Context) caller {
 	return c
 }
 
-// roles on an operation's metadata says who may call it; "public" needs no
-// token at all.
+// roles on an operation's metadata is the action it is (auth.Can says who
+// may call it); "public" needs no token at all.
 const (
-	metaRoles  = "roles"
+	metaAction = "action"
 	metaPublic = "public"
 )
 
-var (
-	everyone  = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleAdmin, ledger.RoleReviewer}
-	operators = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleAdmin}
-	superOnly = []ledger.Role{ledger.RoleSuperAdmin}
-	reviewers = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleReviewer}
-)
-
-// register adds an operation that the given roles may call.
-func register[I, O any](a *API, op huma.Operation, roles []ledger.Role, h func(context.Context, *I) (*O, error)) {
+// register adds an operation that the roles granted act (SPEC section 3,
+// auth.Can) may call.
+func register[I, O any](a *API, op huma.Operation, act auth.Action, h func(context.Context, *I) (*O, error)) {
 	if op.Metadata == nil {
 		op.Metadata = map[string]any{}
 	}
-	op.Metadata[metaRoles] = roles
+	roles := auth.Roles(act)
+	op.Metadata[metaAction] = act
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = string(r)
@@ -152,7 +147,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
-	if op.Metadata[metaPublic] == true || op.Metadata[metaRoles] == nil {
+	if op.Metadata[metaPublic] == true || op.Metadata[metaAction] == nil {
 		next(huma.WithValue(ctx, principalKey, caller{addr: addr}))
 		return
 	}
@@ -171,7 +166,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 		writeProblem(ctx, &Problem{Status: 500, Code: "internal", Detail: "internal error"})
 		return
 	}
-	if !slices.Contains(op.Metadata[metaRoles].([]ledger.Role), p.Role()) {
+	if !auth.Can(p.Role(), op.Metadata[metaAction].(auth.Action)) {
 		writeProblem(ctx, &Problem{Status: 403, Code: "forbidden", Detail: "your role (" + string(p.Role()) + ") may not do this"})
 		return
 	}

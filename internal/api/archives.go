@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/store"
 )
 
@@ -71,7 +72,7 @@ func (a *API) registerArchives() {
 	tags := []string{"archives"}
 	register(a, huma.Operation{OperationID: "list-archives", Method: http.MethodGet, Path: "/archives", Tags: tags,
 		Summary:     "Archives of old operation records and entries, newest first",
-		Description: "Each archive is a gzip file of JSON lines that retention wrote before removing the rows (docs/retention.md)."}, operators,
+		Description: "Each archive is a gzip file of JSON lines that retention wrote before removing the rows (docs/retention.md)."}, auth.ActOperate,
 		func(ctx context.Context, in *ListArchivesInput) (*ArchivesOutput, error) {
 			limit, before, err := in.window()
 			if err != nil {
@@ -89,7 +90,7 @@ func (a *API) registerArchives() {
 		Description: "The file is checked against the SHA-256 recorded when it was written before any of it is sent: " +
 			"a file that was changed since is refused (archive_altered), a missing one too (archive_missing).",
 		Responses: map[string]*huma.Response{"200": {Description: "The archive file", Content: map[string]*huma.MediaType{
-			"application/gzip": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, operators,
+			"application/gzip": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, auth.ActOperate,
 		func(ctx context.Context, in *ArchiveIDInput) (*ArchiveFileOutput, error) {
 			id, err := parseID(in.ID, "archive")
 			if err != nil {
@@ -118,7 +119,7 @@ func (a *API) registerArchives() {
 		Summary: "Run retention now",
 		Description: "Archives and removes operation records and entries older than the retention period, as the daily job does. " +
 			"retention_running when another run is under way.",
-		DefaultStatus: http.StatusOK}, superOnly,
+		DefaultStatus: http.StatusOK}, auth.ActSystem,
 		func(ctx context.Context, _ *struct{}) (*RunRetentionOutput, error) {
 			res, err := a.store.RunRetention(ctx, callerOf(ctx).actor(), store.RetentionOptions{})
 			if err != nil {

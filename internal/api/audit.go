@@ -8,7 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"coffer/internal/ledger"
+	"coffer/internal/auth"
 	"coffer/internal/money"
 	"coffer/internal/store"
 )
@@ -86,7 +86,7 @@ type PatchSettingsInput struct {
 
 func (a *API) registerAudit() {
 	register(a, huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/audit", Tags: []string{"audit"},
-		Summary: "Operation records, newest first", Description: "Admins and reviewers see the records of their own actions; a program token with those roles sees what was done with it."}, everyone,
+		Summary: "Operation records, newest first", Description: "Admins and reviewers see the records of their own actions; a program token with those roles sees what was done with it."}, auth.ActView,
 		func(ctx context.Context, in *ListAuditInput) (*AuditOutput, error) {
 			c := callerOf(ctx)
 			f := store.AuditFilter{Action: in.Action, ObjectType: in.ObjectType, ObjectID: in.ObjectID}
@@ -100,7 +100,7 @@ func (a *API) registerAudit() {
 			if f.ActorID, err = parseOptID(in.ActorID, "actor_id"); err != nil {
 				return nil, err
 			}
-			if c.Role() != ledger.RoleSuperAdmin {
+			if !auth.Can(c.Role(), auth.ActAllRecords) {
 				if f.ActorID != 0 && f.ActorID != c.Admin.ID {
 					return nil, forbidden("you may read the records of your own actions only")
 				}
@@ -132,7 +132,7 @@ func (a *API) registerAudit() {
 		})
 
 	register(a, huma.Operation{OperationID: "verify-audit", Method: http.MethodGet, Path: "/audit/verify", Tags: []string{"audit"},
-		Summary: "Check the operation records' hash chain", Description: "Walks every record and reports the first that was changed or removed."}, superOnly,
+		Summary: "Check the operation records' hash chain", Description: "Walks every record and reports the first that was changed or removed."}, auth.ActAllRecords,
 		func(ctx context.Context, _ *struct{}) (*VerifyOutput, error) {
 			rep, err := a.store.VerifyAudit(ctx)
 			if err != nil {
@@ -150,14 +150,14 @@ func (a *API) registerAudit() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-settings", Method: http.MethodGet, Path: "/settings", Tags: []string{"settings"},
-		Summary: "System settings"}, superOnly,
+		Summary: "System settings"}, auth.ActSystem,
 		func(ctx context.Context, _ *struct{}) (*SettingsOutput, error) {
 			s, err := a.store.Settings(ctx)
 			return &SettingsOutput{Body: settingsJSON(s)}, err
 		})
 
 	register(a, huma.Operation{OperationID: "update-settings", Method: http.MethodPatch, Path: "/settings", Tags: []string{"settings"},
-		Summary: "Change system settings"}, superOnly,
+		Summary: "Change system settings"}, auth.ActSystem,
 		func(ctx context.Context, in *PatchSettingsInput) (*SettingsOutput, error) {
 			b := in.Body
 			s, err := a.store.UpdateSettings(ctx, callerOf(ctx).actor(), func(s *store.Settings) error {

@@ -128,7 +128,7 @@ func (a *API) registerAuth() {
 	})
 
 	register(a, huma.Operation{OperationID: "logout", Method: http.MethodPost, Path: "/auth/logout", Tags: []string{"auth"},
-		Summary: "End the session token used for this request", DefaultStatus: http.StatusNoContent}, everyone,
+		Summary: "End the session token used for this request", DefaultStatus: http.StatusNoContent}, auth.ActView,
 		func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 			c := callerOf(ctx)
 			if c.Token.Kind != "session" {
@@ -138,14 +138,14 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "me", Method: http.MethodGet, Path: "/me", Tags: []string{"auth"},
-		Summary: "Your own profile"}, everyone,
+		Summary: "Your own profile"}, auth.ActView,
 		func(ctx context.Context, _ *struct{}) (*MeOutput, error) {
 			return &MeOutput{Body: adminJSON(callerOf(ctx).Admin)}, nil
 		})
 
 	register(a, huma.Operation{OperationID: "change-password", Method: http.MethodPost, Path: "/me/password", Tags: []string{"auth"},
 		Summary: "Change your own password", Description: "Needs the current password. Ends your other sessions.",
-		DefaultStatus: http.StatusNoContent}, everyone,
+		DefaultStatus: http.StatusNoContent}, auth.ActView,
 		func(ctx context.Context, in *PasswordInput) (*struct{}, error) {
 			c := callerOf(ctx)
 			if c.Token.Kind != "session" {
@@ -166,7 +166,7 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "list-admins", Method: http.MethodGet, Path: "/admins", Tags: []string{"admins"},
-		Summary: "List administrators"}, superOnly,
+		Summary: "List administrators"}, auth.ActSystem,
 		func(ctx context.Context, in *Page) (*AdminsOutput, error) {
 			admins, err := a.store.Admins(ctx)
 			if err != nil {
@@ -177,7 +177,7 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "create-admin", Method: http.MethodPost, Path: "/admins", Tags: []string{"admins"},
-		Summary: "Create an administrator"}, superOnly,
+		Summary: "Create an administrator"}, auth.ActSystem,
 		func(ctx context.Context, in *NewAdminInput) (*MeOutput, error) {
 			if err := auth.ValidatePassword(in.Body.Password); err != nil {
 				return nil, invalid("password", err.Error())
@@ -192,7 +192,7 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-admin", Method: http.MethodGet, Path: "/admins/{id}", Tags: []string{"admins"},
-		Summary: "One administrator"}, superOnly,
+		Summary: "One administrator"}, auth.ActSystem,
 		func(ctx context.Context, in *AdminIDInput) (*MeOutput, error) {
 			id, err := parseID(in.ID, "administrator")
 			if err != nil {
@@ -204,7 +204,7 @@ func (a *API) registerAuth() {
 
 	register(a, huma.Operation{OperationID: "update-admin", Method: http.MethodPatch, Path: "/admins/{id}", Tags: []string{"admins"},
 		Summary:     "Change an administrator's name, role or password, or disable them",
-		Description: "Disabling an administrator ends their sessions and program tokens at once."}, superOnly,
+		Description: "Disabling an administrator ends their sessions and program tokens at once."}, auth.ActSystem,
 		func(ctx context.Context, in *PatchAdminInput) (*MeOutput, error) {
 			id, err := parseID(in.ID, "administrator")
 			if err != nil {
@@ -230,7 +230,7 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "list-tokens", Method: http.MethodGet, Path: "/tokens", Tags: []string{"tokens"},
-		Summary: "List program tokens"}, superOnly,
+		Summary: "List program tokens"}, auth.ActSystem,
 		func(ctx context.Context, in *Page) (*TokensOutput, error) {
 			toks, err := a.store.ProgramTokens(ctx)
 			if err != nil {
@@ -242,7 +242,7 @@ func (a *API) registerAuth() {
 
 	register(a, huma.Operation{OperationID: "create-token", Method: http.MethodPost, Path: "/tokens", Tags: []string{"tokens"},
 		Summary: "Create a program token", Description: "The secret is in the answer once; only its hash is stored. " +
-			"The token stops working when it expires, is revoked, or its creator is disabled."}, superOnly,
+			"The token stops working when it expires, is revoked, or its creator is disabled."}, auth.ActSystem,
 		func(ctx context.Context, in *NewTokenInput) (*NewTokenOutput, error) {
 			secret, t, err := a.store.CreateProgramToken(ctx, callerOf(ctx).actor(), in.Body.Name, ledger.Role(in.Body.Role), in.Body.ExpiresAt)
 			if err != nil {
@@ -254,7 +254,7 @@ func (a *API) registerAuth() {
 		})
 
 	register(a, huma.Operation{OperationID: "revoke-token", Method: http.MethodDelete, Path: "/tokens/{id}", Tags: []string{"tokens"},
-		Summary: "Revoke a program token", DefaultStatus: http.StatusNoContent}, superOnly,
+		Summary: "Revoke a program token", DefaultStatus: http.StatusNoContent}, auth.ActSystem,
 		func(ctx context.Context, in *TokenIDInput) (*struct{}, error) {
 			id, err := parseID(in.ID, "token")
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
@@ -74,7 +75,7 @@ type CustomersOutput struct{ Body List[CustomerJSON] }
 func (a *API) registerCustomers() {
 	tags := []string{"customers"}
 	register(a, huma.Operation{OperationID: "list-customers", Method: http.MethodGet, Path: "/customers", Tags: tags,
-		Summary: "Find customers", Description: "Newest first. Filters combine."}, everyone,
+		Summary: "Find customers", Description: "Newest first. Filters combine."}, auth.ActView,
 		func(ctx context.Context, in *ListCustomersInput) (*CustomersOutput, error) {
 			limit, after, err := in.window()
 			if err != nil {
@@ -96,7 +97,7 @@ func (a *API) registerCustomers() {
 		})
 
 	register(a, huma.Operation{OperationID: "create-customer", Method: http.MethodPost, Path: "/customers", Tags: tags,
-		Summary: "Create a customer", Errors: []int{409, 422}}, operators,
+		Summary: "Create a customer", Errors: []int{409, 422}}, auth.ActOperate,
 		func(ctx context.Context, in *CreateCustomerInput) (*CustomerOutput, error) {
 			b := in.Body
 			c, err := a.store.CreateCustomer(ctx, callerOf(ctx).actor(), ledger.NewCustomer(b))
@@ -104,7 +105,7 @@ func (a *API) registerCustomers() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-customer", Method: http.MethodGet, Path: "/customers/{id}", Tags: tags,
-		Summary: "One customer"}, everyone,
+		Summary: "One customer"}, auth.ActView,
 		func(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
 			id, err := parseID(in.ID, "customer")
 			if err != nil {
@@ -115,7 +116,7 @@ func (a *API) registerCustomers() {
 		})
 
 	register(a, huma.Operation{OperationID: "update-customer", Method: http.MethodPatch, Path: "/customers/{id}", Tags: tags,
-		Summary: "Change a customer's details", Description: "Fields left out keep their value.", Errors: []int{409, 422}}, operators,
+		Summary: "Change a customer's details", Description: "Fields left out keep their value.", Errors: []int{409, 422}}, auth.ActOperate,
 		func(ctx context.Context, in *PatchCustomerInput) (*CustomerOutput, error) {
 			id, err := parseID(in.ID, "customer")
 			if err != nil {
@@ -143,7 +144,7 @@ func (a *API) registerCustomers() {
 		Summary: "Delete (archive) a customer",
 		Description: "Refused with nonzero_balance while any of the customer's accounts holds money or debt. " +
 			"The customer and their accounts and history are kept, archived; the accounts are disabled.",
-		Errors: []int{409}}, superOnly,
+		Errors: []int{409}}, auth.ActArchive,
 		func(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
 			id, err := parseID(in.ID, "customer")
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -112,7 +113,7 @@ type TransactionsOutput struct{ Body List[TransactionJSON] }
 func (a *API) registerPostings() {
 	tags := []string{"postings"}
 	register(a, huma.Operation{OperationID: "post-charge", Method: http.MethodPost, Path: "/charges", Tags: tags,
-		Summary: "Post consumption: debit an account", Errors: []int{404, 409, 422}}, operators,
+		Summary: "Post consumption: debit an account", Errors: []int{404, 409, 422}}, auth.ActOperate,
 		func(ctx context.Context, in *ChargeInput) (*PostedOutput, error) {
 			c := callerOf(ctx)
 			id, err := parseOptID(in.Body.AccountID, "account_id")
@@ -133,7 +134,7 @@ func (a *API) registerPostings() {
 		})
 
 	register(a, huma.Operation{OperationID: "post-adjustment", Method: http.MethodPost, Path: "/adjustments", Tags: tags,
-		Summary: "Adjust a balance by hand, with a reason and a note", Errors: []int{404, 409, 422}}, operators,
+		Summary: "Adjust a balance by hand, with a reason and a note", Errors: []int{404, 409, 422}}, auth.ActOperate,
 		func(ctx context.Context, in *AdjustmentInput) (*PostedOutput, error) {
 			c := callerOf(ctx)
 			b := in.Body
@@ -176,7 +177,7 @@ func (a *API) registerPostings() {
 
 	register(a, huma.Operation{OperationID: "reverse-transaction", Method: http.MethodPost, Path: "/transactions/{id}/reverse", Tags: tags,
 		Summary: "Undo a transaction with a new one", Description: "A transaction is reversed at most once (already_reversed).",
-		Errors: []int{404, 409, 422}}, operators,
+		Errors: []int{404, 409, 422}}, auth.ActOperate,
 		func(ctx context.Context, in *ReverseInput) (*PostedOutput, error) {
 			c := callerOf(ctx)
 			id, err := parseID(in.ID, "transaction")
@@ -192,7 +193,7 @@ func (a *API) registerPostings() {
 		})
 
 	register(a, huma.Operation{OperationID: "list-transactions", Method: http.MethodGet, Path: "/transactions", Tags: tags,
-		Summary: "Find transactions, newest first"}, everyone,
+		Summary: "Find transactions, newest first"}, auth.ActView,
 		func(ctx context.Context, in *ListTransactionsInput) (*TransactionsOutput, error) {
 			f := store.TxFilter{Type: ledger.TxType(in.Type)}
 			var err error
@@ -219,7 +220,7 @@ func (a *API) registerPostings() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-transaction", Method: http.MethodGet, Path: "/transactions/{id}", Tags: tags,
-		Summary: "One transaction with its entries"}, everyone,
+		Summary: "One transaction with its entries"}, auth.ActView,
 		func(ctx context.Context, in *TransactionIDInput) (*TransactionOutput, error) {
 			id, err := parseID(in.ID, "transaction")
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -89,7 +90,7 @@ func (a *API) registerReports() {
 	tags := []string{"reports"}
 	register(a, huma.Operation{OperationID: "report-summary", Method: http.MethodGet, Path: "/reports/summary", Tags: tags,
 		Summary:     "Recharge and consumption for a period",
-		Description: reportDefinitions + " With Accept: text/csv the rows are exported as CSV.", Errors: []int{403, 422}}, everyone,
+		Description: reportDefinitions + " With Accept: text/csv the rows are exported as CSV.", Errors: []int{403, 422}}, auth.ActView,
 		func(ctx context.Context, in *SummaryInput) (*SummaryOutput, error) {
 			p, err := a.reportPeriod(ctx, in.ReportPeriodQuery)
 			if err != nil {
@@ -129,7 +130,7 @@ func (a *API) registerReports() {
 			"The period and who may ask for which period are as for /reports/summary.",
 		Errors: []int{403, 422},
 		Responses: map[string]*huma.Response{"200": {Description: "The chart", Content: map[string]*huma.MediaType{
-			"image/svg+xml": {Schema: &huma.Schema{Type: "string"}}}}}}, everyone,
+			"image/svg+xml": {Schema: &huma.Schema{Type: "string"}}}}}}, auth.ActView,
 		func(ctx context.Context, in *ReportPeriodQuery) (*ChartOutput, error) {
 			p, err := a.reportPeriod(ctx, *in)
 			if err != nil {
@@ -151,7 +152,7 @@ func (a *API) registerReports() {
 		Summary: "System-wide cumulative totals per currency",
 		Description: "Since the first posting: recharge, consumption, adjustments in and out (each net of reversals), " +
 			"the sum of customer balances and the number of customer accounts, all from one snapshot of the database. " +
-			"With Accept: text/csv the rows are exported as CSV."}, superOnly,
+			"With Accept: text/csv the rows are exported as CSV."}, auth.ActAnyPeriod,
 		func(ctx context.Context, _ *struct{}) (*TotalsOutput, error) {
 			rows, err := a.store.ReportTotals(ctx)
 			if err != nil {
@@ -236,7 +237,7 @@ func (a *API) reportPeriod(ctx context.Context, in ReportPeriodQuery) (reportPer
 	if problems != nil {
 		return p, &ledger.ValidationError{Problems: problems}
 	}
-	if callerOf(ctx).Role() != ledger.RoleSuperAdmin && (p.from.Before(todayStart) || p.to.After(todayEnd)) {
+	if !auth.Can(callerOf(ctx).Role(), auth.ActAnyPeriod) && (p.from.Before(todayStart) || p.to.After(todayEnd)) {
 		return p, forbidden("admins and reviewers see reports of the current day only (" + now.Format(time.DateOnly) + ", " +
 			p.loc.String() + "); a super admin sees any period")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -232,7 +233,7 @@ func topupFields(b TopUpFieldsJSON, cur money.Currency) (ledger.TopUpFields, err
 func (a *API) registerTopUps() {
 	tags := []string{"top-ups"}
 	register(a, huma.Operation{OperationID: "list-topups", Method: http.MethodGet, Path: "/topups", Tags: tags,
-		Summary: "Recharge records, newest first", Description: "Filter by status, payment method, customer, account and date range. Accept: text/csv exports them."}, everyone,
+		Summary: "Recharge records, newest first", Description: "Filter by status, payment method, customer, account and date range. Accept: text/csv exports them."}, auth.ActView,
 		func(ctx context.Context, in *ListTopUpsInput) (*TopUpsOutput, error) {
 			f := store.TopUpFilter{Status: ledger.TopUpStatus(in.Status)}
 			var err error
@@ -263,7 +264,7 @@ func (a *API) registerTopUps() {
 
 	register(a, huma.Operation{OperationID: "create-topup", Method: http.MethodPost, Path: "/topups", Tags: tags,
 		Summary:     "Submit a top-up request for review",
-		Description: "Opens the customer's account in the currency if needed. The balance changes only when the request is approved."}, operators,
+		Description: "Opens the customer's account in the currency if needed. The balance changes only when the request is approved."}, auth.ActOperate,
 		func(ctx context.Context, in *CreateTopUpInput) (*TopUpOutput, error) {
 			c := callerOf(ctx)
 			b := in.Body
@@ -285,7 +286,7 @@ func (a *API) registerTopUps() {
 			if problems != nil {
 				return nil, &ledger.ValidationError{Problems: problems}
 			}
-			if b.Direct && c.Role() != ledger.RoleSuperAdmin {
+			if b.Direct && !auth.Can(c.Role(), auth.ActDirectTopUp) {
 				return nil, forbidden("only a super admin may post a top-up without review")
 			}
 			r, err := a.store.SubmitTopUp(ctx, c.actor(), store.NewTopUp{CustomerID: cid, Currency: b.Currency, TopUpFields: f, Direct: b.Direct},
@@ -297,7 +298,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "get-topup", Method: http.MethodGet, Path: "/topups/{id}", Tags: tags,
-		Summary: "One top-up request"}, everyone,
+		Summary: "One top-up request"}, auth.ActView,
 		func(ctx context.Context, in *TopUpIDInput) (*TopUpOutput, error) {
 			id, err := parseID(in.ID, "top-up request")
 			if err != nil {
@@ -308,7 +309,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "update-topup", Method: http.MethodPatch, Path: "/topups/{id}", Tags: tags,
-		Summary: "Correct a pending top-up request", Description: "Only its submitter, and only while it is pending (not_pending)."}, operators,
+		Summary: "Correct a pending top-up request", Description: "Only its submitter, and only while it is pending (not_pending)."}, auth.ActOperate,
 		func(ctx context.Context, in *PatchTopUpInput) (*TopUpOutput, error) {
 			id, err := parseID(in.ID, "top-up request")
 			if err != nil {
@@ -356,7 +357,7 @@ func (a *API) registerTopUps() {
 	register(a, huma.Operation{OperationID: "approve-topup", Method: http.MethodPost, Path: "/topups/{id}/approve", Tags: tags,
 		Summary:       "Approve a top-up request and post it",
 		Description:   "Posts actual_amount (default amount) to the account in the same transaction. Nobody approves their own request (self_approval). With version, a request changed since is refused (stale_version) and nothing changes.",
-		DefaultStatus: http.StatusOK}, reviewers,
+		DefaultStatus: http.StatusOK}, auth.ActReview,
 		func(ctx context.Context, in *ApproveInput) (*TopUpOutput, error) {
 			c := callerOf(ctx)
 			id, err := parseID(in.ID, "top-up request")
@@ -388,7 +389,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "reject-topup", Method: http.MethodPost, Path: "/topups/{id}/reject", Tags: tags,
-		Summary: "Reject a top-up request", DefaultStatus: http.StatusOK}, reviewers,
+		Summary: "Reject a top-up request", DefaultStatus: http.StatusOK}, auth.ActReview,
 		func(ctx context.Context, in *RejectInput) (*TopUpOutput, error) {
 			c := callerOf(ctx)
 			id, err := parseID(in.ID, "top-up request")
@@ -404,7 +405,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "cancel-topup", Method: http.MethodPost, Path: "/topups/{id}/cancel", Tags: tags,
-		Summary: "Withdraw your own pending top-up request", DefaultStatus: http.StatusOK}, operators,
+		Summary: "Withdraw your own pending top-up request", DefaultStatus: http.StatusOK}, auth.ActOperate,
 		func(ctx context.Context, in *CancelInput) (*TopUpOutput, error) {
 			c := callerOf(ctx)
 			id, err := parseID(in.ID, "top-up request")
@@ -420,7 +421,7 @@ func (a *API) registerTopUps() {
 
 	register(a, huma.Operation{OperationID: "upload-voucher", Method: http.MethodPost, Path: "/topups/{id}/vouchers", Tags: tags,
 		Summary:     "Attach a voucher image to your pending top-up request",
-		Description: "multipart/form-data with one part named file: a PNG or JPEG of at most 2 MB, judged by its content, not its name."}, operators,
+		Description: "multipart/form-data with one part named file: a PNG or JPEG of at most 2 MB, judged by its content, not its name."}, auth.ActOperate,
 		func(ctx context.Context, in *VoucherUploadInput) (*VoucherOutput, error) {
 			id, err := parseID(in.ID, "top-up request")
 			if err != nil {
@@ -461,7 +462,7 @@ func (a *API) registerTopUps() {
 	register(a, huma.Operation{OperationID: "get-voucher", Method: http.MethodGet, Path: "/vouchers/{id}", Tags: tags,
 		Summary: "A voucher image", Description: "Served with its stored image type, nosniff and a sandboxing Content-Security-Policy.",
 		Responses: map[string]*huma.Response{"200": {Description: "The image", Content: map[string]*huma.MediaType{
-			"image/png": {Schema: &huma.Schema{Type: "string", Format: "binary"}}, "image/jpeg": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, everyone,
+			"image/png": {Schema: &huma.Schema{Type: "string", Format: "binary"}}, "image/jpeg": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, auth.ActView,
 		func(ctx context.Context, in *VoucherIDInput) (*VoucherFileOutput, error) {
 			id, err := parseID(in.ID, "voucher")
 			if err != nil {
@@ -475,7 +476,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "list-payment-methods", Method: http.MethodGet, Path: "/payment-methods", Tags: tags,
-		Summary: "Payment methods, disabled ones too"}, everyone,
+		Summary: "Payment methods, disabled ones too"}, auth.ActView,
 		func(ctx context.Context, in *Page) (*PaymentMethodsOutput, error) {
 			ms, err := a.store.PaymentMethods(ctx)
 			if err != nil {
@@ -486,7 +487,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "create-payment-method", Method: http.MethodPost, Path: "/payment-methods", Tags: tags,
-		Summary: "Add a payment method"}, superOnly,
+		Summary: "Add a payment method"}, auth.ActSystem,
 		func(ctx context.Context, in *NewPaymentMethodInput) (*PaymentMethodOutput, error) {
 			enabled := in.Body.Enabled == nil || *in.Body.Enabled
 			m, err := a.store.AddPaymentMethod(ctx, callerOf(ctx).actor(), in.Body.Name, enabled)
@@ -494,7 +495,7 @@ func (a *API) registerTopUps() {
 		})
 
 	register(a, huma.Operation{OperationID: "update-payment-method", Method: http.MethodPatch, Path: "/payment-methods/{id}", Tags: tags,
-		Summary: "Rename, enable or disable a payment method", Description: "A disabled method cannot be chosen for new requests; requests that chose it keep it."}, superOnly,
+		Summary: "Rename, enable or disable a payment method", Description: "A disabled method cannot be chosen for new requests; requests that chose it keep it."}, auth.ActSystem,
 		func(ctx context.Context, in *PatchPaymentMethodInput) (*PaymentMethodOutput, error) {
 			id, err := parseID(in.ID, "payment method")
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"coffer/internal/auth"
 	"coffer/internal/store"
 )
 
@@ -118,7 +119,7 @@ type DeliveryOutput struct{ Body DeliveryJSON }
 func (a *API) registerWebhooks() {
 	tags := []string{"webhooks"}
 	register(a, huma.Operation{OperationID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tags: tags,
-		Summary: "List webhooks, newest first", Description: "Secrets are not shown: only the answer that created a webhook has its secret."}, superOnly,
+		Summary: "List webhooks, newest first", Description: "Secrets are not shown: only the answer that created a webhook has its secret."}, auth.ActSystem,
 		func(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {
 			limit, before, err := in.window()
 			if err != nil {
@@ -134,7 +135,7 @@ func (a *API) registerWebhooks() {
 	register(a, huma.Operation{OperationID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tags: tags,
 		Summary: "Register a webhook",
 		Description: "Events of the named types that happen from now on are POSTed to the URL, signed with the secret " +
-			"(see docs/webhooks.md). The secret is in this answer only."}, superOnly,
+			"(see docs/webhooks.md). The secret is in this answer only."}, auth.ActSystem,
 		func(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {
 			b := in.Body
 			h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(),
@@ -149,7 +150,7 @@ func (a *API) registerWebhooks() {
 
 	register(a, huma.Operation{OperationID: "delete-webhook", Method: http.MethodDelete, Path: "/webhooks/{id}", Tags: tags,
 		Summary: "Delete a webhook", Description: "Nothing more is sent to it; its deliveries still waiting are cancelled.",
-		DefaultStatus: http.StatusNoContent}, superOnly,
+		DefaultStatus: http.StatusNoContent}, auth.ActSystem,
 		func(ctx context.Context, in *WebhookIDInput) (*struct{}, error) {
 			id, err := parseID(in.ID, "webhook")
 			if err != nil {
@@ -160,7 +161,7 @@ func (a *API) registerWebhooks() {
 
 	register(a, huma.Operation{OperationID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/{id}/deliveries", Tags: tags,
 		Summary: "A webhook's delivery log, newest first", Description: "Each delivery with its status and every attempt: " +
-			"when, how long, the receiver's status code and the error."}, superOnly,
+			"when, how long, the receiver's status code and the error."}, auth.ActSystem,
 		func(ctx context.Context, in *ListDeliveriesInput) (*DeliveriesOutput, error) {
 			f := store.DeliveryFilter{Status: in.Status}
 			var err error
@@ -185,7 +186,7 @@ func (a *API) registerWebhooks() {
 		Summary: "Send a delivery's event again",
 		Description: "Queues a new delivery of the same event (same event id in the body, a new Coffer-Delivery), " +
 			"sent at once with its own attempts and log.",
-		DefaultStatus: http.StatusAccepted}, superOnly,
+		DefaultStatus: http.StatusAccepted}, auth.ActSystem,
 		func(ctx context.Context, in *RedeliverInput) (*DeliveryOutput, error) {
 			id, err := parseID(in.ID, "webhook")
 			if err != nil {

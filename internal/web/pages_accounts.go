@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -255,7 +256,7 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 // Each form carries the account's version it showed: if another change of
 // the settings came in between, nothing changes and the page comes back
 // as the account is now, so that nobody overwrites what they never saw.
-func (web *Web) accountChange(q *request, need action, build func(a ledger.Account) (store.AccountChange, error)) {
+func (web *Web) accountChange(q *request, need auth.Action, build func(a ledger.Account) (store.AccountChange, error)) {
 	if !q.need(need) {
 		return
 	}
@@ -313,14 +314,14 @@ func parseLimit(field, s string, cur money.Currency) (int64, error) {
 }
 
 func (web *Web) accountAlert(q *request) {
-	web.accountChange(q, actOperate, func(a ledger.Account) (store.AccountChange, error) {
+	web.accountChange(q, auth.ActOperate, func(a ledger.Account) (store.AccountChange, error) {
 		v, err := parseLimit("alert_amount", q.r.PostFormValue("alert_amount"), a.Currency)
 		return store.AccountChange{AlertAmount: &v}, err
 	})
 }
 
 func (web *Web) accountCredit(q *request) {
-	web.accountChange(q, actCredit, func(a ledger.Account) (store.AccountChange, error) {
+	web.accountChange(q, auth.ActCredit, func(a ledger.Account) (store.AccountChange, error) {
 		f := q.r.PostForm
 		credit, err := parseLimit("credit_limit", f.Get("credit_limit"), a.Currency)
 		if err != nil {
@@ -343,7 +344,7 @@ func (web *Web) accountCredit(q *request) {
 }
 
 func (web *Web) accountStatus(q *request) {
-	web.accountChange(q, actCredit, func(a ledger.Account) (store.AccountChange, error) {
+	web.accountChange(q, auth.ActCredit, func(a ledger.Account) (store.AccountChange, error) {
 		st := ledger.Status(q.r.PostFormValue("status"))
 		return store.AccountChange{Status: &st}, nil
 	})

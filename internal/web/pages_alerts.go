@@ -3,13 +3,14 @@ package web
 import (
 	"net/http"
 
+	"coffer/internal/auth"
 	"coffer/internal/store"
 )
 
 // alertBatch applies one alert amount to the accounts ticked in the list,
 // or, with none ticked, to every account in one currency or in all.
 func (web *Web) alertBatch(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	f := q.r.PostForm
@@ -60,7 +61,7 @@ func (web *Web) alertBatches(q *request) {
 }
 
 func (web *Web) alertBatchUndo(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	id, ok := q.pathID()

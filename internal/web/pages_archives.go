@@ -3,13 +3,14 @@ package web
 import (
 	"net/http"
 
+	"coffer/internal/auth"
 	"coffer/internal/store"
 )
 
 // archives lists what retention moved out of the database, for super
 // admins and admins, with a download of each file.
 func (web *Web) archives(q *request) {
-	if !q.can(actOperate) && !q.can(actSystem) {
+	if !q.can(auth.ActOperate) && !q.can(auth.ActSystem) {
 		q.fail(http.StatusForbidden, "err.forbidden")
 		return
 	}
@@ -32,7 +33,7 @@ func (web *Web) archives(q *request) {
 // archiveFile hands the download to the API, which checks the file's
 // checksum on the way out.
 func (web *Web) archiveFile(q *request) {
-	if !q.can(actOperate) && !q.can(actSystem) {
+	if !q.can(auth.ActOperate) && !q.can(auth.ActSystem) {
 		q.fail(http.StatusForbidden, "err.forbidden")
 		return
 	}
@@ -44,7 +45,7 @@ func (web *Web) archiveFile(q *request) {
 }
 
 func (web *Web) archiveRun(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	if _, err := web.store.RunRetention(q.ctx, q.actor(), store.RetentionOptions{}); err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
@@ -72,7 +73,7 @@ func (web *Web) customerDetail(q *request) {
 
 // customerForm creates (no id) or edits a customer.
 func (web *Web) customerForm(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	p := q.page(q.L.T("customer.new"), nil)
@@ -96,7 +97,7 @@ func (web *Web) customerForm(q *request) {
 }
 
 func (web *Web) customerSave(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	f := q.r.PostForm
@@ -129,7 +130,7 @@ func (web *Web) customerSave(q *request) {
 }
 
 func (web *Web) customerArchive(q *request) {
-	if !q.need(actArchive) {
+	if !q.need(auth.ActArchive) {
 		return
 	}
 	id, ok := q.pathID()

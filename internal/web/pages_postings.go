@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -76,7 +77,7 @@ func (web *Web) postingTarget(q *request, p *page, d *postingData) error {
 }
 
 func (web *Web) chargeForm(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	p := q.page("", nil)
@@ -85,7 +86,7 @@ func (web *Web) chargeForm(q *request) {
 }
 
 func (web *Web) adjustForm(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	p := q.page("", nil)
@@ -126,7 +127,7 @@ func (web *Web) postingAmount(q *request, p *page) (ledger.Account, int64, error
 // with everything typed kept and the field marked. fieldErr is a problem
 // the caller found in the form's other fields, shown with the rest.
 func (web *Web) postingSubmit(q *request, form, titleKey, done string, fieldErr error, post func(a ledger.Account, amount int64) error) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	p := q.page("", nil)
@@ -182,7 +183,7 @@ type reverseData struct {
 }
 
 func (web *Web) reverseConfirm(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	id, ok := q.pathID()
@@ -198,7 +199,7 @@ func (web *Web) reverseConfirm(q *request) {
 }
 
 func (web *Web) reverseSubmit(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	id, ok := q.pathID()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"coffer/internal/auth"
 	"coffer/internal/money"
 	"coffer/internal/store"
 )
@@ -28,7 +29,7 @@ type reportsData struct {
 func (web *Web) reports(q *request) {
 	p := q.page(q.L.T("nav.reports"), nil)
 	query, from, to := web.reportQuery(q, p)
-	d := reportsData{Groups: store.ReportGroups, Today: !q.can(actAnyPeriod), FromDay: from, ToDay: to}
+	d := reportsData{Groups: store.ReportGroups, Today: !q.can(auth.ActAnyPeriod), FromDay: from, ToDay: to}
 	p.Data = d
 	if q.queryRefused("reports", p) {
 		return
@@ -43,7 +44,7 @@ func (web *Web) reports(q *request) {
 		return
 	}
 	d.Rows = rows
-	if q.can(actAnyPeriod) {
+	if q.can(auth.ActAnyPeriod) {
 		if d.Totals, err = web.store.ReportTotals(q.ctx); err != nil {
 			q.internal(err)
 			return
@@ -68,10 +69,10 @@ func (web *Web) reportQuery(q *request, p *page) (query store.ReportQuery, from,
 	v := q.r.URL.Query()
 	today := web.now().In(q.L.loc).Format(time.DateOnly)
 	from, to = v.Get("from"), v.Get("to")
-	if from == "" || !q.can(actAnyPeriod) {
+	if from == "" || !q.can(auth.ActAnyPeriod) {
 		from = today
 	}
-	if to == "" || !q.can(actAnyPeriod) {
+	if to == "" || !q.can(auth.ActAnyPeriod) {
 		to = from
 	}
 	day := func(field, s string) time.Time {
@@ -183,7 +184,7 @@ type webhooksData struct {
 }
 
 func (web *Web) webhooks(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	web.renderWebhooks(q, q.page(q.L.T("nav.webhooks"), nil), "", http.StatusOK)
@@ -210,7 +211,7 @@ func (web *Web) renderWebhooks(q *request, p *page, secret string, status int) {
 }
 
 func (web *Web) webhookCreate(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	f := q.r.PostForm
@@ -232,7 +233,7 @@ func (web *Web) webhookCreate(q *request) {
 }
 
 func (web *Web) webhookDelete(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	id, ok := q.pathID()
@@ -247,7 +248,7 @@ func (web *Web) webhookDelete(q *request) {
 }
 
 func (web *Web) webhookRedeliver(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	id, ok := q.pathID()

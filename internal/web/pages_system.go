@@ -12,7 +12,7 @@ import (
 )
 
 func (web *Web) admins(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	list, err := web.store.Admins(q.ctx)
@@ -24,7 +24,7 @@ func (web *Web) admins(q *request) {
 }
 
 func (web *Web) adminCreate(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	f := q.r.PostForm
@@ -63,7 +63,7 @@ func (web *Web) adminCreate(q *request) {
 }
 
 func (web *Web) adminUpdate(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	id, ok := q.pathID()
@@ -105,7 +105,7 @@ func (web *Web) audit(q *request) {
 	p.Form = v
 	f := store.AuditFilter{Action: v.Get("action"), ObjectType: v.Get("object_type"), ObjectID: v.Get("object_id"), Limit: 100,
 		BeforeID: q.cursor(p, "before"), ActorID: q.linkID(p, "actor_id")}
-	if !q.can(actAllRecords) {
+	if !q.can(auth.ActAllRecords) {
 		f.ActorID = q.p.Admin.ID
 	}
 	if s := v.Get("from"); s != "" {
@@ -147,7 +147,7 @@ type settingsData struct {
 }
 
 func (web *Web) settings(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	web.renderSettings(q, q.page(q.L.T("nav.settings"), nil), 200)
@@ -182,7 +182,7 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 }
 
 func (web *Web) settingsSave(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	f := q.r.PostForm
@@ -219,7 +219,7 @@ func (web *Web) settingsSave(q *request) {
 }
 
 func (web *Web) methodCreate(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	if _, err := web.store.AddPaymentMethod(q.ctx, q.actor(), q.r.PostFormValue("name"), true); err != nil {
@@ -235,7 +235,7 @@ func (web *Web) methodCreate(q *request) {
 }
 
 func (web *Web) methodUpdate(q *request) {
-	if !q.need(actSystem) {
+	if !q.need(auth.ActSystem) {
 		return
 	}
 	id, ok := q.pathID()

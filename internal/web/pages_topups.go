@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
@@ -36,7 +37,7 @@ func (q *request) idem() ledger.Idempotency {
 }
 
 func (web *Web) rechargeForm(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	p := q.page(q.L.T("recharge.title"), nil)
@@ -78,7 +79,7 @@ func (web *Web) renderRecharge(q *request, p *page, status int) {
 }
 
 func (web *Web) rechargeSubmit(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	f := q.r.PostForm
@@ -266,7 +267,7 @@ func (web *Web) reject(q *request) { web.decide(q, false) }
 // form whose version is no longer current (or that has none) changes
 // nothing: the reviewer gets the request as it is now, to decide again.
 func (web *Web) decide(q *request, approve bool) {
-	if !q.need(actReview) {
+	if !q.need(auth.ActReview) {
 		return
 	}
 	id, ok := q.pathID()
@@ -353,7 +354,7 @@ func (web *Web) redecide(q *request, p *page, id int64, posted string) {
 }
 
 func (web *Web) cancelTopUp(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	id, ok := q.pathID()
@@ -481,7 +482,7 @@ func (web *Web) voucher(q *request) {
 
 // topupEdit lets the submitter correct a pending request.
 func (web *Web) topupEdit(q *request) {
-	if !q.need(actOperate) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	id, ok := q.pathID()

@@ -1,40 +1,16 @@
 package web
 
-import "coffer/internal/ledger"
+import "coffer/internal/auth"
 
-// action is something the permission table (SPEC section 3) grants.
-type action int
-
-const (
-	actOperate    action = iota // customers, consumption, top-ups, alert amounts, adjustments, reversals
-	actReview                   // approve or reject top-ups
-	actCredit                   // credit limit, overdraft, freeze/disable
-	actArchive                  // delete (archive) customers
-	actSystem                   // administrators, settings, payment methods, webhooks
-	actAnyPeriod                // reports for any period, system totals
-	actAllRecords               // everyone's operation records
-)
-
-// actions names them for templates: {{if .Can.operate}}.
-var actions = map[string]action{
-	"operate": actOperate, "review": actReview, "credit": actCredit, "archive": actArchive,
-	"system": actSystem, "anyPeriod": actAnyPeriod, "allRecords": actAllRecords,
-}
-
-func can(r ledger.Role, a action) bool {
-	switch r {
-	case ledger.RoleSuperAdmin:
-		return true
-	case ledger.RoleAdmin:
-		return a == actOperate
-	case ledger.RoleReviewer:
-		return a == actReview
-	}
-	return false
+// actions names the actions of the one permission table (auth.Can) for
+// templates: {{if .Can.operate}}.
+var actions = map[string]auth.Action{
+	"operate": auth.ActOperate, "review": auth.ActReview, "credit": auth.ActCredit, "archive": auth.ActArchive,
+	"system": auth.ActSystem, "anyPeriod": auth.ActAnyPeriod, "allRecords": auth.ActAllRecords, "directTopUp": auth.ActDirectTopUp,
 }
 
 // need answers 403 unless the administrator may do a.
-func (q *request) need(a action) bool {
+func (q *request) need(a auth.Action) bool {
 	if q.can(a) {
 		return true
 	}

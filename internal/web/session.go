@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"coffer/internal/api"
+	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
@@ -38,7 +39,7 @@ func (q *request) role() ledger.Role { return q.p.Role() }
 
 func (q *request) actor() ledger.Actor { return q.p.Actor(clientAddr(q.r)) }
 
-func (q *request) can(a action) bool { return can(q.role(), a) }
+func (q *request) can(a auth.Action) bool { return auth.Can(q.role(), a) }
 
 func clientAddr(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {

@@ -11,9 +11,14 @@ import (
 )
 
 // FieldProblem names one invalid field of a request and why it is invalid.
+// Reason, when set, is a stable key of why ("required", "too_long", …):
+// the web UI shows the message of key "field.<reason>" in the user's
+// language, formatted with Params; Message is the English the API gives.
 type FieldProblem struct {
 	Field   string
 	Message string
+	Reason  string
+	Params  []any
 }
 
 // ValidationError lists every problem found in a request.
@@ -34,7 +39,12 @@ func (e *ValidationError) Error() string {
 // problems collects field problems while a request is checked.
 type problems []FieldProblem
 
-func (p *problems) add(field, msg string) { *p = append(*p, FieldProblem{field, msg}) }
+func (p *problems) add(field, msg string) { *p = append(*p, FieldProblem{Field: field, Message: msg}) }
+
+// because adds a problem with its reason, for messages in every language.
+func (p *problems) because(field, reason, msg string, params ...any) {
+	*p = append(*p, FieldProblem{Field: field, Message: msg, Reason: reason, Params: params})
+}
 
 func (p problems) err() error {
 	if len(p) == 0 {
@@ -45,28 +55,34 @@ func (p problems) err() error {
 
 // Invalid returns a ValidationError for one field.
 func Invalid(field, msg string) error {
-	return &ValidationError{Problems: []FieldProblem{{field, msg}}}
+	return &ValidationError{Problems: []FieldProblem{{Field: field, Message: msg}}}
+}
+
+// InvalidBecause returns a ValidationError for one field with the reason
+// of the problem (see FieldProblem).
+func InvalidBecause(field, reason, msg string, params ...any) error {
+	return &ValidationError{Problems: []FieldProblem{{Field: field, Message: msg, Reason: reason, Params: params}}}
 }
 
 func (p *problems) text(field, v string, max int, required bool) {
 	switch {
 	case required && strings.TrimSpace(v) == "":
-		p.add(field, "is required")
+		p.because(field, "required", "is required")
 	case !utf8.ValidString(v):
-		p.add(field, "is not valid UTF-8")
+		p.because(field, "not_utf8", "is not valid UTF-8")
 	case utf8.RuneCountInString(v) > max:
-		p.add(field, "is longer than "+strconv.Itoa(max)+" characters")
+		p.because(field, "too_long", "is longer than "+strconv.Itoa(max)+" characters", max)
 	case strings.ContainsRune(v, 0):
-		p.add(field, "contains a NUL character")
+		p.because(field, "nul", "contains a NUL character")
 	}
 }
 
 func (p *problems) positive(field string, v int64) {
 	switch {
 	case v <= 0:
-		p.add(field, "must be greater than zero")
+		p.because(field, "not_positive", "must be greater than zero")
 	case v > MaxAmount:
-		p.add(field, maxAmountMessage)
+		p.because(field, "too_large", maxAmountMessage)
 	}
 }
 
@@ -99,7 +115,7 @@ func (p *problems) target(t Target, autoCreate bool) {
 		p.add("account_id", "give either account_id or customer_id with currency, not both")
 	case t.AccountID != 0:
 	case !autoCreate:
-		p.add("account_id", "is required")
+		p.because("account_id", "required", "is required")
 	case t.CustomerID == 0:
 		p.add("account_id", "give account_id, or customer_id with currency")
 	default:
@@ -122,7 +138,7 @@ type Charge struct {
 func (r Charge) Validate() error {
 	var p problems
 	if r.AccountID == 0 {
-		p.add("account_id", "is required")
+		p.because("account_id", "required", "is required")
 	}
 	p.positive("amount", r.Amount)
 	p.text("reference", r.Reference, 200, false)

@@ -13,7 +13,6 @@ import (
 	"github.com/danielgtaylor/huma/v2/validation"
 
 	"coffer/internal/ledger"
-	"coffer/internal/money"
 )
 
 // Problem is an RFC 9457 problem detail with Coffer's stable error code.
@@ -229,12 +228,6 @@ func writeProblem(ctx huma.Context, p *Problem) {
 func invalid(field, msg string) error { return ledger.Invalid(field, msg) }
 
 // amountProblem explains why an amount string was refused.
-func amountProblem(field string, err error) error {
-	var pe *money.ParseError
-	if errors.As(err, &pe) {
-		return invalid(field, pe.Error())
-	}
-	return invalid(field, err.Error())
-}
+func amountProblem(field string, err error) error { return ledger.AmountProblem(field, err) }
 
 func writeJSON(w http.ResponseWriter, v any) { json.NewEncoder(w).Encode(v) }

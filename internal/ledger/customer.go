@@ -22,11 +22,11 @@ func NormalizePhone(s string) (string, error) {
 			b.WriteRune(r)
 		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
 		default:
-			return "", Invalid("phone", "may hold only digits, a leading +, spaces, hyphens, dots and parentheses")
+			return "", InvalidBecause("phone", "phone_chars", "may hold only digits, a leading +, spaces, hyphens, dots and parentheses")
 		}
 	}
 	if digits < 5 || digits > 20 {
-		return "", Invalid("phone", "must have 5 to 20 digits")
+		return "", InvalidBecause("phone", "phone_digits", "must have 5 to 20 digits", 5, 20)
 	}
 	return b.String(), nil
 }
@@ -39,7 +39,7 @@ func NormalizeEmail(s string) (string, error) {
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 {
-		return "", Invalid("email", "is not a valid email address")
+		return "", InvalidBecause("email", "email", "is not a valid email address")
 	}
 	return s, nil
 }
@@ -75,7 +75,7 @@ func (c NewCustomer) Normalize() (NewCustomer, error) {
 	c.Email = email
 	if c.DefaultCurrency != "" {
 		if _, err := money.LookupCurrency(c.DefaultCurrency); err != nil {
-			p.add("default_currency", err.Error())
+			p.because("default_currency", "unknown_currency", err.Error())
 		}
 	}
 	return c, p.err()
@@ -91,7 +91,7 @@ func ValidUsername(u string) error {
 		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._@-", c) >= 0
 	}
 	if !ok {
-		return Invalid("username", "must be 1 to 100 letters (a-z, A-Z), digits or . _ @ -")
+		return InvalidBecause("username", "username", "must be 1 to 100 letters (a-z, A-Z), digits or . _ @ -")
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func (a Account) CheckDebit(amount int64, now time.Time) error {
 		return ErrInsufficientFunds
 	}
 	if after < -MaxAmount {
-		return Invalid("amount", "the balance would go below the lowest balance Coffer holds (-10^15 minor units)")
+		return InvalidBecause("amount", "balance_bound", "the balance would go below the lowest balance Coffer holds (-10^15 minor units)")
 	}
 	return nil
 }
@@ -120,7 +120,7 @@ func (a Account) CheckCredit(amount int64) error {
 		return ErrAccountDisabled
 	}
 	if after, err := money.AddMinor(a.Balance, amount); err != nil || after > MaxAmount {
-		return Invalid("amount", "the balance would exceed the largest balance Coffer holds (10^15 minor units)")
+		return InvalidBecause("amount", "balance_bound", "the balance would exceed the largest balance Coffer holds (10^15 minor units)")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -58,6 +59,15 @@ func Invalid(field, msg string) error {
 	return &ValidationError{Problems: []FieldProblem{{Field: field, Message: msg}}}
 }
 
+// FieldReasons lists every reason a FieldProblem may give; each is a
+// message of the web UI in every language ("field.<reason>"), and a test
+// finds every reason the code gives in this list.
+var FieldReasons = []string{
+	"required", "not_utf8", "too_long", "nul", "not_positive", "too_large", "not_decimal", "too_many_decimals",
+	"unknown_currency", "phone_chars", "phone_digits", "email", "username", "balance_bound", "key_length",
+	"account_or_customer", "choose", "paid_at", "exchange_rate",
+}
+
 // InvalidBecause returns a ValidationError for one field with the reason
 // of the problem (see FieldProblem).
 func InvalidBecause(field, reason, msg string, params ...any) error {
@@ -96,7 +106,7 @@ type Idempotency struct {
 
 func (p *problems) idem(i Idempotency) {
 	if i.Key != "" && len(i.Key) > 255 {
-		p.add("idempotency_key", "must be 1 to 255 characters")
+		p.because("idempotency_key", "key_length", "must be 1 to 255 characters")
 	}
 }
 
@@ -112,15 +122,15 @@ type Target struct {
 func (p *problems) target(t Target, autoCreate bool) {
 	switch {
 	case t.AccountID != 0 && t.CustomerID != 0:
-		p.add("account_id", "give either account_id or customer_id with currency, not both")
+		p.because("account_id", "account_or_customer", "give either account_id or customer_id with currency, not both")
 	case t.AccountID != 0:
 	case !autoCreate:
 		p.because("account_id", "required", "is required")
 	case t.CustomerID == 0:
-		p.add("account_id", "give account_id, or customer_id with currency")
+		p.because("account_id", "account_or_customer", "give account_id, or customer_id with currency")
 	default:
 		if _, err := money.LookupCurrency(t.Currency); err != nil {
-			p.add("currency", err.Error())
+			p.because("currency", "unknown_currency", err.Error())
 		}
 	}
 }
@@ -201,11 +211,11 @@ func (r Adjustment) Validate() error {
 	var p problems
 	p.target(r.Target, true)
 	if r.Direction != Credit && r.Direction != Debit {
-		p.add("direction", "must be credit or debit")
+		p.because("direction", "choose", "must be credit or debit")
 	}
 	p.positive("amount", r.Amount)
 	if !r.Reason.Valid() {
-		p.add("reason", "must be one of refund, promotion, compensation, correction, other")
+		p.because("reason", "choose", "must be one of refund, promotion, compensation, correction, other")
 	}
 	p.text("note", r.Note, 1000, true)
 	p.idem(r.Idem)
@@ -227,7 +237,7 @@ type Reversal struct {
 func (r Reversal) Validate() error {
 	var p problems
 	if r.TransactionID == 0 {
-		p.add("transaction_id", "is required")
+		p.because("transaction_id", "required", "is required")
 	}
 	p.text("note", r.Note, 1000, false)
 	p.idem(r.Idem)
@@ -256,4 +266,26 @@ func fingerprint(parts ...any) string {
 		h.Write([]byte(strconv.Itoa(len(s)) + ":" + s))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AmountProblem is the ValidationError of an amount typed for field that
+// money refused, with the reason of its refusal (see FieldProblem).
+func AmountProblem(field string, err error) error {
+	reason := "not_decimal"
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{
+		{money.ErrEmpty, "required"},
+		{money.ErrTooManyDecimals, "too_many_decimals"},
+		{money.ErrNotPositive, "not_positive"},
+		{money.ErrOverflow, "too_large"},
+		{money.ErrUnknownCurrency, "unknown_currency"},
+	} {
+		if errors.Is(err, r.err) {
+			reason = r.reason
+			break
+		}
+	}
+	return InvalidBecause(field, reason, err.Error())
 }

@@ -84,16 +84,16 @@ func (f TopUpFields) Validate(now time.Time) error {
 	var p problems
 	p.positive("amount", f.Amount)
 	if f.PaidAt != nil && (f.PaidAt.Before(EarliestPaidAt) || f.PaidAt.After(now.Add(24*time.Hour))) {
-		p.add("paid_at", "must be a date from 2000-01-01 to today")
+		p.because("paid_at", "paid_at", "must be a date from 2000-01-01 to today")
 	}
 	if f.PaymentMethodID == 0 {
-		p.add("payment_method", "is required")
+		p.because("payment_method", "required", "is required")
 	}
 	p.text("payment_account", f.PaymentAccount, 200, false)
 	p.text("transaction_no", f.TransactionNo, 200, false)
 	p.text("remark", f.Remark, 1000, false)
 	if f.PaymentStatus != "paid" && f.PaymentStatus != "unpaid" {
-		p.add("payment_status", "must be paid or unpaid")
+		p.because("payment_status", "choose", "must be paid or unpaid")
 	}
 	return p.err()
 }
@@ -112,7 +112,7 @@ func ValidExchangeRate(s string) error {
 		nonzero = nonzero || (r >= '1' && r <= '9')
 	}
 	if !ok || !nonzero {
-		return Invalid("exchange_rate", "must be a positive decimal such as 1 or 7.2345 (at most 10 decimals)")
+		return InvalidBecause("exchange_rate", "exchange_rate", "must be a positive decimal such as 1 or 7.2345 (at most 10 decimals)")
 	}
 	return nil
 }

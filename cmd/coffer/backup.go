@@ -8,12 +8,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"coffer/internal/store"
+	"coffer/internal/backup"
 )
 
-// backup copies the SQLite database while `coffer serve` may be running on
+// runBackup copies the SQLite database while `coffer serve` may be running on
 // it: `coffer backup [--db coffer.db] FILE`.
-func backup(args []string) error {
+func runBackup(args []string) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	dsn := fs.String("db", envOr("COFFER_DB", "coffer.db"), "the SQLite file to copy (env COFFER_DB)")
 	fs.Usage = func() {
@@ -40,13 +40,13 @@ func backup(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	dest := rest[0]
-	if err := store.BackupSQLite(ctx, *dsn, dest); err != nil {
+	if err := backup.SQLite(ctx, *dsn, dest); err != nil {
 		return err
 	}
 	info, err := os.Stat(dest)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("backed up %s to %s (%d bytes)\n", *dsn, dest, info.Size())
+	fmt.Printf("backed up %s to %s (%d bytes)\n", redactDSN(*dsn), dest, info.Size())
 	return nil
 }

@@ -28,7 +28,7 @@ func main() {
 	case "serve":
 		err = serve(os.Args[2:])
 	case "backup":
-		err = backup(os.Args[2:])
+		err = runBackup(os.Args[2:])
 	case "demo":
 		err = runDemo(os.Args[2:])
 	case "bench":

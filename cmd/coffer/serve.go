@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -130,14 +131,22 @@ func firstAdmin(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	return nil
 }
 
-// redactDSN hides a PostgreSQL password in logs.
+// redactDSN is a database address fit for logs: url.URL.Redacted hides
+// the password of a PostgreSQL URL, and a password given as a query
+// parameter is hidden too. An SQLite path is shown as it is; a URL that does
+// not parse is shown by its scheme only, since its password cannot be found.
 func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if at := strings.LastIndex(dsn, "@"); at > i {
-			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
-				return dsn[:i+3+colon+1] + "xxxxx" + dsn[at:]
-			}
-		}
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return dsn
 	}
-	return dsn
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn[:i+3] + "…"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

@@ -833,3 +833,13 @@ func (s *Store) RetentionLoop(ctx context.Context, log interface {
 		wait = sch.Every
 	}
 }
+
+// syncFile fsyncs a file or a directory.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}

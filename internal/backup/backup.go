@@ -1,4 +1,6 @@
-package store
+// Package backup copies Coffer's SQLite database while `coffer serve` runs
+// on it (docs/backups.md). PostgreSQL is left to its own tools.
+package backup
 
 import (
 	"context"
@@ -11,33 +13,35 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// ErrBackupPostgres: Coffer copies only its embedded SQLite database;
+// ErrPostgres: Coffer copies only its embedded SQLite database;
 // PostgreSQL has its own tools for consistent online copies.
-var ErrBackupPostgres = errors.New("coffer backup copies an SQLite database; for PostgreSQL use pg_dump " +
+var ErrPostgres = errors.New("coffer backup copies an SQLite database; for PostgreSQL use pg_dump " +
 	"(e.g. pg_dump --format=custom --file=coffer.dump 'postgres://…'), which copies one consistent snapshot while Coffer runs; " +
 	"restore with pg_restore. See docs/backups.md")
 
-// ErrBackupExists refuses to overwrite a file with a backup.
-var ErrBackupExists = errors.New("the backup file already exists; choose a new name (a backup never overwrites a file)")
+// ErrExists refuses to overwrite a file with a backup.
+var ErrExists = errors.New("the backup file already exists; choose a new name (a backup never overwrites a file)")
 
-// BackupSQLite writes a consistent copy of the SQLite database at src to a
-// new file dest while Coffer may be running on src. VACUUM INTO reads one
+// SQLite writes a consistent copy of the SQLite database at src to a new
+// file dest while Coffer may be running on src. VACUUM INTO reads one
 // snapshot of the database (WAL lets it read beside the writer, which does
 // not wait for it) and writes a compact, self-contained database file: no
 // -wal or -shm file belongs to the copy. The copy is made under a temporary
 // name, checked, synced, and only then given its name, so that dest is
 // either a complete backup or absent; an existing dest is never replaced.
-func BackupSQLite(ctx context.Context, src, dest string) (err error) {
+func SQLite(ctx context.Context, src, dest string) error {
 	if strings.HasPrefix(src, "postgres://") || strings.HasPrefix(src, "postgresql://") {
-		return ErrBackupPostgres
+		return ErrPostgres
 	}
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("backup: the database %s: %w", src, err) // opening it would create an empty one
 	}
 	if _, err := os.Lstat(dest); err == nil {
-		return ErrBackupExists
+		return ErrExists
 	}
 	// Not query_only: SQLite counts VACUUM INTO as a write, although it
 	// writes only to the new file. This connection runs nothing else.
@@ -46,13 +50,8 @@ func BackupSQLite(ctx context.Context, src, dest string) (err error) {
 		return err
 	}
 	defer db.Close()
-	var tables int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
-		AND name IN ('accounts', 'transactions', 'entries')`).Scan(&tables); err != nil {
-		return fmt.Errorf("backup: %s is not an SQLite database: %w", src, err)
-	}
-	if tables != 3 {
-		return fmt.Errorf("backup: %s is not a Coffer database (it has no ledger tables)", src)
+	if err := checkCoffer(ctx, db, src); err != nil {
+		return err
 	}
 
 	b := make([]byte, 6)
@@ -68,15 +67,34 @@ func BackupSQLite(ctx context.Context, src, dest string) (err error) {
 	if err := syncFile(tmp); err != nil {
 		return err
 	}
-	// A hard link gives the copy its name only if that name is free, in
-	// one step; where links are not supported, fall back to a rename after
-	// looking (a race with another writer of dest is then possible).
+	return publish(tmp, dest)
+}
+
+// checkCoffer makes sure src is a Coffer database before anything is
+// copied: a typo in --db should not produce a "backup" of nothing.
+func checkCoffer(ctx context.Context, db *sql.DB, src string) error {
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
+		AND name IN ('accounts', 'transactions', 'entries')`).Scan(&tables); err != nil {
+		return fmt.Errorf("backup: %s is not an SQLite database: %w", src, err)
+	}
+	if tables != 3 {
+		return fmt.Errorf("backup: %s is not a Coffer database (it has no ledger tables)", src)
+	}
+	return nil
+}
+
+// publish gives the finished copy tmp its name dest. A hard link does that
+// only if the name is free, in one step; where links are not supported, it
+// falls back to a rename after looking (a race with another writer of dest
+// is then possible).
+func publish(tmp, dest string) error {
 	if err := os.Link(tmp, dest); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return ErrBackupExists
+			return ErrExists
 		}
 		if _, statErr := os.Lstat(dest); statErr == nil {
-			return ErrBackupExists
+			return ErrExists
 		}
 		if err := os.Rename(tmp, dest); err != nil {
 			return fmt.Errorf("backup: %w", err)
@@ -102,6 +120,7 @@ func checkCopy(ctx context.Context, path string) error {
 	return nil
 }
 
+// syncFile fsyncs a file or a directory.
 func syncFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"coffer/internal/audit"
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/webhook"
@@ -62,7 +63,7 @@ func TestProfileServer(t *testing.T) {
 	srv := server.HTTPServer(addr, server.New(st, log, server.Options{}), log)
 	bg, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go st.SealLoop(bg, time.Second, log)
+	go audit.SealEvery(bg, st, time.Second, log)
 	go webhook.New(st, log, webhook.Options{}).Run(bg)
 	go func() { <-ctx.Done(); srv.Close() }()
 	t.Logf("serving on %s, pprof on %s", addr, pprofAddr)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"coffer/internal/audit"
 	"coffer/internal/auth"
 	"coffer/internal/server"
 	"coffer/internal/store"
@@ -66,7 +67,7 @@ func serve(args []string) error {
 	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{}), log)
 	sealCtx, stopSeal := context.WithCancel(context.Background())
 	defer stopSeal()
-	go st.SealLoop(sealCtx, time.Second, log)
+	go audit.SealEvery(sealCtx, st, time.Second, log)
 	// Retention: a minute after start, then daily (docs/retention.md). On
 	// shutdown a run under way stops before its commit, removing its file,
 	// or finishes the commit.

@@ -359,19 +359,3 @@ func auditCheckpoint(ctx context.Context, tx *sql.Tx) (problem string, seq int64
 	}
 	return problem, seq, hash, nil
 }
-
-// SealLoop seals new operation records every interval until ctx ends.
-func (s *Store) SealLoop(ctx context.Context, interval time.Duration, log interface{ Error(string, ...any) }) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.SealAudit(ctx); err != nil && ctx.Err() == nil {
-				log.Error("sealing operation records", "err", err)
-			}
-		}
-	}
-}

@@ -126,7 +126,7 @@ func (web *Web) accounts(q *request) {
 		q.render("accounts", http.StatusUnprocessableEntity, p)
 		return
 	}
-	rows, err := web.store.Accounts(q.ctx, f)
+	rows, err := web.store.Accounts(q.r.Context(), f)
 	if err != nil {
 		q.internal(err)
 		return
@@ -170,7 +170,7 @@ func (web *Web) accountsExport(q *request) {
 	if v.Get("below_alert") == "1" {
 		api.Set("below_alert", "true")
 	}
-	inner := q.r.Clone(q.ctx)
+	inner := q.r.Clone(q.r.Context())
 	inner.URL.Path = "/api/v1/accounts"
 	inner.URL.RawQuery = api.Encode()
 	inner.Header.Set("Authorization", "Bearer "+q.secret)
@@ -199,7 +199,7 @@ func (web *Web) accountDetail(q *request) {
 // accountPage shows an account on p. After a form with errors, p holds
 // the message, the fields at fault and what was typed.
 func (web *Web) accountPage(q *request, id int64, p *page, status int) {
-	a, err := web.store.Account(q.ctx, id)
+	a, err := web.store.Account(q.r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		q.fail(http.StatusNotFound, "err.not_found")
 		return
@@ -208,7 +208,7 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	c, err := web.store.Customer(q.ctx, a.CustomerID)
+	c, err := web.store.Customer(q.r.Context(), a.CustomerID)
 	if err != nil {
 		q.internal(err)
 		return
@@ -217,12 +217,12 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 	if !ok { // the first page then, and a word that the link was not one
 		p.Error, status = q.L.T("err.bad_cursor"), http.StatusUnprocessableEntity
 	}
-	entries, err := web.store.Entries(q.ctx, id, before, 50)
+	entries, err := web.store.Entries(q.r.Context(), id, before, 50)
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	tops, err := web.store.TopUpRequests(q.ctx, store.TopUpFilter{AccountID: id, Limit: 20})
+	tops, err := web.store.TopUpRequests(q.r.Context(), store.TopUpFilter{AccountID: id, Limit: 20})
 	if err != nil {
 		q.internal(err)
 		return
@@ -264,7 +264,7 @@ func (web *Web) accountChange(q *request, need auth.Action, build func(a ledger.
 	if !ok {
 		return
 	}
-	a, err := web.store.Account(q.ctx, id)
+	a, err := web.store.Account(q.r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		q.fail(http.StatusNotFound, "err.not_found")
 		return
@@ -282,7 +282,7 @@ func (web *Web) accountChange(q *request, need auth.Action, build func(a ledger.
 		c.Version = &version
 	}
 	if err == nil {
-		_, err = web.store.UpdateAccount(q.ctx, q.actor(), id, c)
+		_, err = web.store.UpdateAccount(q.r.Context(), q.actor(), id, c)
 	}
 	var ve *ledger.ValidationError
 	switch {

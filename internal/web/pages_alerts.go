@@ -36,7 +36,7 @@ func (web *Web) alertBatch(q *request) {
 			req.Currency = scope
 		}
 	}
-	res, err := web.store.CreateAlertBatch(q.ctx, q.actor(), req, q.idem())
+	res, err := web.store.CreateAlertBatch(q.r.Context(), q.actor(), req, q.idem())
 	if err != nil {
 		q.failErr(err)
 		return
@@ -51,7 +51,7 @@ type batchesData struct {
 }
 
 func (web *Web) alertBatches(q *request) {
-	items, err := web.store.AlertBatches(q.ctx, 0, 100)
+	items, err := web.store.AlertBatches(q.r.Context(), 0, 100)
 	if err != nil {
 		q.internal(err)
 		return
@@ -68,7 +68,7 @@ func (web *Web) alertBatchUndo(q *request) {
 	if !ok {
 		return
 	}
-	if _, err := web.store.UndoAlertBatch(q.ctx, q.actor(), id, q.idem()); err != nil {
+	if _, err := web.store.UndoAlertBatch(q.r.Context(), q.actor(), id, q.idem()); err != nil {
 		q.failErr(err)
 		return
 	}

@@ -14,12 +14,12 @@ func (web *Web) archives(q *request) {
 		q.fail(http.StatusForbidden, "err.forbidden")
 		return
 	}
-	items, err := web.store.Archives(q.ctx, 0, 200)
+	items, err := web.store.Archives(q.r.Context(), 0, 200)
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	s, err := web.store.Settings(q.ctx)
+	s, err := web.store.Settings(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
@@ -48,7 +48,7 @@ func (web *Web) archiveRun(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	if _, err := web.store.RunRetention(q.ctx, q.actor(), store.RetentionOptions{}); err != nil {
+	if _, err := web.store.RunRetention(q.r.Context(), q.actor(), store.RetentionOptions{}); err != nil {
 		q.failErr(err)
 		return
 	}

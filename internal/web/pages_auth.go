@@ -123,7 +123,7 @@ func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (web *Web) logout(q *request) {
-	if err := web.store.RevokeToken(q.ctx, q.actor(), q.p.Token.ID, "session"); err != nil {
+	if err := web.store.RevokeToken(q.r.Context(), q.actor(), q.p.Token.ID, "session"); err != nil {
 		q.internal(err)
 		return
 	}
@@ -156,7 +156,7 @@ func (web *Web) changePassword(q *request) {
 		q.internal(err)
 		return
 	}
-	if _, err := web.store.UpdateAdmin(q.ctx, q.actor(), q.p.Admin.ID, store.AdminChange{PasswordHash: &hash}); err != nil {
+	if _, err := web.store.UpdateAdmin(q.r.Context(), q.actor(), q.p.Admin.ID, store.AdminChange{PasswordHash: &hash}); err != nil {
 		q.internal(err)
 		return
 	}
@@ -166,7 +166,7 @@ func (web *Web) changePassword(q *request) {
 // setLanguage remembers the administrator's language and goes back.
 func (web *Web) setLanguage(q *request) {
 	lang := q.r.PostFormValue("lang")
-	if err := web.store.SetAdminLocale(q.ctx, q.actor(), q.p.Admin.ID, lang); err != nil {
+	if err := web.store.SetAdminLocale(q.r.Context(), q.actor(), q.p.Admin.ID, lang); err != nil {
 		q.failErr(err) // a language we lack is 422, anything else ours
 		return
 	}
@@ -190,21 +190,21 @@ type dayTotal struct {
 
 func (web *Web) dashboard(q *request) {
 	var d dashboardData
-	pending, err := web.store.TopUpRequests(q.ctx, store.TopUpFilter{Status: ledger.TopUpPending, Limit: 500})
+	pending, err := web.store.TopUpRequests(q.r.Context(), store.TopUpFilter{Status: ledger.TopUpPending, Limit: 500})
 	if err != nil {
 		q.internal(err)
 		return
 	}
 	d.Pending = len(pending)
 	below := true
-	if d.BelowAlert, err = web.store.Accounts(q.ctx, store.AccountFilter{BelowAlert: &below, Sort: "balance", Limit: 10}); err != nil {
+	if d.BelowAlert, err = web.store.Accounts(q.r.Context(), store.AccountFilter{BelowAlert: &below, Sort: "balance", Limit: 10}); err != nil {
 		q.internal(err)
 		return
 	}
 	now := web.now().In(q.L.loc)
 	from := store.StartOfDay(now.Year(), now.Month(), now.Day(), q.L.loc)
 	to := store.StartOfDay(now.Year(), now.Month(), now.Day()+1, q.L.loc)
-	rows, err := web.store.ReportSummary(q.ctx, store.ReportQuery{From: from, To: to, Location: q.L.loc})
+	rows, err := web.store.ReportSummary(q.r.Context(), store.ReportQuery{From: from, To: to, Location: q.L.loc})
 	if err != nil {
 		q.internal(err)
 		return

@@ -30,7 +30,7 @@ func (web *Web) customers(q *request) {
 			f.Phone = n
 		}
 	}
-	items, err := web.store.Customers(q.ctx, f)
+	items, err := web.store.Customers(q.r.Context(), f)
 	if err != nil {
 		q.internal(err)
 		return
@@ -58,12 +58,12 @@ func (web *Web) customerDetail(q *request) {
 	if !ok {
 		return
 	}
-	c, err := web.store.Customer(q.ctx, id)
+	c, err := web.store.Customer(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err) // not found is 404, anything else ours
 		return
 	}
-	accs, err := web.store.Accounts(q.ctx, store.AccountFilter{CustomerID: id, Sort: "number", Limit: 100})
+	accs, err := web.store.Accounts(q.r.Context(), store.AccountFilter{CustomerID: id, Sort: "number", Limit: 100})
 	if err != nil {
 		q.internal(err)
 		return
@@ -82,7 +82,7 @@ func (web *Web) customerForm(q *request) {
 		if !ok {
 			return
 		}
-		c, err := web.store.Customer(q.ctx, id)
+		c, err := web.store.Customer(q.r.Context(), id)
 		if err != nil {
 			q.failErr(err)
 			return
@@ -113,9 +113,9 @@ func (web *Web) customerSave(q *request) {
 		}
 		p.Title = q.L.T("customer.edit")
 		p.Data = ledger.Customer{ID: id}
-		c, err = web.store.UpdateCustomer(q.ctx, q.actor(), id, nc)
+		c, err = web.store.UpdateCustomer(q.r.Context(), q.actor(), id, nc)
 	} else {
-		c, err = web.store.CreateCustomer(q.ctx, q.actor(), nc)
+		c, err = web.store.CreateCustomer(q.r.Context(), q.actor(), nc)
 	}
 	if err != nil {
 		p.Form = f
@@ -137,7 +137,7 @@ func (web *Web) customerArchive(q *request) {
 	if !ok {
 		return
 	}
-	if _, err := web.store.ArchiveCustomer(q.ctx, q.actor(), id); err != nil {
+	if _, err := web.store.ArchiveCustomer(q.r.Context(), q.actor(), id); err != nil {
 		q.failErr(err)
 		return
 	}

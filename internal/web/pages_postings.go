@@ -42,7 +42,7 @@ func (web *Web) postingForm(q *request, name, title string, p *page, status int)
 // it returns only errors that are not the user's.
 func (web *Web) postingTarget(q *request, p *page, d *postingData) error {
 	if id := q.formID(p, p.Form, "account_id"); id != 0 {
-		a, err := web.store.Account(q.ctx, id)
+		a, err := web.store.Account(q.r.Context(), id)
 		switch {
 		case errors.Is(err, ledger.ErrNotFound):
 			p.Errs["account_id"] = q.L.T("charge.pick_account")
@@ -50,14 +50,14 @@ func (web *Web) postingTarget(q *request, p *page, d *postingData) error {
 			return err
 		default:
 			d.Account = a
-			if d.Customer, err = web.store.Customer(q.ctx, a.CustomerID); err != nil {
+			if d.Customer, err = web.store.Customer(q.r.Context(), a.CustomerID); err != nil {
 				return err // an account's customer is never missing
 			}
 		}
 	}
 	if d.Customer.ID == 0 {
 		if cid := q.formID(p, p.Form, "customer_id"); cid != 0 {
-			c, err := web.store.Customer(q.ctx, cid)
+			c, err := web.store.Customer(q.r.Context(), cid)
 			if errors.Is(err, ledger.ErrNotFound) {
 				p.Error = q.L.Tf("err.bad_link", "customer_id")
 				return nil
@@ -72,7 +72,7 @@ func (web *Web) postingTarget(q *request, p *page, d *postingData) error {
 		return nil
 	}
 	var err error
-	d.Accounts, err = web.store.Accounts(q.ctx, store.AccountFilter{CustomerID: d.Customer.ID, Sort: "number", Limit: 100})
+	d.Accounts, err = web.store.Accounts(q.r.Context(), store.AccountFilter{CustomerID: d.Customer.ID, Sort: "number", Limit: 100})
 	return err
 }
 
@@ -106,7 +106,7 @@ func (web *Web) postingAmount(q *request, p *page) (ledger.Account, int64, error
 		}
 		return ledger.Account{}, 0, nil
 	}
-	a, err := web.store.Account(q.ctx, id)
+	a, err := web.store.Account(q.r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		p.Errs["account_id"] = q.L.T("charge.pick_account")
 		return a, 0, nil
@@ -159,7 +159,7 @@ func (web *Web) postingSubmit(q *request, form, titleKey, done string, fieldErr 
 func (web *Web) chargeSubmit(q *request) {
 	f := q.r.PostForm
 	web.postingSubmit(q, "charge", "charge.title", "charged", nil, func(a ledger.Account, amount int64) error {
-		_, err := web.store.Charge(q.ctx, ledger.Charge{AccountID: a.ID, Amount: amount, Reference: f.Get("reference"),
+		_, err := web.store.Charge(q.r.Context(), ledger.Charge{AccountID: a.ID, Amount: amount, Reference: f.Get("reference"),
 			Note: f.Get("note"), Actor: q.actor(), Idem: q.idem()})
 		return err
 	})
@@ -171,7 +171,7 @@ func (web *Web) adjustSubmit(q *request) {
 	// the API refuses it, not posted as an adjustment that corrects nothing.
 	corrects, badCorrects := q.idField(f, "corrects")
 	web.postingSubmit(q, "adjust", "adjust.title", "adjusted", badCorrects, func(a ledger.Account, amount int64) error {
-		_, err := web.store.Adjust(q.ctx, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Direction(f.Get("direction")),
+		_, err := web.store.Adjust(q.r.Context(), ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Direction(f.Get("direction")),
 			Amount: amount, Reason: ledger.Reason(f.Get("reason")), Note: f.Get("note"), Corrects: corrects, Actor: q.actor(), Idem: q.idem()})
 		return err
 	})
@@ -190,7 +190,7 @@ func (web *Web) reverseConfirm(q *request) {
 	if !ok {
 		return
 	}
-	t, err := web.store.Transaction(q.ctx, id)
+	t, err := web.store.Transaction(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err) // not found is 404, anything else ours
 		return
@@ -206,7 +206,7 @@ func (web *Web) reverseSubmit(q *request) {
 	if !ok {
 		return
 	}
-	p, err := web.store.Reverse(q.ctx, ledger.Reversal{TransactionID: id, Note: q.r.PostFormValue("note"), Actor: q.actor(), Idem: q.idem()})
+	p, err := web.store.Reverse(q.r.Context(), ledger.Reversal{TransactionID: id, Note: q.r.PostFormValue("note"), Actor: q.actor(), Idem: q.idem()})
 	if err != nil {
 		q.failErr(err)
 		return

@@ -34,7 +34,7 @@ func (web *Web) reports(q *request) {
 	if q.queryRefused("reports", p) {
 		return
 	}
-	rows, err := web.store.ReportSummary(q.ctx, query)
+	rows, err := web.store.ReportSummary(q.r.Context(), query)
 	if err != nil {
 		if q.formErrors(p, err) {
 			q.render("reports", http.StatusUnprocessableEntity, p)
@@ -45,7 +45,7 @@ func (web *Web) reports(q *request) {
 	}
 	d.Rows = rows
 	if q.can(auth.ActAnyPeriod) {
-		if d.Totals, err = web.store.ReportTotals(q.ctx); err != nil {
+		if d.Totals, err = web.store.ReportTotals(q.r.Context()); err != nil {
 			q.internal(err)
 			return
 		}
@@ -114,7 +114,7 @@ func (web *Web) reportQuery(q *request, p *page) (query store.ReportQuery, from,
 // same period rule, with the session as the bearer token.
 func (web *Web) reportFile(path, accept string) func(q *request) {
 	return func(q *request) {
-		inner := q.r.Clone(q.ctx)
+		inner := q.r.Clone(q.r.Context())
 		inner.URL.Path = path
 		inner.Header.Set("Authorization", "Bearer "+q.secret)
 		if accept != "" {
@@ -151,7 +151,7 @@ func (web *Web) alerts(q *request) {
 	if q.queryRefused("alerts", p) {
 		return
 	}
-	items, err := web.store.Alerts(q.ctx, f)
+	items, err := web.store.Alerts(q.r.Context(), f)
 	if err != nil {
 		q.internal(err)
 		return
@@ -159,7 +159,7 @@ func (web *Web) alerts(q *request) {
 	d := alertsData{Items: items, Names: map[int64]string{}}
 	for _, a := range items {
 		if _, ok := d.Names[a.CustomerID]; !ok {
-			c, err := web.store.Customer(q.ctx, a.CustomerID)
+			c, err := web.store.Customer(q.r.Context(), a.CustomerID)
 			if err != nil {
 				q.internal(err)
 				return
@@ -191,7 +191,7 @@ func (web *Web) webhooks(q *request) {
 }
 
 func (web *Web) renderWebhooks(q *request, p *page, secret string, status int) {
-	items, err := web.store.Webhooks(q.ctx, 0, 100)
+	items, err := web.store.Webhooks(q.r.Context(), 0, 100)
 	if err != nil {
 		q.internal(err)
 		return
@@ -199,7 +199,7 @@ func (web *Web) renderWebhooks(q *request, p *page, secret string, status int) {
 	d := webhooksData{Items: items, EventTypes: store.WebhookEventTypes, Secret: secret}
 	if id := q.linkID(p, "deliveries"); id != 0 {
 		d.Selected = id
-		if d.Deliveries, err = web.store.WebhookDeliveries(q.ctx, store.DeliveryFilter{WebhookID: id, Limit: 50}); err != nil {
+		if d.Deliveries, err = web.store.WebhookDeliveries(q.r.Context(), store.DeliveryFilter{WebhookID: id, Limit: 50}); err != nil {
 			q.internal(err)
 			return
 		}
@@ -217,7 +217,7 @@ func (web *Web) webhookCreate(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.webhooks"), nil)
 	p.Form = f
-	_, secret, err := web.store.CreateWebhook(q.ctx, q.actor(), store.NewWebhook{URL: f.Get("url"), Events: f["events"], Description: f.Get("description")})
+	_, secret, err := web.store.CreateWebhook(q.r.Context(), q.actor(), store.NewWebhook{URL: f.Get("url"), Events: f["events"], Description: f.Get("description")})
 	if err != nil {
 		if q.formErrors(p, err) {
 			web.renderWebhooks(q, p, "", http.StatusUnprocessableEntity)
@@ -240,7 +240,7 @@ func (web *Web) webhookDelete(q *request) {
 	if !ok {
 		return
 	}
-	if err := web.store.DeleteWebhook(q.ctx, q.actor(), id); err != nil {
+	if err := web.store.DeleteWebhook(q.r.Context(), q.actor(), id); err != nil {
 		q.failErr(err) // not found is 404, anything else ours
 		return
 	}
@@ -260,7 +260,7 @@ func (web *Web) webhookRedeliver(q *request) {
 		q.fail(http.StatusNotFound, "err.not_found")
 		return
 	}
-	if _, err := web.store.Redeliver(q.ctx, q.actor(), id, did); err != nil {
+	if _, err := web.store.Redeliver(q.r.Context(), q.actor(), id, did); err != nil {
 		q.failErr(err)
 		return
 	}

@@ -15,7 +15,7 @@ func (web *Web) admins(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	list, err := web.store.Admins(q.ctx)
+	list, err := web.store.Admins(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
@@ -40,7 +40,7 @@ func (web *Web) adminCreate(q *request) {
 	if len(p.Errs) == 0 {
 		var hash string
 		if hash, err = auth.HashPassword(f.Get("password")); err == nil {
-			_, err = web.store.AddAdmin(q.ctx, q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
+			_, err = web.store.AddAdmin(q.r.Context(), q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
 				Role: ledger.Role(f.Get("role")), PasswordHash: hash})
 		}
 	}
@@ -52,7 +52,7 @@ func (web *Web) adminCreate(q *request) {
 		if p.Error == "" {
 			p.Error = q.L.T("err.fix_fields")
 		}
-		if p.Data, err = web.store.Admins(q.ctx); err != nil {
+		if p.Data, err = web.store.Admins(q.r.Context()); err != nil {
 			q.internal(err)
 			return
 		}
@@ -86,7 +86,7 @@ func (web *Web) adminUpdate(q *request) {
 		}
 		c.PasswordHash = &hash
 	}
-	if _, err := web.store.UpdateAdmin(q.ctx, q.actor(), id, c); err != nil {
+	if _, err := web.store.UpdateAdmin(q.r.Context(), q.actor(), id, c); err != nil {
 		q.failErr(err)
 		return
 	}
@@ -126,7 +126,7 @@ func (web *Web) audit(q *request) {
 	if q.queryRefused("audit", p) {
 		return
 	}
-	items, err := web.store.AuditRecords(q.ctx, f)
+	items, err := web.store.AuditRecords(q.r.Context(), f)
 	if err != nil {
 		q.internal(err)
 		return
@@ -154,12 +154,12 @@ func (web *Web) settings(q *request) {
 }
 
 func (web *Web) renderSettings(q *request, p *page, status int) {
-	s, err := web.store.Settings(q.ctx)
+	s, err := web.store.Settings(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	ms, err := web.store.PaymentMethods(q.ctx)
+	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
@@ -188,7 +188,7 @@ func (web *Web) settingsSave(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.settings"), nil)
 	p.Form = f
-	_, err := web.store.UpdateSettings(q.ctx, q.actor(), func(s *store.Settings) error {
+	_, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *store.Settings) error {
 		days, err := strconv.Atoi(f.Get("retention_days"))
 		if err != nil {
 			return ledger.Invalid("retention_days", "must be a whole number")
@@ -222,7 +222,7 @@ func (web *Web) methodCreate(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	if _, err := web.store.AddPaymentMethod(q.ctx, q.actor(), q.r.PostFormValue("name"), true); err != nil {
+	if _, err := web.store.AddPaymentMethod(q.r.Context(), q.actor(), q.r.PostFormValue("name"), true); err != nil {
 		p := q.page(q.L.T("nav.settings"), nil)
 		if q.formErrors(p, err) {
 			web.renderSettings(q, p, http.StatusUnprocessableEntity)
@@ -243,7 +243,7 @@ func (web *Web) methodUpdate(q *request) {
 		return
 	}
 	enabled := q.r.PostFormValue("enabled") == "1"
-	if _, err := web.store.UpdatePaymentMethod(q.ctx, q.actor(), id, nil, &enabled); err != nil {
+	if _, err := web.store.UpdatePaymentMethod(q.r.Context(), q.actor(), id, nil, &enabled); err != nil {
 		q.failErr(err) // not found is 404, anything else ours
 		return
 	}

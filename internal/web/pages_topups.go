@@ -48,7 +48,7 @@ func (web *Web) rechargeForm(q *request) {
 func (web *Web) renderRecharge(q *request, p *page, status int) {
 	d := rechargeData{FormToken: q.formToken()}
 	if id := q.formID(p, p.Form, "customer_id"); id != 0 {
-		c, err := web.store.Customer(q.ctx, id)
+		c, err := web.store.Customer(q.r.Context(), id)
 		switch {
 		case errors.Is(err, ledger.ErrNotFound):
 			p.Errs["customer_id"] = q.L.T("err.not_found")
@@ -58,7 +58,7 @@ func (web *Web) renderRecharge(q *request, p *page, status int) {
 		}
 		d.Customer = c
 	}
-	ms, err := web.store.PaymentMethods(q.ctx)
+	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
@@ -160,7 +160,7 @@ func (web *Web) rechargeSubmit(q *request) {
 		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
 		return
 	}
-	res, err := web.store.SubmitTopUp(q.ctx, q.actor(), store.NewTopUp{CustomerID: cid, Currency: cur.Code(), TopUpFields: fields,
+	res, err := web.store.SubmitTopUp(q.r.Context(), q.actor(), store.NewTopUp{CustomerID: cid, Currency: cur.Code(), TopUpFields: fields,
 		Direct: f.Get("direct") == "1"}, q.idem())
 	if err != nil {
 		fail(err)
@@ -168,7 +168,7 @@ func (web *Web) rechargeSubmit(q *request) {
 	}
 	if !res.Replayed {
 		for _, fl := range files {
-			if _, err := web.store.AddVoucher(q.ctx, q.actor(), res.TopUp.ID, fl.ct, fl.data); err != nil {
+			if _, err := web.store.AddVoucher(q.r.Context(), q.actor(), res.TopUp.ID, fl.ct, fl.data); err != nil {
 				q.internal(err)
 				return
 			}
@@ -187,7 +187,7 @@ type topupsData struct {
 }
 
 func (web *Web) topupList(q *request, f store.TopUpFilter) (topupsData, error) {
-	items, err := web.store.TopUpRequests(q.ctx, f)
+	items, err := web.store.TopUpRequests(q.r.Context(), f)
 	if err != nil {
 		return topupsData{}, err
 	}
@@ -198,7 +198,7 @@ func (web *Web) topupList(q *request, f store.TopUpFilter) (topupsData, error) {
 // of their payment methods and customers.
 func (web *Web) topupData(q *request, items []ledger.TopUpRequest) (topupsData, error) {
 	d := topupsData{Items: items, Methods: map[int64]string{}, Names: map[int64]string{}, FormToken: randomToken()}
-	ms, err := web.store.PaymentMethods(q.ctx)
+	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
 		return d, err
 	}
@@ -207,7 +207,7 @@ func (web *Web) topupData(q *request, items []ledger.TopUpRequest) (topupsData, 
 	}
 	for _, t := range items {
 		if _, ok := d.Names[t.CustomerID]; !ok {
-			c, err := web.store.Customer(q.ctx, t.CustomerID)
+			c, err := web.store.Customer(q.r.Context(), t.CustomerID)
 			if err != nil {
 				return d, err
 			}
@@ -250,7 +250,7 @@ func (web *Web) reviewsPage(q *request, p *page, items []ledger.TopUpRequest, po
 
 // reviews is the recharge audit queue: pending requests, oldest first.
 func (web *Web) reviews(q *request) {
-	items, err := web.store.TopUpRequests(q.ctx, store.TopUpFilter{Status: ledger.TopUpPending, Limit: 200})
+	items, err := web.store.TopUpRequests(q.r.Context(), store.TopUpFilter{Status: ledger.TopUpPending, Limit: 200})
 	if err != nil {
 		q.internal(err)
 		return
@@ -274,7 +274,7 @@ func (web *Web) decide(q *request, approve bool) {
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRequest(q.ctx, id)
+	t, err := web.store.TopUpRequest(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err)
 		return
@@ -295,7 +295,7 @@ func (web *Web) decide(q *request, approve bool) {
 		err = ledger.ErrStaleVersion
 	}
 	if err == nil {
-		_, err = web.store.ReviewTopUp(q.ctx, q.actor(), id, d, q.idem())
+		_, err = web.store.ReviewTopUp(q.r.Context(), q.actor(), id, d, q.idem())
 	}
 	var ve *ledger.ValidationError
 	switch {
@@ -339,7 +339,7 @@ func (web *Web) readApproval(q *request, t ledger.TopUpRequest, d *store.TopUpDe
 // redecide answers a stale form with the request as it is now, its amount
 // and version in fresh forms, and says why.
 func (web *Web) redecide(q *request, p *page, id int64, posted string) {
-	t, err := web.store.TopUpRequest(q.ctx, id)
+	t, err := web.store.TopUpRequest(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err)
 		return
@@ -361,7 +361,7 @@ func (web *Web) cancelTopUp(q *request) {
 	if !ok {
 		return
 	}
-	if _, err := web.store.CancelTopUp(q.ctx, q.actor(), id, q.idem()); err != nil {
+	if _, err := web.store.CancelTopUp(q.r.Context(), q.actor(), id, q.idem()); err != nil {
 		q.failErr(err)
 		return
 	}
@@ -397,7 +397,7 @@ func (web *Web) topups(q *request) {
 			*d.dst = &t
 		}
 	}
-	ms, err := web.store.PaymentMethods(q.ctx)
+	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
@@ -432,7 +432,7 @@ func (web *Web) topupDetail(q *request) {
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRequest(q.ctx, id)
+	t, err := web.store.TopUpRequest(q.r.Context(), id)
 	if errors.Is(err, ledger.ErrNotFound) {
 		q.fail(http.StatusNotFound, "err.not_found")
 		return
@@ -446,7 +446,7 @@ func (web *Web) topupDetail(q *request) {
 		q.internal(err)
 		return
 	}
-	ms, err := web.store.PaymentMethods(q.ctx)
+	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
@@ -467,7 +467,7 @@ func (web *Web) voucher(q *request) {
 	if !ok {
 		return
 	}
-	ct, data, err := web.store.VoucherData(q.ctx, id)
+	ct, data, err := web.store.VoucherData(q.r.Context(), id)
 	if err != nil {
 		q.fail(http.StatusNotFound, "err.not_found")
 		return
@@ -489,7 +489,7 @@ func (web *Web) topupEdit(q *request) {
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRequest(q.ctx, id)
+	t, err := web.store.TopUpRequest(q.r.Context(), id)
 	if err != nil {
 		q.fail(http.StatusNotFound, "err.not_found")
 		return
@@ -501,7 +501,7 @@ func (web *Web) topupEdit(q *request) {
 		var method int64
 		method, err = strconv.ParseInt(f.Get("payment_method"), 10, 64)
 		if err == nil {
-			_, err = web.store.UpdateTopUp(q.ctx, q.actor(), id, func(fl *ledger.TopUpFields) {
+			_, err = web.store.UpdateTopUp(q.r.Context(), q.actor(), id, func(fl *ledger.TopUpFields) {
 				fl.Amount, fl.PaymentMethodID = amount.Minor(), method
 				fl.PaymentAccount, fl.TransactionNo, fl.Remark = f.Get("payment_account"), f.Get("transaction_no"), f.Get("remark")
 			})

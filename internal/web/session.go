@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -32,7 +31,6 @@ type request struct {
 	p      store.Principal
 	secret string // the session token from the cookie
 	L      *locale
-	ctx    context.Context
 }
 
 func (q *request) role() ledger.Role { return q.p.Role() }
@@ -126,7 +124,7 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 			http.Error(w, "internal error", 500)
 			return
 		}
-		q := &request{w: w, r: r, web: web, p: p, secret: c.Value, ctx: r.Context(), L: newLocale(p.Admin.Locale, settings.Location())}
+		q := &request{w: w, r: r, web: web, p: p, secret: c.Value, L: newLocale(p.Admin.Locale, settings.Location())}
 		if r.Method == http.MethodPost {
 			if err := r.ParseMultipartForm(3 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 				q.fail(http.StatusRequestEntityTooLarge, "err.too_large")

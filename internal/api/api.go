@@ -71,6 +71,8 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.huma.UseMiddleware(a.authenticate)
 
 	a.registerAuth()
+	a.registerAdmins()
+	a.registerTokens()
 	a.registerCustomers()
 	a.registerAccounts()
 	a.registerPostings()
@@ -97,8 +99,16 @@ type caller struct {
 	addr string
 }
 
+// actor is the caller as the store records it, with the client's address.
 func (c caller) actor() ledger.Actor { return c.Principal.Actor(c.addr) }
 
+// idempotency scopes a request's Idempotency-Key to its caller, so that two
+// callers' keys never meet.
+func (c caller) idempotency(key string) ledger.Idempotency {
+	return ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: key}
+}
+
+// callerOf is the caller authenticate put in the request's context.
 func callerOf(ctx context.Context) caller {
 	c, _ := ctx.Value(principalKey).(caller)
 	return c
@@ -128,6 +138,20 @@ func register[I, O any](a *API, op huma.Operation, act auth.Action, h func(conte
 	if op.DefaultStatus == 0 && op.Method == http.MethodPost {
 		op.DefaultStatus = http.StatusCreated
 	}
+	handle(a, op, h)
+}
+
+// registerPublic adds an operation that needs no token at all: logging in.
+func registerPublic[I, O any](a *API, op huma.Operation, h func(context.Context, *I) (*O, error)) {
+	op.Path = prefix + op.Path
+	op.Security = []map[string][]string{}
+	op.Metadata = map[string]any{metaPublic: true}
+	handle(a, op, h)
+}
+
+// handle registers op as given, answering the handler's errors as the
+// contract's problems.
+func handle[I, O any](a *API, op huma.Operation, h func(context.Context, *I) (*O, error)) {
 	huma.Register(a.huma, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
@@ -176,6 +200,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 // forbidden is for checks inside a handler (a field only a super admin may set).
 func forbidden(detail string) error { return ledger.ErrForbidden.With(detail) }
 
+// notFound is the answer for an id that names nothing of the kind what.
 func notFound(what string) error {
 	return ledger.ErrNotFound.With(what + " not found")
 }
@@ -190,6 +215,7 @@ func parseID(s, what string) (int64, error) {
 	return id, nil
 }
 
+// idString is an id as the API gives it: an opaque string, "" for none.
 func idString(id int64) string {
 	if id == 0 {
 		return ""
@@ -197,6 +223,7 @@ func idString(id int64) string {
 	return strconv.FormatInt(id, 10)
 }
 
+// optID is an optional id: null for none.
 func optID(id int64) *string {
 	if id == 0 {
 		return nil
@@ -217,8 +244,10 @@ func parseOptID(s, field string) (int64, error) {
 	return id, nil
 }
 
+// utc is a time as the API gives it: in UTC, whatever the database's zone.
 func utc(t time.Time) time.Time { return t.UTC() }
 
+// optTime is an optional time in UTC: null for none.
 func optTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

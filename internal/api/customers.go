@@ -12,6 +12,8 @@ import (
 	"coffer/internal/store"
 )
 
+// CustomerJSON is a customer: the person or business whose prepaid money
+// Coffer holds.
 type CustomerJSON struct {
 	ID              string     `json:"id"`
 	Name            string     `json:"name"`
@@ -41,14 +43,18 @@ type CustomerFields struct {
 	DefaultCurrency string `json:"default_currency,omitempty" doc:"If set, the customer's account in this currency is opened at once."`
 }
 
+// CustomerOutput is one customer.
 type CustomerOutput struct{ Body CustomerJSON }
 
+// CustomerIDInput names one customer.
 type CustomerIDInput struct {
 	ID string `path:"id"`
 }
 
+// CreateCustomerInput is a new customer.
 type CreateCustomerInput struct{ Body CustomerFields }
 
+// PatchCustomerInput changes the fields it gives of one customer.
 type PatchCustomerInput struct {
 	ID   string `path:"id"`
 	Body struct {
@@ -61,6 +67,7 @@ type PatchCustomerInput struct {
 	}
 }
 
+// ListCustomersInput finds customers; its filters combine.
 type ListCustomersInput struct {
 	Page
 	Phone    string `query:"phone" doc:"Part of the phone number."`
@@ -70,87 +77,89 @@ type ListCustomersInput struct {
 	Archived bool   `query:"archived" doc:"List archived (deleted) customers instead."`
 }
 
+// CustomersOutput is a page of customers, newest first.
 type CustomersOutput struct{ Body List[CustomerJSON] }
 
 func (a *API) registerCustomers() {
 	tags := []string{"customers"}
 	register(a, huma.Operation{OperationID: "list-customers", Method: http.MethodGet, Path: "/customers", Tags: tags,
-		Summary: "Find customers", Description: "Newest first. Filters combine."}, auth.ActView,
-		func(ctx context.Context, in *ListCustomersInput) (*CustomersOutput, error) {
-			limit, after, err := in.window()
-			if err != nil {
-				return nil, err
-			}
-			phone := in.Phone
-			if phone != "" {
-				// Match however the number was typed: compare digits only.
-				if n, err := ledger.NormalizePhone(phone); err == nil {
-					phone = n
-				}
-			}
-			cs, err := a.store.Customers(ctx, store.CustomerFilter{Phone: phone, Name: in.Name, Email: in.Email, Q: in.Q,
-				Archived: in.Archived, AfterID: after, Limit: limit})
-			if err != nil {
-				return nil, err
-			}
-			return &CustomersOutput{Body: pageOf(cs, limit, customerJSON, func() int64 { return cs[len(cs)-1].ID })}, nil
-		})
-
+		Summary: "Find customers", Description: "Newest first. Filters combine."}, auth.ActView, a.listCustomers)
 	register(a, huma.Operation{OperationID: "create-customer", Method: http.MethodPost, Path: "/customers", Tags: tags,
-		Summary: "Create a customer", Errors: []int{409, 422}}, auth.ActOperate,
-		func(ctx context.Context, in *CreateCustomerInput) (*CustomerOutput, error) {
-			b := in.Body
-			c, err := a.store.CreateCustomer(ctx, callerOf(ctx).actor(), ledger.NewCustomer(b))
-			return &CustomerOutput{Body: customerJSON(c)}, err
-		})
-
+		Summary: "Create a customer", Errors: []int{409, 422}}, auth.ActOperate, a.createCustomer)
 	register(a, huma.Operation{OperationID: "get-customer", Method: http.MethodGet, Path: "/customers/{id}", Tags: tags,
-		Summary: "One customer"}, auth.ActView,
-		func(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
-			id, err := parseID(in.ID, "customer")
-			if err != nil {
-				return nil, err
-			}
-			c, err := a.store.Customer(ctx, id)
-			return &CustomerOutput{Body: customerJSON(c)}, err
-		})
-
+		Summary: "One customer"}, auth.ActView, a.getCustomer)
 	register(a, huma.Operation{OperationID: "update-customer", Method: http.MethodPatch, Path: "/customers/{id}", Tags: tags,
 		Summary: "Change a customer's details", Description: "Fields left out keep their value.", Errors: []int{409, 422}}, auth.ActOperate,
-		func(ctx context.Context, in *PatchCustomerInput) (*CustomerOutput, error) {
-			id, err := parseID(in.ID, "customer")
-			if err != nil {
-				return nil, err
-			}
-			c, err := a.store.Customer(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			nc := ledger.NewCustomer{Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark, DefaultCurrency: c.DefaultCurrency}
-			for _, f := range []struct {
-				v   *string
-				dst *string
-			}{{in.Body.Name, &nc.Name}, {in.Body.Phone, &nc.Phone}, {in.Body.Email, &nc.Email}, {in.Body.Company, &nc.Company},
-				{in.Body.Remark, &nc.Remark}, {in.Body.DefaultCurrency, &nc.DefaultCurrency}} {
-				if f.v != nil {
-					*f.dst = *f.v
-				}
-			}
-			c, err = a.store.UpdateCustomer(ctx, callerOf(ctx).actor(), id, nc)
-			return &CustomerOutput{Body: customerJSON(c)}, err
-		})
-
+		a.updateCustomer)
 	register(a, huma.Operation{OperationID: "delete-customer", Method: http.MethodDelete, Path: "/customers/{id}", Tags: tags,
 		Summary: "Delete (archive) a customer",
 		Description: "Refused with nonzero_balance while any of the customer's accounts holds money or debt. " +
 			"The customer and their accounts and history are kept, archived; the accounts are disabled.",
-		Errors: []int{409}}, auth.ActArchive,
-		func(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
-			id, err := parseID(in.ID, "customer")
-			if err != nil {
-				return nil, err
-			}
-			c, err := a.store.ArchiveCustomer(ctx, callerOf(ctx).actor(), id)
-			return &CustomerOutput{Body: customerJSON(c)}, err
-		})
+		Errors: []int{409}}, auth.ActArchive, a.archiveCustomer)
+}
+
+func (a *API) listCustomers(ctx context.Context, in *ListCustomersInput) (*CustomersOutput, error) {
+	limit, after, err := in.window()
+	if err != nil {
+		return nil, err
+	}
+	phone := in.Phone
+	if phone != "" {
+		// Match however the number was typed: compare digits only.
+		if n, err := ledger.NormalizePhone(phone); err == nil {
+			phone = n
+		}
+	}
+	cs, err := a.store.Customers(ctx, store.CustomerFilter{Phone: phone, Name: in.Name, Email: in.Email, Q: in.Q,
+		Archived: in.Archived, AfterID: after, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return &CustomersOutput{Body: pageOf(cs, limit, customerJSON, func() int64 { return cs[len(cs)-1].ID })}, nil
+}
+
+func (a *API) createCustomer(ctx context.Context, in *CreateCustomerInput) (*CustomerOutput, error) {
+	c, err := a.store.CreateCustomer(ctx, callerOf(ctx).actor(), ledger.NewCustomer(in.Body))
+	return &CustomerOutput{Body: customerJSON(c)}, err
+}
+
+func (a *API) getCustomer(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
+	id, err := parseID(in.ID, "customer")
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.store.Customer(ctx, id)
+	return &CustomerOutput{Body: customerJSON(c)}, err
+}
+
+func (a *API) updateCustomer(ctx context.Context, in *PatchCustomerInput) (*CustomerOutput, error) {
+	id, err := parseID(in.ID, "customer")
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.store.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	nc := ledger.NewCustomer{Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark, DefaultCurrency: c.DefaultCurrency}
+	b := in.Body
+	setGiven(&nc.Name, b.Name)
+	setGiven(&nc.Phone, b.Phone)
+	setGiven(&nc.Email, b.Email)
+	setGiven(&nc.Company, b.Company)
+	setGiven(&nc.Remark, b.Remark)
+	setGiven(&nc.DefaultCurrency, b.DefaultCurrency)
+	c, err = a.store.UpdateCustomer(ctx, callerOf(ctx).actor(), id, nc)
+	return &CustomerOutput{Body: customerJSON(c)}, err
+}
+
+// archiveCustomer is DELETE: a customer with history is archived, never
+// removed.
+func (a *API) archiveCustomer(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
+	id, err := parseID(in.ID, "customer")
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.store.ArchiveCustomer(ctx, callerOf(ctx).actor(), id)
+	return &CustomerOutput{Body: customerJSON(c)}, err
 }

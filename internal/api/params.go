@@ -25,6 +25,7 @@ type List[T any] struct {
 	NextCursor *string `json:"next_cursor" doc:"Pass as cursor for the next page; null on the last page."`
 }
 
+// limit reads the size of a page.
 func (p Page) limit() (int, error) {
 	if p.Limit == "" {
 		return 50, nil
@@ -54,6 +55,8 @@ type cursorJSON struct {
 	I int64   `json:"i"`
 }
 
+// encodeCursor is the cursor after the row whose sort key is c; text says
+// whether the key is a string or a number.
 func encodeCursor(c store.Cursor, text bool) *string {
 	j := cursorJSON{I: c.ID}
 	if text {
@@ -66,6 +69,8 @@ func encodeCursor(c store.Cursor, text bool) *string {
 	return &s
 }
 
+// decodeCursor reads a cursor that encodeCursor gave out; "" is the first
+// page (nil).
 func decodeCursor(s string, text bool) (*store.Cursor, error) {
 	if s == "" {
 		return nil, nil
@@ -100,6 +105,8 @@ func idCursor(s string) (int64, error) {
 	return c.ID, nil
 }
 
+// nextIDCursor is the cursor of the page after a full one (n == limit) of a
+// list ordered by id, nil after the last.
 func nextIDCursor(n, limit int, lastID int64) *string {
 	if n < limit {
 		return nil
@@ -111,34 +118,92 @@ func nextIDCursor(n, limit int, lastID int64) *string {
 // business time zone and to is inclusive; RFC 3339 times are exact. The
 // returned end is exclusive.
 func timeRange(fromField, from, toField, to string, loc *time.Location) (*time.Time, *time.Time, error) {
-	var problems []ledger.FieldProblem
-	parse := func(field, v string, end bool) *time.Time {
-		if v == "" {
-			return nil
-		}
-		if d, err := time.Parse(time.DateOnly, v); err == nil {
-			// StartOfDay, not midnight: in some zones a day starts at 01:00.
-			day := d.Day()
-			if end {
-				day++
-			}
-			t := store.StartOfDay(d.Year(), d.Month(), day, loc)
-			return &t
-		}
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return &t
-		}
-		problems = append(problems, ledger.FieldProblem{Field: field, Message: "must be a date YYYY-MM-DD or an RFC 3339 time"})
-		return nil
-	}
-	f, t := parse(fromField, from, false), parse(toField, to, true)
+	var problems fieldProblems
+	f, t := timeBound(&problems, fromField, from, false, loc), timeBound(&problems, toField, to, true, loc)
 	if f != nil && t != nil && !f.Before(*t) {
-		problems = append(problems, ledger.FieldProblem{Field: toField, Message: "must not be before " + fromField})
+		problems.field(toField, "must not be before "+fromField)
 	}
-	if problems != nil {
-		return nil, nil, &ledger.ValidationError{Problems: problems}
+	if err := problems.err(); err != nil {
+		return nil, nil, err
 	}
 	return f, t, nil
+}
+
+// timeBound reads one end of a period, nil when v is empty. A date
+// YYYY-MM-DD is the start of that day in loc, or with end the start of the
+// next day, so that a closing date is inclusive; an RFC 3339 time is exact.
+// What is neither is added to problems.
+func timeBound(problems *fieldProblems, field, v string, end bool, loc *time.Location) *time.Time {
+	if v == "" {
+		return nil
+	}
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		// StartOfDay, not midnight: in some zones a day starts at 01:00.
+		y, m, day := d.Date()
+		if end {
+			day++
+		}
+		t := store.StartOfDay(y, m, day, loc)
+		return &t
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return &t
+	}
+	problems.field(field, "must be a date YYYY-MM-DD or an RFC 3339 time")
+	return nil
+}
+
+// fieldProblems collects the problems of a request's fields, so that one
+// answer names every field at fault rather than only the first.
+type fieldProblems []ledger.FieldProblem
+
+// add keeps the problems of err, which is nil or the *ledger.ValidationError
+// of a field reader (parseOptID, currency, positiveAmount, …).
+func (p *fieldProblems) add(err error) {
+	if err != nil {
+		*p = append(*p, err.(*ledger.ValidationError).Problems...)
+	}
+}
+
+// field adds one problem.
+func (p *fieldProblems) field(field, msg string) {
+	*p = append(*p, ledger.FieldProblem{Field: field, Message: msg})
+}
+
+// err is the validation error listing every problem, nil when there is none.
+func (p fieldProblems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ledger.ValidationError{Problems: p}
+}
+
+// idField is an optional id of a query or body (field, as sent) to be read
+// into dst.
+type idField struct {
+	field, value string
+	dst          *int64
+}
+
+// readIDs reads optional ids in order; the first that is not an id is the
+// answer.
+func readIDs(ids ...idField) error {
+	for _, id := range ids {
+		v, err := parseOptID(id.value, id.field)
+		if err != nil {
+			return err
+		}
+		*id.dst = v
+	}
+	return nil
+}
+
+// setGiven overwrites *dst with *v when the request gave the field: what a
+// PATCH leaves out keeps its value.
+func setGiven[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // currency reads a currency code field.
@@ -171,6 +236,7 @@ func limitAmount(field, s string, cur money.Currency) (int64, error) {
 	return a.Minor(), nil
 }
 
+// fmtAmount formats an amount in minor units as a decimal string.
 func fmtAmount(minor int64, cur money.Currency) string { return money.FormatMinor(minor, cur.Digits()) }
 
 // fmtTotal formats an exact sum, such as a report total.

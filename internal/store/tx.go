@@ -4,25 +4,31 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"coffer/internal/backoff"
 )
 
 // maxAttempts bounds how often one transaction is retried after the database
 // aborted it for serialization or a deadlock.
 const maxAttempts = 10
 
+// retryWait spaces out those retries: the conflicting transaction usually
+// commits within milliseconds, and the jitter (±50%) keeps the transactions
+// that conflicted from meeting again on the same instant.
+var retryWait = backoff.Policy{Base: 2 * time.Millisecond, Max: 500 * time.Millisecond, Jitter: 0.5}
+
 // write runs fn in a read-write transaction and commits it, retrying the
 // whole function on SQLSTATE 40001 (serialization failure) and 40P01
-// (deadlock) with jittered exponential back-off. fn must therefore have no
-// effects outside the transaction.
+// (deadlock), and on SQLite's SQLITE_BUSY, with jittered exponential
+// back-off (retryWait). fn must therefore have no effects outside the
+// transaction.
 func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
-	backoff := 2 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := s.tryTx(ctx, s.db, s.dialect == SQLite, fn)
 		if s.dialect == SQLite {
@@ -31,13 +37,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
-		sleep := backoff/2 + rand.N(backoff)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(sleep):
+		if err := backoff.Sleep(ctx, retryWait.Delay(attempt)); err != nil {
+			return err
 		}
-		backoff = min(2*backoff, 500*time.Millisecond)
 	}
 }
 

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -30,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"coffer/internal/backoff"
 	"coffer/internal/store"
 )
 
@@ -70,6 +70,7 @@ type Worker struct {
 	log    *slog.Logger
 	opt    Options
 	client *http.Client
+	retry  backoff.Policy // the waits between attempts, from BaseDelay and MaxDelay
 }
 
 // New returns a worker for the store's webhooks.
@@ -98,7 +99,8 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Worker {
 	if opt.MaxDelay <= 0 {
 		opt.MaxDelay = time.Hour
 	}
-	w := &Worker{st: st, log: log, opt: opt, client: opt.Client}
+	w := &Worker{st: st, log: log, opt: opt, client: opt.Client,
+		retry: backoff.Policy{Base: opt.BaseDelay, Max: opt.MaxDelay, Jitter: 0.25}}
 	if w.client == nil {
 		w.client = NewClient(opt.Timeout)
 	}
@@ -218,17 +220,6 @@ func Verify(secret, signatureHeader, timestampHeader string, body []byte, now ti
 	return errors.New("webhook: signature does not match")
 }
 
-// Backoff is the wait after failed attempt number attempt (from 1): base,
-// doubled for each attempt after the first, at most max, jittered by ±25%.
-func Backoff(attempt int, base, max time.Duration) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return d*3/4 + rand.N(d/2+1)
-}
-
 // deliver makes one attempt at a claimed delivery and records it.
 func (w *Worker) deliver(ctx context.Context, c store.ClaimedDelivery) {
 	res := store.AttemptResult{DeliveryID: c.ID, Lease: c.Lease, Attempt: c.Attempt, StartedAt: w.opt.Now()}
@@ -238,7 +229,7 @@ func (w *Worker) deliver(ctx context.Context, c store.ClaimedDelivery) {
 	res.Delivered = res.StatusCode >= 200 && res.StatusCode <= 299 && res.Error == ""
 	res.At = w.opt.Now()
 	if !res.Delivered && c.Attempt < w.opt.MaxAttempts {
-		next := res.At.Add(Backoff(c.Attempt, w.opt.BaseDelay, w.opt.MaxDelay))
+		next := res.At.Add(w.retry.Delay(c.Attempt))
 		res.RetryAt = &next
 	}
 	err := w.st.RecordAttempt(ctx, res)

@@ -1,296 +1,50 @@
 package web
 
-// catalog holds every text of the UI in each language. A key missing from
-// one language fails TestCatalogIsComplete.
-var catalog = map[string]map[string]string{
-	"en": {
-		"batch.title": "Batch adjust alert amount", "batch.select": "Select", "batch.select_all": "Select all on this page",
-		"batch.scope_hint": "No account selected: choose a currency, or all currencies.", "batch.selected_n": "%d accounts selected.",
-		"batch.scope": "Scope", "batch.selected": "Selected accounts", "batch.currency": "All accounts in", "batch.all": "All accounts, all currencies",
-		"batch.apply": "Adjust alert amount", "batch.history": "Earlier batches", "batch.changed_n": "Adjusted successfully: %s accounts changed.",
-		"batch.changed": "Changed", "batch.undone": "Undone", "batch.undo": "Undo", "batch.undo_confirm": "Put back the values this batch replaced?",
-		"batch.none_selected": "No account is selected: choose a currency or all currencies as the scope.",
-		"batchscope.accounts": "Selected accounts", "batchscope.currency": "Currency", "batchscope.all": "All currencies",
-		"done.batch": "Adjusted successfully.", "done.undone": "The batch was undone.",
-		"err.undo_conflict":          "Some of these accounts' alert amounts changed since the batch; it cannot be undone as a whole.",
-		"err.already_undone":         "This batch was undone already.",
-		"err.stale_version":          "Someone changed this since you opened it. Look at it again, as it is now, and decide again.",
-		"err.request_in_progress":    "This form is still being processed; wait a moment and reload.",
-		"err.unsupported_media_type": "This kind of file is not accepted here: send a PNG or JPEG image.",
-		"err.retention_running":      "Retention is running on another instance; try again later.",
-		"err.retention_refused":      "Retention refused: some old records do not verify, so nothing was archived.",
-		"err.archives_unavailable":   "This instance has no archive directory.",
-		"err.archive_missing":        "The archive file is missing from the archive directory.",
-		"err.archive_altered":        "The archive file does not match the checksum taken when it was written.",
-		"nav.reports":                "Reports", "nav.alerts": "Low-balance alerts", "nav.webhooks": "Webhooks",
-		"reports.hint":       "Recharge and consumption for a period, net of reversals; days in the business time zone.",
-		"reports.today_only": "Your role sees today's figures; other periods are for super admins.", "reports.group_by": "Group by",
-		"reports.chart": "Recharge and consumption per day", "reports.count": "Transactions", "reports.no_method": "Consumption (no payment method)",
-		"reports.totals": "System totals since the start", "reports.adj_in": "Adjustments in", "reports.adj_out": "Adjustments out",
-		"reports.balances": "Customer balances",
-		"group.currency":   "Currency", "group.day": "Day", "group.payment_method": "Payment method", "group.customer": "Customer",
-		"alerts.state": "State", "alerts.open": "Open", "alerts.cleared": "Cleared", "alerts.raised": "Raised",
-		"webhooks.hint":        "Other systems hear of top-ups, postings and low balances: signed, retried, logged.",
-		"webhooks.secret_once": "The signing secret, shown this once. Store it in the receiving system now.",
-		"webhooks.events":      "Events", "webhooks.deliveries": "Delivery log", "webhooks.delete": "Delete",
-		"webhooks.delete_confirm": "Delete this webhook? Deliveries waiting for it are cancelled.", "webhooks.event": "Event",
-		"webhooks.status": "Status", "webhooks.attempts": "Attempts", "webhooks.code": "Answer", "webhooks.error": "Error",
-		"webhooks.redeliver": "Send again", "webhooks.new": "New webhook", "webhooks.description": "Description",
-		"webhooks.create": "Create webhook",
-		"nav.archives":    "Archives", "archives.hint": "Operation records and account details older than %d days leave the database for these files (gzip JSON lines, checked by SHA-256).",
-		"archives.run": "Archive now", "archives.run_confirm": "Move everything older than the retention period to an archive file now?",
-		"archives.cutoff": "Older than", "archives.entries": "Account details", "archives.records": "Operation records", "archives.download": "Download",
-		"nav.label": "Main", "nav.dashboard": "Dashboard", "nav.customers": "Customers", "nav.accounts": "Accounts",
-		"nav.recharge": "Recharge", "nav.charge": "Consumption", "nav.reviews": "Recharge audit", "nav.topups": "Recharge records",
-		"nav.audit": "Operation records", "nav.admins": "Administrators", "nav.settings": "Settings", "nav.logout": "Log out",
-		"nav.language": "Language",
+import (
+	"embed"
+	"fmt"
 
-		"common.skip": "Skip to content", "common.save": "Save", "common.search": "Search", "common.back": "Back", "common.edit": "Modify",
-		"common.view": "View", "common.all": "All", "common.none_found": "Nothing found.", "common.next_page": "Next page →",
-		"common.name": "Name", "common.phone": "Mobile phone", "common.email": "Email", "common.company": "Company",
-		"common.actions": "Actions", "common.currency": "Currency", "common.customer": "Customer", "common.amount": "Amount",
-		"common.created": "Created", "common.time": "Time", "common.type": "Type", "common.from": "From", "common.to": "To",
-		"common.yes": "Yes",
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
 
-		"login.title": "Log in to Coffer", "login.username": "Username", "login.password": "Password", "login.submit": "Log in",
+// localeFiles holds every text of the UI, one message file per language
+// (locales/<language>.json: a flat object from key to text, or to an
+// object of plural forms). A key missing from one language fails
+// TestCatalogIsComplete.
+//
+//go:embed locales/*.json
+var localeFiles embed.FS
 
-		"dash.today": "Today", "dash.recharge": "Recharged", "dash.consumption": "Consumed", "dash.nothing_today": "No recharges or consumption yet today.",
-		"dash.pending": "Waiting for review", "dash.to_reviews": "Open the recharge audit", "dash.below_alert": "Accounts below their alert amount",
-		"dash.none_below": "No account is below its alert amount.",
+// languages are the UI's languages; the first is the one a missing key
+// falls back to.
+var languages = []string{"en", "zh-CN"}
 
-		"profile.title": "Personal information", "profile.change_password": "Change password", "profile.current": "Current password",
-		"profile.new": "New password (10 characters or more)", "profile.confirm": "New password again", "profile.wrong_current": "This is not your current password.",
-		"profile.mismatch": "The two new passwords differ.", "profile.too_short": "A password needs 10 characters or more.",
+// catalog is every language's messages, parsed once at start: a broken
+// message file panics there, which the tests catch before a release.
+var catalog = loadCatalog()
 
-		"customers.hint": "Find a customer by mobile phone, name or email, then recharge, record consumption or modify.",
-		"customer.new":   "New customer", "customer.edit": "Modify customer", "customer.remark": "Remark", "customer.archived": "Deleted (archived)",
-		"customer.no_accounts": "No account yet: one opens with the first recharge or adjustment in a currency.",
-		"customer.archive":     "Delete customer", "customer.archive_confirm": "Delete this customer? Their accounts and history are kept, archived.",
-		"field.name": "Name", "field.phone": "Mobile phone", "field.email": "Email", "field.company": "Company",
-		"field.default_currency": "Default currency (opens an account)", "field.remark": "Remark",
+// messageCatalog pairs the bundle that localizes with the files it was
+// loaded from, which the tests read key by key.
+type messageCatalog struct {
+	localizers map[string]*i18n.Localizer
+	files      map[string]*i18n.MessageFile
+}
 
-		"accounts.q": "Customer name, email, phone or account number", "accounts.balance_min": "Balance from", "accounts.balance_max": "Balance to",
-		"accounts.created_from": "Created from", "accounts.created_to": "Created to", "accounts.below_alert": "Below alert amount",
-		"accounts.sort": "Sort", "accounts.export": "Export CSV", "accounts.balance_hint": "Without a currency, in each account's own currency: 10 is 10.00 USD and 10 JPY.",
-		"sort.created_at": "Oldest first", "sort.-created_at": "Newest first", "sort.balance": "Balance, low to high",
-		"sort.-balance": "Balance, high to low", "sort.number": "Account number", "sort.-number": "Account number, descending",
-
-		"account.number": "Account number", "account.balance": "Balance", "account.available": "Available", "account.alert_amount": "Alert amount",
-		"account.status": "Status", "account.history": "Transactions", "account.balance_after": "Balance after", "account.no_history": "No transactions yet.",
-		"account.recharges": "Recharge records", "account.no_recharges": "No recharge yet.", "account.edit_alert": "Alert amount",
-		"account.credit": "Credit and overdraft", "account.credit_limit": "Credit limit (permanent)", "account.overdraft": "Overdraft (temporary)",
-		"account.overdraft_expires": "Overdraft ends (empty: no end)",
-		"status.normal":             "Normal", "status.frozen": "Frozen", "status.disabled": "Disabled",
-
-		"recharge.title": "Recharge", "recharge.hint": "The balance changes only when the recharge audit approves the request.",
-		"recharge.customer_id": "Customer number", "recharge.find_customer": "Find the customer first:", "recharge.pick_customer": "Choose a customer.",
-		"recharge.voucher_rules": "PNG or JPEG images, 2 MB each at most.", "recharge.voucher_too_large": "%s is larger than 2 MB.",
-		"recharge.voucher_bad": "%s is not a PNG or JPEG image.", "recharge.direct": "Post at once, without review (direct top-up)",
-		"recharge.submit": "Submit for review",
-		"topup.number":    "Recharge no.", "topup.method": "Payment method", "topup.payment_account": "Payment account", "topup.transaction_no": "Transaction no.",
-		"topup.paid": "Paid", "topup.paid_at": "Pay date", "topup.payment_status": "Payment status", "topup.remark": "Recharge remark",
-		"topup.vouchers": "Vouchers", "topup.voucher": "Voucher", "topup.actual": "Actual received", "topup.exchange_rate": "Exchange rate",
-		"topup.review_remark": "Review remark", "topup.reviewed_at": "Review time", "topup.status": "Review status", "topup.to_account": "Open the account",
-		"topup.cancel": "Cancel this request", "topup.edit": "Correct this request", "topup.cancel_confirm": "Cancel this recharge request?",
-		"topupstatus.pending": "Pending", "topupstatus.approved": "Approved", "topupstatus.rejected": "Rejected", "topupstatus.cancelled": "Cancelled",
-		"paid.paid": "Paid", "paid.unpaid": "Unpaid",
-
-		"reviews.hint": "Check each payment, then approve with the amount actually received, or reject.", "reviews.approve": "Approve",
-		"reviews.reject": "Reject", "reviews.none": "Nothing waits for review.", "reviews.own": "You submitted this request: another reviewer decides.",
-		"reviews.back": "Back to the recharge audit queue",
-
-		"charge.title": "Consumption", "charge.hint": "Debit a customer's account for an order, an invoice or a message batch.",
-		"charge.account": "Account", "charge.account_id": "Account number (id)", "charge.pick_account": "Choose an account.",
-		"charge.reference": "Reference", "charge.note": "Note", "charge.submit": "Post consumption",
-		"adjust.title": "Adjust balance", "adjust.hint": "Credit or debit by hand, with a reason and a note that says why.",
-		"adjust.direction": "Direction", "adjust.credit": "Credit (add money)", "adjust.debit": "Debit (remove money)", "adjust.reason": "Reason",
-		"adjust.note": "Note (required)", "adjust.corrects": "Corrects transaction (optional)", "adjust.submit": "Post adjustment",
-		"reason.refund": "Refund", "reason.promotion": "Promotion", "reason.compensation": "Compensation", "reason.correction": "Correction", "reason.other": "Other",
-		"reverse.title": "Reverse", "reverse.confirm": "This posts a new transaction that undoes the one below. A transaction is reversed once only.",
-		"reverse.submit": "Reverse it",
-		"type.topup":     "Recharge", "type.charge": "Consumption", "type.adjustment": "Adjustment", "type.reversal": "Reversal",
-
-		"admin.role": "Role", "admin.disabled": "Disabled", "admin.reset_password": "New password", "admin.new": "New administrator",
-		"admin.create":     "Create administrator",
-		"role.super_admin": "Super admin", "role.admin": "Administrator", "role.reviewer": "Reviewer",
-		"audit.all": "Every addition, deletion and modification.", "audit.own": "Your own actions.", "audit.action": "Action",
-		"audit.object_type": "Object type", "audit.actor": "Who", "audit.object": "Object", "audit.before": "Before", "audit.after": "After",
-		"audit.from":         "From address",
-		"settings.retention": "Keep operation records and account details (days)", "settings.timezone": "Business time zone",
-		"settings.direct": "Super admins may post recharges without review", "settings.default_credit": "Credit limit of new accounts",
-		"settings.methods": "Payment methods", "settings.enabled": "Enabled", "settings.disabled": "Disabled", "settings.enable": "Enable",
-		"settings.disable": "Disable", "settings.method_name": "New payment method", "settings.add_method": "Add",
-
-		"done.saved": "Saved.", "done.archived": "The customer was deleted (archived).", "done.submitted": "Recharge submitted, waiting for review.",
-		"done.approved": "Approved and posted.", "done.rejected": "Rejected.", "done.cancelled": "The request was cancelled.",
-		"done.charged": "Consumption posted.", "done.adjusted": "Adjustment posted.", "done.reversed": "Reversal posted.",
-		"done.password": "Your password was changed; your other sessions have ended.",
-
-		"err.title": "That did not work", "err.fix_fields": "Please correct the marked fields.", "err.not_found": "Not found.",
-		"err.forbidden": "Your role may not do this.", "err.csrf": "This form has expired or came from another site. Reload the page and try again.",
-		"err.too_large": "What you sent is too large.", "err.internal": "Something went wrong on our side; nothing was changed.",
-		"err.invalid": "Not a valid value.", "err.required": "Required.", "err.date": "Not a date.",
-		"err.bad_login": "Wrong username or password.", "err.rate_limited": "Too many failed logins. Try again in 15 minutes.",
-		"err.insufficient_funds": "Insufficient funds: this would take the balance below what credit allows.",
-		"err.account_frozen":     "The account is frozen: it accepts recharges only.", "err.account_disabled": "The account is disabled.",
-		"err.duplicate_phone": "Another customer has this mobile phone number.", "err.already_exists": "It exists already.",
-		"err.nonzero_balance":  "The customer still has money or debt on an account; settle it first.",
-		"err.already_reversed": "This transaction has been reversed already.", "err.idempotency_key_reused": "This form was already used for something else; reload it.",
-		"err.customer_archived": "The customer is deleted (archived).", "err.not_pending": "This request has been reviewed or cancelled already.",
-		"err.self_approval":    "You submitted this request: someone else must review it.",
-		"err.not_submitter":    "Only the administrator who submitted the request may change it.",
-		"err.last_super_admin": "There must remain one active super admin.", "err.direct_topup_off": "Direct recharges are switched off in the settings.",
-
-		"err.not_an_id":       "Not a number: enter the id in digits, such as 1024.",
-		"err.bad_cursor":      "This page link is not valid, so no page of the list is shown. Go back to the first page.",
-		"err.bad_link":        "This link has a value that is not valid (%s), so nothing is shown in its place. Open the page again from the menu.",
-		"err.currency":        "Not a currency code, such as USD or CNY.",
-		"err.report_days":     "A report by day covers at most %d days: choose a shorter period, or group by something else.",
-		"batch.bad_selection": "The selection holds something that is not an account. Reload the list and select again.",
-	},
-	"zh-CN": {
-		"batch.title": "批量调整预警金额", "batch.select": "选择", "batch.select_all": "选择本页全部",
-		"batch.scope_hint": "未选择账户：请选择币种或全部币种。", "batch.selected_n": "已选择 %d 个账户。",
-		"batch.scope": "范围", "batch.selected": "所选账户", "batch.currency": "该币种全部账户", "batch.all": "全部币种的全部账户",
-		"batch.apply": "调整预警金额", "batch.history": "历史批次", "batch.changed_n": "调整成功：%s 个账户已更改。",
-		"batch.changed": "更改数", "batch.undone": "已撤销", "batch.undo": "撤销", "batch.undo_confirm": "恢复此批次替换前的值？",
-		"batch.none_selected": "未选择账户：请选择币种或全部币种作为范围。",
-		"batchscope.accounts": "所选账户", "batchscope.currency": "币种", "batchscope.all": "全部币种",
-		"done.batch": "调整成功。", "done.undone": "批次已撤销。",
-		"err.undo_conflict":          "部分账户的预警金额在批次之后已被修改，无法整体撤销。",
-		"err.already_undone":         "此批次已撤销。",
-		"err.stale_version":          "您打开之后，有人修改了这条记录。请查看最新内容后重新决定。",
-		"err.request_in_progress":    "此表单仍在处理中，请稍候刷新。",
-		"err.unsupported_media_type": "不接受此类文件：请上传 PNG 或 JPEG 图片。",
-		"err.retention_running":      "另一个实例正在执行数据保留任务，请稍后再试。",
-		"err.retention_refused":      "数据保留已拒绝执行：部分旧记录校验未通过，未归档任何内容。",
-		"err.archives_unavailable":   "此实例没有归档目录。",
-		"err.archive_missing":        "归档目录中缺少该归档文件。",
-		"err.archive_altered":        "归档文件与写入时记录的校验和不一致。",
-		"nav.reports":                "统计报表", "nav.alerts": "余额预警", "nav.webhooks": "Webhook",
-		"reports.hint":       "某时段的充值和消费（已扣除冲正）；日期按业务时区。",
-		"reports.today_only": "你的角色只能查看当天数据；其他时段仅超级管理员可查。", "reports.group_by": "分组",
-		"reports.chart": "每日充值与消费", "reports.count": "交易笔数", "reports.no_method": "消费（无支付方式）",
-		"reports.totals": "系统累计", "reports.adj_in": "调增", "reports.adj_out": "调减",
-		"reports.balances": "客户余额合计",
-		"group.currency":   "币种", "group.day": "日期", "group.payment_method": "支付方式", "group.customer": "客户",
-		"alerts.state": "状态", "alerts.open": "未解除", "alerts.cleared": "已解除", "alerts.raised": "触发时间",
-		"webhooks.hint":        "向其他系统推送充值、入账和余额预警事件：签名、重试、记录。",
-		"webhooks.secret_once": "签名密钥只显示这一次，请立即保存到接收系统。",
-		"webhooks.events":      "事件", "webhooks.deliveries": "推送记录", "webhooks.delete": "删除",
-		"webhooks.delete_confirm": "删除此 Webhook？等待推送的记录将被取消。", "webhooks.event": "事件",
-		"webhooks.status": "状态", "webhooks.attempts": "尝试次数", "webhooks.code": "响应码", "webhooks.error": "错误",
-		"webhooks.redeliver": "重新推送", "webhooks.new": "新增 Webhook", "webhooks.description": "说明",
-		"webhooks.create": "创建 Webhook",
-		"nav.archives":    "归档", "archives.hint": "超过 %d 天的操作记录和账户明细会移出数据库，保存到这些文件（gzip JSON lines，SHA-256 校验）。",
-		"archives.run": "立即归档", "archives.run_confirm": "现在把超过保留期限的数据移到归档文件？",
-		"archives.cutoff": "早于", "archives.entries": "账户明细", "archives.records": "操作记录", "archives.download": "下载",
-		"nav.label": "主菜单", "nav.dashboard": "概览", "nav.customers": "客户", "nav.accounts": "账户列表",
-		"nav.recharge": "充值", "nav.charge": "消费", "nav.reviews": "充值审核", "nav.topups": "充值记录",
-		"nav.audit": "操作记录", "nav.admins": "管理员", "nav.settings": "设置", "nav.logout": "退出",
-		"nav.language": "语言",
-
-		"common.skip": "跳到正文", "common.save": "保存", "common.search": "查询", "common.back": "返回", "common.edit": "修改",
-		"common.view": "查看", "common.all": "全部", "common.none_found": "没有找到。", "common.next_page": "下一页 →",
-		"common.name": "姓名", "common.phone": "手机号", "common.email": "邮箱", "common.company": "公司",
-		"common.actions": "操作", "common.currency": "币种", "common.customer": "客户", "common.amount": "金额",
-		"common.created": "创建时间", "common.time": "时间", "common.type": "类型", "common.from": "开始日期", "common.to": "结束日期",
-		"common.yes": "是",
-
-		"login.title": "登录 Coffer", "login.username": "用户名", "login.password": "密码", "login.submit": "登录",
-
-		"dash.today": "今日", "dash.recharge": "充值", "dash.consumption": "消费", "dash.nothing_today": "今天还没有充值或消费。",
-		"dash.pending": "待审核", "dash.to_reviews": "打开充值审核", "dash.below_alert": "低于预警金额的账户",
-		"dash.none_below": "没有账户低于预警金额。",
-
-		"profile.title": "个人信息", "profile.change_password": "修改密码", "profile.current": "当前密码",
-		"profile.new": "新密码（至少 10 个字符）", "profile.confirm": "再次输入新密码", "profile.wrong_current": "当前密码不正确。",
-		"profile.mismatch": "两次输入的新密码不一致。", "profile.too_short": "密码至少需要 10 个字符。",
-
-		"customers.hint": "按手机号、姓名或邮箱查询客户，然后充值、消费或修改。",
-		"customer.new":   "新增客户", "customer.edit": "修改客户", "customer.remark": "备注", "customer.archived": "已删除（归档）",
-		"customer.no_accounts": "还没有账户：首次充值或调整某币种时自动开户。",
-		"customer.archive":     "删除客户", "customer.archive_confirm": "删除此客户？其账户和历史记录将归档保留。",
-		"field.name": "姓名", "field.phone": "手机号", "field.email": "邮箱", "field.company": "公司",
-		"field.default_currency": "默认币种（自动开户）", "field.remark": "备注",
-
-		"accounts.q": "客户姓名、邮箱、手机号或账号", "accounts.balance_min": "余额从", "accounts.balance_max": "余额到",
-		"accounts.created_from": "创建时间从", "accounts.created_to": "创建时间到", "accounts.below_alert": "低于预警金额",
-		"accounts.sort": "排序", "accounts.export": "导出 CSV", "accounts.balance_hint": "未选币种时，按各账户自己的币种计：10 即 10.00 美元、10 日元。",
-		"sort.created_at": "最早创建", "sort.-created_at": "最新创建", "sort.balance": "余额从低到高",
-		"sort.-balance": "余额从高到低", "sort.number": "账号", "sort.-number": "账号倒序",
-
-		"account.number": "账号", "account.balance": "账户余额", "account.available": "可用余额", "account.alert_amount": "预警金额",
-		"account.status": "账户状态", "account.history": "账户流水", "account.balance_after": "变动后余额", "account.no_history": "还没有流水。",
-		"account.recharges": "充值记录", "account.no_recharges": "还没有充值。", "account.edit_alert": "预警金额",
-		"account.credit": "信用额度与透支", "account.credit_limit": "信用额度（长期）", "account.overdraft": "临时透支额度",
-		"account.overdraft_expires": "透支截止时间（留空则不截止）",
-		"status.normal":             "正常", "status.frozen": "冻结", "status.disabled": "停用",
-
-		"recharge.title": "充值", "recharge.hint": "充值申请审核通过后才会入账。",
-		"recharge.customer_id": "客户编号", "recharge.find_customer": "请先查询客户：", "recharge.pick_customer": "请选择客户。",
-		"recharge.voucher_rules": "PNG 或 JPEG 图片，每张不超过 2 MB。", "recharge.voucher_too_large": "%s 超过 2 MB。",
-		"recharge.voucher_bad": "%s 不是 PNG 或 JPEG 图片。", "recharge.direct": "直接入账，无需审核（直接充值）",
-		"recharge.submit": "提交审核",
-		"topup.number":    "充值单号", "topup.method": "支付方式", "topup.payment_account": "支付账号", "topup.transaction_no": "交易流水号",
-		"topup.paid": "已付款", "topup.paid_at": "付款日期", "topup.payment_status": "付款状态", "topup.remark": "充值备注",
-		"topup.vouchers": "充值凭证", "topup.voucher": "凭证", "topup.actual": "实收金额", "topup.exchange_rate": "汇率",
-		"topup.review_remark": "审核备注", "topup.reviewed_at": "审核时间", "topup.status": "审核状态", "topup.to_account": "打开账户",
-		"topup.cancel": "撤销此申请", "topup.edit": "修改此申请", "topup.cancel_confirm": "撤销此充值申请？",
-		"topupstatus.pending": "待审核", "topupstatus.approved": "已通过", "topupstatus.rejected": "已驳回", "topupstatus.cancelled": "已撤销",
-		"paid.paid": "已付款", "paid.unpaid": "未付款",
-
-		"reviews.hint": "核对每笔付款，按实收金额通过，或驳回。", "reviews.approve": "通过",
-		"reviews.reject": "驳回", "reviews.none": "没有待审核的申请。", "reviews.own": "这是你提交的申请，需由其他审核员处理。",
-		"reviews.back": "返回充值审核列表",
-
-		"charge.title": "消费", "charge.hint": "为订单、账单或短信批次扣减客户账户。",
-		"charge.account": "账户", "charge.account_id": "账户编号", "charge.pick_account": "请选择账户。",
-		"charge.reference": "单据号", "charge.note": "说明", "charge.submit": "确认消费",
-		"adjust.title": "调整余额", "adjust.hint": "手工增加或扣减，并写明原因和说明。",
-		"adjust.direction": "方向", "adjust.credit": "增加（入账）", "adjust.debit": "扣减（出账）", "adjust.reason": "原因",
-		"adjust.note": "说明（必填）", "adjust.corrects": "更正的交易（可选）", "adjust.submit": "确认调整",
-		"reason.refund": "退款", "reason.promotion": "促销赠送", "reason.compensation": "补偿", "reason.correction": "更正", "reason.other": "其他",
-		"reverse.title": "冲正", "reverse.confirm": "将生成一笔新交易来抵消下面这笔交易。每笔交易只能冲正一次。",
-		"reverse.submit": "确认冲正",
-		"type.topup":     "充值", "type.charge": "消费", "type.adjustment": "调整", "type.reversal": "冲正",
-
-		"admin.role": "角色", "admin.disabled": "停用", "admin.reset_password": "新密码", "admin.new": "新增管理员",
-		"admin.create":     "创建管理员",
-		"role.super_admin": "超级管理员", "role.admin": "普通管理员", "role.reviewer": "审核员",
-		"audit.all": "系统中所有的新增、删除和修改。", "audit.own": "你自己的操作。", "audit.action": "操作",
-		"audit.object_type": "对象类型", "audit.actor": "操作人", "audit.object": "对象", "audit.before": "修改前", "audit.after": "修改后",
-		"audit.from":         "来源地址",
-		"settings.retention": "操作记录和账户明细保留天数", "settings.timezone": "业务时区",
-		"settings.direct": "超级管理员可直接充值（无需审核）", "settings.default_credit": "新账户的信用额度",
-		"settings.methods": "支付方式", "settings.enabled": "启用", "settings.disabled": "停用", "settings.enable": "启用",
-		"settings.disable": "停用", "settings.method_name": "新支付方式", "settings.add_method": "添加",
-
-		"done.saved": "已保存。", "done.archived": "客户已删除（归档）。", "done.submitted": "充值已提交，等待审核。",
-		"done.approved": "已通过并入账。", "done.rejected": "已驳回。", "done.cancelled": "申请已撤销。",
-		"done.charged": "消费已入账。", "done.adjusted": "调整已入账。", "done.reversed": "冲正已入账。",
-		"done.password": "密码已修改，你的其他会话已结束。",
-
-		"err.title": "操作未完成", "err.fix_fields": "请更正标出的字段。", "err.not_found": "未找到。",
-		"err.forbidden": "你的角色不能执行此操作。", "err.csrf": "表单已过期或来自其他网站。请刷新页面后重试。",
-		"err.too_large": "提交的内容太大。", "err.internal": "系统出错，未做任何更改。",
-		"err.invalid": "无效的值。", "err.required": "必填。", "err.date": "不是有效日期。",
-		"err.bad_login": "用户名或密码错误。", "err.rate_limited": "登录失败次数过多，请 15 分钟后再试。",
-		"err.insufficient_funds": "余额不足：超出了信用额度允许的范围。",
-		"err.account_frozen":     "账户已冻结：只能充值。", "err.account_disabled": "账户已停用。",
-		"err.duplicate_phone": "该手机号已被其他客户使用。", "err.already_exists": "已经存在。",
-		"err.nonzero_balance":  "客户账户仍有余额或欠款，请先结清。",
-		"err.already_reversed": "这笔交易已经冲正过。", "err.idempotency_key_reused": "此表单已用于其他操作，请刷新。",
-		"err.customer_archived": "客户已删除（归档）。", "err.not_pending": "此申请已审核或已撤销。",
-		"err.self_approval":    "这是你提交的申请，需由其他人审核。",
-		"err.not_submitter":    "只有提交申请的管理员可以修改。",
-		"err.last_super_admin": "必须保留至少一名启用的超级管理员。", "err.direct_topup_off": "设置中已关闭直接充值。",
-
-		"err.not_an_id":       "不是有效的编号：请您输入数字，例如 1024。",
-		"err.bad_cursor":      "此分页链接无效，因此未显示列表。请您回到第一页。",
-		"err.bad_link":        "此链接中有无效的值（%s），因此未显示任何内容。请您从菜单重新打开此页面。",
-		"err.currency":        "不是有效的币种代码，例如 USD 或 CNY。",
-		"err.report_days":     "按天统计的报表最多涵盖 %d 天：请您缩短期间，或改用其他分组方式。",
-		"batch.bad_selection": "所选内容中有无效的账户。请您刷新列表后重新选择。",
-	},
+func loadCatalog() *messageCatalog {
+	c := &messageCatalog{localizers: map[string]*i18n.Localizer{}, files: map[string]*i18n.MessageFile{}}
+	bundle := i18n.NewBundle(language.MustParse(languages[0]))
+	for _, lang := range languages {
+		f, err := bundle.LoadMessageFileFS(localeFiles, "locales/"+lang+".json")
+		if err != nil {
+			panic(fmt.Sprintf("web: message file of %s: %v", lang, err))
+		}
+		c.files[lang] = f
+	}
+	// A localizer per language, so a request only picks one; each falls
+	// back to the bundle's default language for a key its own lacks.
+	for _, lang := range languages {
+		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
+	}
+	return c
 }

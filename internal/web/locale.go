@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/bojanz/currency"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 
 	"coffer/internal/money"
 )
@@ -19,26 +21,27 @@ type locale struct {
 	Lang string // "en" or "zh-CN"
 	loc  *time.Location
 	fmt  *currency.Formatter
+	msgs *i18n.Localizer
 }
 
 func newLocale(lang string, loc *time.Location) *locale {
-	if _, ok := catalog[lang]; !ok {
-		lang = "en"
+	msgs, ok := catalog.localizers[lang]
+	if !ok {
+		lang = languages[0]
+		msgs = catalog.localizers[lang]
 	}
 	cl := "en"
 	if lang == "zh-CN" {
 		cl = "zh"
 	}
-	return &locale{Lang: lang, loc: loc, fmt: currency.NewFormatter(currency.NewLocale(cl))}
+	return &locale{Lang: lang, loc: loc, fmt: currency.NewFormatter(currency.NewLocale(cl)), msgs: msgs}
 }
 
 // T translates a message key; a key missing from the catalog shows as
-// itself in brackets (and fails the catalog test).
+// itself in brackets (and fails the catalog test). Of a message with
+// plural forms it gives the general one ("other"), verbs unfilled.
 func (l *locale) T(key string) string {
-	if s, ok := catalog[l.Lang][key]; ok {
-		return s
-	}
-	if s, ok := catalog["en"][key]; ok {
+	if s, err := l.localize(key, nil); s != "" || err == nil {
 		return s
 	}
 	return "[" + key + "]"
@@ -46,6 +49,25 @@ func (l *locale) T(key string) string {
 
 // Tf translates a key whose text holds fmt verbs.
 func (l *locale) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
+
+// Tn translates a key that counts something: n picks the language's plural
+// form ("1 account", "2 accounts"; Chinese has one) and fills the text's one
+// verb. n is an integer, or a string holding one as a query value does; a
+// string that is no number takes the general form.
+func (l *locale) Tn(key string, n any) string {
+	s, err := l.localize(key, n)
+	if s == "" && err != nil {
+		s = l.T(key)
+	}
+	return fmt.Sprintf(s, n)
+}
+
+// localize looks a message up, falling back to the first language. The
+// texts are fmt formats, never templates: the identity parser keeps a
+// "{{" in a text as it is.
+func (l *locale) localize(key string, count any) (string, error) {
+	return l.msgs.Localize(&i18n.LocalizeConfig{MessageID: key, PluralCount: count, TemplateParser: i18ntemplate.IdentityParser{}})
+}
 
 // Money formats minor units of a currency the way the language writes money.
 func (l *locale) Money(minor any, code string) string {

@@ -93,7 +93,7 @@ func (web *Web) reportQuery(q *request, p *page) (query store.ReportQuery, from,
 	// Calendar days, counted on the dates (Sub saturates, never wraps),
 	// not by making a list of ten thousand years of them.
 	case group == store.GroupDay && t.Sub(f).Hours()/24 >= store.MaxReportDays:
-		p.Errs["to"] = q.L.Tf("err.report_days", store.MaxReportDays)
+		p.Errs["to"] = q.L.Tn("err.report_days", store.MaxReportDays)
 	}
 	if !slices.Contains(store.ReportGroups, group) {
 		p.Errs["group_by"] = q.L.T("err.invalid")

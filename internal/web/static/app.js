@@ -31,7 +31,9 @@
     var p = document.getElementById("batch-count");
     if (!p) return;
     var n = document.querySelectorAll('#accounts-table input[name="ids"]:checked').length;
-    p.textContent = n ? p.getAttribute("data-some").replace("%d", n) : p.getAttribute("data-none");
+    // data-one is the text for a count of one, which English words apart
+    // from every other whole number; data-some holds %d for the others.
+    p.textContent = !n ? p.getAttribute("data-none") : n === 1 ? p.getAttribute("data-one") : p.getAttribute("data-some").replace("%d", n);
     var scope = document.getElementById("batch-scope");
     if (scope) scope.disabled = n > 0;
   }

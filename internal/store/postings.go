@@ -32,20 +32,27 @@ type Posted struct {
 type sysKey struct{ code, currency string }
 
 // txState carries what one posting attempt learns inside its transaction.
+// The attempt's context goes beside it as a parameter, not in it.
 type txState struct {
-	ctx    context.Context
 	tx     *txn
 	now    time.Time
 	newSys map[sysKey]int64 // system accounts seen; cached once committed
 }
+
+func newTxState(tx *txn, now time.Time) *txState {
+	return &txState{tx: tx, now: now, newSys: map[sysKey]int64{}}
+}
+
+// buildFunc checks a posting's rules inside its transaction and returns the
+// transaction to write, or an error that rolls everything back.
+type buildFunc func(ctx context.Context, st *txState) (*ledger.Transaction, error)
 
 // Charge posts consumption: the amount leaves the account as revenue.
 func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
-		ctx := st.ctx
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
 		a, err := s.lockAccount(ctx, st.tx, r.AccountID)
 		if err != nil {
 			return nil, err
@@ -71,9 +78,8 @@ func (s *Store) TopUp(ctx context.Context, r ledger.TopUp) (Posted, error) {
 	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), s.buildTopUp(r))
 }
 
-func (s *Store) buildTopUp(r ledger.TopUp) func(st *txState) (*ledger.Transaction, error) {
-	return func(st *txState) (*ledger.Transaction, error) {
-		ctx := st.ctx
+func (s *Store) buildTopUp(r ledger.TopUp) buildFunc {
+	return func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
 		var known int
 		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM payment_methods WHERE code = $1", r.PaymentMethod).Scan(&known); err != nil {
 			return nil, err
@@ -102,8 +108,7 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
-		ctx := st.ctx
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
 		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now, true)
 		if err != nil {
 			return nil, err
@@ -143,8 +148,7 @@ func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) 
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(st *txState) (*ledger.Transaction, error) {
-		ctx := st.ctx
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
 		orig, err := s.loadTransaction(ctx, st.tx, r.TransactionID)
 		if errors.Is(err, ledger.ErrNotFound) {
 			return nil, ledger.Invalid("transaction_id", "no such transaction")
@@ -209,13 +213,12 @@ func newTransaction(st *txState, t ledger.Transaction, a ledger.Account, delta i
 	return &t
 }
 
-// post runs one posting with idempotency. build checks the rules and returns
-// the transaction to write, or an error that rolls everything back.
-func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempotency, fp string, build func(*txState) (*ledger.Transaction, error)) (Posted, error) {
+// post runs one posting with idempotency.
+func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempotency, fp string, build buildFunc) (Posted, error) {
 	var out Posted
 	var st *txState
 	body := func(ctx context.Context, tx *txn) error {
-		st = &txState{ctx: ctx, tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
+		st = newTxState(tx, s.nowTime())
 		out = Posted{}
 		prev, err := s.claimKey(ctx, tx, idem, fp, st.now)
 		if err != nil {
@@ -251,8 +254,8 @@ func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempo
 
 // postIn builds, checks and writes a transaction inside st's database
 // transaction, with its operation record, and settles idem (if any) with it.
-func (s *Store) postIn(ctx context.Context, st *txState, actor ledger.Actor, build func(*txState) (*ledger.Transaction, error), idem ledger.Idempotency) (*ledger.Transaction, error) {
-	t, err := build(st)
+func (s *Store) postIn(ctx context.Context, st *txState, actor ledger.Actor, build buildFunc, idem ledger.Idempotency) (*ledger.Transaction, error) {
+	t, err := build(ctx, st)
 	if err != nil {
 		return nil, err
 	}

@@ -200,7 +200,7 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 	var st *txState
 	err := s.write(ctx, func(tx *txn) error {
 		now := s.nowTime()
-		st = &txState{ctx: ctx, tx: tx, now: now, newSys: map[sysKey]int64{}}
+		st = newTxState(tx, now)
 		out = TopUpResult{}
 		prev, err := s.claimKey(ctx, tx, idem, n.fingerprint(), now)
 		if err != nil {
@@ -332,16 +332,16 @@ func sameTopUpFields(a, b ledger.TopUpFields) bool {
 
 // CancelTopUp withdraws a pending request; only its submitter may.
 func (s *Store) CancelTopUp(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency) (TopUpResult, error) {
-	return s.decide(ctx, actor, id, nil, idem, "cancel", func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+	return s.decide(ctx, actor, id, nil, idem, "cancel", func(ctx context.Context, st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
 		if t.CreatedBy != actor.AdminID {
 			return t, ledger.ErrNotSubmitter
 		}
-		if _, err := st.tx.ExecContext(st.ctx, "UPDATE topups SET status = 'cancelled', updated_at = $2, version = version + 1 WHERE id = $1", id, micros(st.now)); err != nil {
+		if _, err := st.tx.ExecContext(ctx, "UPDATE topups SET status = 'cancelled', updated_at = $2, version = version + 1 WHERE id = $1", id, micros(st.now)); err != nil {
 			return t, err
 		}
 		after := t
 		after.Status = ledger.TopUpCancelled
-		return after, s.audit(st.ctx, st.tx, actor, change{action: "topup.cancel", objectType: "topup", objectID: id, before: auditTopUp(t), after: auditTopUp(after)})
+		return after, s.audit(ctx, st.tx, actor, change{action: "topup.cancel", objectType: "topup", objectID: id, before: auditTopUp(t), after: auditTopUp(after)})
 	})
 }
 
@@ -380,11 +380,11 @@ func (s *Store) ReviewTopUp(ctx context.Context, actor ledger.Actor, id int64, d
 	if err != nil {
 		return TopUpResult{}, err
 	}
-	return s.decide(ctx, actor, id, d.Version, idem, fp, func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
+	return s.decide(ctx, actor, id, d.Version, idem, fp, func(ctx context.Context, st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
 		if !d.Approve {
-			return s.review(st.ctx, st, actor, t, false, nil, "", d.Remark, false)
+			return s.review(ctx, st, actor, t, false, nil, "", d.Remark, false)
 		}
-		return s.review(st.ctx, st, actor, t, true, d.ActualAmount, d.ExchangeRate, d.Remark, false)
+		return s.review(ctx, st, actor, t, true, d.ActualAmount, d.ExchangeRate, d.Remark, false)
 	})
 }
 
@@ -424,11 +424,11 @@ func (d *TopUpDecision) check() (string, error) {
 // lock is taken (and the version no longer matches) or waits for the
 // decision (and then finds the request no longer pending).
 func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, version *int64, idem ledger.Idempotency, what string,
-	fn func(st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error)) (TopUpResult, error) {
+	fn func(ctx context.Context, st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error)) (TopUpResult, error) {
 	var out TopUpResult
 	var st *txState
 	err := s.write(ctx, func(tx *txn) error {
-		st = &txState{ctx: ctx, tx: tx, now: s.nowTime(), newSys: map[sysKey]int64{}}
+		st = newTxState(tx, s.nowTime())
 		out = TopUpResult{}
 		prev, err := s.claimKey(ctx, tx, idem, "topup:"+strconv.FormatInt(id, 10)+":"+what, st.now)
 		if err != nil {
@@ -449,7 +449,7 @@ func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, versio
 		if version != nil && *version != t.Version {
 			return ledger.ErrStaleVersion.With(fmt.Sprintf("the top-up request is at version %d, not %d: it changed since you saw it; look at it again", t.Version, *version))
 		}
-		if _, err := fn(st, t); err != nil {
+		if _, err := fn(ctx, st, t); err != nil {
 			return err
 		}
 		if out.TopUp, err = s.loadTopUp(ctx, tx, id, ""); err != nil {

@@ -31,9 +31,10 @@
     var p = document.getElementById("batch-count");
     if (!p) return;
     var n = document.querySelectorAll('#accounts-table input[name="ids"]:checked').length;
-    // data-one is the text for a count of one, which English words apart
-    // from every other whole number; data-some holds %d for the others.
-    p.textContent = !n ? p.getAttribute("data-none") : n === 1 ? p.getAttribute("data-one") : p.getAttribute("data-some").replace("%d", n);
+    // data-single is the text for a count of one, which English words
+    // apart from every other whole number; data-some holds %d for the
+    // others. (Not "data-one": html/template takes data-on… for a script.)
+    p.textContent = !n ? p.getAttribute("data-none") : n === 1 ? p.getAttribute("data-single") : p.getAttribute("data-some").replace("%d", n);
     var scope = document.getElementById("batch-scope");
     if (scope) scope.disabled = n > 0;
   }

@@ -150,14 +150,6 @@ func (s *Store) scanLocked(tx *txn, posting bool, row *sql.Row) (ledger.Account,
 	return a, nil
 }
 
-// scanWith scans a row into the destinations it is given, then extra.
-type scanWith struct {
-	row   interface{ Scan(...any) error }
-	extra []any
-}
-
-func (w scanWith) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
-
 // lockTarget locks the account a posting names, opening it first when the
 // posting names a customer and currency the customer has no account in.
 // posting tells whether a transaction will follow (see lockCols).

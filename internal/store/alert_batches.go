@@ -149,14 +149,6 @@ func alertAmountIn(s string, cur money.Currency) (int64, *ledger.FieldProblem) {
 	return a.Minor(), nil
 }
 
-// sqlArgs numbers the arguments of a statement built piece by piece.
-type sqlArgs []any
-
-func (a *sqlArgs) ph(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
-
 // CreateAlertBatch sets the alert amount of every account in the request's
 // scope, in one database transaction, and records what it replaced.
 func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r AlertBatchRequest, idem ledger.Idempotency) (AlertBatchResult, error) {
@@ -262,11 +254,7 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 				b.Matched = int64(len(ids))
 				for chunk := range slices.Chunk(ids, idChunk) {
 					var args sqlArgs
-					phs := make([]string, len(chunk))
-					for i, id := range chunk {
-						phs[i] = args.ph(id)
-					}
-					n, err := insert(" AND id IN ("+strings.Join(phs, ", ")+")", args)
+					n, err := insert(" AND id IN ("+args.list(anys(chunk)...)+")", args)
 					if err != nil {
 						return err
 					}
@@ -277,12 +265,8 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 					return err
 				}
 				var args sqlArgs
-				var in []string
-				for _, code := range currencies {
-					in = append(in, args.ph(code))
-				}
 				if err := tx.Tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM accounts WHERE customer_id IS NOT NULL AND currency IN ("+
-					strings.Join(in, ", ")+")", args...).Scan(&b.Matched); err != nil {
+					args.list(anys(currencies)...)+")", args...).Scan(&b.Matched); err != nil {
 					return err
 				}
 			}
@@ -345,12 +329,8 @@ func (s *Store) currenciesOf(ctx context.Context, tx *txn, ids []int64) ([]strin
 	var missing []string
 	for chunk := range slices.Chunk(ids, idChunk) {
 		var args sqlArgs
-		phs := make([]string, len(chunk))
-		for i, id := range chunk {
-			phs[i] = args.ph(id)
-		}
 		rows, err := tx.Tx.QueryContext(ctx, "SELECT id, currency FROM accounts WHERE customer_id IS NOT NULL AND id IN ("+
-			strings.Join(phs, ", ")+") ORDER BY id", args...)
+			args.list(anys(chunk)...)+") ORDER BY id", args...)
 		if err != nil {
 			return nil, err
 		}

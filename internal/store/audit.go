@@ -74,7 +74,7 @@ func (s *Store) audit(ctx context.Context, tx *txn, actor ledger.Actor, c change
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO audit_log "+auditInsertCols+" VALUES "+placeholders(1, len(args)), args...)
+	_, err = tx.ExecContext(ctx, "INSERT INTO audit_log "+auditInsertCols+" VALUES ("+placeholders(1, len(args))+")", args...)
 	return err
 }
 
@@ -96,19 +96,6 @@ func (s *Store) auditArgs(actor ledger.Actor, c change) ([]any, error) {
 	}
 	return []any{micros(r.CreatedAt), nullID(r.ActorID), nullID(r.TokenID), r.ActorName, r.Action, r.ObjectType, r.ObjectID,
 		r.Before, r.After, r.ClientAddr}, nil
-}
-
-// placeholders returns "($from, …, $from+n-1)".
-func placeholders(from, n int) string {
-	b := []byte{'('}
-	for i := range n {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(from+i), 10)
-	}
-	return string(append(b, ')'))
 }
 
 // SealAudit links committed, unsealed records into the chain, oldest id
@@ -181,14 +168,12 @@ func (s *Store) storeSeals(ctx context.Context, tx *txn, batch []AuditRecord) er
 	// Over a network, one UPDATE for the batch: a statement per record was
 	// a round trip per posting.
 	var values strings.Builder
-	args := make([]any, 0, 4*len(batch))
+	args := make(sqlArgs, 0, 4*len(batch))
 	for i, r := range batch {
 		if i > 0 {
 			values.WriteString(", ")
 		}
-		p := 4 * i
-		fmt.Fprintf(&values, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), $%d, $%d)", p+1, p+2, p+3, p+4)
-		args = append(args, r.ID, r.Seq, r.PrevHash, r.Hash)
+		fmt.Fprintf(&values, "(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s)", args.ph(r.ID), args.ph(r.Seq), args.ph(r.PrevHash), args.ph(r.Hash))
 	}
 	// VALUES names its columns column1, column2, … (on SQLite too).
 	_, err := tx.Tx.ExecContext(ctx, "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES "+

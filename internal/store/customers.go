@@ -169,9 +169,9 @@ func likeArg(s string) string {
 func (s *Store) contains(w *where, col, text string) string {
 	if s.dialect == SQLite {
 		r := strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]")
-		return col + " GLOB " + w.arg("*"+r.Replace(strings.ToLower(text))+"*")
+		return col + " GLOB " + w.args.ph("*"+r.Replace(strings.ToLower(text))+"*")
 	}
-	return col + " LIKE " + w.arg(likeArg(text)) + ` ESCAPE '\'`
+	return col + " LIKE " + w.args.ph(likeArg(text)) + ` ESCAPE '\'`
 }
 
 // searchCTE makes the ids a search finds a common table expression named

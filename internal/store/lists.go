@@ -109,7 +109,7 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 	for rows.Next() {
 		var r AccountRow
 		var extra [3]any = [3]any{&r.CustomerName, &r.CustomerEmail, &r.CustomerPhone}
-		acc, err := scanAccount(scanPlus{rows, extra[:]})
+		acc, err := scanAccount(scanWith{rows, extra[:]})
 		if err != nil {
 			return nil, err
 		}
@@ -234,18 +234,16 @@ var currencyGroups = sync.OnceValue(func() map[int][]any {
 // query.
 func majorRange(w *where, lo, hi *MajorBound) {
 	var groups []string
-	var args []any
 	byDigits := currencyGroups()
 	for _, digits := range slices.Sorted(maps.Keys(byDigits)) {
-		codes := byDigits[digits]
-		cond := "a.currency IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ") + ")"
-		condArgs := slices.Clone(codes)
+		var ops []string
+		var vals []any
 		none := false
 		for _, b := range []struct {
 			bound *MajorBound
 			up    bool
 			op    string
-		}{{lo, true, " >= ?"}, {hi, false, " <= ?"}} {
+		}{{lo, true, " >= "}, {hi, false, " <= "}} {
 			if b.bound == nil {
 				continue
 			}
@@ -257,28 +255,23 @@ func majorRange(w *where, lo, hi *MajorBound) {
 				none = none || b.bound.neg != b.up
 				continue
 			}
-			cond += " AND a.balance" + b.op
-			condArgs = append(condArgs, v)
+			ops, vals = append(ops, b.op), append(vals, v)
 		}
-		if !none {
-			groups = append(groups, "("+cond+")")
-			args = append(args, condArgs...)
+		if none {
+			continue
 		}
+		cond := "a.currency IN (" + w.args.list(byDigits[digits]...) + ")"
+		for i, op := range ops {
+			cond += " AND a.balance" + op + w.args.ph(vals[i])
+		}
+		groups = append(groups, "("+cond+")")
 	}
 	if groups == nil {
 		w.add("1 = 0")
 		return
 	}
-	w.add("("+strings.Join(groups, " OR ")+")", args...)
+	w.add("(" + strings.Join(groups, " OR ") + ")")
 }
-
-// scanPlus lets a scan function for a table read extra columns after it.
-type scanPlus struct {
-	row   interface{ Scan(...any) error }
-	extra []any
-}
-
-func (s scanPlus) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
 
 // SortKey is the cursor of a row for the given sort.
 func (r AccountRow) SortKey(sort string) Cursor {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -295,7 +294,7 @@ func auditPosting(t *ledger.Transaction) change {
 // writePostingByStatements writes a posting one row at a time (SQLite,
 // where a statement costs no round trip).
 func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor ledger.Actor, t *ledger.Transaction, idem ledger.Idempotency) error {
-	err := tx.QueryRowContext(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES "+placeholders(1, 11)+" RETURNING id",
+	err := tx.QueryRowContext(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES ("+placeholders(1, 11)+") RETURNING id",
 		txArgs(t)...).Scan(&t.ID)
 	if unique, _ := uniqueViolation(err); unique && t.Type == ledger.TxReversal {
 		return ledger.ErrAlreadyReversed
@@ -306,7 +305,7 @@ func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor led
 	for i := range t.Entries {
 		e := &t.Entries[i]
 		e.TransactionID = t.ID
-		if err := tx.QueryRowContext(ctx, "INSERT INTO entries "+entryInsertCols+" VALUES "+placeholders(1, 5)+" RETURNING id",
+		if err := tx.QueryRowContext(ctx, "INSERT INTO entries "+entryInsertCols+" VALUES ("+placeholders(1, 5)+") RETURNING id",
 			entryArgs(t.ID, e)...).Scan(&e.ID); err != nil {
 			return err
 		}
@@ -342,18 +341,8 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 			return err
 		}
 	}
-	var args []any
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	values := func(vals ...any) string {
-		ps := make([]string, len(vals))
-		for i, v := range vals {
-			ps[i] = param(v)
-		}
-		return "(" + strings.Join(ps, ", ") + ")"
-	}
+	var args sqlArgs
+	values := func(vals ...any) string { return "(" + args.list(vals...) + ")" }
 	var q strings.Builder
 	q.WriteString("WITH t AS (INSERT INTO transactions (id, " + txInsertCols[1:] + " VALUES " + values(append([]any{t.ID}, txArgs(t)...)...) + ")")
 	q.WriteString(", e AS (INSERT INTO entries " + entryInsertCols + " VALUES ")
@@ -367,7 +356,7 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 	for i, e := range t.Entries {
 		if e.BalanceAfter != nil {
 			fmt.Fprintf(&q, ", b%d AS (UPDATE accounts SET balance = %s, updated_at = %s WHERE id = %s)",
-				i, param(*e.BalanceAfter), param(micros(t.CreatedAt)), param(e.AccountID))
+				i, args.ph(*e.BalanceAfter), args.ph(micros(t.CreatedAt)), args.ph(e.AccountID))
 		}
 	}
 	ev, err := s.eventArgs("transaction.posted", postedEvent(t))
@@ -382,7 +371,7 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 	q.WriteString(", au AS (INSERT INTO audit_log " + auditInsertCols + " VALUES " + values(au...) + ")")
 	if idem.Key != "" {
 		fmt.Fprintf(&q, ", k AS (UPDATE idempotency_keys SET transaction_id = %s, topup_id = NULL WHERE scope = %s AND idem_key = %s)",
-			param(t.ID), param(idem.Scope), param(idem.Key))
+			args.ph(t.ID), args.ph(idem.Scope), args.ph(idem.Key))
 	}
 	q.WriteString(" SELECT id FROM e ORDER BY id")
 	rows, err := tx.QueryContext(ctx, q.String(), args...)

@@ -524,20 +524,9 @@ func (s *Store) vouchersOf(ctx context.Context, q interface {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	w := where{}
-	in := "topup_id IN ("
-	for i := range ids {
-		if i > 0 {
-			in += ", "
-		}
-		in += "?"
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	w.add(in+")", args...)
-	rows, err := q.QueryContext(ctx, "SELECT id, topup_id, content_type, size, sha256, created_at FROM vouchers"+w.sql()+" ORDER BY id", w.args...)
+	var args sqlArgs
+	in := args.list(anys(ids)...)
+	rows, err := q.QueryContext(ctx, "SELECT id, topup_id, content_type, size, sha256, created_at FROM vouchers WHERE topup_id IN ("+in+") ORDER BY id", args...)
 	if err != nil {
 		return nil, err
 	}

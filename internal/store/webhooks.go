@@ -452,21 +452,6 @@ func (s *Store) skipLocked() string {
 	return ""
 }
 
-// inList is "$k, $k+1, …" for the ids, numbered after skip other
-// arguments, and the arguments themselves.
-func inList(ids []int64, skip int) (string, []any) {
-	var b strings.Builder
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(skip+i+1))
-		args[i] = id
-	}
-	return b.String(), args
-}
-
 // DispatchEvents makes deliveries of up to limit events not yet dispatched,
 // one for each live webhook that wants the event's type, and marks the
 // events dispatched, in one transaction: each event is fanned out exactly

@@ -13,7 +13,7 @@ import (
 
 // FieldProblem names one invalid field of a request and why it is invalid.
 // Reason, when set, is a stable key of why ("required", "too_long", …):
-// the web UI shows the message of key "field.<reason>" in the user's
+// the web UI shows the message of key "why.<reason>" in the user's
 // language, formatted with Params; Message is the English the API gives.
 type FieldProblem struct {
 	Field   string
@@ -60,7 +60,7 @@ func Invalid(field, msg string) error {
 }
 
 // FieldReasons lists every reason a FieldProblem may give; each is a
-// message of the web UI in every language ("field.<reason>"), and a test
+// message of the web UI in every language ("why.<reason>"), and a test
 // finds every reason the code gives in this list.
 var FieldReasons = []string{
 	"required", "not_utf8", "too_long", "nul", "not_positive", "too_large", "not_decimal", "too_many_decimals",

@@ -65,6 +65,10 @@ func TestCatalogIsComplete(t *testing.T) {
 	for _, e := range ledger.KnownErrors() {
 		used[e.Key()] = true
 	}
+	// And every reason a field problem can give.
+	for _, r := range ledger.FieldReasons {
+		used["why."+r] = true
+	}
 	if len(used) < 100 {
 		t.Fatalf("found only %d keys: the scan is broken", len(used))
 	}

@@ -283,3 +283,26 @@ func TestRechargeAndAccountValuesThatDoNotParse(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldProblemsInTheUsersLanguage: a field's problem from the domain
+// is said in the user's language, by its reason.
+func TestFieldProblemsInTheUsersLanguage(t *testing.T) {
+	s := newSite(t, store.SQLite)
+	acc := fundedAccount(t, s, 10000)
+	clerk := s.login("clerk")
+	for _, c := range []struct{ lang, note, amount string }{
+		{"en", `id="e-note">Required.<`, "Enter an amount greater than zero."},
+		{"zh-CN", `id="e-note">必填。<`, "请您输入大于零的金额。"},
+	} {
+		clerk.post("/lang", clerk.form("lang", c.lang, "back", "/"))
+		_, body, _ := clerk.post("/adjust", clerk.form("account_id", itoa(acc), "direction", "credit", "amount", "5.00", "reason", "refund",
+			"note", " ", "form_token", "n-"+c.lang))
+		if !strings.Contains(body, c.note) {
+			t.Errorf("%s: an adjustment without a note does not say so beside the field in the language", c.lang)
+		}
+		_, body, _ = clerk.post("/charge", clerk.form("account_id", itoa(acc), "amount", "0", "form_token", "z-"+c.lang))
+		if !strings.Contains(body, c.amount) {
+			t.Errorf("%s: a charge of 0 does not say %q", c.lang, c.amount)
+		}
+	}
+}

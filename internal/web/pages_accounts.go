@@ -107,7 +107,7 @@ func (q *request) balanceRange(v url.Values, cur money.Currency, f *store.Accoun
 		}
 		a, err := money.Parse(s, cur)
 		if err != nil {
-			p.Errs[b.field] = err.Error()
+			p.Errs[b.field] = q.amountMessage(b.field, err)
 			continue
 		}
 		m := a.Minor()
@@ -305,7 +305,7 @@ func (web *Web) accountChange(q *request, need auth.Action, build func(a ledger.
 func parseLimit(field, s string, cur money.Currency) (int64, error) {
 	a, err := money.Parse(s, cur)
 	if err != nil {
-		return 0, ledger.Invalid(field, err.Error())
+		return 0, ledger.AmountProblem(field, err)
 	}
 	if a.IsNegative() {
 		return 0, ledger.Invalid(field, "must be zero or more")

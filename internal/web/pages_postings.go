@@ -116,7 +116,7 @@ func (web *Web) postingAmount(q *request, p *page) (ledger.Account, int64, error
 	}
 	amt, err := money.ParsePositive(f.Get("amount"), a.Currency)
 	if err != nil {
-		p.Errs["amount"] = err.Error()
+		p.Errs["amount"] = q.amountMessage("amount", err)
 		return a, 0, nil
 	}
 	return a, amt.Minor(), nil

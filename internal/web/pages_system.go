@@ -197,7 +197,7 @@ func (web *Web) settingsSave(q *request) {
 		if code := f.Get("credit_currency"); code != "" {
 			c, err := money.LookupCurrency(code)
 			if err != nil {
-				return ledger.Invalid("credit_currency", err.Error())
+				return ledger.InvalidBecause("credit_currency", "unknown_currency", err.Error())
 			}
 			a, err := money.Parse(f.Get("credit_amount"), c)
 			if err != nil || a.IsNegative() {

@@ -135,7 +135,7 @@ func (web *Web) rechargeSubmit(q *request) {
 	if !cur.IsZero() {
 		a, err := money.ParsePositive(f.Get("amount"), cur)
 		if err != nil {
-			p.Errs["amount"] = err.Error()
+			p.Errs["amount"] = q.amountMessage("amount", err)
 		}
 		fields.Amount = a.Minor()
 	}
@@ -329,7 +329,7 @@ func (web *Web) readApproval(q *request, t ledger.TopUpRequest, d *store.TopUpDe
 	}
 	a, err := money.ParsePositive(s, cur)
 	if err != nil {
-		return ledger.Invalid("actual_amount", err.Error())
+		return ledger.AmountProblem("actual_amount", err)
 	}
 	m := a.Minor()
 	d.ActualAmount = &m
@@ -507,7 +507,7 @@ func (web *Web) topupEdit(q *request) {
 			})
 		}
 	} else {
-		err = ledger.Invalid("amount", err.Error())
+		err = ledger.AmountProblem("amount", err)
 	}
 	if err != nil {
 		q.failErr(err)

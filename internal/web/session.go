@@ -220,7 +220,7 @@ func (q *request) formErrors(p *page, err error) bool {
 	var ve *ledger.ValidationError
 	if errors.As(err, &ve) {
 		for _, fp := range ve.Problems {
-			p.Errs[fp.Field] = fp.Message
+			p.Errs[fp.Field] = q.fieldMessage(fp)
 		}
 		p.Error = q.L.T("err.fix_fields")
 		return true
@@ -231,6 +231,23 @@ func (q *request) formErrors(p *page, err error) bool {
 		return true
 	}
 	return false
+}
+
+// fieldMessage says a field's problem in the user's language: by its
+// reason when the domain gave one (message "why.<reason>"), else, for a
+// rule not yet given a reason, in the English of its message.
+func (q *request) fieldMessage(fp ledger.FieldProblem) string {
+	if fp.Reason == "" {
+		return fp.Message
+	}
+	return q.L.Tf("why."+fp.Reason, fp.Params...)
+}
+
+// amountMessage says why money refused an amount typed into field.
+func (q *request) amountMessage(field string, err error) string {
+	var ve *ledger.ValidationError
+	errors.As(ledger.AmountProblem(field, err), &ve)
+	return q.fieldMessage(ve.Problems[0])
 }
 
 // internal answers an unexpected error without showing its details.

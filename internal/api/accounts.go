@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +15,10 @@ import (
 	"coffer/internal/store"
 )
 
+// Customer accounts: one per customer and currency, holding the balance.
+
+// AccountJSON is a customer's account in one currency, with its balance and
+// what it may still spend.
 type AccountJSON struct {
 	ID                 string     `json:"id"`
 	Number             string     `json:"number"`
@@ -35,6 +38,7 @@ type AccountJSON struct {
 	Version            int64      `json:"version" doc:"Grows with every change of the account's settings (alert amount, credit limit, overdraft and its expiry, status), not with postings. Send it back with a change to have the change refused (stale_version) if the settings changed since."`
 }
 
+// accountJSON shows acc as of now; customerName is left out when "".
 func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
 	cur := acc.Currency
 	avail, err := acc.Available(a.now())
@@ -48,12 +52,15 @@ func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
 		CreatedAt: utc(acc.CreatedAt), UpdatedAt: utc(acc.UpdatedAt), Version: acc.Version}
 }
 
+// AccountOutput is one account.
 type AccountOutput struct{ Body AccountJSON }
 
+// AccountIDInput names one account.
 type AccountIDInput struct {
 	ID string `path:"id"`
 }
 
+// CreateAccountInput opens a customer's account in a currency.
 type CreateAccountInput struct {
 	Body struct {
 		CustomerID string `json:"customer_id"`
@@ -61,6 +68,7 @@ type CreateAccountInput struct {
 	}
 }
 
+// PatchAccountInput changes the settings it gives of one account.
 type PatchAccountInput struct {
 	ID   string `path:"id"`
 	Body struct {
@@ -73,6 +81,7 @@ type PatchAccountInput struct {
 	}
 }
 
+// ListAccountsInput finds accounts; its filters combine.
 type ListAccountsInput struct {
 	Page
 	CustomerID  string `query:"customer_id"`
@@ -88,8 +97,10 @@ type ListAccountsInput struct {
 	Accept      string `header:"Accept" doc:"text/csv exports every matching account as CSV instead of a page of JSON."`
 }
 
+// AccountsOutput is a page of accounts in the order asked for.
 type AccountsOutput struct{ Body List[AccountJSON] }
 
+// EntryJSON is one ledger entry of an account.
 type EntryJSON struct {
 	ID            string    `json:"id"`
 	TransactionID string    `json:"transaction_id"`
@@ -99,183 +110,199 @@ type EntryJSON struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
+// EntriesInput names the account whose entries to list.
 type EntriesInput struct {
 	ID string `path:"id"`
 	Page
 }
 
+// EntriesOutput is a page of an account's entries, newest first.
 type EntriesOutput struct{ Body List[EntryJSON] }
 
 func (a *API) registerAccounts() {
 	tags := []string{"accounts"}
 	register(a, huma.Operation{OperationID: "list-accounts", Method: http.MethodGet, Path: "/accounts", Tags: tags,
 		Summary: "Find accounts", Description: "Filters combine. With Accept: text/csv the whole result is exported as CSV."}, auth.ActView,
-		func(ctx context.Context, in *ListAccountsInput) (*AccountsOutput, error) {
-			f, err := a.accountFilter(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			rows, err := a.store.Accounts(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			out := &AccountsOutput{}
-			out.Body.Items = []AccountJSON{}
-			for _, r := range rows {
-				out.Body.Items = append(out.Body.Items, a.accountJSON(r.Account, r.CustomerName))
-			}
-			if len(rows) == f.Limit {
-				out.Body.NextCursor = encodeCursor(rows[len(rows)-1].SortKey(f.Sort), strings.TrimPrefix(f.Sort, "-") == "number")
-			}
-			return out, nil
-		})
-
+		a.listAccounts)
 	register(a, huma.Operation{OperationID: "create-account", Method: http.MethodPost, Path: "/accounts", Tags: tags,
 		Summary: "Open a customer's account in a currency", Description: "Accounts also open by themselves on a customer's first top-up or adjustment in a currency.",
-		Errors: []int{409, 422}}, auth.ActOperate,
-		func(ctx context.Context, in *CreateAccountInput) (*AccountOutput, error) {
-			cid, err := parseOptID(in.Body.CustomerID, "customer_id")
-			if err != nil {
-				return nil, err
-			}
-			acc, created, err := a.store.OpenAccount(ctx, callerOf(ctx).actor(), cid, in.Body.Currency)
-			if err != nil {
-				return nil, err
-			}
-			if !created {
-				return nil, ledger.ErrAlreadyExists.With("the customer already has an account in " + in.Body.Currency + ": " + idString(acc.ID))
-			}
-			return &AccountOutput{Body: a.accountJSON(acc, "")}, nil
-		})
-
+		Errors: []int{409, 422}}, auth.ActOperate, a.createAccount)
 	register(a, huma.Operation{OperationID: "get-account", Method: http.MethodGet, Path: "/accounts/{id}", Tags: tags,
-		Summary: "One account with its balance and what is available"}, auth.ActView,
-		func(ctx context.Context, in *AccountIDInput) (*AccountOutput, error) {
-			id, err := parseID(in.ID, "account")
-			if err != nil {
-				return nil, err
-			}
-			acc, err := a.store.Account(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			c, err := a.store.Customer(ctx, acc.CustomerID)
-			return &AccountOutput{Body: a.accountJSON(acc, c.Name)}, err
-		})
-
+		Summary: "One account with its balance and what is available"}, auth.ActView, a.getAccount)
 	register(a, huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
 		Summary:     "Change an account's alert amount, credit, overdraft or status",
 		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins."}, auth.ActOperate,
-		func(ctx context.Context, in *PatchAccountInput) (*AccountOutput, error) {
-			id, err := parseID(in.ID, "account")
-			if err != nil {
-				return nil, err
-			}
-			acc, err := a.store.Account(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			b := in.Body
-			if !auth.Can(callerOf(ctx).Role(), auth.ActCredit) && (b.CreditLimit != nil || b.Overdraft != nil || b.OverdraftExpiresAt != nil || b.Status != nil) {
-				return nil, forbidden("only a super admin may change credit limit, overdraft or status")
-			}
-			var c store.AccountChange
-			var problems []ledger.FieldProblem
-			amount := func(field string, s *string) *int64 {
-				if s == nil {
-					return nil
-				}
-				v, err := limitAmount(field, *s, acc.Currency)
-				if err != nil {
-					problems = append(problems, err.(*ledger.ValidationError).Problems...)
-					return nil
-				}
-				return &v
-			}
-			c.AlertAmount = amount("alert_amount", b.AlertAmount)
-			c.CreditLimit = amount("credit_limit", b.CreditLimit)
-			c.Overdraft = amount("overdraft", b.Overdraft)
-			if b.OverdraftExpiresAt != nil {
-				var exp *time.Time
-				if *b.OverdraftExpiresAt != "" {
-					t, err := time.Parse(time.RFC3339, *b.OverdraftExpiresAt)
-					if err != nil {
-						problems = append(problems, ledger.FieldProblem{Field: "overdraft_expires_at", Message: "must be an RFC 3339 time or \"\""})
-					}
-					exp = &t
-				}
-				c.OverdraftExpiresAt = &exp
-			}
-			if b.Status != nil {
-				st := ledger.Status(*b.Status)
-				c.Status = &st
-			}
-			c.Version = b.Version
-			if problems != nil {
-				return nil, &ledger.ValidationError{Problems: problems}
-			}
-			acc, err = a.store.UpdateAccount(ctx, callerOf(ctx).actor(), id, c)
-			return &AccountOutput{Body: a.accountJSON(acc, "")}, err
-		})
-
+		a.updateAccount)
 	register(a, huma.Operation{OperationID: "list-entries", Method: http.MethodGet, Path: "/accounts/{id}/entries", Tags: tags,
-		Summary: "The account's ledger entries, newest first, with the balance after each"}, auth.ActView,
-		func(ctx context.Context, in *EntriesInput) (*EntriesOutput, error) {
-			id, err := parseID(in.ID, "account")
-			if err != nil {
-				return nil, err
-			}
-			limit, before, err := in.window()
-			if err != nil {
-				return nil, err
-			}
-			acc, err := a.store.Account(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			rows, err := a.store.Entries(ctx, id, before, limit)
-			if err != nil {
-				return nil, err
-			}
-			out := &EntriesOutput{}
-			out.Body.Items = []EntryJSON{}
-			for _, e := range rows {
-				after := ""
-				if e.BalanceAfter != nil {
-					after = fmtAmount(*e.BalanceAfter, acc.Currency)
-				}
-				out.Body.Items = append(out.Body.Items, EntryJSON{ID: idString(e.ID), TransactionID: idString(e.TransactionID), Type: string(e.Type),
-					Amount: fmtAmount(e.Amount, acc.Currency), BalanceAfter: after, CreatedAt: utc(e.CreatedAt)})
-			}
-			if len(rows) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(rows), limit, rows[len(rows)-1].ID)
-			}
-			return out, nil
-		})
+		Summary: "The account's ledger entries, newest first, with the balance after each"}, auth.ActView, a.listEntries)
+}
+
+func (a *API) listAccounts(ctx context.Context, in *ListAccountsInput) (*AccountsOutput, error) {
+	f, err := a.accountFilter(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.store.Accounts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &AccountsOutput{}
+	out.Body.Items = []AccountJSON{}
+	for _, r := range rows {
+		out.Body.Items = append(out.Body.Items, a.accountJSON(r.Account, r.CustomerName))
+	}
+	// The cursor is the last row's sort key, so the next page continues in
+	// the order asked for rather than by id.
+	if len(rows) == f.Limit {
+		out.Body.NextCursor = encodeCursor(rows[len(rows)-1].SortKey(f.Sort), strings.TrimPrefix(f.Sort, "-") == "number")
+	}
+	return out, nil
+}
+
+func (a *API) createAccount(ctx context.Context, in *CreateAccountInput) (*AccountOutput, error) {
+	cid, err := parseOptID(in.Body.CustomerID, "customer_id")
+	if err != nil {
+		return nil, err
+	}
+	acc, created, err := a.store.OpenAccount(ctx, callerOf(ctx).actor(), cid, in.Body.Currency)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return nil, ledger.ErrAlreadyExists.With("the customer already has an account in " + in.Body.Currency + ": " + idString(acc.ID))
+	}
+	return &AccountOutput{Body: a.accountJSON(acc, "")}, nil
+}
+
+func (a *API) getAccount(ctx context.Context, in *AccountIDInput) (*AccountOutput, error) {
+	acc, err := a.accountByID(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.store.Customer(ctx, acc.CustomerID)
+	return &AccountOutput{Body: a.accountJSON(acc, c.Name)}, err
+}
+
+func (a *API) updateAccount(ctx context.Context, in *PatchAccountInput) (*AccountOutput, error) {
+	acc, err := a.accountByID(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	b := in.Body
+	if !auth.Can(callerOf(ctx).Role(), auth.ActCredit) && (b.CreditLimit != nil || b.Overdraft != nil || b.OverdraftExpiresAt != nil || b.Status != nil) {
+		return nil, forbidden("only a super admin may change credit limit, overdraft or status")
+	}
+	c, err := accountChange(in, acc.Currency)
+	if err != nil {
+		return nil, err
+	}
+	acc, err = a.store.UpdateAccount(ctx, callerOf(ctx).actor(), acc.ID, c)
+	return &AccountOutput{Body: a.accountJSON(acc, "")}, err
+}
+
+// accountChange reads a change of an account's settings, its amounts in the
+// account's currency.
+func accountChange(in *PatchAccountInput, cur money.Currency) (store.AccountChange, error) {
+	b := in.Body
+	c := store.AccountChange{Version: b.Version}
+	var problems fieldProblems
+	amount := func(field string, s *string) *int64 {
+		if s == nil {
+			return nil
+		}
+		v, err := limitAmount(field, *s, cur)
+		if err != nil {
+			problems.add(err)
+			return nil
+		}
+		return &v
+	}
+	c.AlertAmount = amount("alert_amount", b.AlertAmount)
+	c.CreditLimit = amount("credit_limit", b.CreditLimit)
+	c.Overdraft = amount("overdraft", b.Overdraft)
+	if b.OverdraftExpiresAt != nil {
+		exp, err := overdraftExpiry(*b.OverdraftExpiresAt)
+		problems.add(err)
+		c.OverdraftExpiresAt = &exp
+	}
+	if b.Status != nil {
+		st := ledger.Status(*b.Status)
+		c.Status = &st
+	}
+	return c, problems.err()
+}
+
+// overdraftExpiry reads overdraft_expires_at: an RFC 3339 time, or "" for an
+// overdraft that does not expire (nil).
+func overdraftExpiry(s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, invalid("overdraft_expires_at", "must be an RFC 3339 time or \"\"")
+	}
+	return &t, nil
+}
+
+func (a *API) listEntries(ctx context.Context, in *EntriesInput) (*EntriesOutput, error) {
+	id, err := parseID(in.ID, "account")
+	if err != nil {
+		return nil, err
+	}
+	limit, before, err := in.window()
+	if err != nil {
+		return nil, err
+	}
+	acc, err := a.store.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.store.Entries(ctx, id, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	toJSON := func(e store.EntryRow) EntryJSON { return entryJSON(e, acc.Currency) }
+	return &EntriesOutput{Body: pageOf(rows, limit, toJSON, func() int64 { return rows[len(rows)-1].ID })}, nil
+}
+
+// entryJSON shows an entry of an account in cur; balance_after is "" for an
+// entry whose balance was not kept.
+func entryJSON(e store.EntryRow, cur money.Currency) EntryJSON {
+	after := ""
+	if e.BalanceAfter != nil {
+		after = fmtAmount(*e.BalanceAfter, cur)
+	}
+	return EntryJSON{ID: idString(e.ID), TransactionID: idString(e.TransactionID), Type: string(e.Type),
+		Amount: fmtAmount(e.Amount, cur), BalanceAfter: after, CreatedAt: utc(e.CreatedAt)}
+}
+
+// accountByID finds the account a path names.
+func (a *API) accountByID(ctx context.Context, s string) (ledger.Account, error) {
+	id, err := parseID(s, "account")
+	if err != nil {
+		return ledger.Account{}, err
+	}
+	return a.store.Account(ctx, id)
 }
 
 // accountFilter turns the list's query into a store filter.
 func (a *API) accountFilter(ctx context.Context, in *ListAccountsInput) (store.AccountFilter, error) {
 	var f store.AccountFilter
-	var problems []ledger.FieldProblem
-	add := func(err error) {
-		if err != nil {
-			problems = append(problems, err.(*ledger.ValidationError).Problems...)
-		}
-	}
+	var problems fieldProblems
 	var err error
 	f.Limit, err = in.limit()
-	add(err)
+	problems.add(err)
 	f.CustomerID, err = parseOptID(in.CustomerID, "customer_id")
-	add(err)
+	problems.add(err)
 	var cur money.Currency
 	if in.Currency != "" {
 		cur, err = currency("currency", in.Currency)
-		add(err)
+		problems.add(err)
 		f.Currency = in.Currency
 	}
 	f.Status = ledger.Status(in.Status)
-	add(balanceRange(&f, cur, in.BalanceMin, in.BalanceMax))
+	problems.add(balanceRange(&f, cur, in.BalanceMin, in.BalanceMax))
 	if in.BelowAlert != "" {
 		v := in.BelowAlert == "true"
 		f.BelowAlert = &v
@@ -285,29 +312,28 @@ func (a *API) accountFilter(ctx context.Context, in *ListAccountsInput) (store.A
 		return f, err
 	}
 	f.CreatedFrom, f.CreatedTo, err = timeRange("created_from", in.CreatedFrom, "created_to", in.CreatedTo, settings.Location())
-	add(err)
+	problems.add(err)
 	f.Q = in.Q
 	f.Sort = in.Sort
 	if f.Sort == "" {
 		f.Sort = "-created_at"
 	}
 	if !slices.Contains(store.AccountSorts, f.Sort) {
-		problems = append(problems, ledger.FieldProblem{Field: "sort", Message: "must be one of " + strings.Join(store.AccountSorts, ", ")})
+		problems.field("sort", "must be one of "+strings.Join(store.AccountSorts, ", "))
 	}
+	// The cursor's shape depends on the sort, so it is read only once the
+	// sort is known to be right.
 	if len(problems) == 0 {
 		f.After, err = decodeCursor(in.Cursor, strings.TrimPrefix(f.Sort, "-") == "number")
-		add(err)
+		problems.add(err)
 	}
-	if problems != nil {
-		return f, &ledger.ValidationError{Problems: problems}
-	}
-	return f, nil
+	return f, problems.err()
 }
 
 // balanceRange reads balance_min and balance_max: in cur when the list
 // names a currency, else in each account's own currency (SPEC section 7).
 func balanceRange(f *store.AccountFilter, cur money.Currency, min, max string) error {
-	var problems []ledger.FieldProblem
+	var problems fieldProblems
 	for _, b := range []struct {
 		field, v string
 		dst      **int64
@@ -330,13 +356,8 @@ func balanceRange(f *store.AccountFilter, cur money.Currency, min, max string) e
 			}
 		}
 		if err != nil {
-			problems = append(problems, amountProblem(b.field, err).(*ledger.ValidationError).Problems...)
+			problems.add(amountProblem(b.field, err))
 		}
 	}
-	if problems != nil {
-		return &ledger.ValidationError{Problems: problems}
-	}
-	return nil
+	return problems.err()
 }
-
-var _ = strconv.Itoa

@@ -19,6 +19,11 @@ type Page struct {
 	Cursor string `query:"cursor" doc:"The next_cursor of the previous page."`
 }
 
+// IdempotencyHeader is on every request that moves money.
+type IdempotencyHeader struct {
+	Key string `header:"Idempotency-Key" maxLength:"255" doc:"1 to 255 characters. A repeat with the same key and body answers with the first result and posts nothing; the same key with another body is idempotency_key_reused."`
+}
+
 // List is a page of items.
 type List[T any] struct {
 	Items      []T     `json:"items"`

@@ -13,12 +13,19 @@ import (
 	"coffer/internal/store"
 )
 
+// Postings: charges, adjustments and reversals, and the transactions they
+// write. Top-ups are posted when they are approved (topups.go).
+
+// EntryLineJSON is one entry of a transaction: an account and what it
+// gained (positive) or gave (negative).
 type EntryLineJSON struct {
 	AccountID    string  `json:"account_id"`
 	Amount       string  `json:"amount"`
 	BalanceAfter *string `json:"balance_after" doc:"For the customer account; null for system accounts."`
 }
 
+// TransactionJSON is a ledger transaction: its entries sum to zero, one of
+// them on the customer account.
 type TransactionJSON struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type" enum:"topup,charge,adjustment,reversal"`
@@ -50,17 +57,15 @@ func transactionJSON(t ledger.Transaction) TransactionJSON {
 	return j
 }
 
-// IdempotencyHeader is on every request that moves money.
-type IdempotencyHeader struct {
-	Key string `header:"Idempotency-Key" maxLength:"255" doc:"1 to 255 characters. A repeat with the same key and body answers with the first result and posts nothing; the same key with another body is idempotency_key_reused."`
-}
-
+// PostedOutput is the transaction a posting wrote, or the one a repeat of
+// its Idempotency-Key replays.
 type PostedOutput struct {
 	Status   int
 	Replayed string `header:"Idempotent-Replayed" doc:"true when this answer repeats the first one for the Idempotency-Key."`
 	Body     TransactionJSON
 }
 
+// ChargeInput is consumption to debit from an account.
 type ChargeInput struct {
 	IdempotencyHeader
 	Body struct {
@@ -71,6 +76,7 @@ type ChargeInput struct {
 	}
 }
 
+// AdjustmentInput is a correction of a balance by hand, with its reason.
 type AdjustmentInput struct {
 	IdempotencyHeader
 	Body struct {
@@ -85,6 +91,7 @@ type AdjustmentInput struct {
 	}
 }
 
+// ReverseInput names the transaction to reverse.
 type ReverseInput struct {
 	IdempotencyHeader
 	ID   string `path:"id"`
@@ -93,12 +100,15 @@ type ReverseInput struct {
 	}
 }
 
+// TransactionIDInput names one transaction.
 type TransactionIDInput struct {
 	ID string `path:"id"`
 }
 
+// TransactionOutput is one transaction with its entries.
 type TransactionOutput struct{ Body TransactionJSON }
 
+// ListTransactionsInput finds transactions; its filters combine.
 type ListTransactionsInput struct {
 	Page
 	AccountID  string `query:"account_id"`
@@ -108,127 +118,132 @@ type ListTransactionsInput struct {
 	To         string `query:"to" doc:"Date (inclusive) or RFC 3339 time."`
 }
 
+// TransactionsOutput is a page of transactions, newest first.
 type TransactionsOutput struct{ Body List[TransactionJSON] }
 
 func (a *API) registerPostings() {
 	tags := []string{"postings"}
 	register(a, huma.Operation{OperationID: "post-charge", Method: http.MethodPost, Path: "/charges", Tags: tags,
-		Summary: "Post consumption: debit an account", Errors: []int{404, 409, 422}}, auth.ActOperate,
-		func(ctx context.Context, in *ChargeInput) (*PostedOutput, error) {
-			c := callerOf(ctx)
-			id, err := parseOptID(in.Body.AccountID, "account_id")
-			if err != nil {
-				return nil, err
-			}
-			cur, err := a.postingCurrency(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			amount, err := positiveAmount("amount", in.Body.Amount, cur)
-			if err != nil {
-				return nil, err
-			}
-			req := ledger.Charge{AccountID: id, Amount: amount, Reference: in.Body.Reference, Note: in.Body.Note, Actor: c.actor(),
-				Idem: ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key}}
-			return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Charge(ctx, req) })
-		})
-
+		Summary: "Post consumption: debit an account", Errors: []int{404, 409, 422}}, auth.ActOperate, a.postCharge)
 	register(a, huma.Operation{OperationID: "post-adjustment", Method: http.MethodPost, Path: "/adjustments", Tags: tags,
-		Summary: "Adjust a balance by hand, with a reason and a note", Errors: []int{404, 409, 422}}, auth.ActOperate,
-		func(ctx context.Context, in *AdjustmentInput) (*PostedOutput, error) {
-			c := callerOf(ctx)
-			b := in.Body
-			req := ledger.Adjustment{Direction: ledger.Direction(b.Direction), Reason: ledger.Reason(b.Reason), Note: b.Note, Actor: c.actor(),
-				Idem: ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key}}
-			var err error
-			if req.Target.AccountID, err = parseOptID(b.AccountID, "account_id"); err != nil {
-				return nil, err
-			}
-			if req.Target.CustomerID, err = parseOptID(b.CustomerID, "customer_id"); err != nil {
-				return nil, err
-			}
-			if req.Corrects, err = parseOptID(b.Corrects, "corrects"); err != nil {
-				return nil, err
-			}
-			// The amount's decimals depend on the currency: the account's, or the one named.
-			code := b.Currency
-			if req.Target.AccountID != 0 {
-				if b.CustomerID != "" || b.Currency != "" {
-					return nil, invalid("account_id", "give either account_id or customer_id with currency, not both")
-				}
-				cur, err := a.postingCurrency(ctx, req.Target.AccountID)
-				if err != nil {
-					return nil, err
-				}
-				code = cur.Code()
-			} else if req.Target.CustomerID == 0 {
-				return nil, invalid("account_id", "give account_id, or customer_id with currency")
-			}
-			cur, err := currency("currency", code)
-			if err != nil {
-				return nil, err
-			}
-			req.Target.Currency = b.Currency
-			if req.Amount, err = positiveAmount("amount", b.Amount, cur); err != nil {
-				return nil, err
-			}
-			return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Adjust(ctx, req) })
-		})
-
+		Summary: "Adjust a balance by hand, with a reason and a note", Errors: []int{404, 409, 422}}, auth.ActOperate, a.postAdjustment)
 	register(a, huma.Operation{OperationID: "reverse-transaction", Method: http.MethodPost, Path: "/transactions/{id}/reverse", Tags: tags,
 		Summary: "Undo a transaction with a new one", Description: "A transaction is reversed at most once (already_reversed).",
-		Errors: []int{404, 409, 422}}, auth.ActOperate,
-		func(ctx context.Context, in *ReverseInput) (*PostedOutput, error) {
-			c := callerOf(ctx)
-			id, err := parseID(in.ID, "transaction")
-			if err != nil {
-				return nil, err
-			}
-			if _, err := a.store.Transaction(ctx, id); err != nil {
-				return nil, err
-			}
-			req := ledger.Reversal{TransactionID: id, Note: in.Body.Note, Actor: c.actor(),
-				Idem: ledger.Idempotency{Scope: c.actor().IdempotencyScope(), Key: in.Key}}
-			return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Reverse(ctx, req) })
-		})
-
+		Errors: []int{404, 409, 422}}, auth.ActOperate, a.reverseTransaction)
 	register(a, huma.Operation{OperationID: "list-transactions", Method: http.MethodGet, Path: "/transactions", Tags: tags,
-		Summary: "Find transactions, newest first"}, auth.ActView,
-		func(ctx context.Context, in *ListTransactionsInput) (*TransactionsOutput, error) {
-			f := store.TxFilter{Type: ledger.TxType(in.Type)}
-			var err error
-			if f.Limit, err = in.limit(); err != nil {
-				return nil, err
-			}
-			if f.AccountID, err = parseOptID(in.AccountID, "account_id"); err != nil {
-				return nil, err
-			}
-			if f.CustomerID, err = parseOptID(in.CustomerID, "customer_id"); err != nil {
-				return nil, err
-			}
-			if f.BeforeID, err = idCursor(in.Cursor); err != nil {
-				return nil, err
-			}
-			if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
-				return nil, err
-			}
-			txs, err := a.store.Transactions(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			return &TransactionsOutput{Body: pageOf(txs, f.Limit, transactionJSON, func() int64 { return txs[len(txs)-1].ID })}, nil
-		})
-
+		Summary: "Find transactions, newest first"}, auth.ActView, a.listTransactions)
 	register(a, huma.Operation{OperationID: "get-transaction", Method: http.MethodGet, Path: "/transactions/{id}", Tags: tags,
-		Summary: "One transaction with its entries"}, auth.ActView,
-		func(ctx context.Context, in *TransactionIDInput) (*TransactionOutput, error) {
-			id, err := parseID(in.ID, "transaction")
-			if err != nil {
-				return nil, err
-			}
-			t, err := a.store.Transaction(ctx, id)
-			return &TransactionOutput{Body: transactionJSON(t)}, err
-		})
+		Summary: "One transaction with its entries"}, auth.ActView, a.getTransaction)
+}
+
+func (a *API) postCharge(ctx context.Context, in *ChargeInput) (*PostedOutput, error) {
+	c := callerOf(ctx)
+	id, err := parseOptID(in.Body.AccountID, "account_id")
+	if err != nil {
+		return nil, err
+	}
+	cur, err := a.postingCurrency(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	amount, err := positiveAmount("amount", in.Body.Amount, cur)
+	if err != nil {
+		return nil, err
+	}
+	req := ledger.Charge{AccountID: id, Amount: amount, Reference: in.Body.Reference, Note: in.Body.Note, Actor: c.actor(),
+		Idem: c.idempotency(in.Key)}
+	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Charge(ctx, req) })
+}
+
+func (a *API) postAdjustment(ctx context.Context, in *AdjustmentInput) (*PostedOutput, error) {
+	req, err := a.adjustment(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Adjust(ctx, req) })
+}
+
+// adjustment reads an adjustment's body into the domain's request.
+func (a *API) adjustment(ctx context.Context, in *AdjustmentInput) (ledger.Adjustment, error) {
+	c := callerOf(ctx)
+	b := in.Body
+	req := ledger.Adjustment{Direction: ledger.Direction(b.Direction), Reason: ledger.Reason(b.Reason), Note: b.Note, Actor: c.actor(),
+		Idem: c.idempotency(in.Key)}
+	if err := readIDs(idField{"account_id", b.AccountID, &req.Target.AccountID}, idField{"customer_id", b.CustomerID, &req.Target.CustomerID},
+		idField{"corrects", b.Corrects, &req.Corrects}); err != nil {
+		return req, err
+	}
+	cur, err := a.adjustmentCurrency(ctx, req.Target, in)
+	if err != nil {
+		return req, err
+	}
+	req.Target.Currency = b.Currency
+	req.Amount, err = positiveAmount("amount", b.Amount, cur)
+	return req, err
+}
+
+// adjustmentCurrency is the currency an adjustment's amount is read in,
+// which tells its decimals: the account's, or the one named beside the
+// customer.
+func (a *API) adjustmentCurrency(ctx context.Context, t ledger.Target, in *AdjustmentInput) (money.Currency, error) {
+	code := in.Body.Currency
+	if t.AccountID != 0 {
+		if in.Body.CustomerID != "" || in.Body.Currency != "" {
+			return money.Currency{}, invalid("account_id", "give either account_id or customer_id with currency, not both")
+		}
+		cur, err := a.postingCurrency(ctx, t.AccountID)
+		if err != nil {
+			return money.Currency{}, err
+		}
+		code = cur.Code()
+	} else if t.CustomerID == 0 {
+		return money.Currency{}, invalid("account_id", "give account_id, or customer_id with currency")
+	}
+	return currency("currency", code)
+}
+
+func (a *API) reverseTransaction(ctx context.Context, in *ReverseInput) (*PostedOutput, error) {
+	c := callerOf(ctx)
+	id, err := parseID(in.ID, "transaction")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.store.Transaction(ctx, id); err != nil {
+		return nil, err
+	}
+	req := ledger.Reversal{TransactionID: id, Note: in.Body.Note, Actor: c.actor(), Idem: c.idempotency(in.Key)}
+	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Reverse(ctx, req) })
+}
+
+func (a *API) listTransactions(ctx context.Context, in *ListTransactionsInput) (*TransactionsOutput, error) {
+	f := store.TxFilter{Type: ledger.TxType(in.Type)}
+	var err error
+	if f.Limit, err = in.limit(); err != nil {
+		return nil, err
+	}
+	if err := readIDs(idField{"account_id", in.AccountID, &f.AccountID}, idField{"customer_id", in.CustomerID, &f.CustomerID}); err != nil {
+		return nil, err
+	}
+	if f.BeforeID, err = idCursor(in.Cursor); err != nil {
+		return nil, err
+	}
+	if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
+		return nil, err
+	}
+	txs, err := a.store.Transactions(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &TransactionsOutput{Body: pageOf(txs, f.Limit, transactionJSON, func() int64 { return txs[len(txs)-1].ID })}, nil
+}
+
+func (a *API) getTransaction(ctx context.Context, in *TransactionIDInput) (*TransactionOutput, error) {
+	id, err := parseID(in.ID, "transaction")
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.store.Transaction(ctx, id)
+	return &TransactionOutput{Body: transactionJSON(t)}, err
 }
 
 // postingCurrency finds the currency of the account a posting names, which

@@ -19,7 +19,6 @@ import (
 
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
-	"coffer/internal/retention"
 	"coffer/internal/store"
 )
 
@@ -30,8 +29,6 @@ type API struct {
 	huma    huma.API
 	metrics *Metrics
 	now     func() time.Time
-	// archiver runs retention and serves its archive files (archives.go).
-	archiver *retention.Archiver
 
 	// inFlight holds the idempotency keys whose first request is still
 	// being answered by this instance: a repeat meanwhile gets
@@ -43,18 +40,13 @@ type API struct {
 type Options struct {
 	Now     func() time.Time
 	Metrics *Metrics
-	// Archiver runs retention (default: one with no archive directory).
-	Archiver *retention.Archiver
 }
 
 const prefix = "/api/v1"
 
 // New registers the API's routes on mux.
 func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
-	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now, archiver: opt.Archiver}
-	if a.archiver == nil {
-		a.archiver = retention.New(st, "")
-	}
+	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -85,7 +77,6 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAccounts()
 	a.registerPostings()
 	a.registerAudit()
-	a.registerSettings()
 	a.registerTopUps()
 	a.registerVouchers()
 	a.registerPaymentMethods()

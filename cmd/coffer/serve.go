@@ -17,6 +17,7 @@ import (
 
 	"coffer/internal/audit"
 	"coffer/internal/auth"
+	"coffer/internal/retention"
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/webhook"
@@ -55,7 +56,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	st.SetArchiveDir(dir)
+	arch := retention.New(st, dir)
 	if err := firstAdmin(ctx, st, log); err != nil {
 		return err
 	}
@@ -64,23 +65,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{}), log)
-	sealCtx, stopSeal := context.WithCancel(context.Background())
-	defer stopSeal()
-	go audit.SealEvery(sealCtx, st, time.Second, log)
-	// Retention: a minute after start, then daily (docs/retention.md). On
-	// shutdown a run under way stops before its commit, removing its file,
-	// or finishes the commit.
-	retentionCtx, stopRetention := context.WithCancel(context.Background())
-	retentionDone := make(chan struct{})
-	go func() { defer close(retentionDone); st.RetentionLoop(retentionCtx, log, store.RetentionSchedule{}) }()
-	defer func() { stopRetention(); <-retentionDone }()
-	// Webhook deliveries: on shutdown the worker finishes the attempts under
-	// way (at most its HTTP timeout) before the store closes.
-	hooksCtx, stopHooks := context.WithCancel(context.Background())
-	hooksDone := make(chan struct{})
-	go func() { defer close(hooksDone); webhook.New(st, log, webhook.Options{}).Run(hooksCtx) }()
-	defer func() { stopHooks(); <-hooksDone }()
+	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{Archiver: arch}), log)
+	stopBackground := startBackground(st, arch, log)
+	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("coffer is serving", "addr", ln.Addr().String())
@@ -101,6 +88,35 @@ func serve(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startBackground starts the work every instance does beside answering
+// requests, and returns the function that stops it, to be called before the
+// store closes:
+//   - sealing operation records into the hash chain, every second;
+//   - retention, a minute after start, then daily (docs/retention.md): on
+//     shutdown a run under way stops before its commit, removing its file,
+//     or finishes the commit;
+//   - webhook deliveries: on shutdown the worker finishes the attempts
+//     under way (at most its HTTP timeout).
+func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger) (stop func()) {
+	var stops []func()
+	start := func(run func(ctx context.Context)) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); run(ctx) }()
+		stops = append(stops, func() { cancel(); <-done })
+	}
+	start(func(ctx context.Context) { audit.SealEvery(ctx, st, time.Second, log) })
+	start(func(ctx context.Context) { arch.Loop(ctx, log, retention.Schedule{}) })
+	start(func(ctx context.Context) { webhook.New(st, log, webhook.Options{}).Run(ctx) })
+	// In reverse order: deliveries, then retention, and the sealer last,
+	// once nothing else writes operation records.
+	return func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
 }
 
 // firstAdmin creates the first super admin from COFFER_ADMIN_USER and

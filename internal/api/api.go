@@ -19,6 +19,7 @@ import (
 
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 )
 
@@ -29,6 +30,8 @@ type API struct {
 	huma    huma.API
 	metrics *Metrics
 	now     func() time.Time
+	// archiver runs retention and serves its archive files (archives.go).
+	archiver *retention.Archiver
 
 	// inFlight holds the idempotency keys whose first request is still
 	// being answered by this instance: a repeat meanwhile gets
@@ -40,13 +43,18 @@ type API struct {
 type Options struct {
 	Now     func() time.Time
 	Metrics *Metrics
+	// Archiver runs retention (default: one with no archive directory).
+	Archiver *retention.Archiver
 }
 
 const prefix = "/api/v1"
 
 // New registers the API's routes on mux.
 func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
-	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now}
+	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now, archiver: opt.Archiver}
+	if a.archiver == nil {
+		a.archiver = retention.New(st, "")
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}

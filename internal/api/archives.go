@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/auth"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 )
 
@@ -96,7 +97,7 @@ func (a *API) registerArchives() {
 			if err != nil {
 				return nil, err
 			}
-			arch, f, err := a.store.OpenArchive(ctx, id)
+			arch, f, err := a.archiver.Open(ctx, id)
 			if err != nil {
 				return nil, err
 			}
@@ -121,7 +122,7 @@ func (a *API) registerArchives() {
 			"retention_running when another run is under way.",
 		DefaultStatus: http.StatusOK}, auth.ActSystem,
 		func(ctx context.Context, _ *struct{}) (*RunRetentionOutput, error) {
-			res, err := a.store.RunRetention(ctx, callerOf(ctx).actor(), store.RetentionOptions{})
+			res, err := a.archiver.Run(ctx, callerOf(ctx).actor(), retention.Options{})
 			if err != nil {
 				return nil, err
 			}

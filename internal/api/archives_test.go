@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"coffer/internal/ledger"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 )
 
@@ -30,8 +31,7 @@ func TestArchives(t *testing.T) {
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
 			e := newEnvAt(t, d, clock)
-			dir := t.TempDir()
-			e.store.SetArchiveDir(dir)
+			dir := e.archiver.Dir()
 			users := map[ledger.Role]string{ledger.RoleSuperAdmin: "root", ledger.RoleAdmin: "clerk", ledger.RoleReviewer: "checker"}
 			// Sessions last 12 hours: everyone logs in again each month.
 			relogin := func() {
@@ -115,7 +115,7 @@ func TestArchives(t *testing.T) {
 			if sc.Err() != nil {
 				t.Fatal(sc.Err())
 			}
-			if header["format"] != store.ArchiveFormat || header["cutoff"] != cutoff.Format(time.RFC3339) ||
+			if header["format"] != retention.ArchiveFormat || header["cutoff"] != cutoff.Format(time.RFC3339) ||
 				counts["entries"] != arch["entries"] || counts["audit_log"] != arch["audit_records"] || header["entries"] != arch["entries"] {
 				t.Errorf("header %v with rows %v; archive %v", header, counts, arch)
 			}
@@ -185,13 +185,9 @@ func TestArchives(t *testing.T) {
 
 // matrixArchive gives the role matrix an archive to list and download: on
 // first use it archives only the oldest operation record, since the
-// matrix's other rows need everything else as it is. tempDir lives as long
-// as the matrix's server.
-func matrixArchive(t *testing.T, e *env, tempDir func() string) string {
+// matrix's other rows need everything else as it is.
+func matrixArchive(t *testing.T, e *env) string {
 	t.Helper()
-	if e.store.ArchiveDir() == "" {
-		e.store.SetArchiveDir(tempDir())
-	}
 	list, err := e.store.Archives(ctx, 0, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +199,7 @@ func matrixArchive(t *testing.T, e *env, tempDir func() string) string {
 	if err := e.store.DB().QueryRow("SELECT MIN(created_at) FROM audit_log").Scan(&first); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.store.RunRetention(ctx, ledger.Actor{Name: "matrix"}, store.RetentionOptions{Cutoff: time.UnixMicro(first + 1)})
+	res, err := e.archiver.Run(ctx, ledger.Actor{Name: "matrix"}, retention.Options{Cutoff: time.UnixMicro(first + 1)})
 	if err != nil || res.Archive == nil {
 		t.Fatalf("archiving the first operation record = %+v, %v", res, err)
 	}

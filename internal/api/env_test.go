@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
+	"coffer/internal/retention"
 	"coffer/internal/server"
 	"coffer/internal/store"
 	"coffer/internal/testdb"
@@ -30,6 +31,8 @@ type env struct {
 	url    string
 	token  map[ledger.Role]string // session tokens
 	admin  map[ledger.Role]string // administrator ids
+	// archiver runs retention, with an archive directory of the test's.
+	archiver *retention.Archiver
 }
 
 const password = "correct horse battery"
@@ -41,10 +44,11 @@ func newEnvAt(t *testing.T, d store.Dialect, now func() time.Time) *env {
 	t.Helper()
 	s := testdb.Open(t, d, store.Options{Now: now})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(s, log, server.Options{Now: now})
+	arch := retention.New(s, t.TempDir())
+	srv := server.New(s, log, server.Options{Now: now, Archiver: arch})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	e := &env{t: t, store: s, server: srv, url: hs.URL, token: map[ledger.Role]string{}, admin: map[ledger.Role]string{}}
+	e := &env{t: t, store: s, server: srv, archiver: arch, url: hs.URL, token: map[ledger.Role]string{}, admin: map[ledger.Role]string{}}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		t.Fatal(err)

@@ -557,7 +557,7 @@ func TestRoleMatrix(t *testing.T) {
 
 			// Archives.
 			{method: "GET", path: "/api/v1/archives", allow: rmOperators, call: func(st *testing.T, role ledger.Role) rmCall {
-				id := matrixArchive(st, e, t.TempDir)
+				id := matrixArchive(st, e)
 				return rmCall{path: "/api/v1/archives", after: func(t *testing.T, r *resp) {
 					if it := r.items(); len(it) != 1 || it[0]["id"] != id {
 						t.Errorf("archives = %s, want archive %s", r.Body, id)
@@ -565,14 +565,14 @@ func TestRoleMatrix(t *testing.T) {
 				}}
 			}},
 			{method: "GET", path: "/api/v1/archives/{id}", allow: rmOperators, call: func(st *testing.T, role ledger.Role) rmCall {
-				return rmCall{path: "/api/v1/archives/" + matrixArchive(st, e, t.TempDir), after: func(t *testing.T, r *resp) {
+				return rmCall{path: "/api/v1/archives/" + matrixArchive(st, e), after: func(t *testing.T, r *resp) {
 					if r.Header.Get("Content-Type") != "application/gzip" || !strings.HasPrefix(string(r.Body), "\x1f\x8b") {
 						t.Errorf("download = %q, %d bytes", r.Header.Get("Content-Type"), len(r.Body))
 					}
 				}}
 			}},
 			{method: "POST", path: "/api/v1/archives/run", allow: rmSuperOnly, call: func(st *testing.T, role ledger.Role) rmCall {
-				matrixArchive(st, e, t.TempDir)
+				matrixArchive(st, e)
 				archives := func() int { return len(e.do("GET", "/api/v1/archives", super, nil).want(200).items()) }
 				n := archives()
 				return rmCall{path: "/api/v1/archives/run",

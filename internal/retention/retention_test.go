@@ -1,192 +1,29 @@
-package store_test
+package retention_test
 
 import (
-	"bufio"
-	"compress/gzip"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"coffer/internal/ledger"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 	"coffer/internal/testdb"
 )
 
-// testClock is a store clock that the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-var retentionStart = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
-
-// monthsOfActivity posts, month after month, to new and existing customers:
-// top-ups, charges, a reversal, adjustments in a second currency, and
-// changes that leave operation records only. It returns the accounts.
-func monthsOfActivity(t *testing.T, s *store.Store, clock *testClock, months int, phonePrefix string) []int64 {
-	t.Helper()
-	var accounts []int64
-	for m := 0; m < months; m++ {
-		clock.Set(retentionStart.AddDate(0, 0, 30*m).Add(time.Duration(m) * time.Hour))
-		c, a := fixture(t, s, fmt.Sprintf("%s%03d", phonePrefix, m), 50000)
-		accounts = append(accounts, a.ID)
-		for _, id := range accounts {
-			p, err := s.Charge(ctx, ledger.Charge{AccountID: id, Amount: 125, Reference: fmt.Sprintf("m%d", m), Actor: sys})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m%3 == 1 {
-				if _, err := s.Reverse(ctx, ledger.Reversal{TransactionID: p.Transaction.ID, Note: "refund", Actor: sys}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		p, err := s.Adjust(ctx, ledger.Adjustment{Target: ledger.Target{CustomerID: c.ID, Currency: "EUR"}, Direction: ledger.Credit,
-			Amount: 700, Reason: ledger.ReasonPromotion, Note: "welcome", Actor: sys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m == 0 {
-			accounts = append(accounts, p.Transaction.AccountID)
-		}
-		if _, err := s.UpdateCustomer(ctx, sys, c.ID, ledger.NewCustomer{Name: c.Name, Phone: c.Phone, Remark: fmt.Sprintf("month %d", m)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.SealAudit(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return accounts
-}
-
-func balances(t *testing.T, s *store.Store, ids []int64) map[int64]int64 {
-	t.Helper()
-	out := map[int64]int64{}
-	for _, id := range ids {
-		out[id] = balance(t, s, id)
-	}
-	return out
-}
-
-func idsWhere(t *testing.T, s *store.Store, q string, args ...any) []int64 {
-	t.Helper()
-	rows, err := s.DB().Query(q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-type archiveContent struct {
-	header  store.ArchiveHeader
-	records []store.ArchivedRecord
-	entries []store.ArchivedEntry
-}
-
-// readArchive reads an archive file as anyone would: gunzip, then one JSON
-// value per line. It checks the file against the archive's size and SHA-256.
-func readArchive(t *testing.T, dir string, a store.Archive) archiveContent {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, a.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != a.SHA256 || int64(len(raw)) != a.Size {
-		t.Errorf("archive %s: %d bytes with SHA-256 %x, recorded %d bytes %s", a.FileName, len(raw), sum, a.Size, a.SHA256)
-	}
-	f, err := os.Open(filepath.Join(dir, a.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(gz)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var c archiveContent
-	for n := 0; sc.Scan(); n++ {
-		if n == 0 {
-			if err := json.Unmarshal(sc.Bytes(), &c.header); err != nil {
-				t.Fatalf("header: %v: %s", err, sc.Bytes())
-			}
-			continue
-		}
-		var kind struct{ Table string }
-		if err := json.Unmarshal(sc.Bytes(), &kind); err != nil {
-			t.Fatalf("line %d: %v: %s", n+1, err, sc.Bytes())
-		}
-		switch kind.Table {
-		case "audit_log":
-			var r store.ArchivedRecord
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				t.Fatal(err)
-			}
-			c.records = append(c.records, r)
-		case "entries":
-			var e store.ArchivedEntry
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Fatal(err)
-			}
-			c.entries = append(c.entries, e)
-		default:
-			t.Fatalf("line %d holds a row of %q", n+1, kind.Table)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	h := c.header
-	if h.Format != store.ArchiveFormat || !h.Cutoff.Equal(a.Cutoff) || h.AuditRecords != int64(len(c.records)) || h.Entries != int64(len(c.entries)) ||
-		h.AuditRecords != a.AuditRecords || h.Entries != a.Entries || h.Transactions != a.Transactions ||
-		h.AuditFirstSeq != a.AuditFirstSeq || h.AuditLastSeq != a.AuditLastSeq {
-		t.Errorf("archive %s: header %+v with %d records and %d entries; archive row %+v", a.FileName, h, len(c.records), len(c.entries), a)
-	}
-	// The archived records are a piece of the chain.
-	prev := h.AuditPrevHash
-	for i, r := range c.records {
-		if r.Seq != h.AuditFirstSeq+int64(i) || r.PrevHash != prev || r.Hash == "" {
-			t.Errorf("archived record %d (place %d) does not continue the chain", r.ID, r.Seq)
-		}
-		prev = r.Hash
-	}
-	if len(c.records) > 0 && prev != a.AuditLastHash {
-		t.Errorf("the last archived record's hash %s, archive says %s", prev, a.AuditLastHash)
-	}
-	return c
-}
-
+// TestRetention archives nine months of activity at the default cutoff:
+// the file holds exactly the older rows, the database the others, and the
+// balances, the ledger and the chain verify as before.
 func TestRetention(t *testing.T) {
 	for _, d := range testdb.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			clock := &testClock{t: retentionStart}
 			s := testdb.Open(t, d, store.Options{Now: clock.Now})
 			dir := t.TempDir()
-			s.SetArchiveDir(dir)
+			r := retention.New(s, dir)
 			accounts := monthsOfActivity(t, s, clock, 9, "7100")
 			now := retentionStart.AddDate(0, 0, 30*9)
 			clock.Set(now)
@@ -213,7 +50,7 @@ func TestRetention(t *testing.T) {
 				recByID[r.ID] = r
 			}
 
-			res, err := s.RunRetention(ctx, sys, store.RetentionOptions{})
+			res, err := r.Run(ctx, sys, retention.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +123,7 @@ func TestRetention(t *testing.T) {
 			}
 
 			// Again: nothing is old enough any more.
-			again, err := s.RunRetention(ctx, sys, store.RetentionOptions{})
+			again, err := r.Run(ctx, sys, retention.Options{})
 			if err != nil || again.Archive != nil {
 				t.Errorf("second run = %+v, %v; want nothing archived", again, err)
 			}
@@ -410,7 +247,7 @@ func TestRetentionInBatches(t *testing.T) {
 			clock := &testClock{t: retentionStart}
 			s := testdb.Open(t, d, store.Options{Now: clock.Now})
 			dir := t.TempDir()
-			s.SetArchiveDir(dir)
+			r := retention.New(s, dir)
 			accounts := monthsOfActivity(t, s, clock, 8, "7200")
 			clock.Set(retentionStart.AddDate(0, 0, 30*8))
 			cutoff := retentionStart.AddDate(0, 0, 30*8-183)
@@ -424,7 +261,7 @@ func TestRetentionInBatches(t *testing.T) {
 				if run > 100 {
 					t.Fatal("retention does not finish")
 				}
-				res, err := s.RunRetention(ctx, sys, store.RetentionOptions{MaxTransactions: 4, MaxRecords: 7})
+				res, err := r.Run(ctx, sys, retention.Options{MaxTransactions: 4, MaxRecords: 7})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -478,14 +315,15 @@ func TestRetentionConcurrentRuns(t *testing.T) {
 			dsn := testdb.DSN(t, d)
 			dir := t.TempDir()
 			var stores []*store.Store
+			var archivers []*retention.Archiver
 			for i := 0; i < 2; i++ {
 				st, err := store.Open(ctx, dsn, store.Options{Now: clock.Now})
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer st.Close()
-				st.SetArchiveDir(dir)
 				stores = append(stores, st)
+				archivers = append(archivers, retention.New(st, dir))
 			}
 			monthsOfActivity(t, stores[0], clock, 8, "7300")
 			now := retentionStart.AddDate(0, 0, 30*8)
@@ -493,7 +331,7 @@ func TestRetentionConcurrentRuns(t *testing.T) {
 			oldEntries := idsWhere(t, stores[0], "SELECT id FROM entries WHERE created_at < $1", now.AddDate(0, 0, -183).UnixMicro())
 
 			const runs = 6
-			results := make([]store.RetentionResult, runs)
+			results := make([]retention.Result, runs)
 			errs := make([]error, runs)
 			var wg sync.WaitGroup
 			start := make(chan struct{})
@@ -502,7 +340,7 @@ func TestRetentionConcurrentRuns(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					results[i], errs[i] = stores[i%2].RunRetention(ctx, sys, store.RetentionOptions{})
+					results[i], errs[i] = archivers[i%2].Run(ctx, sys, retention.Options{})
 				}()
 			}
 			close(start)
@@ -543,14 +381,14 @@ func TestRetentionRefusesBrokenRows(t *testing.T) {
 			clock := &testClock{t: retentionStart}
 			s := testdb.Open(t, d, store.Options{Now: clock.Now})
 			dir := t.TempDir()
-			s.SetArchiveDir(dir)
+			r := retention.New(s, dir)
 			_, a := fixture(t, s, "7400001", 1000)
 			clock.Set(retentionStart.AddDate(1, 0, 0))
 			// Someone removes one side of the old top-up.
 			if _, err := s.DB().Exec("DELETE FROM entries WHERE account_id = $1", a.ID); err != nil {
 				t.Fatal(err)
 			}
-			_, err := s.RunRetention(ctx, sys, store.RetentionOptions{})
+			_, err := r.Run(ctx, sys, retention.Options{})
 			var refused *store.RetentionRefusedError
 			if !errors.As(err, &refused) {
 				t.Fatalf("retention over a broken transaction = %v, want refused", err)
@@ -568,7 +406,7 @@ func TestRetentionRefusesBrokenRows(t *testing.T) {
 			// An old operation record changed: the chain is not cut there.
 			clock.Set(retentionStart)
 			s2 := testdb.Open(t, d, store.Options{Now: clock.Now})
-			s2.SetArchiveDir(dir)
+			r2 := retention.New(s2, dir)
 			c, err := s2.CreateCustomer(ctx, sys, ledger.NewCustomer{Name: "Old", Phone: "7400002"})
 			if err != nil {
 				t.Fatal(err)
@@ -588,7 +426,7 @@ func TestRetentionRefusesBrokenRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock.Set(retentionStart.AddDate(1, 0, 0))
-			if _, err := s2.RunRetention(ctx, sys, store.RetentionOptions{}); !errors.As(err, &refused) {
+			if _, err := r2.Run(ctx, sys, retention.Options{}); !errors.As(err, &refused) {
 				t.Fatalf("retention over a changed record = %v, want refused", err)
 			}
 			if files, _ := os.ReadDir(dir); len(files) != 0 {
@@ -598,125 +436,5 @@ func TestRetentionRefusesBrokenRows(t *testing.T) {
 				t.Error("the changed record is no longer reported")
 			}
 		})
-	}
-}
-
-// TestArchiveFileChecked serves an archive only while its file matches.
-func TestArchiveFileChecked(t *testing.T) {
-	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
-		dir := t.TempDir()
-		s.SetArchiveDir(dir)
-		fixture(t, s, "7500001", 1000)
-		res, err := s.RunRetention(ctx, sys, store.RetentionOptions{Cutoff: time.Now()})
-		if err != nil || res.Archive == nil {
-			t.Fatalf("retention = %+v, %v", res, err)
-		}
-		a, f, err := s.OpenArchive(ctx, res.Archive.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		path := filepath.Join(dir, a.FileName)
-		raw, _ := os.ReadFile(path)
-		raw[len(raw)/2] ^= 1
-		os.WriteFile(path, raw, 0o600)
-		if _, _, err := s.OpenArchive(ctx, a.ID); !errors.Is(err, ledger.ErrArchiveAltered) {
-			t.Errorf("open an altered file = %v", err)
-		}
-		os.Remove(path)
-		if _, _, err := s.OpenArchive(ctx, a.ID); !errors.Is(err, ledger.ErrArchiveMissing) {
-			t.Errorf("open a missing file = %v", err)
-		}
-		if _, err := s.RunRetention(ctx, sys, store.RetentionOptions{Cutoff: time.Now().Add(time.Hour)}); err == nil {
-			t.Error("a cutoff in the future was accepted")
-		}
-		mustVerify(t, s)
-	})
-}
-
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logLines) Info(msg string, _ ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, msg)
-	l.mu.Unlock()
-}
-func (l *logLines) Error(msg string, _ ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, "ERROR "+msg)
-	l.mu.Unlock()
-}
-
-// TestRetentionLoop runs the daily job on a timer the test fires.
-func TestRetentionLoop(t *testing.T) {
-	clock := &testClock{t: retentionStart}
-	s := testdb.Open(t, store.SQLite, store.Options{Now: clock.Now})
-	s.SetArchiveDir(t.TempDir())
-	monthsOfActivity(t, s, clock, 3, "7600")
-	fire := make(chan time.Time)
-	var waits []time.Duration
-	var mu sync.Mutex
-	sch := store.RetentionSchedule{After: func(d time.Duration) <-chan time.Time {
-		mu.Lock()
-		waits = append(waits, d)
-		mu.Unlock()
-		return fire
-	}}
-	loopCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	log := &logLines{}
-	go func() { defer close(done); s.RetentionLoop(loopCtx, log, sch) }()
-
-	archives := func() int {
-		list, err := s.Archives(ctx, 0, 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(list)
-	}
-	// run fires the timer and waits until the run it starts has finished:
-	// the loop is waiting for the timer again.
-	run := func() {
-		mu.Lock()
-		n := len(waits)
-		mu.Unlock()
-		fire <- time.Time{}
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			mu.Lock()
-			more := len(waits) > n
-			mu.Unlock()
-			if more {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the retention job does not come back to its timer")
-			}
-		}
-	}
-	run() // the first run, shortly after start: nothing is old yet
-	if n := archives(); n != 0 {
-		t.Errorf("%d archives after the first run, want none", n)
-	}
-	clock.Set(retentionStart.AddDate(0, 0, 30*3+183))
-	run() // a day later, everything is
-	run() // and the day after that there is nothing new
-	cancel()
-	<-done
-	if n := archives(); n != 1 {
-		t.Errorf("%d archives after three days, want 1 (log: %v)", n, log.lines)
-	}
-	mustVerify(t, s)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(waits) < 3 || waits[0] != time.Minute || waits[1] != 24*time.Hour {
-		t.Errorf("the job waited %v; want a minute, then a day each time", waits)
-	}
-	for _, l := range log.lines {
-		if len(l) > 5 && l[:5] == "ERROR" {
-			t.Errorf("the job logged %s", l)
-		}
 	}
 }

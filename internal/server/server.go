@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"coffer/internal/api"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 	"coffer/internal/web"
 )
@@ -53,6 +54,10 @@ func (s *Server) Routes() []string { return append([]string(nil), s.mux.patterns
 // Options tune the server; the zero value is right for production.
 type Options struct {
 	Now func() time.Time // the clock, for tests
+	// Archiver runs retention and serves the archive files (default: one
+	// with no archive directory, whose runs and downloads are
+	// archives_unavailable).
+	Archiver *retention.Archiver
 }
 
 // New returns the HTTP handler of a Coffer instance.
@@ -63,8 +68,11 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg)})
-	web.New(st, log, opt.Now, s.mux).Register(s.mux)
+	if opt.Archiver == nil {
+		opt.Archiver = retention.New(st, "")
+	}
+	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg), Archiver: opt.Archiver})
+	web.New(st, opt.Archiver, log, opt.Now, s.mux).Register(s.mux)
 	s.guarded = api.GuardJSON(s.mux)
 	return s
 }

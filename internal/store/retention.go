@@ -2,18 +2,13 @@ package store
 
 import (
 	"cmp"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,20 +19,21 @@ import (
 
 // Retention (docs/retention.md) moves operation records and ledger entries
 // older than the retention period into an archive file, then removes them
-// from the database. A run:
-//  1. seals waiting operation records (only sealed ones can be archived);
-//  2. takes the retention lease, so that one instance runs at a time;
-//  3. reads, in one snapshot, what is old enough: the records that follow
-//     the chain's checkpoint in place order, up to the first that is not
-//     old enough; the transactions after the last one archived, in
-//     (created_at, id) order, that are older than the cutoff, with their
-//     entries. It refuses rows that do not verify: their evidence stays;
-//  4. writes them to a gzip file of JSON lines and fsyncs it;
-//  5. in one database transaction removes exactly those rows, records the
-//     archive with the file's SHA-256, moves the checkpoints and writes an
-//     operation record. If that fails, the file is removed again.
+// from the database. Package retention runs it and writes the file; what
+// the database does for it is here:
+//   - the lease on retention_head (TakeRetentionLease), so that one run at
+//     a time archives, whichever instance it is on;
+//   - PlanRetention reads, in one snapshot, what is old enough: the records
+//     that follow the chain's checkpoint in place order, up to the first
+//     that is not old enough; the transactions after the last one archived,
+//     in (created_at, id) order, that are older than the cutoff, with their
+//     entries. It refuses rows that do not verify, so that their evidence
+//     stays, and hands the rows to the caller's writer inside the snapshot;
+//   - CommitRetention, one database transaction, removes exactly those
+//     rows, records the archive with the file's SHA-256, moves the
+//     checkpoints and writes an operation record. The caller writes and
+//     syncs the file before it, and removes the file if it fails.
 
-// Errors of retention and archives.
 // RetentionRefusedError says why a run archived nothing: some of the rows it
 // would archive do not verify, and archiving them would take the evidence out
 // of the database.
@@ -49,30 +45,6 @@ func (e *RetentionRefusedError) Error() string {
 
 // Unwrap makes it a retention_refused of the domain, with this message.
 func (e *RetentionRefusedError) Unwrap() error { return ledger.ErrRetentionRefused }
-
-// RetentionActor names the daily job in operation records.
-const RetentionActor = "retention"
-
-// ArchiveFormat is the format name in an archive file's header line.
-const ArchiveFormat = "coffer-archive/1"
-
-// Defaults of a run.
-const (
-	defaultRetentionBatch = 50000
-	retentionLease        = 15 * time.Minute
-)
-
-// SetArchiveDir sets the directory this instance writes archive files to
-// and serves them from. Instances sharing a database should share it.
-func (s *Store) SetArchiveDir(dir string) { s.archiveDir.Store(&dir) }
-
-// ArchiveDir is the directory set by SetArchiveDir, or "".
-func (s *Store) ArchiveDir() string {
-	if d := s.archiveDir.Load(); d != nil {
-		return *d
-	}
-	return ""
-}
 
 // Archive is one retention run that removed rows: the file it wrote and what
 // the file holds.
@@ -92,73 +64,38 @@ type Archive struct {
 	CreatedBy     int64 // 0: the daily job
 }
 
-// ArchiveHeader is the first line of an archive file.
-type ArchiveHeader struct {
-	Format       string    `json:"format"`
-	Holds        string    `json:"holds"`
-	CreatedAt    time.Time `json:"created_at"`
-	Cutoff       time.Time `json:"cutoff"`
-	AuditRecords int64     `json:"audit_records"`
-	// The archived records continue the chain after place AuditFirstSeq-1,
-	// whose hash is AuditPrevHash; the chain in the database now starts
-	// after AuditLastSeq.
-	AuditFirstSeq int64  `json:"audit_first_seq"`
-	AuditLastSeq  int64  `json:"audit_last_seq"`
-	AuditPrevHash string `json:"audit_prev_hash"`
-	Entries       int64  `json:"entries"`
-	Transactions  int64  `json:"transactions"`
-}
-
-// ArchivedRecord is an operation record's line: every column of audit_log
-// as stored, so that its hash can be computed again from the file.
-type ArchivedRecord struct {
-	Table      string    `json:"table"` // "audit_log"
-	ID         int64     `json:"id"`
-	Seq        int64     `json:"seq"`
-	CreatedAt  time.Time `json:"created_at"`
-	ActorID    *int64    `json:"actor_id"`
-	TokenID    *int64    `json:"token_id"`
-	ActorName  string    `json:"actor_name"`
-	Action     string    `json:"action"`
-	ObjectType string    `json:"object_type"`
-	ObjectID   string    `json:"object_id"`
-	BeforeJSON string    `json:"before_json"`
-	AfterJSON  string    `json:"after_json"`
-	ClientAddr string    `json:"client_addr"`
-	PrevHash   string    `json:"prev_hash"`
-	Hash       string    `json:"hash"`
-}
-
-// ArchivedEntry is a ledger entry's line: every column of entries. Amounts
-// are minor units of the account's currency.
-type ArchivedEntry struct {
-	Table         string    `json:"table"` // "entries"
-	ID            int64     `json:"id"`
-	TransactionID int64     `json:"transaction_id"`
-	AccountID     int64     `json:"account_id"`
-	Amount        int64     `json:"amount"`
-	BalanceAfter  *int64    `json:"balance_after"`
-	CreatedAt     time.Time `json:"created_at"`
-}
-
-// RetentionOptions tune one run; the zero value is the daily job's.
-type RetentionOptions struct {
-	// Cutoff: rows older than this are archived. Zero: now minus the
-	// retention period. Tests and maintenance set it; it may not be later
-	// than now.
-	Cutoff time.Time
-	// MaxTransactions and MaxRecords bound one run (default 50,000 each), so
-	// that its file and its database transaction stay small; a run that
-	// reaches either says More, and the daily job runs again at once.
+// RetentionLimits bound what one run archives, so that its file and its
+// database transaction stay small. Both must be positive.
+type RetentionLimits struct {
 	MaxTransactions int
 	MaxRecords      int
 }
 
-// RetentionResult is what a run did.
-type RetentionResult struct {
-	Cutoff  time.Time
-	Archive *Archive // nil when nothing was old enough
-	More    bool     // rows older than the cutoff remain for another run
+// RetentionBatch is what one run archives, as PlanRetention read it: what
+// the archive file's header says, and the entries for its lines. The caller
+// reads it and hands it back to CommitRetention unchanged.
+type RetentionBatch struct {
+	Cutoff       time.Time // to the microsecond, UTC
+	AuditRecords int64
+	// The records continue the chain after place AuditFirstSeq-1, whose
+	// hash is AuditPrevHash; the chain in the database will start after
+	// AuditLastSeq. All three are zero when no record is archived.
+	AuditFirstSeq int64
+	AuditLastSeq  int64
+	AuditPrevHash string
+	Transactions  int64          // transactions whose entries are archived
+	Entries       []ledger.Entry // in id order
+	More          bool           // the limits stopped the batch: older rows remain
+
+	plan *retentionPlan
+}
+
+// ArchiveFile is the file a run wrote its batch to, written and synced.
+type ArchiveFile struct {
+	Name      string // in the archive directory
+	Size      int64
+	SHA256    string    // hex
+	CreatedAt time.Time // the run's time
 }
 
 // retentionPlan is what a run archives, read from one snapshot.
@@ -170,8 +107,11 @@ type retentionPlan struct {
 	auditTo            int64 // records with places in (ckSeq, auditTo]
 	auditLastHash      string
 	txs                []prunedTx // in (created_at, id) order
-	entries            []ArchivedEntry
+	entries            []ledger.Entry
 	moreTxs, moreAudit bool
+	// walked: every planned record went through chain, which checked it
+	// and set auditLastHash; only then may the records be removed.
+	walked bool
 }
 
 type prunedTx struct {
@@ -181,91 +121,10 @@ type prunedTx struct {
 
 func (p *retentionPlan) records() int64 { return p.auditTo - p.ckSeq }
 
-// RunRetention archives and removes what is older than the cutoff. actor is
-// who asked (the daily job: ledger.Actor{Name: RetentionActor}).
-func (s *Store) RunRetention(ctx context.Context, actor ledger.Actor, opt RetentionOptions) (RetentionResult, error) {
-	dir := s.ArchiveDir()
-	if dir == "" {
-		return RetentionResult{}, ledger.ErrNoArchiveDir
-	}
-	now := s.nowTime()
-	res := RetentionResult{Cutoff: opt.Cutoff}
-	if res.Cutoff.IsZero() {
-		st, err := s.Settings(ctx)
-		if err != nil {
-			return res, err
-		}
-		res.Cutoff = now.AddDate(0, 0, -st.RetentionDays)
-	} else if res.Cutoff.After(s.now()) {
-		return res, fmt.Errorf("store: retention cutoff %s is in the future", res.Cutoff.Format(time.RFC3339))
-	}
-	res.Cutoff = fromMicros(micros(res.Cutoff))
-	if opt.MaxTransactions <= 0 {
-		opt.MaxTransactions = defaultRetentionBatch
-	}
-	if opt.MaxRecords <= 0 {
-		opt.MaxRecords = defaultRetentionBatch
-	}
-	if _, err := s.SealAudit(ctx); err != nil {
-		return res, err
-	}
-
-	owner := newLeaseOwner()
-	if err := s.takeRetentionLease(ctx, owner, now); err != nil {
-		return res, err
-	}
-	defer s.releaseRetentionLease(context.WithoutCancel(ctx), owner)
-
-	var plan retentionPlan
-	var file *archiveFile
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
-		var err error
-		if plan, err = s.planRetention(ctx, tx, res.Cutoff, opt); err != nil {
-			return err
-		}
-		if plan.records() == 0 && len(plan.entries) == 0 {
-			return nil
-		}
-		file, err = s.writeArchive(ctx, tx, dir, now, res.Cutoff, &plan)
-		return err
-	})
-	if err != nil || file == nil {
-		return res, err
-	}
-	res.More = plan.moreTxs || plan.moreAudit
-	a := Archive{FileName: file.name, Cutoff: res.Cutoff, Entries: int64(len(plan.entries)), Transactions: int64(len(plan.txs)),
-		AuditRecords: plan.records(), Size: file.size, SHA256: file.sha256, CreatedAt: now, CreatedBy: actor.AdminID}
-	if plan.records() > 0 {
-		a.AuditFirstSeq, a.AuditLastSeq, a.AuditLastHash = plan.ckSeq+1, plan.auditTo, plan.auditLastHash
-	}
-	// The commit is short and is not cut by the caller's cancellation: a
-	// shutdown waits for it rather than waste the file.
-	if err := s.commitRetention(context.WithoutCancel(ctx), actor, owner, &plan, &a); err != nil {
-		// The rows stay in the database, so the file goes; unless the
-		// commit's outcome is unknown (a lost connection) and it may have
-		// happened: an extra file is harmless, a lost archive is not.
-		if !s.archiveRecorded(ctx, file.name) {
-			if rmErr := os.Remove(file.path); rmErr == nil {
-				syncFile(dir)
-			}
-		}
-		return res, err
-	}
-	res.Archive = &a
-	return res, nil
-}
-
-// archiveRecorded reports whether an archive row names the file; true also
-// when that cannot be told.
-func (s *Store) archiveRecorded(ctx context.Context, name string) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM archives WHERE file_name = $1", name).Scan(&n); err != nil {
-		return true
-	}
-	return n > 0
-}
+// Now is the store's clock (Options.Now) to the microsecond the database
+// keeps, in UTC: retention stamps its cutoff, lease and archive with it, as
+// the store stamps the operation record of the run.
+func (s *Store) Now() time.Time { return s.nowTime() }
 
 func newLeaseOwner() string {
 	b := make([]byte, 8)
@@ -273,13 +132,15 @@ func newLeaseOwner() string {
 	return hex.EncodeToString(b)
 }
 
-// takeRetentionLease claims the lease row unless another run holds it. On
-// PostgreSQL a concurrent claim waits for the row and then sees the lease
-// taken.
-func (s *Store) takeRetentionLease(ctx context.Context, owner string, now time.Time) error {
-	return s.write(ctx, func(tx *txn) error {
+// TakeRetentionLease claims the retention lease from now until now+d and
+// returns this run's token for it, or ledger.ErrRetentionRunning while
+// another run holds it. On PostgreSQL a concurrent claim waits for the row
+// and then sees the lease taken.
+func (s *Store) TakeRetentionLease(ctx context.Context, now time.Time, d time.Duration) (string, error) {
+	owner := newLeaseOwner()
+	err := s.write(ctx, func(tx *txn) error {
 		r, err := tx.ExecContext(ctx, "UPDATE retention_head SET lease_owner = $1, lease_until = $2 WHERE id = 1 AND lease_until <= $3",
-			owner, micros(now.Add(retentionLease)), micros(now))
+			owner, micros(now.Add(d)), micros(now))
 		if err != nil {
 			return err
 		}
@@ -289,85 +150,139 @@ func (s *Store) takeRetentionLease(ctx context.Context, owner string, now time.T
 		}
 		return err
 	})
+	if err != nil {
+		return "", err
+	}
+	return owner, nil
 }
 
-func (s *Store) releaseRetentionLease(ctx context.Context, owner string) {
-	s.write(ctx, func(tx *txn) error {
+// ReleaseRetentionLease gives the lease back, if it is still owner's.
+func (s *Store) ReleaseRetentionLease(ctx context.Context, owner string) error {
+	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, "UPDATE retention_head SET lease_owner = '', lease_until = 0 WHERE id = 1 AND lease_owner = $1", owner)
 		return err
 	})
 }
 
+// PlanRetention reads, in one snapshot, what a run archives: the rows older
+// than cutoff, within lim. It returns nil when nothing is old enough.
+// Otherwise it calls write, still inside the snapshot, with the batch and
+// the batch's operation records in place order, each checked against the
+// chain on the way (a record that does not fit ends the walk with a
+// RetentionRefusedError). write must take every record, and should have the
+// file on disk when it returns: CommitRetention removes the rows next.
+func (s *Store) PlanRetention(ctx context.Context, cutoff time.Time, lim RetentionLimits,
+	write func(*RetentionBatch, iter.Seq2[AuditRecord, error]) error) (*RetentionBatch, error) {
+	if lim.MaxTransactions <= 0 || lim.MaxRecords <= 0 {
+		return nil, fmt.Errorf("store: retention limits %+v must be positive", lim)
+	}
+	cutoff = fromMicros(micros(cutoff))
+	var b *RetentionBatch
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		b = nil
+		p, err := s.planRetention(ctx, tx, cutoff, lim)
+		if err != nil {
+			return err
+		}
+		if p.records() == 0 && len(p.entries) == 0 {
+			return nil
+		}
+		b = &RetentionBatch{Cutoff: cutoff, AuditRecords: p.records(), Transactions: int64(len(p.txs)), Entries: p.entries,
+			More: p.moreTxs || p.moreAudit, plan: &p}
+		if p.records() > 0 {
+			b.AuditFirstSeq, b.AuditLastSeq, b.AuditPrevHash = p.ckSeq+1, p.auditTo, p.ckHash
+		}
+		p.walked = p.records() == 0
+		if err := write(b, p.chain(ctx, tx)); err != nil {
+			return err
+		}
+		if !p.walked {
+			return errors.New("store: the archive writer did not take every operation record; nothing was archived")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // planRetention reads what a run archives and checks it.
-func (s *Store) planRetention(ctx context.Context, tx *sql.Tx, cutoff time.Time, opt RetentionOptions) (retentionPlan, error) {
+func (s *Store) planRetention(ctx context.Context, tx *sql.Tx, cutoff time.Time, lim RetentionLimits) (retentionPlan, error) {
 	var p retentionPlan
 	if err := tx.QueryRowContext(ctx, "SELECT audit_seq, audit_hash, tx_created_at, tx_id FROM retention_head WHERE id = 1").
 		Scan(&p.ckSeq, &p.ckHash, &p.wmAt, &p.wmID); err != nil {
 		return p, err
 	}
 	cut := micros(cutoff)
-
-	// Operation records: the chain can only lose a beginning, so take the
-	// records after the checkpoint in place order while they are old enough.
-	// A record sealed after a younger one waits for the next run.
-	rows, err := tx.QueryContext(ctx, "SELECT seq, created_at FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT "+strconv.Itoa(opt.MaxRecords+1), p.ckSeq)
-	if err != nil {
+	if err := p.readRecords(ctx, tx, cut, lim.MaxRecords); err != nil {
 		return p, err
 	}
-	p.auditTo = p.ckSeq
-	for rows.Next() {
-		var seq, created int64
-		if err := rows.Scan(&seq, &created); err != nil {
-			rows.Close()
-			return p, err
-		}
-		if created >= cut {
-			break
-		}
-		if seq != p.auditTo+1 {
-			rows.Close()
-			return p, &RetentionRefusedError{fmt.Sprintf("operation records are missing before place %d", seq)}
-		}
-		if p.records() == int64(opt.MaxRecords) {
-			p.moreAudit = true
-			break
-		}
-		p.auditTo = seq
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, err
-	}
-
-	// Transactions after the last one archived that are older than the
-	// cutoff: the transactions_created index finds them without reading
-	// the ones archived before.
-	rows, err = tx.QueryContext(ctx, `SELECT id, created_at FROM transactions
-		WHERE created_at < $1 AND (created_at > $2 OR (created_at = $2 AND id > $3))
-		ORDER BY created_at, id LIMIT `+strconv.Itoa(opt.MaxTransactions+1), cut, p.wmAt, p.wmID)
-	if err != nil {
-		return p, err
-	}
-	for rows.Next() {
-		var t prunedTx
-		if err := rows.Scan(&t.id, &t.createdAt); err != nil {
-			rows.Close()
-			return p, err
-		}
-		if len(p.txs) == opt.MaxTransactions {
-			p.moreTxs = true
-			break
-		}
-		p.txs = append(p.txs, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := p.readTransactions(ctx, tx, cut, lim.MaxTransactions); err != nil {
 		return p, err
 	}
 	if err := p.readEntries(ctx, tx, cut); err != nil {
 		return p, err
 	}
 	return p, nil
+}
+
+// readRecords plans the operation records. The chain can only lose a
+// beginning, so it takes the records after the checkpoint in place order
+// while they are old enough. A record sealed after a younger one waits for
+// the next run.
+func (p *retentionPlan) readRecords(ctx context.Context, tx *sql.Tx, cut int64, limit int) error {
+	rows, err := tx.QueryContext(ctx, "SELECT seq, created_at FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT "+strconv.Itoa(limit+1), p.ckSeq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	p.auditTo = p.ckSeq
+	for rows.Next() {
+		var seq, created int64
+		if err := rows.Scan(&seq, &created); err != nil {
+			return err
+		}
+		if created >= cut {
+			break
+		}
+		if seq != p.auditTo+1 {
+			return &RetentionRefusedError{fmt.Sprintf("operation records are missing before place %d", seq)}
+		}
+		if p.records() == int64(limit) {
+			p.moreAudit = true
+			break
+		}
+		p.auditTo = seq
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// readTransactions plans the transactions after the last one archived that
+// are older than the cutoff: the transactions_created index finds them
+// without reading the ones archived before.
+func (p *retentionPlan) readTransactions(ctx context.Context, tx *sql.Tx, cut int64, limit int) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM transactions
+		WHERE created_at < $1 AND (created_at > $2 OR (created_at = $2 AND id > $3))
+		ORDER BY created_at, id LIMIT `+strconv.Itoa(limit+1), cut, p.wmAt, p.wmID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t prunedTx
+		if err := rows.Scan(&t.id, &t.createdAt); err != nil {
+			return err
+		}
+		if len(p.txs) == limit {
+			p.moreTxs = true
+			break
+		}
+		p.txs = append(p.txs, t)
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 // readEntries reads the entries of the planned transactions and checks each
@@ -392,7 +307,7 @@ func (p *retentionPlan) readEntries(ctx context.Context, tx *sql.Tx, cut int64) 
 			return err
 		}
 		for rows.Next() {
-			e := ArchivedEntry{Table: "entries"}
+			var e ledger.Entry
 			var after sql.NullInt64
 			var created, foreign int64
 			if err := rows.Scan(&e.ID, &e.TransactionID, &e.AccountID, &e.Amount, &after, &created, &foreign); err != nil {
@@ -422,7 +337,7 @@ func (p *retentionPlan) readEntries(ctx context.Context, tx *sql.Tx, cut int64) 
 				t.id, c.n, c.sum, c.foreign)}
 		}
 	}
-	slices.SortFunc(p.entries, func(a, b ArchivedEntry) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(p.entries, func(a, b ledger.Entry) int { return cmp.Compare(a.ID, b.ID) })
 	byTx := map[int64]*prunedTx{}
 	for i := range p.txs {
 		byTx[p.txs[i].id] = &p.txs[i]
@@ -435,141 +350,72 @@ func (p *retentionPlan) readEntries(ctx context.Context, tx *sql.Tx, cut int64) 
 	return nil
 }
 
-// archiveFile is a written, synced archive file.
-type archiveFile struct {
-	name, path string
-	size       int64
-	sha256     string
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
-// writeArchive writes the plan's rows to a new file in dir: a header line,
-// the operation records in place order, then the entries in id order. It
-// checks each record's link and hash on the way; a record that does not fit
-// the chain stops the run. On error nothing is left behind.
-func (s *Store) writeArchive(ctx context.Context, tx *sql.Tx, dir string, now, cutoff time.Time, p *retentionPlan) (_ *archiveFile, err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	f, name, err := createArchiveFile(dir, now)
-	if err != nil {
-		return nil, err
-	}
-	out := &archiveFile{name: name, path: filepath.Join(dir, name)}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(out.path)
+// chain yields the planned operation records in place order and checks
+// each as VerifyAudit does: its place follows the one before, it links to
+// the hash before, its hash is its content's. A record that does not fit
+// the chain stops the walk with a RetentionRefusedError. A walk to the end
+// sets the hash the chain will start from and marks the plan walked.
+func (p *retentionPlan) chain(ctx context.Context, tx *sql.Tx) iter.Seq2[AuditRecord, error] {
+	return func(yield func(AuditRecord, error) bool) {
+		if p.records() == 0 {
+			return
 		}
-	}()
-	h := sha256.New()
-	cw := &countingWriter{w: io.MultiWriter(f, h)}
-	gz := gzip.NewWriter(cw)
-	enc := json.NewEncoder(gz)
-	enc.SetEscapeHTML(false)
-	hdr := ArchiveHeader{Format: ArchiveFormat,
-		Holds:     "Coffer operation records (audit_log) and ledger entries (entries) older than the cutoff, removed from the database by retention",
-		CreatedAt: now, Cutoff: cutoff, AuditRecords: p.records(), Entries: int64(len(p.entries)), Transactions: int64(len(p.txs))}
-	if p.records() > 0 {
-		hdr.AuditFirstSeq, hdr.AuditLastSeq, hdr.AuditPrevHash = p.ckSeq+1, p.auditTo, p.ckHash
-	}
-	if err := enc.Encode(hdr); err != nil {
-		return nil, err
-	}
-	if p.records() > 0 {
 		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq", p.ckSeq, p.auditTo)
 		if err != nil {
-			return nil, err
+			yield(AuditRecord{}, err)
+			return
 		}
 		defer rows.Close()
 		prevSeq, prevHash := p.ckSeq, p.ckHash
 		for rows.Next() {
 			r, err := scanAudit(rows)
-			if err != nil {
-				return nil, err
-			}
 			switch {
+			case err != nil:
 			case r.Seq != prevSeq+1:
-				return nil, &RetentionRefusedError{fmt.Sprintf("operation records are missing before place %d", r.Seq)}
+				err = &RetentionRefusedError{fmt.Sprintf("operation records are missing before place %d", r.Seq)}
 			case r.PrevHash != prevHash || r.computeHash() != r.Hash:
-				return nil, &RetentionRefusedError{fmt.Sprintf("operation record %d does not fit the chain", r.ID)}
+				err = &RetentionRefusedError{fmt.Sprintf("operation record %d does not fit the chain", r.ID)}
+			}
+			if err != nil {
+				yield(AuditRecord{}, err)
+				return
 			}
 			prevSeq, prevHash = r.Seq, r.Hash
-			line := ArchivedRecord{Table: "audit_log", ID: r.ID, Seq: r.Seq, CreatedAt: r.CreatedAt, ActorName: r.ActorName, Action: r.Action,
-				ObjectType: r.ObjectType, ObjectID: r.ObjectID, BeforeJSON: r.Before, AfterJSON: r.After, ClientAddr: r.ClientAddr,
-				PrevHash: r.PrevHash, Hash: r.Hash}
-			if r.ActorID != 0 {
-				line.ActorID = &r.ActorID
-			}
-			if r.TokenID != 0 {
-				line.TokenID = &r.TokenID
-			}
-			if err := enc.Encode(line); err != nil {
-				return nil, err
+			if !yield(r, nil) {
+				return
 			}
 		}
 		if err := rows.Err(); err != nil {
-			return nil, err
+			yield(AuditRecord{}, err)
+			return
 		}
 		if prevSeq != p.auditTo {
-			return nil, &RetentionRefusedError{fmt.Sprintf("operation records are missing before place %d", p.auditTo)}
+			yield(AuditRecord{}, &RetentionRefusedError{fmt.Sprintf("operation records are missing before place %d", p.auditTo)})
+			return
 		}
-		p.auditLastHash = prevHash
-		rows.Close()
-	}
-	for _, e := range p.entries {
-		if err := enc.Encode(e); err != nil {
-			return nil, err
-		}
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	// The file must be on disk before the rows leave the database.
-	if err := f.Sync(); err != nil {
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	if err := syncFile(dir); err != nil {
-		return nil, err
-	}
-	out.size, out.sha256 = cw.n, hex.EncodeToString(h.Sum(nil))
-	return out, nil
-}
-
-// createArchiveFile creates a new file named after the run's time; a second
-// run within the same microsecond gets a numbered name rather than
-// overwriting the first's file.
-func createArchiveFile(dir string, now time.Time) (*os.File, string, error) {
-	base := "coffer-archive-" + now.UTC().Format("20060102T150405.000000Z")
-	for i := 1; ; i++ {
-		name := base + ".jsonl.gz"
-		if i > 1 {
-			name = base + "-" + strconv.Itoa(i) + ".jsonl.gz"
-		}
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) && i < 1000 {
-			continue
-		}
-		return f, name, err
+		p.auditLastHash, p.walked = prevHash, true
 	}
 }
 
-// commitRetention removes the planned rows and records the archive and the
-// checkpoints, in one transaction, if the lease is still this run's and
-// nothing moved the checkpoints since the plan was read.
+// CommitRetention removes the batch's rows and records the archive file f
+// and the checkpoints, in one transaction, if the lease is still owner's and
+// nothing moved the checkpoints since the batch was read
+// (ledger.ErrRetentionRunning otherwise). It returns the archive recorded.
+func (s *Store) CommitRetention(ctx context.Context, actor ledger.Actor, owner string, b *RetentionBatch, f ArchiveFile) (Archive, error) {
+	p := b.plan
+	if p == nil || !p.walked {
+		return Archive{}, errors.New("store: a retention batch not fully read by PlanRetention's writer; nothing was archived")
+	}
+	a := Archive{FileName: f.Name, Cutoff: b.Cutoff, Entries: int64(len(p.entries)), Transactions: int64(len(p.txs)),
+		AuditRecords: p.records(), Size: f.Size, SHA256: f.SHA256, CreatedAt: f.CreatedAt, CreatedBy: actor.AdminID}
+	if p.records() > 0 {
+		a.AuditFirstSeq, a.AuditLastSeq, a.AuditLastHash = p.ckSeq+1, p.auditTo, p.auditLastHash
+	}
+	err := s.commitRetention(ctx, actor, owner, p, &a)
+	return a, err
+}
+
+// commitRetention is CommitRetention's transaction; it sets a.ID.
 func (s *Store) commitRetention(ctx context.Context, actor ledger.Actor, owner string, p *retentionPlan, a *Archive) error {
 	return s.write(ctx, func(tx *txn) error {
 		var leaseOwner string
@@ -623,6 +469,19 @@ func (s *Store) commitRetention(ctx context.Context, actor ledger.Actor, owner s
 		}
 		return s.audit(ctx, tx, actor, change{action: "archive.create", objectType: "archive", objectID: a.ID, after: auditArchive(*a)})
 	})
+}
+
+// ArchiveRecorded reports whether an archive row names the file; true also
+// when that cannot be told (the database does not answer), so that a caller
+// deciding whether the file may go keeps it.
+func (s *Store) ArchiveRecorded(ctx context.Context, name string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM archives WHERE file_name = $1", name).Scan(&n); err != nil {
+		return true
+	}
+	return n > 0
 }
 
 func wantRows(r sql.Result, err error, want int64, what string) error {
@@ -741,105 +600,4 @@ func (s *Store) Archive(ctx context.Context, id int64) (Archive, error) {
 		return a, ledger.ErrNotFound
 	}
 	return a, err
-}
-
-// OpenArchive opens an archive's file for reading after checking it against
-// the size and SHA-256 recorded when it was written: a file that was changed
-// or replaced since is ledger.ErrArchiveAltered, not served.
-func (s *Store) OpenArchive(ctx context.Context, id int64) (Archive, *os.File, error) {
-	a, err := s.Archive(ctx, id)
-	if err != nil {
-		return a, nil, err
-	}
-	dir := s.ArchiveDir()
-	if dir == "" {
-		return a, nil, ledger.ErrNoArchiveDir
-	}
-	// The name comes from the database; it must not lead out of the directory.
-	if a.FileName != filepath.Base(a.FileName) || strings.HasPrefix(a.FileName, ".") {
-		return a, nil, ledger.ErrArchiveAltered
-	}
-	f, err := os.Open(filepath.Join(dir, a.FileName))
-	if errors.Is(err, os.ErrNotExist) {
-		return a, nil, ledger.ErrArchiveMissing
-	}
-	if err != nil {
-		return a, nil, err
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err == nil && (n != a.Size || hex.EncodeToString(h.Sum(nil)) != a.SHA256) {
-		err = ledger.ErrArchiveAltered
-	}
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		f.Close()
-		return a, nil, err
-	}
-	return a, f, nil
-}
-
-// RetentionSchedule says when the retention job runs.
-type RetentionSchedule struct {
-	First time.Duration // after start (default one minute)
-	Every time.Duration // then (default 24 hours)
-	// After is the timer (default time.After); tests give one they control.
-	After func(time.Duration) <-chan time.Time
-}
-
-// RetentionLoop runs retention after sch.First and then every sch.Every
-// until ctx ends. A run that stops at its size limit is followed at once by
-// another. Every instance runs the loop; the lease lets one run at a time,
-// and whatever a run leaves is the next one's.
-func (s *Store) RetentionLoop(ctx context.Context, log interface {
-	Info(string, ...any)
-	Error(string, ...any)
-}, sch RetentionSchedule) {
-	if sch.First <= 0 {
-		sch.First = time.Minute
-	}
-	if sch.Every <= 0 {
-		sch.Every = 24 * time.Hour
-	}
-	if sch.After == nil {
-		sch.After = time.After
-	}
-	wait := sch.First
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sch.After(wait):
-		}
-		for ctx.Err() == nil {
-			res, err := s.RunRetention(ctx, ledger.Actor{Name: RetentionActor}, RetentionOptions{})
-			switch {
-			case errors.Is(err, ledger.ErrRetentionRunning):
-				log.Info("retention: another instance is running it")
-			case err != nil:
-				if ctx.Err() == nil {
-					log.Error("retention", "err", err)
-				}
-			case res.Archive != nil:
-				log.Info("retention archived old rows", "file", res.Archive.FileName, "cutoff", res.Cutoff,
-					"operation_records", res.Archive.AuditRecords, "entries", res.Archive.Entries, "more", res.More)
-			}
-			if err != nil || !res.More {
-				break
-			}
-		}
-		wait = sch.Every
-	}
-}
-
-// syncFile fsyncs a file or a directory.
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }

@@ -57,8 +57,6 @@ type Store struct {
 
 	batch *batcher // group commit of postings (SQLite); nil on PostgreSQL
 
-	archiveDir atomic.Pointer[string] // where retention writes; see SetArchiveDir
-
 	currencies    sync.Map // customer account id -> money.Currency; see AccountCurrency
 	currencyCount atomic.Int64
 

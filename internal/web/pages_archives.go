@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"coffer/internal/auth"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 )
 
@@ -48,7 +49,7 @@ func (web *Web) archiveRun(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	if _, err := web.store.RunRetention(q.r.Context(), q.actor(), store.RetentionOptions{}); err != nil {
+	if _, err := web.archiver.Run(q.r.Context(), q.actor(), retention.Options{}); err != nil {
 		q.failErr(err)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"coffer/internal/ledger"
+	"coffer/internal/retention"
 	"coffer/internal/store"
 )
 
@@ -35,15 +36,17 @@ type Web struct {
 	api http.Handler
 	// crossOrigin refuses form posts from other sites (see fromThisSite).
 	crossOrigin *http.CrossOriginProtection
+	// archiver runs retention now, for the archives page.
+	archiver *retention.Archiver
 }
 
 // New parses the templates; it panics on a broken template, which the tests
 // catch before a release.
-func New(st *store.Store, log *slog.Logger, now func() time.Time, api http.Handler) *Web {
+func New(st *store.Store, arch *retention.Archiver, log *slog.Logger, now func() time.Time, api http.Handler) *Web {
 	if now == nil {
 		now = time.Now
 	}
-	w := &Web{store: st, log: log, now: now, pages: map[string]*template.Template{}, api: api,
+	w := &Web{store: st, archiver: arch, log: log, now: now, pages: map[string]*template.Template{}, api: api,
 		crossOrigin: http.NewCrossOriginProtection()}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {

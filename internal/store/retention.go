@@ -39,6 +39,7 @@ import (
 // of the database.
 type RetentionRefusedError struct{ Problem string }
 
+// Error says what did not verify.
 func (e *RetentionRefusedError) Error() string {
 	return "retention refused: " + e.Problem + "; nothing was archived"
 }

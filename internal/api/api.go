@@ -85,6 +85,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAccounts()
 	a.registerPostings()
 	a.registerAudit()
+	a.registerSettings()
 	a.registerTopUps()
 	a.registerVouchers()
 	a.registerPaymentMethods()

@@ -9,10 +9,14 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/auth"
-	"coffer/internal/money"
 	"coffer/internal/store"
 )
 
+// Operation records (SPEC section 2 "Audit"): every change, in a hash chain
+// that verify checks (docs/architecture.md, "Operation records").
+
+// AuditJSON is an operation record: who changed what, when, from where, and
+// the object before and after.
 type AuditJSON struct {
 	ID         string          `json:"id"`
 	CreatedAt  time.Time       `json:"created_at"`
@@ -28,6 +32,7 @@ type AuditJSON struct {
 	Hash       string          `json:"hash" doc:"Empty until the record is sealed into the chain (within a second)."`
 }
 
+// rawOrNull is a stored JSON object as it is, or null for none.
 func rawOrNull(s string) json.RawMessage {
 	if s == "" {
 		return json.RawMessage("null")
@@ -35,6 +40,7 @@ func rawOrNull(s string) json.RawMessage {
 	return json.RawMessage(s)
 }
 
+// ListAuditInput finds operation records; its filters combine.
 type ListAuditInput struct {
 	Page
 	ActorID    string `query:"actor_id" doc:"Super admins only; others always see their own records."`
@@ -45,8 +51,10 @@ type ListAuditInput struct {
 	To         string `query:"to"`
 }
 
+// AuditOutput is a page of operation records, newest first.
 type AuditOutput struct{ Body List[AuditJSON] }
 
+// VerifyOutput is what a check of the records' hash chain found.
 type VerifyOutput struct {
 	Body struct {
 		OK       bool    `json:"ok"`
@@ -56,133 +64,74 @@ type VerifyOutput struct {
 	}
 }
 
-type SettingsJSON struct {
-	RetentionDays      int               `json:"retention_days" doc:"Days operation records and entry details are kept (default 183)."`
-	DefaultCreditLimit map[string]string `json:"default_credit_limit" doc:"Credit limit a new account starts with, per currency."`
-	DirectTopUp        bool              `json:"direct_topup" doc:"Super admins may post top-ups without review."`
-	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports."`
-}
-
-func settingsJSON(s store.Settings) SettingsJSON {
-	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, DefaultCreditLimit: map[string]string{}}
-	for code, v := range s.DefaultCreditLimit {
-		if cur, err := money.LookupCurrency(code); err == nil {
-			j.DefaultCreditLimit[code] = fmtAmount(v, cur)
-		}
-	}
-	return j
-}
-
-type SettingsOutput struct{ Body SettingsJSON }
-
-type PatchSettingsInput struct {
-	Body struct {
-		RetentionDays      *int              `json:"retention_days,omitempty"`
-		DefaultCreditLimit map[string]string `json:"default_credit_limit,omitempty" doc:"Currencies given are set; others keep their value."`
-		DirectTopUp        *bool             `json:"direct_topup,omitempty"`
-		Timezone           *string           `json:"timezone,omitempty"`
-	}
-}
-
 func (a *API) registerAudit() {
-	register(a, huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/audit", Tags: []string{"audit"},
+	tags := []string{"audit"}
+	register(a, huma.Operation{OperationID: "list-audit", Method: http.MethodGet, Path: "/audit", Tags: tags,
 		Summary: "Operation records, newest first", Description: "Admins and reviewers see the records of their own actions; a program token with those roles sees what was done with it."}, auth.ActView,
-		func(ctx context.Context, in *ListAuditInput) (*AuditOutput, error) {
-			c := callerOf(ctx)
-			f := store.AuditFilter{Action: in.Action, ObjectType: in.ObjectType, ObjectID: in.ObjectID}
-			var err error
-			if f.Limit, err = in.limit(); err != nil {
-				return nil, err
-			}
-			if f.BeforeID, err = idCursor(in.Cursor); err != nil {
-				return nil, err
-			}
-			if f.ActorID, err = parseOptID(in.ActorID, "actor_id"); err != nil {
-				return nil, err
-			}
-			if !auth.Can(c.Role(), auth.ActAllRecords) {
-				if f.ActorID != 0 && f.ActorID != c.Admin.ID {
-					return nil, forbidden("you may read the records of your own actions only")
-				}
-				f.ActorID = c.Admin.ID
-				if c.Token.Kind == "program" {
-					// A program's own actions are those made with its token,
-					// not everything its creator did.
-					f.TokenID = c.Token.ID
-				}
-			}
-			if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
-				return nil, err
-			}
-			recs, err := a.store.AuditRecords(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			out := &AuditOutput{}
-			out.Body.Items = []AuditJSON{}
-			for _, r := range recs {
-				out.Body.Items = append(out.Body.Items, AuditJSON{ID: idString(r.ID), CreatedAt: utc(r.CreatedAt), ActorID: optID(r.ActorID),
-					TokenID: optID(r.TokenID), ActorName: r.ActorName, Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID,
-					Before: rawOrNull(r.Before), After: rawOrNull(r.After), ClientAddr: r.ClientAddr, Hash: r.Hash})
-			}
-			if len(recs) > 0 {
-				out.Body.NextCursor = nextIDCursor(len(recs), f.Limit, recs[len(recs)-1].ID)
-			}
-			return out, nil
-		})
-
-	register(a, huma.Operation{OperationID: "verify-audit", Method: http.MethodGet, Path: "/audit/verify", Tags: []string{"audit"},
+		a.listAudit)
+	register(a, huma.Operation{OperationID: "verify-audit", Method: http.MethodGet, Path: "/audit/verify", Tags: tags,
 		Summary: "Check the operation records' hash chain", Description: "Walks every record and reports the first that was changed or removed."}, auth.ActAllRecords,
-		func(ctx context.Context, _ *struct{}) (*VerifyOutput, error) {
-			rep, err := a.store.VerifyAudit(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := &VerifyOutput{}
-			out.Body.OK, out.Body.Checked, out.Body.Reason = rep.OK, rep.Checked, rep.Reason
-			if rep.BrokenAt > 0 {
-				out.Body.BrokenAt = optID(rep.BrokenAt)
-			} else if rep.BrokenAt < 0 {
-				end := "end"
-				out.Body.BrokenAt = &end
-			}
-			return out, nil
-		})
+		a.verifyAudit)
+}
 
-	register(a, huma.Operation{OperationID: "get-settings", Method: http.MethodGet, Path: "/settings", Tags: []string{"settings"},
-		Summary: "System settings"}, auth.ActSystem,
-		func(ctx context.Context, _ *struct{}) (*SettingsOutput, error) {
-			s, err := a.store.Settings(ctx)
-			return &SettingsOutput{Body: settingsJSON(s)}, err
-		})
+func (a *API) listAudit(ctx context.Context, in *ListAuditInput) (*AuditOutput, error) {
+	f := store.AuditFilter{Action: in.Action, ObjectType: in.ObjectType, ObjectID: in.ObjectID}
+	var err error
+	if f.Limit, f.BeforeID, err = in.window(); err != nil {
+		return nil, err
+	}
+	if f.ActorID, err = parseOptID(in.ActorID, "actor_id"); err != nil {
+		return nil, err
+	}
+	if err := ownRecordsOnly(callerOf(ctx), &f); err != nil {
+		return nil, err
+	}
+	if f.From, f.To, err = a.period(ctx, "from", in.From, "to", in.To); err != nil {
+		return nil, err
+	}
+	recs, err := a.store.AuditRecords(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &AuditOutput{Body: pageOf(recs, f.Limit, auditJSON, func() int64 { return recs[len(recs)-1].ID })}, nil
+}
 
-	register(a, huma.Operation{OperationID: "update-settings", Method: http.MethodPatch, Path: "/settings", Tags: []string{"settings"},
-		Summary: "Change system settings"}, auth.ActSystem,
-		func(ctx context.Context, in *PatchSettingsInput) (*SettingsOutput, error) {
-			b := in.Body
-			s, err := a.store.UpdateSettings(ctx, callerOf(ctx).actor(), func(s *store.Settings) error {
-				if b.RetentionDays != nil {
-					s.RetentionDays = *b.RetentionDays
-				}
-				if b.DirectTopUp != nil {
-					s.DirectTopUp = *b.DirectTopUp
-				}
-				if b.Timezone != nil {
-					s.Timezone = *b.Timezone
-				}
-				for code, v := range b.DefaultCreditLimit {
-					cur, err := currency("default_credit_limit."+code, code)
-					if err != nil {
-						return err
-					}
-					minor, err := limitAmount("default_credit_limit."+code, v, cur)
-					if err != nil {
-						return err
-					}
-					s.DefaultCreditLimit[code] = minor
-				}
-				return nil
-			})
-			return &SettingsOutput{Body: settingsJSON(s)}, err
-		})
+// ownRecordsOnly narrows f to the caller's own records unless their role
+// may read everyone's (SPEC section 3); asking for another's is forbidden.
+func ownRecordsOnly(c caller, f *store.AuditFilter) error {
+	if auth.Can(c.Role(), auth.ActAllRecords) {
+		return nil
+	}
+	if f.ActorID != 0 && f.ActorID != c.Admin.ID {
+		return forbidden("you may read the records of your own actions only")
+	}
+	f.ActorID = c.Admin.ID
+	if c.Token.Kind == "program" {
+		// A program's own actions are those made with its token,
+		// not everything its creator did.
+		f.TokenID = c.Token.ID
+	}
+	return nil
+}
+
+func auditJSON(r store.AuditRecord) AuditJSON {
+	return AuditJSON{ID: idString(r.ID), CreatedAt: utc(r.CreatedAt), ActorID: optID(r.ActorID),
+		TokenID: optID(r.TokenID), ActorName: r.ActorName, Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID,
+		Before: rawOrNull(r.Before), After: rawOrNull(r.After), ClientAddr: r.ClientAddr, Hash: r.Hash}
+}
+
+func (a *API) verifyAudit(ctx context.Context, _ *struct{}) (*VerifyOutput, error) {
+	rep, err := a.store.VerifyAudit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &VerifyOutput{}
+	out.Body.OK, out.Body.Checked, out.Body.Reason = rep.OK, rep.Checked, rep.Reason
+	if rep.BrokenAt > 0 {
+		out.Body.BrokenAt = optID(rep.BrokenAt)
+	} else if rep.BrokenAt < 0 {
+		end := "end"
+		out.Body.BrokenAt = &end
+	}
+	return out, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/auth"
-	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
 )
@@ -29,18 +28,21 @@ const reportDefinitions = "recharge = top-ups posted in the period minus reversa
 	"without from it is the day that to ends. Admins and reviewers may ask for today (or part of it) only: any other period is 403 forbidden; " +
 	"super admins may ask for any period."
 
+// ReportPeriodQuery is the period and currency of a report.
 type ReportPeriodQuery struct {
 	From     string `query:"from" doc:"First day (YYYY-MM-DD, business time zone) or RFC 3339 time. Default: today."`
 	To       string `query:"to" doc:"Last day, inclusive (YYYY-MM-DD), or RFC 3339 time, exclusive. Default: the end of today."`
 	Currency string `query:"currency" doc:"ISO 4217 code; all currencies when left out."`
 }
 
+// SummaryInput asks for recharge and consumption in a period, grouped.
 type SummaryInput struct {
 	ReportPeriodQuery
 	GroupBy string `query:"group_by" enum:"currency,day,payment_method,customer," doc:"Rows per currency (default), per day of the business time zone, per payment method of the top-ups (charges form one row with key \"\"), or per customer."`
 	Accept  string `header:"Accept" doc:"text/csv exports the rows as CSV."`
 }
 
+// SummaryRowJSON is one group of a summary in one currency.
 type SummaryRowJSON struct {
 	Key         string `json:"key" doc:"The group: the currency code, the day (YYYY-MM-DD), the payment method's id (\"\" for consumption, which has no payment method), or the customer's id."`
 	Currency    string `json:"currency"`
@@ -50,6 +52,7 @@ type SummaryRowJSON struct {
 	Label       string `json:"label" doc:"The group for people: the day, currency, payment method's name or customer's name."`
 }
 
+// SummaryJSON is recharge and consumption in a period.
 type SummaryJSON struct {
 	From     time.Time        `json:"from" doc:"Start of the period (inclusive)."`
 	To       time.Time        `json:"to" doc:"End of the period (exclusive)."`
@@ -58,8 +61,10 @@ type SummaryJSON struct {
 	Rows     []SummaryRowJSON `json:"rows" doc:"Groups with at least one transaction, by key then currency."`
 }
 
+// SummaryOutput is a summary report.
 type SummaryOutput struct{ Body SummaryJSON }
 
+// TotalsRowJSON is the cumulative totals of one currency.
 type TotalsRowJSON struct {
 	Currency         string `json:"currency"`
 	Recharge         string `json:"recharge" doc:"All top-ups minus their reversals."`
@@ -72,13 +77,17 @@ type TotalsRowJSON struct {
 	Transactions     int64  `json:"transactions" doc:"Ledger transactions in the currency, reversals included."`
 }
 
+// TotalsJSON is the cumulative totals of every currency, from one snapshot.
 type TotalsJSON struct {
 	AsOf time.Time       `json:"as_of"`
 	Rows []TotalsRowJSON `json:"rows"`
 }
 
+// TotalsOutput is the totals report.
 type TotalsOutput struct{ Body TotalsJSON }
 
+// ChartOutput is the SVG chart, with headers that keep a browser from
+// running anything in it.
 type ChartOutput struct {
 	ContentType string `header:"Content-Type"`
 	NoSniff     string `header:"X-Content-Type-Options"`
@@ -91,86 +100,88 @@ func (a *API) registerReports() {
 	register(a, huma.Operation{OperationID: "report-summary", Method: http.MethodGet, Path: "/reports/summary", Tags: tags,
 		Summary:     "Recharge and consumption for a period",
 		Description: reportDefinitions + " With Accept: text/csv the rows are exported as CSV.", Errors: []int{403, 422}}, auth.ActView,
-		func(ctx context.Context, in *SummaryInput) (*SummaryOutput, error) {
-			p, err := a.reportPeriod(ctx, in.ReportPeriodQuery)
-			if err != nil {
-				return nil, err
-			}
-			group := in.GroupBy
-			if group == "" {
-				group = store.GroupCurrency
-			}
-			if !slices.Contains(store.ReportGroups, group) {
-				return nil, invalid("group_by", "must be one of "+strings.Join(store.ReportGroups, ", "))
-			}
-			if group == store.GroupDay {
-				if err := p.checkDays(); err != nil {
-					return nil, err
-				}
-			}
-			rows, err := a.store.ReportSummary(ctx, store.ReportQuery{From: p.from, To: p.to, Currency: p.currency.Code(), GroupBy: group, Location: p.loc})
-			if err != nil {
-				return nil, err
-			}
-			out := &SummaryOutput{Body: SummaryJSON{From: utc(p.from), To: utc(p.to), Timezone: p.loc.String(), GroupBy: group, Rows: []SummaryRowJSON{}}}
-			for _, r := range rows {
-				cur, err := money.LookupCurrency(r.Currency)
-				if err != nil {
-					return nil, err
-				}
-				out.Body.Rows = append(out.Body.Rows, SummaryRowJSON{Key: r.Key, Label: r.Label, Currency: r.Currency,
-					Recharge: fmtTotal(r.Recharge, cur), Consumption: fmtTotal(r.Consumption, cur), Count: r.Count})
-			}
-			return out, nil
-		})
-
+		a.reportSummary)
 	register(a, huma.Operation{OperationID: "report-chart", Method: http.MethodGet, Path: "/reports/chart.svg", Tags: tags,
 		Summary: "A daily chart of recharge and consumption (SVG)",
 		Description: "One panel per currency (or only the currency asked for), one pair of bars per day of the business time zone. " +
 			"The period and who may ask for which period are as for /reports/summary.",
 		Errors: []int{403, 422},
 		Responses: map[string]*huma.Response{"200": {Description: "The chart", Content: map[string]*huma.MediaType{
-			"image/svg+xml": {Schema: &huma.Schema{Type: "string"}}}}}}, auth.ActView,
-		func(ctx context.Context, in *ReportPeriodQuery) (*ChartOutput, error) {
-			p, err := a.reportPeriod(ctx, *in)
-			if err != nil {
-				return nil, err
-			}
-			if err := p.checkDays(); err != nil {
-				return nil, err
-			}
-			rows, err := a.store.ReportSummary(ctx, store.ReportQuery{From: p.from, To: p.to, Currency: p.currency.Code(), GroupBy: store.GroupDay, Location: p.loc})
-			if err != nil {
-				return nil, err
-			}
-			_, days := store.DayBounds(p.from, p.to, p.loc)
-			svg := drawChart(chartData(days, rows, p.currency), p.loc.String())
-			return &ChartOutput{ContentType: "image/svg+xml; charset=utf-8", NoSniff: "nosniff", CSP: "default-src 'none'; sandbox", Body: svg}, nil
-		})
-
+			"image/svg+xml": {Schema: &huma.Schema{Type: "string"}}}}}}, auth.ActView, a.reportChart)
 	register(a, huma.Operation{OperationID: "report-totals", Method: http.MethodGet, Path: "/reports/totals", Tags: tags,
 		Summary: "System-wide cumulative totals per currency",
 		Description: "Since the first posting: recharge, consumption, adjustments in and out (each net of reversals), " +
 			"the sum of customer balances and the number of customer accounts, all from one snapshot of the database. " +
-			"With Accept: text/csv the rows are exported as CSV."}, auth.ActAnyPeriod,
-		func(ctx context.Context, _ *struct{}) (*TotalsOutput, error) {
-			rows, err := a.store.ReportTotals(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := &TotalsOutput{Body: TotalsJSON{AsOf: utc(a.now()), Rows: []TotalsRowJSON{}}}
-			for _, r := range rows {
-				cur, err := money.LookupCurrency(r.Currency)
-				if err != nil {
-					return nil, err
-				}
-				out.Body.Rows = append(out.Body.Rows, TotalsRowJSON{Currency: r.Currency, Recharge: fmtTotal(r.Recharge, cur),
-					Consumption: fmtTotal(r.Consumption, cur), AdjustmentsIn: fmtTotal(r.AdjustmentsIn, cur),
-					AdjustmentsOut: fmtTotal(r.AdjustmentsOut, cur), CustomerBalances: fmtTotal(r.CustomerBalances, cur),
-					Accounts: r.Accounts, BelowAlert: r.BelowAlert, Transactions: r.Transactions})
-			}
-			return out, nil
-		})
+			"With Accept: text/csv the rows are exported as CSV."}, auth.ActAnyPeriod, a.reportTotals)
+}
+
+func (a *API) reportSummary(ctx context.Context, in *SummaryInput) (*SummaryOutput, error) {
+	p, err := a.reportPeriod(ctx, in.ReportPeriodQuery)
+	if err != nil {
+		return nil, err
+	}
+	group := in.GroupBy
+	if group == "" {
+		group = store.GroupCurrency
+	}
+	if !slices.Contains(store.ReportGroups, group) {
+		return nil, invalid("group_by", "must be one of "+strings.Join(store.ReportGroups, ", "))
+	}
+	if group == store.GroupDay {
+		if err := p.checkDays(); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := a.store.ReportSummary(ctx, p.query(group))
+	if err != nil {
+		return nil, err
+	}
+	out := &SummaryOutput{Body: SummaryJSON{From: utc(p.from), To: utc(p.to), Timezone: p.loc.String(), GroupBy: group, Rows: []SummaryRowJSON{}}}
+	for _, r := range rows {
+		cur, err := money.LookupCurrency(r.Currency)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.Rows = append(out.Body.Rows, SummaryRowJSON{Key: r.Key, Label: r.Label, Currency: r.Currency,
+			Recharge: fmtTotal(r.Recharge, cur), Consumption: fmtTotal(r.Consumption, cur), Count: r.Count})
+	}
+	return out, nil
+}
+
+func (a *API) reportChart(ctx context.Context, in *ReportPeriodQuery) (*ChartOutput, error) {
+	p, err := a.reportPeriod(ctx, *in)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkDays(); err != nil {
+		return nil, err
+	}
+	rows, err := a.store.ReportSummary(ctx, p.query(store.GroupDay))
+	if err != nil {
+		return nil, err
+	}
+	_, days := store.DayBounds(p.from, p.to, p.loc)
+	svg := drawChart(chartData(days, rows, p.currency), p.loc.String())
+	return &ChartOutput{ContentType: "image/svg+xml; charset=utf-8", NoSniff: "nosniff", CSP: "default-src 'none'; sandbox", Body: svg}, nil
+}
+
+func (a *API) reportTotals(ctx context.Context, _ *struct{}) (*TotalsOutput, error) {
+	rows, err := a.store.ReportTotals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &TotalsOutput{Body: TotalsJSON{AsOf: utc(a.now()), Rows: []TotalsRowJSON{}}}
+	for _, r := range rows {
+		cur, err := money.LookupCurrency(r.Currency)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.Rows = append(out.Body.Rows, TotalsRowJSON{Currency: r.Currency, Recharge: fmtTotal(r.Recharge, cur),
+			Consumption: fmtTotal(r.Consumption, cur), AdjustmentsIn: fmtTotal(r.AdjustmentsIn, cur),
+			AdjustmentsOut: fmtTotal(r.AdjustmentsOut, cur), CustomerBalances: fmtTotal(r.CustomerBalances, cur),
+			Accounts: r.Accounts, BelowAlert: r.BelowAlert, Transactions: r.Transactions})
+	}
+	return out, nil
 }
 
 // reportPeriodOf is a report's resolved period.
@@ -189,59 +200,50 @@ func (a *API) reportPeriod(ctx context.Context, in ReportPeriodQuery) (reportPer
 		return reportPeriodOf{}, err
 	}
 	p := reportPeriodOf{loc: settings.Location()}
-	var problems []ledger.FieldProblem
+	var problems fieldProblems
 	if in.Currency != "" {
-		if p.currency, err = currency("currency", in.Currency); err != nil {
-			problems = append(problems, err.(*ledger.ValidationError).Problems...)
-		}
+		p.currency, err = currency("currency", in.Currency)
+		problems.add(err)
 	}
-	// Dates are parsed here rather than with timeRange so that a day starts
-	// at its true first instant (store.StartOfDay) in every time zone.
-	parse := func(field, v string, end bool) *time.Time {
-		if v == "" {
-			return nil
-		}
-		if d, err := time.Parse(time.DateOnly, v); err == nil {
-			y, m, day := d.Date()
-			if end {
-				day++
-			}
-			t := store.StartOfDay(y, m, day, p.loc)
-			return &t
-		}
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return &t
-		}
-		problems = append(problems, ledger.FieldProblem{Field: field, Message: "must be a date YYYY-MM-DD or an RFC 3339 time"})
-		return nil
-	}
-	from, to := parse("from", in.From, false), parse("to", in.To, true)
+	from, to := timeBound(&problems, "from", in.From, false, p.loc), timeBound(&problems, "to", in.To, true, p.loc)
 	now := a.now().In(p.loc)
 	y, m, d := now.Date()
 	todayStart, todayEnd := store.StartOfDay(y, m, d, p.loc), store.StartOfDay(y, m, d+1, p.loc)
-	switch {
-	case from == nil && to == nil:
-		p.from, p.to = todayStart, todayEnd
-	case to == nil:
-		p.from, p.to = *from, todayEnd
-	case from == nil:
-		// The day in which the period ends.
-		ty, tm, td := to.Add(-time.Microsecond).In(p.loc).Date()
-		p.from, p.to = store.StartOfDay(ty, tm, td, p.loc), *to
-	default:
-		p.from, p.to = *from, *to
-	}
+	p.from, p.to = defaultPeriod(from, to, todayStart, todayEnd, p.loc)
 	if len(problems) == 0 && !p.from.Before(p.to) {
-		problems = append(problems, ledger.FieldProblem{Field: "to", Message: "the period must end after it starts"})
+		problems.field("to", "the period must end after it starts")
 	}
-	if problems != nil {
-		return p, &ledger.ValidationError{Problems: problems}
+	if err := problems.err(); err != nil {
+		return p, err
 	}
 	if !auth.Can(callerOf(ctx).Role(), auth.ActAnyPeriod) && (p.from.Before(todayStart) || p.to.After(todayEnd)) {
 		return p, forbidden("admins and reviewers see reports of the current day only (" + now.Format(time.DateOnly) + ", " +
 			p.loc.String() + "); a super admin sees any period")
 	}
 	return p, nil
+}
+
+// defaultPeriod fills in the bounds a report's period leaves out: with
+// neither it is today; without to it runs to the end of today; without from
+// it is the day in which it ends.
+func defaultPeriod(from, to *time.Time, todayStart, todayEnd time.Time, loc *time.Location) (time.Time, time.Time) {
+	switch {
+	case from == nil && to == nil:
+		return todayStart, todayEnd
+	case to == nil:
+		return *from, todayEnd
+	case from == nil:
+		// to is exclusive: the period's last instant is just before it.
+		y, m, d := to.Add(-time.Microsecond).In(loc).Date()
+		return store.StartOfDay(y, m, d, loc), *to
+	default:
+		return *from, *to
+	}
+}
+
+// query is the store's query for the period, grouped by group.
+func (p reportPeriodOf) query(group string) store.ReportQuery {
+	return store.ReportQuery{From: p.from, To: p.to, Currency: p.currency.Code(), GroupBy: group, Location: p.loc}
 }
 
 // checkDays refuses a period of more days than a report by day covers.

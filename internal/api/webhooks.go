@@ -15,6 +15,7 @@ import (
 // receivers for events; the worker in package webhook delivers them. The
 // operators' side (headers, signature, retries) is in docs/webhooks.md.
 
+// WebhookJSON is a registered receiver of events, without its secret.
 type WebhookJSON struct {
 	ID          string    `json:"id"`
 	URL         string    `json:"url"`
@@ -33,10 +34,13 @@ func webhookJSON(w store.Webhook) WebhookJSON {
 	return j
 }
 
+// ListWebhooksInput is a page of the webhooks.
 type ListWebhooksInput struct{ Page }
 
+// WebhooksOutput is a page of webhooks, newest first.
 type WebhooksOutput struct{ Body List[WebhookJSON] }
 
+// NewWebhookInput registers a receiver for the events it names.
 type NewWebhookInput struct {
 	Body struct {
 		URL         string   `json:"url" doc:"Where to POST events: an http:// or https:// URL."`
@@ -46,6 +50,8 @@ type NewWebhookInput struct {
 	}
 }
 
+// NewWebhookOutput is a new webhook with its signing secret, which no later
+// answer shows.
 type NewWebhookOutput struct {
 	Body struct {
 		WebhookJSON
@@ -53,10 +59,12 @@ type NewWebhookOutput struct {
 	}
 }
 
+// WebhookIDInput names one webhook.
 type WebhookIDInput struct {
 	ID string `path:"id"`
 }
 
+// AttemptJSON is one attempt to deliver an event.
 type AttemptJSON struct {
 	Attempt    int       `json:"attempt"`
 	StartedAt  time.Time `json:"started_at"`
@@ -65,6 +73,8 @@ type AttemptJSON struct {
 	Error      string    `json:"error" doc:"What went wrong; empty for a 2xx answer."`
 }
 
+// DeliveryJSON is one event sent, or to be sent, to a webhook, with every
+// attempt.
 type DeliveryJSON struct {
 	ID             string        `json:"id" doc:"Sent as the Coffer-Delivery header."`
 	WebhookID      string        `json:"webhook_id"`
@@ -82,6 +92,7 @@ type DeliveryJSON struct {
 	AttemptLog     []AttemptJSON `json:"attempt_log" doc:"Every attempt, oldest first."`
 }
 
+// optCode is an HTTP status code, null when no answer came.
 func optCode(c int) *int {
 	if c == 0 {
 		return nil
@@ -101,105 +112,108 @@ func deliveryJSON(d store.Delivery) DeliveryJSON {
 	return j
 }
 
+// ListDeliveriesInput names the webhook whose deliveries to list.
 type ListDeliveriesInput struct {
 	Page
 	ID     string `path:"id"`
 	Status string `query:"status" enum:"pending,delivered,failed,cancelled,"`
 }
 
+// DeliveriesOutput is a page of deliveries, newest first.
 type DeliveriesOutput struct{ Body List[DeliveryJSON] }
 
+// RedeliverInput names the delivery whose event to send again.
 type RedeliverInput struct {
 	ID         string `path:"id"`
 	DeliveryID string `path:"delivery_id"`
 }
 
+// DeliveryOutput is one delivery.
 type DeliveryOutput struct{ Body DeliveryJSON }
 
 func (a *API) registerWebhooks() {
 	tags := []string{"webhooks"}
 	register(a, huma.Operation{OperationID: "list-webhooks", Method: http.MethodGet, Path: "/webhooks", Tags: tags,
 		Summary: "List webhooks, newest first", Description: "Secrets are not shown: only the answer that created a webhook has its secret."}, auth.ActSystem,
-		func(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {
-			limit, before, err := in.window()
-			if err != nil {
-				return nil, err
-			}
-			hs, err := a.store.Webhooks(ctx, before, limit)
-			if err != nil {
-				return nil, err
-			}
-			return &WebhooksOutput{Body: pageOf(hs, limit, webhookJSON, func() int64 { return hs[len(hs)-1].ID })}, nil
-		})
-
+		a.listWebhooks)
 	register(a, huma.Operation{OperationID: "create-webhook", Method: http.MethodPost, Path: "/webhooks", Tags: tags,
 		Summary: "Register a webhook",
 		Description: "Events of the named types that happen from now on are POSTed to the URL, signed with the secret " +
-			"(see docs/webhooks.md). The secret is in this answer only."}, auth.ActSystem,
-		func(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {
-			b := in.Body
-			h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(),
-				store.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description})
-			if err != nil {
-				return nil, err
-			}
-			out := &NewWebhookOutput{}
-			out.Body.WebhookJSON, out.Body.Secret = webhookJSON(h), secret
-			return out, nil
-		})
-
+			"(see docs/webhooks.md). The secret is in this answer only."}, auth.ActSystem, a.createWebhook)
 	register(a, huma.Operation{OperationID: "delete-webhook", Method: http.MethodDelete, Path: "/webhooks/{id}", Tags: tags,
 		Summary: "Delete a webhook", Description: "Nothing more is sent to it; its deliveries still waiting are cancelled.",
-		DefaultStatus: http.StatusNoContent}, auth.ActSystem,
-		func(ctx context.Context, in *WebhookIDInput) (*struct{}, error) {
-			id, err := parseID(in.ID, "webhook")
-			if err != nil {
-				return nil, err
-			}
-			return nil, a.store.DeleteWebhook(ctx, callerOf(ctx).actor(), id)
-		})
-
+		DefaultStatus: http.StatusNoContent}, auth.ActSystem, a.deleteWebhook)
 	register(a, huma.Operation{OperationID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/{id}/deliveries", Tags: tags,
 		Summary: "A webhook's delivery log, newest first", Description: "Each delivery with its status and every attempt: " +
-			"when, how long, the receiver's status code and the error."}, auth.ActSystem,
-		func(ctx context.Context, in *ListDeliveriesInput) (*DeliveriesOutput, error) {
-			f := store.DeliveryFilter{Status: in.Status}
-			var err error
-			if f.WebhookID, err = parseID(in.ID, "webhook"); err != nil {
-				return nil, err
-			}
-			if f.Limit, err = in.limit(); err != nil {
-				return nil, err
-			}
-			if f.BeforeID, err = idCursor(in.Cursor); err != nil {
-				return nil, err
-			}
-			ds, err := a.store.WebhookDeliveries(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			return &DeliveriesOutput{Body: pageOf(ds, f.Limit, deliveryJSON, func() int64 { return ds[len(ds)-1].ID })}, nil
-		})
-
+			"when, how long, the receiver's status code and the error."}, auth.ActSystem, a.listWebhookDeliveries)
 	register(a, huma.Operation{OperationID: "redeliver-webhook-delivery", Method: http.MethodPost,
 		Path: "/webhooks/{id}/deliveries/{delivery_id}/redeliver", Tags: tags,
 		Summary: "Send a delivery's event again",
 		Description: "Queues a new delivery of the same event (same event id in the body, a new Coffer-Delivery), " +
 			"sent at once with its own attempts and log.",
-		DefaultStatus: http.StatusAccepted}, auth.ActSystem,
-		func(ctx context.Context, in *RedeliverInput) (*DeliveryOutput, error) {
-			id, err := parseID(in.ID, "webhook")
-			if err != nil {
-				return nil, err
-			}
-			did, err := parseID(in.DeliveryID, "delivery")
-			if err != nil {
-				return nil, err
-			}
-			d, err := a.store.Redeliver(ctx, callerOf(ctx).actor(), id, did)
-			if err != nil {
-				return nil, err
-			}
-			return &DeliveryOutput{Body: deliveryJSON(d)}, nil
-		})
+		DefaultStatus: http.StatusAccepted}, auth.ActSystem, a.redeliver)
+}
+
+func (a *API) listWebhooks(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {
+	limit, before, err := in.window()
+	if err != nil {
+		return nil, err
+	}
+	hs, err := a.store.Webhooks(ctx, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &WebhooksOutput{Body: pageOf(hs, limit, webhookJSON, func() int64 { return hs[len(hs)-1].ID })}, nil
+}
+
+func (a *API) createWebhook(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {
+	b := in.Body
+	h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(),
+		store.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description})
+	if err != nil {
+		return nil, err
+	}
+	out := &NewWebhookOutput{}
+	out.Body.WebhookJSON, out.Body.Secret = webhookJSON(h), secret
+	return out, nil
+}
+
+func (a *API) deleteWebhook(ctx context.Context, in *WebhookIDInput) (*struct{}, error) {
+	id, err := parseID(in.ID, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	return nil, a.store.DeleteWebhook(ctx, callerOf(ctx).actor(), id)
+}
+
+func (a *API) listWebhookDeliveries(ctx context.Context, in *ListDeliveriesInput) (*DeliveriesOutput, error) {
+	f := store.DeliveryFilter{Status: in.Status}
+	var err error
+	if f.WebhookID, err = parseID(in.ID, "webhook"); err != nil {
+		return nil, err
+	}
+	if f.Limit, f.BeforeID, err = in.window(); err != nil {
+		return nil, err
+	}
+	ds, err := a.store.WebhookDeliveries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &DeliveriesOutput{Body: pageOf(ds, f.Limit, deliveryJSON, func() int64 { return ds[len(ds)-1].ID })}, nil
+}
+
+func (a *API) redeliver(ctx context.Context, in *RedeliverInput) (*DeliveryOutput, error) {
+	id, err := parseID(in.ID, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	did, err := parseID(in.DeliveryID, "delivery")
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.store.Redeliver(ctx, callerOf(ctx).actor(), id, did)
+	if err != nil {
+		return nil, err
+	}
+	return &DeliveryOutput{Body: deliveryJSON(d)}, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -305,19 +306,7 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 // customerCurrencies lists the currencies that customer accounts hold.
 func (s *Store) customerCurrencies(ctx context.Context, tx *txn) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT currency FROM accounts WHERE customer_id IS NOT NULL ORDER BY currency")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanValue[string])
 }
 
 // currenciesOf returns the currencies of the given customer accounts (ids
@@ -331,27 +320,16 @@ func (s *Store) currenciesOf(ctx context.Context, tx *txn, ids []int64) ([]strin
 		var args sqlArgs
 		rows, err := tx.Tx.QueryContext(ctx, "SELECT id, currency FROM accounts WHERE customer_id IS NOT NULL AND id IN ("+
 			args.list(anys(chunk)...)+") ORDER BY id", args...)
+		got, err := collect(rows, err, scanAccountCurrency)
 		if err != nil {
 			return nil, err
 		}
-		var got []int64
-		for rows.Next() {
-			var id int64
-			var c string
-			if err := rows.Scan(&id, &c); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			got = append(got, id)
-			seen[c] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		for _, a := range got {
+			seen[a.currency] = true
 		}
 		found += len(got)
 		for _, id := range chunk {
-			if _, ok := slices.BinarySearch(got, id); !ok && len(missing) < 10 {
+			if _, ok := slices.BinarySearchFunc(got, id, accountCurrency.cmpID); !ok && len(missing) < 10 {
 				missing = append(missing, strconv.FormatInt(id, 10))
 			}
 		}
@@ -370,6 +348,21 @@ func (s *Store) currenciesOf(ctx context.Context, tx *txn, ids []int64) ([]strin
 	slices.Sort(out)
 	return out, nil
 }
+
+// accountCurrency is an account's id and currency.
+type accountCurrency struct {
+	id       int64
+	currency string
+}
+
+func scanAccountCurrency(row scanner) (accountCurrency, error) {
+	var a accountCurrency
+	err := row.Scan(&a.id, &a.currency)
+	return a, err
+}
+
+// cmpID orders by id, for a binary search.
+func (a accountCurrency) cmpID(id int64) int { return cmp.Compare(a.id, id) }
 
 // UndoAlertBatch restores the alert amounts a batch replaced, all or none:
 // if any of its accounts no longer has the value the batch set, nothing
@@ -415,18 +408,7 @@ func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64
 		if conflict.Count > 0 {
 			rows, err := tx.QueryContext(ctx, `SELECT i.account_id FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
 				WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount ORDER BY i.account_id LIMIT 5`, id)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var aid int64
-				if err := rows.Scan(&aid); err != nil {
-					return err
-				}
-				conflict.Sample = append(conflict.Sample, aid)
-			}
-			if err := rows.Err(); err != nil {
+			if conflict.Sample, err = collect(rows, err, scanID); err != nil {
 				return err
 			}
 			return &conflict
@@ -527,23 +509,18 @@ func (s *Store) AlertBatchItems(ctx context.Context, batchID, afterID int64, lim
 	rows, err := s.rdb.QueryContext(ctx, `SELECT i.account_id, a.currency, i.old_amount, i.new_amount
 		FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
 		WHERE i.batch_id = $1 AND i.account_id > $2 ORDER BY i.account_id LIMIT `+strconv.Itoa(limit), batchID, afterID)
-	if err != nil {
-		return nil, err
+	return collect(rows, err, scanAlertBatchItem)
+}
+
+func scanAlertBatchItem(row scanner) (AlertBatchItem, error) {
+	var it AlertBatchItem
+	var cur string
+	if err := row.Scan(&it.AccountID, &cur, &it.OldAmount, &it.NewAmount); err != nil {
+		return it, err
 	}
-	defer rows.Close()
-	var out []AlertBatchItem
-	for rows.Next() {
-		var it AlertBatchItem
-		var cur string
-		if err := rows.Scan(&it.AccountID, &cur, &it.OldAmount, &it.NewAmount); err != nil {
-			return nil, err
-		}
-		if it.Currency, err = money.LookupCurrency(cur); err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	var err error
+	it.Currency, err = money.LookupCurrency(cur)
+	return it, err
 }
 
 func auditAlertBatch(b AlertBatch) map[string]any {

@@ -113,20 +113,8 @@ func (s *Store) SealAudit(ctx context.Context) (int, error) {
 				return err
 			}
 			rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT 500")
+			batch, err := collect(rows, err, scanAudit)
 			if err != nil {
-				return err
-			}
-			var batch []AuditRecord
-			for rows.Next() {
-				r, err := scanAudit(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				batch = append(batch, r)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			n = len(batch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -110,23 +111,11 @@ func (s *Store) ArchiveCustomer(ctx context.Context, actor ledger.Actor, id int6
 		// Lock the accounts so that no posting changes a balance between
 		// this check and the commit.
 		rows, err := tx.QueryContext(ctx, "SELECT balance FROM accounts WHERE customer_id = $1"+s.forUpdate, id)
+		balances, err := collect(rows, err, scanValue[int64])
 		if err != nil {
 			return err
 		}
-		nonzero := false
-		for rows.Next() {
-			var b int64
-			if err := rows.Scan(&b); err != nil {
-				rows.Close()
-				return err
-			}
-			nonzero = nonzero || b != 0
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if nonzero {
+		if slices.ContainsFunc(balances, func(b int64) bool { return b != 0 }) {
 			return ledger.ErrNonzeroBalance
 		}
 		now := micros(s.nowTime())

@@ -101,22 +101,16 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 		" FROM accounts a JOIN customers c ON c.id = a.customer_id" + w.sql() +
 		" ORDER BY " + col + " " + dir + ", a.id " + dir + " LIMIT " + strconv.Itoa(f.Limit)
 	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AccountRow
-	for rows.Next() {
-		var r AccountRow
-		var extra [3]any = [3]any{&r.CustomerName, &r.CustomerEmail, &r.CustomerPhone}
-		acc, err := scanAccount(scanWith{rows, extra[:]})
-		if err != nil {
-			return nil, err
-		}
-		r.Account = acc
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAccountRow)
+}
+
+// scanAccountRow reads accountCols and then the customer's name, email and
+// phone.
+func scanAccountRow(row scanner) (AccountRow, error) {
+	var r AccountRow
+	var err error
+	r.Account, err = scanAccount(scanWith{row, []any{&r.CustomerName, &r.CustomerEmail, &r.CustomerPhone}})
+	return r, err
 }
 
 // accountConditions adds the filter's conditions other than its search.
@@ -298,24 +292,14 @@ func (s *Store) Entries(ctx context.Context, accountID, beforeID int64, limit in
 	if beforeID != 0 {
 		w.add("e.id < ?", beforeID)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT e.id, e.transaction_id, e.account_id, e.amount, e.balance_after, e.created_at, t.type
-		FROM entries e JOIN transactions t ON t.id = e.transaction_id`+w.sql()+" ORDER BY e.id DESC LIMIT "+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []EntryRow
-	for rows.Next() {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT e."+strings.ReplaceAll(entryCols, ", ", ", e.")+", t.type FROM entries e JOIN transactions t ON t.id = e.transaction_id"+
+		w.sql()+" ORDER BY e.id DESC LIMIT "+strconv.Itoa(limit), w.args...)
+	return collect(rows, err, func(row scanner) (EntryRow, error) {
 		var r EntryRow
-		var after *int64
-		var created int64
-		if err := rows.Scan(&r.ID, &r.TransactionID, &r.AccountID, &r.Amount, &after, &created, &r.Type); err != nil {
-			return nil, err
-		}
-		r.BalanceAfter, r.CreatedAt = after, fromMicros(created)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		var err error
+		r.Entry, err = scanEntry(scanWith{row, []any{&r.Type}})
+		return r, err
+	})
 }
 
 // TxFilter selects transactions; To is exclusive.

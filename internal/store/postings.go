@@ -523,25 +523,23 @@ func (s *Store) loadTransaction(ctx context.Context, tx *txn, id int64) (ledger.
 		return t, err
 	}
 	t.Corrects, t.TopUpID, t.CreatedBy, t.CreatedAt = corrects.Int64, topup.Int64, by.Int64, fromMicros(created)
-	rows, err := tx.QueryContext(ctx, `SELECT id, account_id, amount, balance_after, created_at FROM entries
-		WHERE transaction_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return t, err
+	rows, err := tx.QueryContext(ctx, "SELECT "+entryCols+" FROM entries WHERE transaction_id = $1 ORDER BY id", id)
+	t.Entries, err = collect(rows, err, scanEntry)
+	return t, err
+}
+
+const entryCols = "id, transaction_id, account_id, amount, balance_after, created_at"
+
+func scanEntry(row scanner) (ledger.Entry, error) {
+	var e ledger.Entry
+	var after sql.NullInt64
+	var created int64
+	err := row.Scan(&e.ID, &e.TransactionID, &e.AccountID, &e.Amount, &after, &created)
+	if after.Valid {
+		e.BalanceAfter = &after.Int64
 	}
-	defer rows.Close()
-	for rows.Next() {
-		e := ledger.Entry{TransactionID: id}
-		var after sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.AccountID, &e.Amount, &after, &created); err != nil {
-			return t, err
-		}
-		if after.Valid {
-			e.BalanceAfter = &after.Int64
-		}
-		e.CreatedAt = fromMicros(created)
-		t.Entries = append(t.Entries, e)
-	}
-	return t, rows.Err()
+	e.CreatedAt = fromMicros(created)
+	return e, err
 }
 
 // AuditTransaction is how a transaction appears in the operation record.

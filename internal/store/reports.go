@@ -146,13 +146,13 @@ func (h halves) total() *big.Int {
 
 // scanSums scans a row of lead columns, one exactSum per total, then the
 // trail columns.
-func scanSums(rows *sql.Rows, lead, trail []any, totals ...**big.Int) error {
+func scanSums(row scanner, lead, trail []any, totals ...**big.Int) error {
 	hs := make([]halves, len(totals))
 	dest := lead
 	for i := range hs {
 		dest = append(dest, hs[i].dest()...)
 	}
-	if err := rows.Scan(append(dest, trail...)...); err != nil {
+	if err := row.Scan(append(dest, trail...)...); err != nil {
 		return err
 	}
 	for i, h := range hs {
@@ -227,20 +227,16 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	}
 	sqlText := with + "SELECT " + key + ", " + label + ", t.currency, " + reportSums + ", COUNT(*)" + reportFrom + join + w.sql() + " GROUP BY " + group
 	rows, err := s.rdb.QueryContext(ctx, sqlText, w.args...)
+	out, err := collect(rows, err, func(row scanner) (ReportRow, error) {
+		var r ReportRow
+		err := scanSums(row, []any{&r.Key, &r.Label, &r.Currency}, []any{&r.Count}, &r.Recharge, &r.Consumption)
+		return r, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []ReportRow{}
-	for rows.Next() {
-		var r ReportRow
-		if err := scanSums(rows, []any{&r.Key, &r.Label, &r.Currency}, []any{&r.Count}, &r.Recharge, &r.Consumption); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if out == nil {
+		out = []ReportRow{} // an empty report is a list, not nothing
 	}
 	switch q.GroupBy {
 	case GroupCurrency:
@@ -325,58 +321,39 @@ type TotalsRow struct {
 // snapshot of the database, so that they agree with each other while
 // postings go on.
 func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
-	byCur := map[string]*TotalsRow{}
-	row := func(cur string) *TotalsRow {
-		if byCur[cur] == nil {
-			byCur[cur] = &TotalsRow{Currency: cur, Recharge: new(big.Int), Consumption: new(big.Int),
-				AdjustmentsIn: new(big.Int), AdjustmentsOut: new(big.Int), CustomerBalances: new(big.Int)}
-		}
-		return byCur[cur]
-	}
+	var moved, held []TotalsRow
 	err := s.snapshot(ctx, func(tx *sql.Tx) error {
 		// The kind and sign of a reversal are those of what it reverses.
 		rows, err := tx.QueryContext(ctx, `SELECT t.currency, `+reportSums+`,
 			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) > 0 THEN t.amount ELSE 0 END")+`,
 			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) < 0 THEN -t.amount ELSE 0 END")+`,
 			COUNT(*)`+reportFrom+` GROUP BY t.currency`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var cur string
-			var r TotalsRow
-			if err := scanSums(rows, []any{&cur}, []any{&r.Transactions}, &r.Recharge, &r.Consumption, &r.AdjustmentsIn, &r.AdjustmentsOut); err != nil {
-				rows.Close()
-				return err
-			}
-			r.Currency, r.CustomerBalances = cur, new(big.Int)
-			*row(cur) = r
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if moved, err = collect(rows, err, scanMoved); err != nil {
 			return err
 		}
 		rows, err = tx.QueryContext(ctx, `SELECT currency, `+exactSum("balance")+`, COUNT(*),
 			COUNT(CASE WHEN balance < alert_amount THEN 1 END)
 			FROM accounts WHERE customer_id IS NOT NULL GROUP BY currency`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var cur string
-			var bal *big.Int
-			var n, below int64
-			if err := scanSums(rows, []any{&cur}, []any{&n, &below}, &bal); err != nil {
-				return err
-			}
-			r := row(cur)
-			r.CustomerBalances, r.Accounts, r.BelowAlert = bal, n, below
-		}
-		return rows.Err()
+		held, err = collect(rows, err, scanHeld)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	// One row per currency of either query: a currency can have accounts
+	// and no transaction yet.
+	byCur := map[string]*TotalsRow{}
+	for i := range moved {
+		byCur[moved[i].Currency] = &moved[i]
+	}
+	for _, h := range held {
+		r := byCur[h.Currency]
+		if r == nil {
+			r = &TotalsRow{Currency: h.Currency, Recharge: new(big.Int), Consumption: new(big.Int),
+				AdjustmentsIn: new(big.Int), AdjustmentsOut: new(big.Int)}
+			byCur[h.Currency] = r
+		}
+		r.CustomerBalances, r.Accounts, r.BelowAlert = h.CustomerBalances, h.Accounts, h.BelowAlert
 	}
 	out := []TotalsRow{}
 	for _, r := range byCur {
@@ -384,6 +361,20 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
 	return out, nil
+}
+
+// scanMoved reads a currency's transaction totals into a TotalsRow.
+func scanMoved(row scanner) (TotalsRow, error) {
+	r := TotalsRow{CustomerBalances: new(big.Int)}
+	err := scanSums(row, []any{&r.Currency}, []any{&r.Transactions}, &r.Recharge, &r.Consumption, &r.AdjustmentsIn, &r.AdjustmentsOut)
+	return r, err
+}
+
+// scanHeld reads a currency's customer accounts' totals into a TotalsRow.
+func scanHeld(row scanner) (TotalsRow, error) {
+	var r TotalsRow
+	err := scanSums(row, []any{&r.Currency}, []any{&r.Accounts, &r.BelowAlert}, &r.CustomerBalances)
+	return r, err
 }
 
 // snapshot runs fn in a read-only transaction whose statements all see one

@@ -527,21 +527,30 @@ func (s *Store) vouchersOf(ctx context.Context, q interface {
 	var args sqlArgs
 	in := args.list(anys(ids)...)
 	rows, err := q.QueryContext(ctx, "SELECT id, topup_id, content_type, size, sha256, created_at FROM vouchers WHERE topup_id IN ("+in+") ORDER BY id", args...)
-	if err != nil {
-		return nil, err
+	return collect(rows, err, scanVoucher)
+}
+
+func scanVoucher(row scanner) (ledger.Voucher, error) {
+	var v ledger.Voucher
+	var created int64
+	err := row.Scan(&v.ID, &v.TopUpID, &v.ContentType, &v.Size, &v.SHA256, &created)
+	v.CreatedAt = fromMicros(created)
+	return v, err
+}
+
+// withVouchers gives each request its vouchers, read in one query.
+func (s *Store) withVouchers(ctx context.Context, tx *txn, ts []ledger.TopUpRequest) error {
+	byID := make(map[int64]int, len(ts))
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		byID[t.ID], ids[i] = i, t.ID
 	}
-	defer rows.Close()
-	var out []ledger.Voucher
-	for rows.Next() {
-		var v ledger.Voucher
-		var created int64
-		if err := rows.Scan(&v.ID, &v.TopUpID, &v.ContentType, &v.Size, &v.SHA256, &created); err != nil {
-			return nil, err
-		}
-		v.CreatedAt = fromMicros(created)
-		out = append(out, v)
+	vs, err := s.vouchersOf(ctx, tx, ids)
+	for _, v := range vs {
+		i := byID[v.TopUpID]
+		ts[i].Vouchers = append(ts[i].Vouchers, v)
 	}
-	return out, rows.Err()
+	return err
 }
 
 // TopUpRequest returns one request with its vouchers.
@@ -593,31 +602,10 @@ func (s *Store) TopUpRequests(ctx context.Context, f TopUpFilter) ([]ledger.TopU
 			w.add("id < ?", f.BeforeID)
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT "+topupCols+" FROM topups"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
-		if err != nil {
+		if out, err = collect(rows, err, scanTopUp); err != nil {
 			return err
 		}
-		byID := map[int64]int{}
-		var ids []int64
-		for rows.Next() {
-			t, err := scanTopUp(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			byID[t.ID] = len(out)
-			ids = append(ids, t.ID)
-			out = append(out, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		vs, err := s.vouchersOf(ctx, tx, ids)
-		for _, v := range vs {
-			i := byID[v.TopUpID]
-			out[i].Vouchers = append(out[i].Vouchers, v)
-		}
-		return err
+		return s.withVouchers(ctx, tx, out)
 	})
 	return out, err
 }

@@ -41,21 +41,15 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 	err := s.snapshot(ctx, func(tx *sql.Tx) error {
 		for _, c := range checks {
 			rows, err := tx.QueryContext(ctx, c.q)
+			found, err := collect(rows, err, func(row scanner) (string, error) {
+				var a, b, c2 int64
+				err := row.Scan(&a, &b, &c2)
+				return fmt.Sprintf(c.what, a, b, c2), err
+			})
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				var a, b, c2 int64
-				if err := rows.Scan(&a, &b, &c2); err != nil {
-					rows.Close()
-					return err
-				}
-				problems = append(problems, fmt.Sprintf(c.what, a, b, c2))
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+			problems = append(problems, found...)
 		}
 		// The checkpoints of archived entries agree with each other and
 		// with the archives: none was changed or removed on its own.

@@ -243,33 +243,28 @@ func (s *Store) Webhook(ctx context.Context, id int64) (Webhook, error) {
 	return out[0], nil
 }
 
+func scanWebhook(row scanner) (Webhook, error) {
+	var h Webhook
+	var by sql.NullInt64
+	var created int64
+	err := row.Scan(&h.ID, &h.URL, &h.Description, &by, &created)
+	h.CreatedBy, h.CreatedAt = by.Int64, fromMicros(created)
+	return h, err
+}
+
+// scanWebhooks reads the webhooks w selects, newest first, with the event
+// types each subscribes to.
 func (s *Store) scanWebhooks(ctx context.Context, tx *txn, w where, limit int) ([]Webhook, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT id, url, description, created_by, created_at FROM webhooks"+w.sql()+
 		" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []Webhook
-	byID := map[int64]int{}
-	for rows.Next() {
-		var h Webhook
-		var by sql.NullInt64
-		var created int64
-		if err := rows.Scan(&h.ID, &h.URL, &h.Description, &by, &created); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		h.CreatedBy, h.CreatedAt = by.Int64, fromMicros(created)
-		byID[h.ID] = len(out)
-		out = append(out, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(out) == 0 {
+	out, err := collect(rows, err, scanWebhook)
+	if err != nil || len(out) == 0 {
 		return out, err
 	}
+	byID := make(map[int64]int, len(out))
 	ids := make([]int64, len(out))
 	for i, h := range out {
-		ids[i] = h.ID
+		byID[h.ID], ids[i] = i, h.ID
 	}
 	in, args := inList(ids, 0)
 	rows, err = tx.QueryContext(ctx, "SELECT webhook_id, event_type FROM webhook_subscriptions WHERE webhook_id IN ("+in+")", args...)
@@ -366,24 +361,13 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]Deli
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT "+deliveryCols+" FROM webhook_deliveries d JOIN events e ON e.id = d.event_id"+
 			w.sql()+" ORDER BY d.id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
-		if err != nil {
+		if out, err = collect(rows, err, scanDelivery); err != nil || len(out) == 0 {
 			return err
 		}
-		byID := map[int64]int{}
-		var ids []int64
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			byID[d.ID] = len(out)
-			ids = append(ids, d.ID)
-			out = append(out, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
-			return err
+		byID := make(map[int64]int, len(out))
+		ids := make([]int64, len(out))
+		for i, d := range out {
+			byID[d.ID], ids[i] = i, d.ID
 		}
 		in, args := inList(ids, 0)
 		rows, err = tx.QueryContext(ctx, "SELECT delivery_id, attempt, started_at, duration_us, status_code, error FROM webhook_attempts WHERE delivery_id IN ("+
@@ -530,20 +514,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 		rows, err = tx.Tx.QueryContext(ctx, `SELECT d.id, d.attempts, w.id, w.url, w.secret, e.id, e.type, e.payload, e.created_at
 			FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
 			WHERE d.id IN (`+in+`) ORDER BY d.id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		out, err = collect(rows, err, func(row scanner) (ClaimedDelivery, error) {
 			c := ClaimedDelivery{Lease: owner}
 			var created int64
-			if err := rows.Scan(&c.ID, &c.Attempt, &c.WebhookID, &c.URL, &c.Secret, &c.EventID, &c.EventType, &c.Payload, &created); err != nil {
-				return err
-			}
+			err := row.Scan(&c.ID, &c.Attempt, &c.WebhookID, &c.URL, &c.Secret, &c.EventID, &c.EventType, &c.Payload, &created)
 			c.EventCreatedAt = fromMicros(created)
-			out = append(out, c)
-		}
-		return rows.Err()
+			return c, err
+		})
+		return err
 	})
 	return out, err
 }

@@ -43,6 +43,7 @@ type UndoConflictError struct {
 	Sample []int64
 }
 
+// Error says how many accounts changed since, and which, in English.
 func (e *UndoConflictError) Error() string {
 	ids := make([]string, len(e.Sample))
 	for i, id := range e.Sample {

@@ -24,9 +24,10 @@ import (
 // Dialect names the database behind a Store.
 type Dialect string
 
+// The dialects: what Open chooses by the form of the DSN.
 const (
-	SQLite   Dialect = "sqlite"
-	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"   // a file path: the embedded database
+	Postgres Dialect = "postgres" // a postgres:// or postgresql:// URL
 )
 
 // Options tune a Store. The zero value is right for production.
@@ -172,6 +173,8 @@ func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
 
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
+// fromNullMicros and nullMicros do the same for a time that may be absent
+// (NULL).
 func fromNullMicros(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
@@ -187,6 +190,7 @@ func nullMicros(t *time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: micros(*t), Valid: true}
 }
 
-// nowMicros is the store clock truncated to what the database keeps, so that
-// what a write returns equals what a later read returns.
+// nowTime is the store clock truncated to what the database keeps
+// (microseconds), so that what a write returns equals what a later read
+// returns.
 func (s *Store) nowTime() time.Time { return fromMicros(micros(s.now())) }

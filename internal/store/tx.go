@@ -43,8 +43,13 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
 	}
 }
 
-// read runs fn in a read-only transaction, so that what it reads is one
-// consistent snapshot.
+// read runs fn in a read-only transaction on the read pool. Its statements
+// do not share one snapshot on PostgreSQL: under its default READ COMMITTED
+// each statement sees what was committed when that statement began, so a
+// later statement may see a change an earlier one did not. (On SQLite, in
+// WAL mode, the transaction keeps the snapshot of its first read.) Where
+// the statements must agree, use snapshot (reports.go), which asks for
+// REPEATABLE READ.
 func (s *Store) read(ctx context.Context, fn func(tx *txn) error) error {
 	sqlTx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.dialect == Postgres})
 	if err != nil {
@@ -58,6 +63,8 @@ func (s *Store) read(ctx context.Context, fn func(tx *txn) error) error {
 	return tx.Commit()
 }
 
+// tryTx runs fn once in a transaction on db and commits it; cached lets its
+// statements come from the writer's cache (SQLite).
 func (s *Store) tryTx(ctx context.Context, db *sql.DB, cached bool, fn func(tx *txn) error) error {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -71,6 +78,9 @@ func (s *Store) tryTx(ctx context.Context, db *sql.DB, cached bool, fn func(tx *
 	return tx.Commit()
 }
 
+// retryable reports whether the database aborted a transaction that may
+// succeed if run again: a serialization failure or deadlock (PostgreSQL),
+// or a busy database (SQLite).
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -118,6 +128,8 @@ type txn struct {
 	locked map[int64]lockInfo
 }
 
+// note records what locking an account learnt, for the rest of the
+// transaction.
 func (tx *txn) note(accountID int64, info lockInfo) {
 	if tx.locked == nil {
 		tx.locked = map[int64]lockInfo{}
@@ -139,6 +151,7 @@ func (tx *txn) stmt(ctx context.Context, query string) *sql.Stmt {
 	return nil
 }
 
+// ExecContext runs a statement, prepared once where it may be (see stmt).
 func (tx *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -146,6 +159,7 @@ func (tx *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
+// QueryRowContext runs a query for one row, prepared once where it may be.
 func (tx *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -153,6 +167,7 @@ func (tx *txn) QueryRowContext(ctx context.Context, query string, args ...any) *
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
+// QueryContext runs a query, prepared once where it may be.
 func (tx *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)

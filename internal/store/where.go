@@ -64,6 +64,8 @@ type where struct {
 	args  sqlArgs
 }
 
+// add adds a condition, replacing each '?' in it by the placeholder of the
+// next of args.
 func (w *where) add(cond string, args ...any) {
 	var b strings.Builder
 	for _, r := range cond {
@@ -77,6 +79,7 @@ func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, b.String())
 }
 
+// sql is the WHERE clause, or "" when there is no condition.
 func (w *where) sql() string {
 	if len(w.conds) == 0 {
 		return ""

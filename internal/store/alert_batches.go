@@ -171,116 +171,24 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 			return err
 		}
 		if prev.found {
-			id, err := s.keyAlertBatch(ctx, tx, idem)
-			if err != nil {
-				return err
-			}
-			out.Batch, err = s.loadAlertBatch(ctx, tx, id, "")
-			out.Replayed = true
+			out, err = s.replayAlertBatch(ctx, tx, idem)
 			return err
 		}
-
-		// The currencies in scope, and the alert amount in each. Read in
-		// this transaction, so that a bad amount or an unknown account
-		// leaves nothing behind.
-		var currencies []string
-		switch scope {
-		case "currency":
-			currencies = []string{r.Currency}
-		case "all":
-			if currencies, err = s.customerCurrencies(ctx, tx); err != nil {
-				return err
-			}
-		case "accounts":
-			if currencies, err = s.currenciesOf(ctx, tx, ids); err != nil {
-				return err
-			}
+		currencies, amounts, err := s.alertAmounts(ctx, tx, r, scope, ids)
+		if err != nil {
+			return err
 		}
-		var problems []ledger.FieldProblem
-		amounts := map[string]int64{}
-		for _, code := range currencies {
-			cur, err := money.LookupCurrency(code)
-			if err != nil {
-				return err
-			}
-			v, p := alertAmountIn(r.AlertAmount, cur)
-			if p != nil {
-				problems = append(problems, *p)
-				continue
-			}
-			amounts[code] = v
-		}
-		if len(currencies) == 0 {
-			// Nothing in scope: still refuse what is no amount in any
-			// currency (CLF has 4 decimals, as many as any currency has).
-			if _, p := alertAmountIn(r.AlertAmount, money.MustCurrency("CLF")); p != nil {
-				problems = append(problems, *p)
-			}
-		}
-		if problems != nil {
-			return &ledger.ValidationError{Problems: problems}
-		}
-
 		b := AlertBatch{Scope: scope, Currency: r.Currency, AlertAmount: r.AlertAmount, CreatedBy: actor.AdminID, CreatedAt: now}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_batches (scope, currency, alert_amount, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5) RETURNING id`, b.Scope, b.Currency, b.AlertAmount, nullID(b.CreatedBy), micros(now)).Scan(&b.ID); err != nil {
 			return err
 		}
-
-		// Record each account whose value changes, with the value it had.
-		// On PostgreSQL FOR UPDATE locks those accounts until commit and
-		// reads their latest values, so that what is recorded as replaced is
-		// what was replaced. (These statements vary with the scope: they run
-		// unprepared, so that SQLite's statement cache keeps only fixed ones.)
-		insert := func(idIn string, args sqlArgs) (int64, error) {
-			batchPH := args.ph(b.ID)
-			newAmount := "CASE currency"
-			var in []string
-			for _, code := range currencies {
-				c := args.ph(code)
-				newAmount += " WHEN " + c + " THEN CAST(" + args.ph(amounts[code]) + " AS BIGINT)"
-				in = append(in, c)
-			}
-			newAmount += " END"
-			res, err := tx.Tx.ExecContext(ctx, `INSERT INTO alert_batch_items (batch_id, account_id, old_amount, new_amount)
-				SELECT `+batchPH+`, id, alert_amount, `+newAmount+` FROM accounts
-				WHERE customer_id IS NOT NULL AND currency IN (`+strings.Join(in, ", ")+`)`+idIn+`
-				AND alert_amount <> `+newAmount+s.forUpdate, args...)
-			if err != nil {
-				return 0, err
-			}
-			return res.RowsAffected()
-		}
 		if len(currencies) > 0 {
-			if scope == "accounts" {
-				b.Matched = int64(len(ids))
-				for chunk := range slices.Chunk(ids, idChunk) {
-					var args sqlArgs
-					n, err := insert(" AND id IN ("+args.list(anys(chunk)...)+")", args)
-					if err != nil {
-						return err
-					}
-					b.Changed += n
-				}
-			} else {
-				if b.Changed, err = insert("", nil); err != nil {
-					return err
-				}
-				var args sqlArgs
-				if err := tx.Tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM accounts WHERE customer_id IS NOT NULL AND currency IN ("+
-					args.list(anys(currencies)...)+")", args...).Scan(&b.Matched); err != nil {
-					return err
-				}
+			if err := s.recordAlertItems(ctx, tx, &b, ids, currencies, amounts); err != nil {
+				return err
 			}
 		}
-
-		// Apply the recorded values in one statement. Each item is a change
-		// of the account's alert amount, so each account gets a new version:
-		// an edit form opened before the batch is then refused as stale
-		// instead of putting back the value the batch replaced.
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2, version = version + 1,
-			alert_amount = (SELECT i.new_amount FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
-			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, b.ID, micros(now)); err != nil {
+		if err := setAlertAmounts(ctx, tx, b.ID, "new_amount", now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE alert_batches SET matched = $2, changed = $3 WHERE id = $1", b.ID, b.Matched, b.Changed); err != nil {
@@ -302,6 +210,97 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 		return AlertBatchResult{}, err
 	}
 	return out, nil
+}
+
+// alertAmounts returns the currencies in a batch's scope and the alert
+// amount in each. They are read in the batch's transaction, so that a bad
+// amount or an unknown account leaves nothing behind.
+func (s *Store) alertAmounts(ctx context.Context, tx *txn, r AlertBatchRequest, scope string, ids []int64) ([]string, map[string]int64, error) {
+	var currencies []string
+	var err error
+	switch scope {
+	case "currency":
+		currencies = []string{r.Currency}
+	case "all":
+		currencies, err = s.customerCurrencies(ctx, tx)
+	case "accounts":
+		currencies, err = s.currenciesOf(ctx, tx, ids)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var problems []ledger.FieldProblem
+	amounts := map[string]int64{}
+	for _, code := range currencies {
+		cur, err := money.LookupCurrency(code)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, p := alertAmountIn(r.AlertAmount, cur)
+		if p != nil {
+			problems = append(problems, *p)
+			continue
+		}
+		amounts[code] = v
+	}
+	if len(currencies) == 0 {
+		// Nothing in scope: still refuse what is no amount in any
+		// currency (CLF has 4 decimals, as many as any currency has).
+		if _, p := alertAmountIn(r.AlertAmount, money.MustCurrency("CLF")); p != nil {
+			problems = append(problems, *p)
+		}
+	}
+	if problems != nil {
+		return nil, nil, &ledger.ValidationError{Problems: problems}
+	}
+	return currencies, amounts, nil
+}
+
+// recordAlertItems records each account in b's scope whose alert amount
+// changes, with the value it had, and counts b's Matched and Changed. On
+// PostgreSQL FOR UPDATE locks those accounts until commit and reads their
+// latest values, so that what is recorded as replaced is what was replaced.
+// (These statements vary with the scope: they run unprepared, so that
+// SQLite's statement cache keeps only fixed ones.)
+func (s *Store) recordAlertItems(ctx context.Context, tx *txn, b *AlertBatch, ids []int64, currencies []string, amounts map[string]int64) error {
+	insert := func(idIn string, args sqlArgs) (int64, error) {
+		batchPH := args.ph(b.ID)
+		newAmount := "CASE currency"
+		var in []string
+		for _, code := range currencies {
+			c := args.ph(code)
+			newAmount += " WHEN " + c + " THEN CAST(" + args.ph(amounts[code]) + " AS BIGINT)"
+			in = append(in, c)
+		}
+		newAmount += " END"
+		res, err := tx.Tx.ExecContext(ctx, `INSERT INTO alert_batch_items (batch_id, account_id, old_amount, new_amount)
+			SELECT `+batchPH+`, id, alert_amount, `+newAmount+` FROM accounts
+			WHERE customer_id IS NOT NULL AND currency IN (`+strings.Join(in, ", ")+`)`+idIn+`
+			AND alert_amount <> `+newAmount+s.forUpdate, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	if b.Scope == "accounts" {
+		b.Matched = int64(len(ids))
+		for chunk := range slices.Chunk(ids, idChunk) {
+			var args sqlArgs
+			n, err := insert(" AND id IN ("+args.list(anys(chunk)...)+")", args)
+			if err != nil {
+				return err
+			}
+			b.Changed += n
+		}
+		return nil
+	}
+	var err error
+	if b.Changed, err = insert("", nil); err != nil {
+		return err
+	}
+	var args sqlArgs
+	return tx.Tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM accounts WHERE customer_id IS NOT NULL AND currency IN ("+
+		args.list(anys(currencies)...)+")", args...).Scan(&b.Matched)
 }
 
 // customerCurrencies lists the currencies that customer accounts hold.
@@ -378,12 +377,7 @@ func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64
 			return err
 		}
 		if prev.found {
-			bid, err := s.keyAlertBatch(ctx, tx, idem)
-			if err != nil {
-				return err
-			}
-			out.Batch, err = s.loadAlertBatch(ctx, tx, bid, "")
-			out.Replayed = true
+			out, err = s.replayAlertBatch(ctx, tx, idem)
 			return err
 		}
 		// The batch's row lock makes a concurrent undo wait, then see this one.
@@ -394,29 +388,10 @@ func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64
 		if before.UndoneAt != nil {
 			return ledger.ErrAlertBatchUndone
 		}
-		// Lock the batch's accounts (PostgreSQL), so that no change slips in
-		// between the check and the restore.
-		var locked int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT id FROM accounts
-			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`+s.forUpdate+`) locked`, id).Scan(&locked); err != nil {
+		if err := s.lockUndo(ctx, tx, id); err != nil {
 			return err
 		}
-		var conflict UndoConflictError
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
-			WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount`, id).Scan(&conflict.Count); err != nil {
-			return err
-		}
-		if conflict.Count > 0 {
-			rows, err := tx.QueryContext(ctx, `SELECT i.account_id FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
-				WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount ORDER BY i.account_id LIMIT 5`, id)
-			if conflict.Sample, err = collect(rows, err, scanID); err != nil {
-				return err
-			}
-			return &conflict
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2, version = version + 1,
-			alert_amount = (SELECT i.old_amount FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
-			WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, id, micros(now)); err != nil {
+		if err := setAlertAmounts(ctx, tx, id, "old_amount", now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE alert_batches SET undone_at = $2, undone_by = $3 WHERE id = $1",
@@ -436,6 +411,54 @@ func (s *Store) UndoAlertBatch(ctx context.Context, actor ledger.Actor, id int64
 		return AlertBatchResult{}, err
 	}
 	return out, nil
+}
+
+// lockUndo locks the accounts of batch id (PostgreSQL), so that no change
+// slips in between this check and the restore, and returns an
+// *UndoConflictError if any no longer has the alert amount the batch set.
+func (s *Store) lockUndo(ctx context.Context, tx *txn, id int64) error {
+	var locked int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT id FROM accounts
+		WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`+s.forUpdate+`) locked`, id).Scan(&locked); err != nil {
+		return err
+	}
+	var conflict UndoConflictError
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
+		WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount`, id).Scan(&conflict.Count); err != nil {
+		return err
+	}
+	if conflict.Count == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT i.account_id FROM alert_batch_items i JOIN accounts a ON a.id = i.account_id
+		WHERE i.batch_id = $1 AND a.alert_amount <> i.new_amount ORDER BY i.account_id LIMIT 5`, id)
+	if conflict.Sample, err = collect(rows, err, scanID); err != nil {
+		return err
+	}
+	return &conflict
+}
+
+// setAlertAmounts gives each account of batch id the alert amount its item
+// holds in col: new_amount applies the batch, old_amount undoes it, in one
+// statement. Each is a change of the account's alert amount, so each
+// account gets a new version: an edit form opened before is then refused as
+// stale instead of putting back the value the batch replaced.
+func setAlertAmounts(ctx context.Context, tx *txn, id int64, col string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = $2, version = version + 1,
+		alert_amount = (SELECT i.`+col+` FROM alert_batch_items i WHERE i.batch_id = $1 AND i.account_id = accounts.id)
+		WHERE id IN (SELECT account_id FROM alert_batch_items WHERE batch_id = $1)`, id, micros(now))
+	return err
+}
+
+// replayAlertBatch is the result of a claimed idempotency key's first
+// request, which made or undid a batch.
+func (s *Store) replayAlertBatch(ctx context.Context, tx *txn, idem ledger.Idempotency) (AlertBatchResult, error) {
+	id, err := s.keyAlertBatch(ctx, tx, idem)
+	if err != nil {
+		return AlertBatchResult{}, err
+	}
+	b, err := s.loadAlertBatch(ctx, tx, id, "")
+	return AlertBatchResult{Batch: b, Replayed: true}, err
 }
 
 // keyAlertBatch returns the batch a claimed idempotency key's first request

@@ -172,49 +172,14 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	if q.Location == nil {
 		q.Location = time.UTC
 	}
-	w := where{}
-	var with, join, key, group string
-	var labels []string
-	switch q.GroupBy {
-	case GroupCurrency:
-		key, group = "t.currency", "t.currency"
-	case GroupDay:
-		// The days are a small table of literal integers that Go computed:
-		// every transaction joins the day whose [lo, hi) holds its time.
-		var bounds []time.Time
-		bounds, labels = DayBounds(q.From, q.To, q.Location)
-		if len(labels) > MaxReportDays {
-			return nil, ledger.Invalid("to", fmt.Sprintf("a report by day covers at most %d days; choose a shorter period", MaxReportDays))
-		}
-		if len(labels) == 0 {
-			return []ReportRow{}, nil
-		}
-		var b strings.Builder
-		b.WriteString("WITH days (dn, lo, hi) AS (VALUES ")
-		for i := range labels {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "(%d, %d, %d)", i, micros(bounds[i]), micros(bounds[i+1]))
-		}
-		b.WriteString(") ")
-		with = b.String()
-		join = " JOIN days d ON t.created_at >= d.lo AND t.created_at < d.hi"
-		key, group = "d.dn", "d.dn, t.currency"
-	case GroupPaymentMethod:
-		// The payment method is the funding system account the ledger moved
-		// the money from: it is known for every top-up, with or without a
-		// request. Charges go to revenue, which has no payment method.
-		join = ` JOIN entries se ON se.transaction_id = t.id
-			JOIN accounts sa ON sa.id = se.account_id AND sa.system_code IS NOT NULL`
-		key, group = "sa.system_code", "sa.system_code, t.currency"
-	case GroupCustomer:
-		join = ` JOIN accounts ca ON ca.id = t.account_id
-			JOIN customers c ON c.id = ca.customer_id`
-		key, group = "c.id", "c.id, c.name, t.currency"
-	default:
-		return nil, fmt.Errorf("store: unknown report grouping %q", q.GroupBy)
+	g, err := reportGrouping(q)
+	if err != nil {
+		return nil, err
 	}
+	if q.GroupBy == GroupDay && len(g.labels) == 0 {
+		return []ReportRow{}, nil
+	}
+	w := where{}
 	w.add("t.created_at >= ?", micros(q.From))
 	w.add("t.created_at < ?", micros(q.To))
 	w.add(reportWhere)
@@ -225,7 +190,7 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	if q.GroupBy == GroupCustomer {
 		label = "c.name"
 	}
-	sqlText := with + "SELECT " + key + ", " + label + ", t.currency, " + reportSums + ", COUNT(*)" + reportFrom + join + w.sql() + " GROUP BY " + group
+	sqlText := g.with + "SELECT " + g.key + ", " + label + ", t.currency, " + reportSums + ", COUNT(*)" + reportFrom + g.join + w.sql() + " GROUP BY " + g.group
 	rows, err := s.rdb.QueryContext(ctx, sqlText, w.args...)
 	out, err := collect(rows, err, func(row scanner) (ReportRow, error) {
 		var r ReportRow
@@ -246,7 +211,7 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	case GroupDay:
 		for i := range out {
 			n, _ := strconv.Atoi(out[i].Key)
-			out[i].Key, out[i].Label = labels[n], labels[n]
+			out[i].Key, out[i].Label = g.labels[n], g.labels[n]
 		}
 	case GroupPaymentMethod:
 		if err := s.labelPaymentMethods(ctx, out); err != nil {
@@ -255,6 +220,55 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	}
 	sortReportRows(out)
 	return out, nil
+}
+
+// reportGroup is the SQL of a summary's grouping: a common table expression
+// before the SELECT, joins, the group's key and its GROUP BY.
+type reportGroup struct {
+	with, join, key, group string
+	labels                 []string // by day: the day (YYYY-MM-DD) of each key
+}
+
+func reportGrouping(q ReportQuery) (reportGroup, error) {
+	var g reportGroup
+	switch q.GroupBy {
+	case GroupCurrency:
+		g.key, g.group = "t.currency", "t.currency"
+	case GroupDay:
+		// The days are a small table of literal integers that Go computed:
+		// every transaction joins the day whose [lo, hi) holds its time.
+		var bounds []time.Time
+		bounds, g.labels = DayBounds(q.From, q.To, q.Location)
+		if len(g.labels) > MaxReportDays {
+			return g, ledger.Invalid("to", fmt.Sprintf("a report by day covers at most %d days; choose a shorter period", MaxReportDays))
+		}
+		var b strings.Builder
+		b.WriteString("WITH days (dn, lo, hi) AS (VALUES ")
+		for i := range g.labels {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%d, %d, %d)", i, micros(bounds[i]), micros(bounds[i+1]))
+		}
+		b.WriteString(") ")
+		g.with = b.String()
+		g.join = " JOIN days d ON t.created_at >= d.lo AND t.created_at < d.hi"
+		g.key, g.group = "d.dn", "d.dn, t.currency"
+	case GroupPaymentMethod:
+		// The payment method is the funding system account the ledger moved
+		// the money from: it is known for every top-up, with or without a
+		// request. Charges go to revenue, which has no payment method.
+		g.join = ` JOIN entries se ON se.transaction_id = t.id
+			JOIN accounts sa ON sa.id = se.account_id AND sa.system_code IS NOT NULL`
+		g.key, g.group = "sa.system_code", "sa.system_code, t.currency"
+	case GroupCustomer:
+		g.join = ` JOIN accounts ca ON ca.id = t.account_id
+			JOIN customers c ON c.id = ca.customer_id`
+		g.key, g.group = "c.id", "c.id, c.name, t.currency"
+	default:
+		return g, fmt.Errorf("store: unknown report grouping %q", q.GroupBy)
+	}
+	return g, nil
 }
 
 // ConsumptionLabel names the payment-method group of charges.

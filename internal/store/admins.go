@@ -31,24 +31,34 @@ func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 // CreateAdmin stores an administrator whose password is already hashed.
 // A taken username is ledger.ErrAlreadyExists.
 func (s *Store) CreateAdmin(ctx context.Context, a ledger.Admin) (ledger.Admin, error) {
-	if !a.Role.Valid() {
-		return a, ledger.Invalid("role", "must be super_admin, admin or reviewer")
-	}
-	if err := ledger.ValidUsername(a.Username); err != nil {
+	if err := validAdmin(a); err != nil {
 		return a, err
 	}
 	var out ledger.Admin
 	err := s.write(ctx, func(tx *txn) error {
-		now := micros(s.nowTime())
 		var err error
-		out, err = scanAdmin(tx.QueryRowContext(ctx, `INSERT INTO admins (username, name, role, password_hash, disabled, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+adminCols,
-			a.Username, a.Name, string(a.Role), a.PasswordHash, a.Disabled, now))
-		if unique, _ := uniqueViolation(err); unique {
-			return ledger.ErrAlreadyExists
-		}
+		out, err = s.insertAdmin(ctx, tx, a)
 		return err
 	})
+	return out, err
+}
+
+func validAdmin(a ledger.Admin) error {
+	if !a.Role.Valid() {
+		return ledger.Invalid("role", "must be super_admin, admin or reviewer")
+	}
+	return ledger.ValidUsername(a.Username)
+}
+
+// insertAdmin stores a new administrator; a taken username is
+// ledger.ErrAlreadyExists.
+func (s *Store) insertAdmin(ctx context.Context, tx *txn, a ledger.Admin) (ledger.Admin, error) {
+	out, err := scanAdmin(tx.QueryRowContext(ctx, `INSERT INTO admins (username, name, role, password_hash, disabled, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+adminCols,
+		a.Username, a.Name, string(a.Role), a.PasswordHash, a.Disabled, micros(s.nowTime())))
+	if unique, _ := uniqueViolation(err); unique {
+		return out, ledger.ErrAlreadyExists
+	}
 	return out, err
 }
 
@@ -92,23 +102,13 @@ func (s *Store) Admins(ctx context.Context) ([]ledger.Admin, error) {
 
 // AddAdmin creates an administrator and records who did it.
 func (s *Store) AddAdmin(ctx context.Context, actor ledger.Actor, a ledger.Admin) (ledger.Admin, error) {
-	if !a.Role.Valid() {
-		return a, ledger.Invalid("role", "must be super_admin, admin or reviewer")
-	}
-	if err := ledger.ValidUsername(a.Username); err != nil {
+	if err := validAdmin(a); err != nil {
 		return a, err
 	}
 	var out ledger.Admin
 	err := s.write(ctx, func(tx *txn) error {
-		now := micros(s.nowTime())
 		var err error
-		out, err = scanAdmin(tx.QueryRowContext(ctx, `INSERT INTO admins (username, name, role, password_hash, disabled, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+adminCols,
-			a.Username, a.Name, string(a.Role), a.PasswordHash, a.Disabled, now))
-		if unique, _ := uniqueViolation(err); unique {
-			return ledger.ErrAlreadyExists
-		}
-		if err != nil {
+		if out, err = s.insertAdmin(ctx, tx, a); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, change{action: "admin.create", objectType: "admin", objectID: out.ID, after: auditAdmin(out)})

@@ -277,15 +277,9 @@ func (s *Store) checkMethod(ctx context.Context, tx *txn, id int64, mustBeEnable
 func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, edit func(*ledger.TopUpFields)) (ledger.TopUpRequest, error) {
 	var out ledger.TopUpRequest
 	err := s.write(ctx, func(tx *txn) error {
-		before, err := s.loadTopUp(ctx, tx, id, s.forUpdate)
+		before, err := s.lockOwnPending(ctx, tx, actor, id)
 		if err != nil {
 			return err
-		}
-		if before.CreatedBy != actor.AdminID {
-			return ledger.ErrNotSubmitter
-		}
-		if before.Status != ledger.TopUpPending {
-			return ledger.ErrNotPending
 		}
 		f := fieldsOf(before)
 		edit(&f)
@@ -314,6 +308,22 @@ func (s *Store) UpdateTopUp(ctx context.Context, actor ledger.Actor, id int64, e
 		return s.audit(ctx, tx, actor, change{action: "topup.update", objectType: "topup", objectID: id, before: auditTopUp(before), after: auditTopUp(out)})
 	})
 	return out, err
+}
+
+// lockOwnPending reads a request under its row lock for a change that only
+// its submitter may make, and only while it is pending.
+func (s *Store) lockOwnPending(ctx context.Context, tx *txn, actor ledger.Actor, id int64) (ledger.TopUpRequest, error) {
+	t, err := s.loadTopUp(ctx, tx, id, s.forUpdate)
+	if err != nil {
+		return t, err
+	}
+	if t.CreatedBy != actor.AdminID {
+		return t, ledger.ErrNotSubmitter
+	}
+	if t.Status != ledger.TopUpPending {
+		return t, ledger.ErrNotPending
+	}
+	return t, nil
 }
 
 // fieldsOf returns what the submitter filled in on t.
@@ -615,15 +625,9 @@ func (s *Store) TopUpRequests(ctx context.Context, f TopUpFilter) ([]ledger.TopU
 func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int64, contentType string, data []byte) (ledger.Voucher, error) {
 	var v ledger.Voucher
 	err := s.write(ctx, func(tx *txn) error {
-		t, err := s.loadTopUp(ctx, tx, topupID, s.forUpdate)
+		t, err := s.lockOwnPending(ctx, tx, actor, topupID)
 		if err != nil {
 			return err
-		}
-		if t.CreatedBy != actor.AdminID {
-			return ledger.ErrNotSubmitter
-		}
-		if t.Status != ledger.TopUpPending {
-			return ledger.ErrNotPending
 		}
 		if len(t.Vouchers) >= 10 {
 			return ledger.Invalid("file", "a request holds at most 10 vouchers")

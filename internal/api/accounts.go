@@ -175,7 +175,7 @@ func (a *API) createAccount(ctx context.Context, in *CreateAccountInput) (*Accou
 }
 
 func (a *API) getAccount(ctx context.Context, in *AccountIDInput) (*AccountOutput, error) {
-	acc, err := a.accountByID(ctx, in.ID)
+	acc, err := byID(ctx, in.ID, "account", a.store.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func (a *API) getAccount(ctx context.Context, in *AccountIDInput) (*AccountOutpu
 }
 
 func (a *API) updateAccount(ctx context.Context, in *PatchAccountInput) (*AccountOutput, error) {
-	acc, err := a.accountByID(ctx, in.ID)
+	acc, err := byID(ctx, in.ID, "account", a.store.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -275,15 +275,6 @@ func entryJSON(e store.EntryRow, cur money.Currency) EntryJSON {
 	}
 	return EntryJSON{ID: idString(e.ID), TransactionID: idString(e.TransactionID), Type: string(e.Type),
 		Amount: fmtAmount(e.Amount, cur), BalanceAfter: after, CreatedAt: utc(e.CreatedAt)}
-}
-
-// accountByID finds the account a path names.
-func (a *API) accountByID(ctx context.Context, s string) (ledger.Account, error) {
-	id, err := parseID(s, "account")
-	if err != nil {
-		return ledger.Account{}, err
-	}
-	return a.store.Account(ctx, id)
 }
 
 // accountFilter turns the list's query into a store filter.

@@ -74,11 +74,7 @@ func (a *API) registerAdmins() {
 }
 
 func (a *API) listAdmins(ctx context.Context, in *Page) (*AdminsOutput, error) {
-	admins, err := a.store.Admins(ctx)
-	if err != nil {
-		return nil, err
-	}
-	l, err := pageOfAll(admins, *in, func(ad ledger.Admin) int64 { return ad.ID }, adminJSON)
+	l, err := pageOfAll(ctx, *in, a.store.Admins, func(ad ledger.Admin) int64 { return ad.ID }, adminJSON)
 	return &AdminsOutput{Body: l}, err
 }
 
@@ -93,11 +89,7 @@ func (a *API) createAdmin(ctx context.Context, in *NewAdminInput) (*MeOutput, er
 }
 
 func (a *API) getAdmin(ctx context.Context, in *AdminIDInput) (*MeOutput, error) {
-	id, err := parseID(in.ID, "administrator")
-	if err != nil {
-		return nil, err
-	}
-	ad, err := a.store.Admin(ctx, id)
+	ad, err := byID(ctx, in.ID, "administrator", a.store.Admin)
 	return &MeOutput{Body: adminJSON(ad)}, err
 }
 

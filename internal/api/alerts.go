@@ -223,23 +223,12 @@ func (a *API) undoAlertBatch(ctx context.Context, in *UndoAlertBatchInput) (*Ale
 }
 
 func (a *API) listAlertBatches(ctx context.Context, in *ListAlertBatchesInput) (*AlertBatchesOutput, error) {
-	limit, before, err := in.window()
-	if err != nil {
-		return nil, err
-	}
-	bs, err := a.store.AlertBatches(ctx, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &AlertBatchesOutput{Body: pageOf(bs, limit, alertBatchJSON, func() int64 { return bs[len(bs)-1].ID })}, nil
+	l, err := pageBefore(ctx, in.Page, a.store.AlertBatches, func(b store.AlertBatch) int64 { return b.ID }, alertBatchJSON)
+	return &AlertBatchesOutput{Body: l}, err
 }
 
 func (a *API) getAlertBatch(ctx context.Context, in *AlertBatchIDInput) (*AlertBatchOutput, error) {
-	id, err := parseID(in.ID, "alert batch")
-	if err != nil {
-		return nil, err
-	}
-	b, err := a.store.AlertBatch(ctx, id)
+	b, err := byID(ctx, in.ID, "alert batch", a.store.AlertBatch)
 	return &AlertBatchOutput{Status: http.StatusOK, Body: alertBatchJSON(b)}, err
 }
 

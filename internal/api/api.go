@@ -226,6 +226,16 @@ func parseID(s, what string) (int64, error) {
 	return id, nil
 }
 
+// byID finds with get what the id in a path names.
+func byID[T any](ctx context.Context, s, what string, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := parseID(s, what)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	return get(ctx, id)
+}
+
 // idString is an id as the API gives it: an opaque string, "" for none.
 func idString(id int64) string {
 	if id == 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -42,27 +43,12 @@ func ExportCSV(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	q := r.URL.Query()
 	q.Del("cursor")
 	q.Set("limit", "500")
-	var cw *csv.Writer
-	var cols []string
+	var out *csvExport
 	flusher, _ := w.(http.Flusher)
 	for {
-		inner := r.Clone(r.Context())
-		inner.Header.Set("Accept", "application/json")
-		inner.URL.RawQuery = q.Encode()
-		inner.RequestURI = ""
-		page := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
-		next.ServeHTTP(page, inner)
-		var list struct {
-			Items      []json.RawMessage `json:"items"`
-			Rows       []json.RawMessage `json:"rows"` // a report: one page of rows, no cursor
-			NextCursor *string           `json:"next_cursor"`
-		}
-		isList := page.code == http.StatusOK && json.Unmarshal(page.body.Bytes(), &list) == nil && (list.Items != nil || list.Rows != nil)
-		if list.Items == nil {
-			list.Items = list.Rows
-		}
-		if !isList {
-			if cw != nil {
+		page, list, ok := askPage(r, q, next)
+		if !ok {
+			if out != nil {
 				// Headers are gone; cut the body short so that the client sees
 				// an incomplete export, not a complete-looking one.
 				panic(http.ErrAbortHandler)
@@ -70,35 +56,14 @@ func ExportCSV(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			page.relay(w)
 			return
 		}
-		if cw == nil {
+		if out == nil {
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 			w.Header().Set("Content-Disposition", `attachment; filename="export.csv"`)
 			w.Header().Set("X-Content-Type-Options", "nosniff")
-			cw = csv.NewWriter(w)
+			out = &csvExport{w: csv.NewWriter(w)}
 		}
-		for _, item := range list.Items {
-			keys, vals, err := orderedFields(item)
-			if err != nil {
-				panic(http.ErrAbortHandler)
-			}
-			if cols == nil {
-				cols = keys
-				cw.Write(cols)
-			}
-			row := make([]string, len(cols))
-			for i, c := range cols {
-				for j, k := range keys {
-					if k == c {
-						row[i] = cell(vals[j])
-					}
-				}
-			}
-			cw.Write(row)
-		}
-		if cols == nil {
-			cw.Write([]string{}) // an empty export is an empty file
-		}
-		cw.Flush()
+		out.write(list.Items)
+		out.w.Flush()
 		if flusher != nil {
 			flusher.Flush()
 		}
@@ -106,6 +71,65 @@ func ExportCSV(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			return
 		}
 		q.Set("cursor", *list.NextCursor)
+	}
+}
+
+// listPage is one page of a list, or the rows of a report (one page, no
+// cursor) as Items.
+type listPage struct {
+	Items      []json.RawMessage `json:"items"`
+	Rows       []json.RawMessage `json:"rows"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// askPage asks the JSON list (next) for the page of query q. ok is false
+// when the answer is not a page of a list (an error, to be relayed as it
+// is).
+func askPage(r *http.Request, q url.Values, next http.Handler) (page *bufferedResponse, list listPage, ok bool) {
+	inner := r.Clone(r.Context())
+	inner.Header.Set("Accept", "application/json")
+	inner.URL.RawQuery = q.Encode()
+	inner.RequestURI = ""
+	page = &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+	next.ServeHTTP(page, inner)
+	ok = page.code == http.StatusOK && json.Unmarshal(page.body.Bytes(), &list) == nil && (list.Items != nil || list.Rows != nil)
+	if list.Items == nil {
+		list.Items = list.Rows
+	}
+	return page, list, ok
+}
+
+// csvExport writes items as CSV rows: the first item's fields are the
+// columns, in their order.
+type csvExport struct {
+	w    *csv.Writer
+	cols []string
+}
+
+// write writes the rows of one page; the columns come from the first item
+// of the export.
+func (e *csvExport) write(items []json.RawMessage) {
+	for _, item := range items {
+		keys, vals, err := orderedFields(item)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		if e.cols == nil {
+			e.cols = keys
+			e.w.Write(e.cols)
+		}
+		row := make([]string, len(e.cols))
+		for i, c := range e.cols {
+			for j, k := range keys {
+				if k == c {
+					row[i] = cell(vals[j])
+				}
+			}
+		}
+		e.w.Write(row)
+	}
+	if e.cols == nil {
+		e.w.Write([]string{}) // an empty export is an empty file
 	}
 }
 
@@ -131,6 +155,8 @@ func orderedFields(obj json.RawMessage) ([]string, []json.RawMessage, error) {
 	return keys, vals, nil
 }
 
+// cell is a value as a CSV cell: a string as it is, null as nothing, any
+// other value as compact JSON.
 func cell(v json.RawMessage) string {
 	var s string
 	switch {
@@ -158,6 +184,7 @@ func (b *bufferedResponse) Header() http.Header         { return b.header }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
 
+// relay answers w with the page as it came, an error of the list included.
 func (b *bufferedResponse) relay(w http.ResponseWriter) {
 	for k, v := range b.header {
 		w.Header()[k] = v

@@ -124,20 +124,12 @@ func (a *API) createCustomer(ctx context.Context, in *CreateCustomerInput) (*Cus
 }
 
 func (a *API) getCustomer(ctx context.Context, in *CustomerIDInput) (*CustomerOutput, error) {
-	id, err := parseID(in.ID, "customer")
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.store.Customer(ctx, id)
+	c, err := byID(ctx, in.ID, "customer", a.store.Customer)
 	return &CustomerOutput{Body: customerJSON(c)}, err
 }
 
 func (a *API) updateCustomer(ctx context.Context, in *PatchCustomerInput) (*CustomerOutput, error) {
-	id, err := parseID(in.ID, "customer")
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.store.Customer(ctx, id)
+	c, err := byID(ctx, in.ID, "customer", a.store.Customer)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +141,7 @@ func (a *API) updateCustomer(ctx context.Context, in *PatchCustomerInput) (*Cust
 	setGiven(&nc.Company, b.Company)
 	setGiven(&nc.Remark, b.Remark)
 	setGiven(&nc.DefaultCurrency, b.DefaultCurrency)
-	c, err = a.store.UpdateCustomer(ctx, callerOf(ctx).actor(), id, nc)
+	c, err = a.store.UpdateCustomer(ctx, callerOf(ctx).actor(), c.ID, nc)
 	return &CustomerOutput{Body: customerJSON(c)}, err
 }
 

@@ -259,7 +259,11 @@ func (a *API) period(ctx context.Context, fromField, from, toField, to string) (
 // pageOfAll answers one page of a short list that the store gives whole,
 // oldest first (administrators, tokens, payment methods): the same limit,
 // cursor and next_cursor as every other list (SPEC section 7), cut here.
-func pageOfAll[T, J any](rows []T, p Page, id func(T) int64, toJSON func(T) J) (List[J], error) {
+func pageOfAll[T, J any](ctx context.Context, p Page, all func(context.Context) ([]T, error), id func(T) int64, toJSON func(T) J) (List[J], error) {
+	rows, err := all(ctx)
+	if err != nil {
+		return List[J]{}, err
+	}
 	limit, afterID, err := p.window()
 	if err != nil {
 		return List[J]{}, err
@@ -269,6 +273,20 @@ func pageOfAll[T, J any](rows []T, p Page, id func(T) int64, toJSON func(T) J) (
 		start++
 	}
 	rows = rows[start:min(start+limit, len(rows))]
+	return pageOf(rows, limit, toJSON, func() int64 { return id(rows[len(rows)-1]) }), nil
+}
+
+// pageBefore answers one page of a list that the store pages itself, newest
+// first by id: list gives the rows before the cursor's id.
+func pageBefore[T, J any](ctx context.Context, p Page, list func(context.Context, int64, int) ([]T, error), id func(T) int64, toJSON func(T) J) (List[J], error) {
+	limit, before, err := p.window()
+	if err != nil {
+		return List[J]{}, err
+	}
+	rows, err := list(ctx, before, limit)
+	if err != nil {
+		return List[J]{}, err
+	}
 	return pageOf(rows, limit, toJSON, func() int64 { return id(rows[len(rows)-1]) }), nil
 }
 

@@ -59,11 +59,7 @@ func (a *API) registerPaymentMethods() {
 }
 
 func (a *API) listPaymentMethods(ctx context.Context, in *Page) (*PaymentMethodsOutput, error) {
-	ms, err := a.store.PaymentMethods(ctx)
-	if err != nil {
-		return nil, err
-	}
-	l, err := pageOfAll(ms, *in, func(m store.PaymentMethod) int64 { return m.ID }, methodJSON)
+	l, err := pageOfAll(ctx, *in, a.store.PaymentMethods, func(m store.PaymentMethod) int64 { return m.ID }, methodJSON)
 	return &PaymentMethodsOutput{Body: l}, err
 }
 

@@ -204,14 +204,11 @@ func (a *API) adjustmentCurrency(ctx context.Context, t ledger.Target, in *Adjus
 
 func (a *API) reverseTransaction(ctx context.Context, in *ReverseInput) (*PostedOutput, error) {
 	c := callerOf(ctx)
-	id, err := parseID(in.ID, "transaction")
+	t, err := byID(ctx, in.ID, "transaction", a.store.Transaction)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.store.Transaction(ctx, id); err != nil {
-		return nil, err
-	}
-	req := ledger.Reversal{TransactionID: id, Note: in.Body.Note, Actor: c.actor(), Idem: c.idempotency(in.Key)}
+	req := ledger.Reversal{TransactionID: t.ID, Note: in.Body.Note, Actor: c.actor(), Idem: c.idempotency(in.Key)}
 	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Reverse(ctx, req) })
 }
 
@@ -238,11 +235,7 @@ func (a *API) listTransactions(ctx context.Context, in *ListTransactionsInput) (
 }
 
 func (a *API) getTransaction(ctx context.Context, in *TransactionIDInput) (*TransactionOutput, error) {
-	id, err := parseID(in.ID, "transaction")
-	if err != nil {
-		return nil, err
-	}
-	t, err := a.store.Transaction(ctx, id)
+	t, err := byID(ctx, in.ID, "transaction", a.store.Transaction)
 	return &TransactionOutput{Body: transactionJSON(t)}, err
 }
 

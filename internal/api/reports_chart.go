@@ -69,6 +69,7 @@ func chartData(days []string, rows []store.ReportRow, only money.Currency) []cha
 // tall is drawn at the limit; the exact figure is in the summary.
 const chartLimit = math.MaxInt64 / 8
 
+// chartValue is a day's exact total as the height of its bar.
 func chartValue(t *big.Int) int64 {
 	switch {
 	case t.Cmp(big.NewInt(chartLimit)) > 0:
@@ -119,80 +120,114 @@ func drawChart(panels []chartPanel, tz string) []byte {
 	return b.Bytes()
 }
 
+// drawPanel draws one currency's panel, top pixels down the document.
 func drawPanel(b *bytes.Buffer, p chartPanel, top int, tz string) {
-	cur, digits := p.currency.Code(), p.currency.Digits()
-	plotL, plotR := float64(marginLeft), float64(chartWidth-marginRight)
-	plotT, plotB := float64(top+marginTop), float64(top+panelHeight-marginBottom)
-	title := "Recharge and consumption per day, " + cur
+	drawPanelTitle(b, p, top)
+	pl := plotOf(p, top)
+	drawGrid(b, p, pl)
+	drawBars(b, p, pl)
+	drawAxes(b, p, pl, tz)
+	b.WriteString("</g>\n")
+}
+
+// drawPanelTitle opens the panel's group with its title and legend.
+func drawPanelTitle(b *bytes.Buffer, p chartPanel, top int) {
+	title := "Recharge and consumption per day, " + p.currency.Code()
 	if len(p.days) > 0 {
 		title += ", " + p.days[0] + " to " + p.days[len(p.days)-1]
 	}
 	fmt.Fprintf(b, `<g><text x="%d" y="%d" font-size="16" font-weight="bold">%s</text>`+"\n", marginLeft, top+24, esc(title))
-	// Legend.
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
 		marginLeft, top+36, colRecharge, marginLeft+18, top+46, esc("Recharge (top-ups minus reversals)"))
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
 		marginLeft+260, top+36, colConsume, marginLeft+278, top+46, esc("Consumption (charges minus reversals)"))
+}
 
-	// The y range covers zero and every value, in whole steps of a round
-	// amount (1, 2 or 5 times a power of ten, in minor units).
-	lo, hi := int64(0), int64(0)
+// panelPlot is a panel's plot area, in pixels, and the amounts its y axis
+// spans, in minor units.
+type panelPlot struct {
+	left, right, top, bottom float64
+	lo, hi, step             int64
+	slot                     float64 // the width of a day
+}
+
+// plotOf places the plot of a panel top pixels down. The y range covers
+// zero and every value, in whole steps of a round amount (1, 2 or 5 times a
+// power of ten, in minor units).
+func plotOf(p chartPanel, top int) panelPlot {
+	pl := panelPlot{left: float64(marginLeft), right: float64(chartWidth - marginRight),
+		top: float64(top + marginTop), bottom: float64(top + panelHeight - marginBottom)}
 	for i := range p.days {
-		lo = min(lo, p.recharge[i], p.consumption[i])
-		hi = max(hi, p.recharge[i], p.consumption[i])
+		pl.lo = min(pl.lo, p.recharge[i], p.consumption[i])
+		pl.hi = max(pl.hi, p.recharge[i], p.consumption[i])
 	}
-	if hi == lo {
-		hi = lo + int64(math.Pow10(digits)) // an empty chart spans one unit
+	if pl.hi == pl.lo {
+		pl.hi = pl.lo + int64(math.Pow10(p.currency.Digits())) // an empty chart spans one unit
 	}
-	step := niceStep(float64(hi-lo) / 5)
-	lo = floorTo(lo, step)
-	hi = ceilTo(hi, step)
-	y := func(v int64) float64 { return plotB - (float64(v-lo)/float64(hi-lo))*(plotB-plotT) }
+	pl.step = niceStep(float64(pl.hi-pl.lo) / 5)
+	pl.lo, pl.hi = floorTo(pl.lo, pl.step), ceilTo(pl.hi, pl.step)
+	pl.slot = (pl.right - pl.left) / float64(max(len(p.days), 1))
+	return pl
+}
 
-	// Grid lines and amounts.
-	for v := lo; v <= hi; v += step {
-		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#dddddd"/>`, plotL, y(v), plotR, y(v))
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", plotL-6, y(v)+4, esc(money.FormatMinor(v, digits)))
-		if hi-v < step {
+// y is the height of amount v.
+func (pl panelPlot) y(v int64) float64 {
+	return pl.bottom - (float64(v-pl.lo)/float64(pl.hi-pl.lo))*(pl.bottom-pl.top)
+}
+
+// drawGrid draws a line and the amount at every step of the y axis.
+func drawGrid(b *bytes.Buffer, p chartPanel, pl panelPlot) {
+	for v := pl.lo; v <= pl.hi; v += pl.step {
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#dddddd"/>`, pl.left, pl.y(v), pl.right, pl.y(v))
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", pl.left-6, pl.y(v)+4,
+			esc(money.FormatMinor(v, p.currency.Digits())))
+		if pl.hi-v < pl.step {
 			break // the next step would overflow past hi
 		}
 	}
-	// Bars: recharge left, consumption right within each day's slot.
-	n := len(p.days)
-	slot := (plotR - plotL) / float64(max(n, 1))
-	barW := math.Max(slot*0.38, 0.5)
+}
+
+// drawBars draws recharge left and consumption right within each day's
+// slot; a day without one draws no bar for it.
+func drawBars(b *bytes.Buffer, p chartPanel, pl panelPlot) {
+	cur, digits := p.currency.Code(), p.currency.Digits()
+	barW := math.Max(pl.slot*0.38, 0.5)
 	bar := func(i int, v int64, dx float64, color, what string) {
-		y0, y1 := y(max(v, 0)), y(min(v, 0))
+		y0, y1 := pl.y(max(v, 0)), pl.y(min(v, 0))
 		fmt.Fprintf(b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="%s"><title>%s</title></rect>`+"\n",
-			plotL+float64(i)*slot+dx, y0, barW, math.Max(y1-y0, 0), color,
+			pl.left+float64(i)*pl.slot+dx, y0, barW, math.Max(y1-y0, 0), color,
 			esc(p.days[i]+" "+what+" "+money.FormatMinor(v, digits)+" "+cur))
 	}
 	for i := range p.days {
 		if p.recharge[i] != 0 {
-			bar(i, p.recharge[i], slot*0.1, colRecharge, "recharge")
+			bar(i, p.recharge[i], pl.slot*0.1, colRecharge, "recharge")
 		}
 		if p.consumption[i] != 0 {
-			bar(i, p.consumption[i], slot*0.52, colConsume, "consumption")
+			bar(i, p.consumption[i], pl.slot*0.52, colConsume, "consumption")
 		}
 	}
-	// Axes: zero line, y axis, and at most about 12 day labels (MM-DD).
-	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", plotL, y(0), plotR, y(0))
-	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", plotL, plotT, plotL, plotB)
+}
+
+// drawAxes draws the zero line, the y axis, at most about 12 day labels
+// (MM-DD) and the axes' titles.
+func drawAxes(b *bytes.Buffer, p chartPanel, pl panelPlot, tz string) {
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", pl.left, pl.y(0), pl.right, pl.y(0))
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", pl.left, pl.top, pl.left, pl.bottom)
+	n := len(p.days)
 	every := max(1, (n+11)/12)
 	for i := 0; i < n; i += every {
-		x := plotL + (float64(i)+0.5)*slot
+		x := pl.left + (float64(i)+0.5)*pl.slot
 		label := p.days[i]
 		if len(label) == len("2006-01-02") {
 			label = label[5:]
 		}
-		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`, x, plotB, x, plotB+4)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, plotB+18, esc(label))
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`, x, pl.bottom, x, pl.bottom+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, pl.bottom+18, esc(label))
 	}
-	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (plotL+plotR)/2, plotB+42,
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (pl.left+pl.right)/2, pl.bottom+42,
 		esc("Day (month-day, time zone "+tz+")"))
 	fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="middle" transform="rotate(-90 %d %.1f)">%s</text>`+"\n",
-		18, (plotT+plotB)/2, 18, (plotT+plotB)/2, esc("Amount ("+cur+")"))
-	b.WriteString("</g>\n")
+		18, (pl.top+pl.bottom)/2, 18, (pl.top+pl.bottom)/2, esc("Amount ("+p.currency.Code()+")"))
 }
 
 // niceStep rounds raw up to 1, 2 or 5 times a power of ten, at least 1.
@@ -209,6 +244,7 @@ func niceStep(raw float64) int64 {
 	return int64(10 * exp)
 }
 
+// floorTo rounds v down to a multiple of step.
 func floorTo(v, step int64) int64 {
 	q := v / step
 	if v%step != 0 && v < 0 {
@@ -217,6 +253,7 @@ func floorTo(v, step int64) int64 {
 	return q * step
 }
 
+// ceilTo rounds v up to a multiple of step.
 func ceilTo(v, step int64) int64 {
 	q := v / step
 	if v%step != 0 && v > 0 {

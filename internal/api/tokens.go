@@ -69,11 +69,7 @@ func (a *API) registerTokens() {
 }
 
 func (a *API) listTokens(ctx context.Context, in *Page) (*TokensOutput, error) {
-	toks, err := a.store.ProgramTokens(ctx)
-	if err != nil {
-		return nil, err
-	}
-	l, err := pageOfAll(toks, *in, func(t store.Token) int64 { return t.ID }, tokenJSON)
+	l, err := pageOfAll(ctx, *in, a.store.ProgramTokens, func(t store.Token) int64 { return t.ID }, tokenJSON)
 	return &TokensOutput{Body: l}, err
 }
 

@@ -269,12 +269,12 @@ func newTopUp(in *CreateTopUpInput) (store.NewTopUp, error) {
 }
 
 func (a *API) getTopUp(ctx context.Context, in *TopUpIDInput) (*TopUpOutput, error) {
-	t, err := a.topupByID(ctx, in.ID)
+	t, err := byID(ctx, in.ID, "top-up request", a.store.TopUpRequest)
 	return &TopUpOutput{Status: 200, Body: topupJSON(t)}, err
 }
 
 func (a *API) updateTopUp(ctx context.Context, in *PatchTopUpInput) (*TopUpOutput, error) {
-	t, err := a.topupByID(ctx, in.ID)
+	t, err := byID(ctx, in.ID, "top-up request", a.store.TopUpRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +322,7 @@ func topupChange(in *PatchTopUpInput, cur money.Currency) (func(*ledger.TopUpFie
 
 func (a *API) approveTopUp(ctx context.Context, in *ApproveInput) (*TopUpOutput, error) {
 	c := callerOf(ctx)
-	t, err := a.topupByID(ctx, in.ID)
+	t, err := byID(ctx, in.ID, "top-up request", a.store.TopUpRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -380,13 +380,4 @@ func (a *API) cancelTopUp(ctx context.Context, in *CancelInput) (*TopUpOutput, e
 		return nil, err
 	}
 	return topupOut(r, http.StatusOK), nil
-}
-
-// topupByID finds the top-up request a path names.
-func (a *API) topupByID(ctx context.Context, s string) (ledger.TopUpRequest, error) {
-	id, err := parseID(s, "top-up request")
-	if err != nil {
-		return ledger.TopUpRequest{}, err
-	}
-	return a.store.TopUpRequest(ctx, id)
 }

@@ -155,15 +155,8 @@ func (a *API) registerWebhooks() {
 }
 
 func (a *API) listWebhooks(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {
-	limit, before, err := in.window()
-	if err != nil {
-		return nil, err
-	}
-	hs, err := a.store.Webhooks(ctx, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &WebhooksOutput{Body: pageOf(hs, limit, webhookJSON, func() int64 { return hs[len(hs)-1].ID })}, nil
+	l, err := pageBefore(ctx, in.Page, a.store.Webhooks, func(h store.Webhook) int64 { return h.ID }, webhookJSON)
+	return &WebhooksOutput{Body: l}, err
 }
 
 func (a *API) createWebhook(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {

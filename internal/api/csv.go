@@ -180,6 +180,8 @@ type bufferedResponse struct {
 	body   bytes.Buffer
 }
 
+// Header, Write and WriteHeader make it the http.ResponseWriter of the
+// inner request.
 func (b *bufferedResponse) Header() http.Header         { return b.header }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }

@@ -185,10 +185,7 @@ func (a *API) listAlerts(ctx context.Context, in *ListAlertsInput) (*AlertsOutpu
 		return nil, err
 	}
 	alerts, err := a.store.Alerts(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return &AlertsOutput{Body: pageOf(alerts, f.Limit, alertJSON, func() int64 { return alerts[len(alerts)-1].ID })}, nil
+	return &AlertsOutput{Body: pageOf(alerts, f.Limit, alertJSON, func() int64 { return alerts[len(alerts)-1].ID })}, err
 }
 
 func (a *API) createAlertBatch(ctx context.Context, in *CreateAlertBatchInput) (*AlertBatchOutput, error) {

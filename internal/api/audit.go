@@ -90,10 +90,7 @@ func (a *API) listAudit(ctx context.Context, in *ListAuditInput) (*AuditOutput, 
 		return nil, err
 	}
 	recs, err := a.store.AuditRecords(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return &AuditOutput{Body: pageOf(recs, f.Limit, auditJSON, func() int64 { return recs[len(recs)-1].ID })}, nil
+	return &AuditOutput{Body: pageOf(recs, f.Limit, auditJSON, func() int64 { return recs[len(recs)-1].ID })}, err
 }
 
 // ownRecordsOnly narrows f to the caller's own records unless their role

@@ -112,10 +112,7 @@ func (a *API) listCustomers(ctx context.Context, in *ListCustomersInput) (*Custo
 	}
 	cs, err := a.store.Customers(ctx, store.CustomerFilter{Phone: phone, Name: in.Name, Email: in.Email, Q: in.Q,
 		Archived: in.Archived, AfterID: after, Limit: limit})
-	if err != nil {
-		return nil, err
-	}
-	return &CustomersOutput{Body: pageOf(cs, limit, customerJSON, func() int64 { return cs[len(cs)-1].ID })}, nil
+	return &CustomersOutput{Body: pageOf(cs, limit, customerJSON, func() int64 { return cs[len(cs)-1].ID })}, err
 }
 
 func (a *API) createCustomer(ctx context.Context, in *CreateCustomerInput) (*CustomerOutput, error) {

@@ -228,10 +228,7 @@ func (a *API) listTransactions(ctx context.Context, in *ListTransactionsInput) (
 		return nil, err
 	}
 	txs, err := a.store.Transactions(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return &TransactionsOutput{Body: pageOf(txs, f.Limit, transactionJSON, func() int64 { return txs[len(txs)-1].ID })}, nil
+	return &TransactionsOutput{Body: pageOf(txs, f.Limit, transactionJSON, func() int64 { return txs[len(txs)-1].ID })}, err
 }
 
 func (a *API) getTransaction(ctx context.Context, in *TransactionIDInput) (*TransactionOutput, error) {

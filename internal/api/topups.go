@@ -222,10 +222,7 @@ func (a *API) listTopUps(ctx context.Context, in *ListTopUpsInput) (*TopUpsOutpu
 		return nil, err
 	}
 	ts, err := a.store.TopUpRequests(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return &TopUpsOutput{Body: pageOf(ts, f.Limit, topupJSON, func() int64 { return ts[len(ts)-1].ID })}, nil
+	return &TopUpsOutput{Body: pageOf(ts, f.Limit, topupJSON, func() int64 { return ts[len(ts)-1].ID })}, err
 }
 
 func (a *API) createTopUp(ctx context.Context, in *CreateTopUpInput) (*TopUpOutput, error) {

@@ -189,10 +189,7 @@ func (a *API) listWebhookDeliveries(ctx context.Context, in *ListDeliveriesInput
 		return nil, err
 	}
 	ds, err := a.store.WebhookDeliveries(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return &DeliveriesOutput{Body: pageOf(ds, f.Limit, deliveryJSON, func() int64 { return ds[len(ds)-1].ID })}, nil
+	return &DeliveriesOutput{Body: pageOf(ds, f.Limit, deliveryJSON, func() int64 { return ds[len(ds)-1].ID })}, err
 }
 
 func (a *API) redeliver(ctx context.Context, in *RedeliverInput) (*DeliveryOutput, error) {

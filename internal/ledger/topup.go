@@ -47,6 +47,42 @@ type TopUpRequest struct {
 	Version int64
 }
 
+// CheckEdit says whether actor may change t (correct it, cancel it, add a
+// voucher): only its submitter, and only while it is pending (G FAQ Q4).
+func (t TopUpRequest) CheckEdit(actor Actor) error {
+	if t.CreatedBy != actor.AdminID {
+		return ErrNotSubmitter
+	}
+	if t.Status != TopUpPending {
+		return ErrNotPending
+	}
+	return nil
+}
+
+// CheckDecision says whether t may be approved or rejected by someone who
+// saw it at version (nil: they did not say): only while it is pending, and
+// only as they saw it (SPEC section 7), so that a reviewer's screen that is
+// out of date never credits an amount they did not see.
+func (t TopUpRequest) CheckDecision(version *int64) error {
+	if t.Status != TopUpPending {
+		return ErrNotPending
+	}
+	if version != nil && *version != t.Version {
+		return ErrStaleVersion.With(fmt.Sprintf("the top-up request is at version %d, not %d: it changed since you saw it; look at it again", t.Version, *version))
+	}
+	return nil
+}
+
+// CheckReviewer says whether actor may review t: never its submitter
+// (maker-checker), except for a direct top-up, which is its submitter's
+// own, approved at once.
+func (t TopUpRequest) CheckReviewer(actor Actor, direct bool) error {
+	if t.CreatedBy == actor.AdminID && !direct {
+		return ErrSelfApproval
+	}
+	return nil
+}
+
 // Number is the recharge number shown to people: R, the day it was made
 // (UTC) and its id.
 func (t TopUpRequest) Number() string {

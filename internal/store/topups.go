@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -317,13 +316,7 @@ func (s *Store) lockOwnPending(ctx context.Context, tx *txn, actor ledger.Actor,
 	if err != nil {
 		return t, err
 	}
-	if t.CreatedBy != actor.AdminID {
-		return t, ledger.ErrNotSubmitter
-	}
-	if t.Status != ledger.TopUpPending {
-		return t, ledger.ErrNotPending
-	}
-	return t, nil
+	return t, t.CheckEdit(actor)
 }
 
 // fieldsOf returns what the submitter filled in on t.
@@ -343,8 +336,8 @@ func sameTopUpFields(a, b ledger.TopUpFields) bool {
 // CancelTopUp withdraws a pending request; only its submitter may.
 func (s *Store) CancelTopUp(ctx context.Context, actor ledger.Actor, id int64, idem ledger.Idempotency) (TopUpResult, error) {
 	return s.decide(ctx, actor, id, nil, idem, "cancel", func(ctx context.Context, st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error) {
-		if t.CreatedBy != actor.AdminID {
-			return t, ledger.ErrNotSubmitter
+		if err := t.CheckEdit(actor); err != nil {
+			return t, err
 		}
 		if _, err := st.tx.ExecContext(ctx, "UPDATE topups SET status = 'cancelled', updated_at = $2, version = version + 1 WHERE id = $1", id, micros(st.now)); err != nil {
 			return t, err
@@ -453,11 +446,8 @@ func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, versio
 		if err != nil {
 			return err
 		}
-		if t.Status != ledger.TopUpPending {
-			return ledger.ErrNotPending
-		}
-		if version != nil && *version != t.Version {
-			return ledger.ErrStaleVersion.With(fmt.Sprintf("the top-up request is at version %d, not %d: it changed since you saw it; look at it again", t.Version, *version))
+		if err := t.CheckDecision(version); err != nil {
+			return err
 		}
 		if _, err := fn(ctx, st, t); err != nil {
 			return err
@@ -478,8 +468,8 @@ func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, versio
 // posts the top-up. Nobody reviews a request they submitted; a direct
 // top-up (checked by the caller) is a super admin's own, approved at once.
 func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t ledger.TopUpRequest, approve bool, actual *int64, rate, remark string, direct bool) (ledger.TopUpRequest, error) {
-	if t.CreatedBy == actor.AdminID && !direct {
-		return t, ledger.ErrSelfApproval
+	if err := t.CheckReviewer(actor, direct); err != nil {
+		return t, err
 	}
 	status, event, action := ledger.TopUpRejected, "topup.rejected", "topup.reject"
 	var txID sql.NullInt64

@@ -109,7 +109,7 @@ func (s *Store) lockByID(ctx context.Context, tx *txn, id int64, posting bool) (
 	a, err := s.scanLocked(tx, posting, tx.QueryRowContext(ctx,
 		"SELECT "+accountCols+s.lockCols(posting)+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL"+s.forUpdate, id))
 	if errors.Is(err, ledger.ErrNotFound) {
-		return a, ledger.Invalid("account_id", "no such account")
+		return a, ledger.InvalidBecause("account_id", "no_such", "no such account")
 	}
 	return a, err
 }
@@ -160,7 +160,7 @@ func (s *Store) lockTarget(ctx context.Context, tx *txn, t ledger.Target, now ti
 	var archived sql.NullInt64
 	err := tx.QueryRowContext(ctx, "SELECT archived_at FROM customers WHERE id = $1", t.CustomerID).Scan(&archived)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ledger.Account{}, ledger.Invalid("customer_id", "no such customer")
+		return ledger.Account{}, ledger.InvalidBecause("customer_id", "no_such", "no such customer")
 	}
 	if err != nil {
 		return ledger.Account{}, err

@@ -45,7 +45,7 @@ func (s *Store) CreateAdmin(ctx context.Context, a ledger.Admin) (ledger.Admin, 
 
 func validAdmin(a ledger.Admin) error {
 	if !a.Role.Valid() {
-		return ledger.Invalid("role", "must be super_admin, admin or reviewer")
+		return ledger.InvalidBecause("role", "choose", "must be super_admin, admin or reviewer")
 	}
 	return ledger.ValidUsername(a.Username)
 }
@@ -128,7 +128,7 @@ type AdminChange struct {
 // password, ends their sessions at once.
 func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c AdminChange) (ledger.Admin, error) {
 	if c.Role != nil && !c.Role.Valid() {
-		return ledger.Admin{}, ledger.Invalid("role", "must be super_admin, admin or reviewer")
+		return ledger.Admin{}, ledger.InvalidBecause("role", "choose", "must be super_admin, admin or reviewer")
 	}
 	var out ledger.Admin
 	err := s.write(ctx, func(tx *txn) error {
@@ -196,7 +196,7 @@ func (s *Store) SetAdminLocale(ctx context.Context, actor ledger.Actor, id int64
 		ok = ok || l == locale
 	}
 	if !ok {
-		return ledger.Invalid("locale", "must be en or zh-CN")
+		return ledger.InvalidBecause("locale", "choose", "must be en or zh-CN")
 	}
 	return s.write(ctx, func(tx *txn) error {
 		var before string

@@ -339,7 +339,7 @@ func (s *Store) currenciesOf(ctx context.Context, tx *txn, ids []int64) ([]strin
 		if n := len(ids) - found; n > len(missing) {
 			msg += fmt.Sprintf(" (%d in all)", n)
 		}
-		return nil, ledger.Invalid("account_ids", msg)
+		return nil, ledger.InvalidBecause("account_ids", "no_such", msg)
 	}
 	out := make([]string, 0, len(seen))
 	for c := range seen {

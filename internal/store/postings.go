@@ -84,7 +84,7 @@ func (s *Store) buildTopUp(r ledger.TopUp) buildFunc {
 			return nil, err
 		}
 		if known == 0 {
-			return nil, ledger.Invalid("payment_method", "no such payment method")
+			return nil, ledger.InvalidBecause("payment_method", "no_such", "no such payment method")
 		}
 		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now, true)
 		if err != nil {
@@ -116,7 +116,7 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 			var acct int64
 			err := st.tx.QueryRowContext(ctx, "SELECT account_id FROM transactions WHERE id = $1", r.Corrects).Scan(&acct)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && acct != a.ID) {
-				return nil, ledger.Invalid("corrects", "no such transaction on this account")
+				return nil, ledger.InvalidBecause("corrects", "not_on_account", "no such transaction on this account")
 			}
 			if err != nil {
 				return nil, err
@@ -150,17 +150,17 @@ func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) 
 	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
 		orig, err := s.loadTransaction(ctx, st.tx, r.TransactionID)
 		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, ledger.Invalid("transaction_id", "no such transaction")
+			return nil, ledger.InvalidBecause("transaction_id", "no_such", "no such transaction")
 		}
 		if err != nil {
 			return nil, err
 		}
 		if orig.Type == ledger.TxReversal {
-			return nil, ledger.Invalid("transaction_id", "a reversal cannot itself be reversed; post an adjustment instead")
+			return nil, ledger.InvalidBecause("transaction_id", "reverse_reversal", "a reversal cannot itself be reversed; post an adjustment instead")
 		}
 		if len(orig.Entries) == 0 {
 			// Retention archived its entries: there is nothing to negate here.
-			return nil, ledger.Invalid("transaction_id", "its entries are archived; post a correcting adjustment instead")
+			return nil, ledger.InvalidBecause("transaction_id", "archived_entries", "its entries are archived; post a correcting adjustment instead")
 		}
 		// Lock the account first: it serialises concurrent reversals of one
 		// transaction, so the check below sees any earlier one.

@@ -240,7 +240,7 @@ func reportGrouping(q ReportQuery) (reportGroup, error) {
 		var bounds []time.Time
 		bounds, g.labels = DayBounds(q.From, q.To, q.Location)
 		if len(g.labels) > MaxReportDays {
-			return g, ledger.Invalid("to", fmt.Sprintf("a report by day covers at most %d days; choose a shorter period", MaxReportDays))
+			return g, ledger.InvalidBecause("to", "report_days", fmt.Sprintf("a report by day covers at most %d days; choose a shorter period", MaxReportDays), MaxReportDays)
 		}
 		var b strings.Builder
 		b.WriteString("WITH days (dn, lo, hi) AS (VALUES ")

@@ -125,7 +125,7 @@ func (s *Store) AddPaymentMethod(ctx context.Context, actor ledger.Actor, name s
 
 func validMethodName(name string) error {
 	if name == "" || len([]rune(name)) > 100 {
-		return ledger.Invalid("name", "is required, at most 100 characters")
+		return ledger.InvalidBecause("name", "name_length", "is required, at most 100 characters", 100)
 	}
 	return nil
 }
@@ -261,13 +261,13 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 func (s *Store) checkMethod(ctx context.Context, tx *txn, id int64, mustBeEnabled bool) error {
 	m, err := scanMethod(tx.QueryRowContext(ctx, "SELECT id, code, name, enabled, created_at FROM payment_methods WHERE id = $1", id))
 	if errors.Is(err, ledger.ErrNotFound) {
-		return ledger.Invalid("payment_method", "no such payment method")
+		return ledger.InvalidBecause("payment_method", "no_such", "no such payment method")
 	}
 	if err != nil {
 		return err
 	}
 	if mustBeEnabled && !m.Enabled {
-		return ledger.Invalid("payment_method", "is disabled; choose another")
+		return ledger.InvalidBecause("payment_method", "method_disabled", "is disabled; choose another")
 	}
 	return nil
 }
@@ -396,7 +396,7 @@ func (s *Store) ReviewTopUp(ctx context.Context, actor ledger.Actor, id int64, d
 // what it was before versions, so that keys given then still replay.
 func (d *TopUpDecision) check() (string, error) {
 	if len([]rune(d.Remark)) > 1000 {
-		return "", ledger.Invalid("remark", "is longer than 1000 characters")
+		return "", ledger.InvalidBecause("remark", "too_long", "is longer than 1000 characters", 1000)
 	}
 	fp := "reject:" + d.Remark
 	if d.Approve {
@@ -407,7 +407,7 @@ func (d *TopUpDecision) check() (string, error) {
 			return "", err
 		}
 		if d.ActualAmount != nil && *d.ActualAmount <= 0 {
-			return "", ledger.Invalid("actual_amount", "must be greater than zero")
+			return "", ledger.InvalidBecause("actual_amount", "not_positive", "must be greater than zero")
 		}
 		fp = "approve:" + d.ExchangeRate + ":" + d.Remark
 		if d.ActualAmount != nil {
@@ -620,7 +620,7 @@ func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int6
 			return err
 		}
 		if len(t.Vouchers) >= 10 {
-			return ledger.Invalid("file", "a request holds at most 10 vouchers")
+			return ledger.InvalidBecause("file", "too_many_vouchers", "a request holds at most 10 vouchers", 10)
 		}
 		sum := sha256.Sum256(data)
 		v = ledger.Voucher{TopUpID: topupID, ContentType: contentType, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.nowTime()}

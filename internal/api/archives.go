@@ -74,64 +74,70 @@ func (a *API) registerArchives() {
 	register(a, huma.Operation{OperationID: "list-archives", Method: http.MethodGet, Path: "/archives", Tags: tags,
 		Summary:     "Archives of old operation records and entries, newest first",
 		Description: "Each archive is a gzip file of JSON lines that retention wrote before removing the rows (docs/retention.md)."}, auth.ActOperate,
-		func(ctx context.Context, in *ListArchivesInput) (*ArchivesOutput, error) {
-			limit, before, err := in.window()
-			if err != nil {
-				return nil, err
-			}
-			as, err := a.store.Archives(ctx, before, limit)
-			if err != nil {
-				return nil, err
-			}
-			return &ArchivesOutput{Body: pageOf(as, limit, archiveJSON, func() int64 { return as[len(as)-1].ID })}, nil
-		})
-
+		a.listArchives)
 	register(a, huma.Operation{OperationID: "get-archive", Method: http.MethodGet, Path: "/archives/{id}", Tags: tags,
 		Summary: "Download an archive file (.jsonl.gz)",
 		Description: "The file is checked against the SHA-256 recorded when it was written before any of it is sent: " +
 			"a file that was changed since is refused (archive_altered), a missing one too (archive_missing).",
 		Responses: map[string]*huma.Response{"200": {Description: "The archive file", Content: map[string]*huma.MediaType{
 			"application/gzip": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, auth.ActOperate,
-		func(ctx context.Context, in *ArchiveIDInput) (*ArchiveFileOutput, error) {
-			id, err := parseID(in.ID, "archive")
-			if err != nil {
-				return nil, err
-			}
-			arch, f, err := a.archiver.Open(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			sum, _ := hex.DecodeString(arch.SHA256)
-			return &ArchiveFileOutput{ContentType: "application/gzip",
-				Disposition: `attachment; filename="` + arch.FileName + `"`,
-				Length:      strconv.FormatInt(arch.Size, 10),
-				Digest:      "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":",
-				NoSniff:     "nosniff", Cache: "private, no-store",
-				Body: func(hc huma.Context) {
-					defer f.Close()
-					hc.SetStatus(http.StatusOK)
-					if _, err := io.Copy(hc.BodyWriter(), f); err != nil {
-						a.log.WarnContext(ctx, "sending archive", "archive", arch.ID, "err", err)
-					}
-				}}, nil
-		})
-
+		a.getArchive)
 	register(a, huma.Operation{OperationID: "run-retention", Method: http.MethodPost, Path: "/archives/run", Tags: tags,
 		Summary: "Run retention now",
 		Description: "Archives and removes operation records and entries older than the retention period, as the daily job does. " +
 			"retention_running when another run is under way.",
 		DefaultStatus: http.StatusOK}, auth.ActSystem,
-		func(ctx context.Context, _ *struct{}) (*RunRetentionOutput, error) {
-			res, err := a.archiver.Run(ctx, callerOf(ctx).actor(), retention.Options{})
-			if err != nil {
-				return nil, err
+		a.runRetention)
+}
+
+func (a *API) listArchives(ctx context.Context, in *ListArchivesInput) (*ArchivesOutput, error) {
+	limit, before, err := in.window()
+	if err != nil {
+		return nil, err
+	}
+	as, err := a.store.Archives(ctx, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &ArchivesOutput{Body: pageOf(as, limit, archiveJSON, func() int64 { return as[len(as)-1].ID })}, nil
+}
+
+// getArchive streams a file that retention.Open checked against its
+// checksum first.
+func (a *API) getArchive(ctx context.Context, in *ArchiveIDInput) (*ArchiveFileOutput, error) {
+	id, err := parseID(in.ID, "archive")
+	if err != nil {
+		return nil, err
+	}
+	arch, f, err := a.archiver.Open(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	sum, _ := hex.DecodeString(arch.SHA256) // written by us: always hex
+	return &ArchiveFileOutput{ContentType: "application/gzip",
+		Disposition: `attachment; filename="` + arch.FileName + `"`,
+		Length:      strconv.FormatInt(arch.Size, 10),
+		Digest:      "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":",
+		NoSniff:     "nosniff", Cache: "private, no-store",
+		Body: func(hc huma.Context) {
+			defer f.Close()
+			hc.SetStatus(http.StatusOK)
+			if _, err := io.Copy(hc.BodyWriter(), f); err != nil {
+				a.log.WarnContext(ctx, "sending archive", "archive", arch.ID, "err", err)
 			}
-			out := &RunRetentionOutput{}
-			out.Body.Cutoff, out.Body.More = utc(res.Cutoff), res.More
-			if res.Archive != nil {
-				j := archiveJSON(*res.Archive)
-				out.Body.Archive = &j
-			}
-			return out, nil
-		})
+		}}, nil
+}
+
+func (a *API) runRetention(ctx context.Context, _ *struct{}) (*RunRetentionOutput, error) {
+	res, err := a.archiver.Run(ctx, callerOf(ctx).actor(), retention.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := &RunRetentionOutput{}
+	out.Body.Cutoff, out.Body.More = utc(res.Cutoff), res.More
+	if res.Archive != nil {
+		j := archiveJSON(*res.Archive)
+		out.Body.Archive = &j
+	}
+	return out, nil
 }

@@ -85,48 +85,86 @@ func (web *Web) rechargeSubmit(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("recharge.title"), nil)
 	p.Form = f
-	fail := func(err error) {
-		if q.formErrors(p, err) {
-			web.renderRecharge(q, p, http.StatusUnprocessableEntity)
-			return
-		}
+	files, err := q.voucherFiles(p)
+	if err != nil {
 		q.internal(err)
-	}
-	// Every voucher is checked before anything is stored.
-	type file struct {
-		ct   string
-		data []byte
-	}
-	var files []file
-	if q.r.MultipartForm != nil {
-		for _, fh := range q.r.MultipartForm.File["vouchers"] {
-			if fh.Size == 0 && fh.Filename == "" {
-				continue
-			}
-			rd, err := fh.Open()
-			if err != nil {
-				q.internal(err)
-				return
-			}
-			data, err := io.ReadAll(io.LimitReader(rd, voucher.MaxBytes+1))
-			rd.Close()
-			if err != nil {
-				q.internal(err)
-				return
-			}
-			if len(data) > voucher.MaxBytes {
-				p.Errs["vouchers"] = q.L.Tf("recharge.voucher_too_large", fh.Filename)
-				break
-			}
-			ct, err := voucher.Sniff(data)
-			if err != nil {
-				p.Errs["vouchers"] = q.L.Tf("recharge.voucher_bad", fh.Filename)
-				break
-			}
-			files = append(files, file{ct, data})
-		}
+		return
 	}
 	cid := q.formID(p, f, "customer_id")
+	cur, fields := q.topUpFields(p, f)
+	if cid == 0 && p.Errs["customer_id"] == "" {
+		p.Errs["customer_id"] = q.L.T("recharge.pick_customer")
+	}
+	if len(p.Errs) > 0 {
+		p.Error = q.L.T("err.fix_fields")
+		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
+		return
+	}
+	res, err := web.store.SubmitTopUp(q.r.Context(), q.actor(), store.NewTopUp{CustomerID: cid, Currency: cur.Code(), TopUpFields: fields,
+		Direct: f.Get("direct") == "1"}, q.idem())
+	if q.formErrors(p, err) {
+		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
+		return
+	}
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	if !res.Replayed {
+		for _, fl := range files {
+			if _, err := web.store.AddVoucher(q.r.Context(), q.actor(), res.TopUp.ID, fl.contentType, fl.data); err != nil {
+				q.internal(err)
+				return
+			}
+		}
+	}
+	q.redirect("/topups/" + itoa(res.TopUp.ID) + "?done=submitted")
+}
+
+// voucherFile is an uploaded voucher image, judged by its bytes.
+type voucherFile struct {
+	contentType string
+	data        []byte
+}
+
+// voucherFiles reads and judges every voucher of the form before anything
+// is stored; a file too large or not an image is the user's to fix, beside
+// the field. The error is a fault of reading the upload.
+func (q *request) voucherFiles(p *page) ([]voucherFile, error) {
+	if q.r.MultipartForm == nil {
+		return nil, nil
+	}
+	var files []voucherFile
+	for _, fh := range q.r.MultipartForm.File["vouchers"] {
+		if fh.Size == 0 && fh.Filename == "" {
+			continue
+		}
+		rd, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(rd, voucher.MaxBytes+1))
+		rd.Close()
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > voucher.MaxBytes {
+			p.Errs["vouchers"] = q.L.Tf("recharge.voucher_too_large", fh.Filename)
+			break
+		}
+		ct, err := voucher.Sniff(data)
+		if err != nil {
+			p.Errs["vouchers"] = q.L.Tf("recharge.voucher_bad", fh.Filename)
+			break
+		}
+		files = append(files, voucherFile{ct, data})
+	}
+	return files, nil
+}
+
+// topUpFields reads what the recharge form says of the money, each problem
+// beside its field.
+func (q *request) topUpFields(p *page, f url.Values) (money.Currency, ledger.TopUpFields) {
 	cur, err := money.LookupCurrency(f.Get("currency"))
 	if err != nil {
 		p.Errs["currency"] = q.L.T("err.invalid")
@@ -152,29 +190,7 @@ func (web *Web) rechargeSubmit(q *request) {
 		}
 		fields.PaidAt = &t
 	}
-	if cid == 0 && p.Errs["customer_id"] == "" {
-		p.Errs["customer_id"] = q.L.T("recharge.pick_customer")
-	}
-	if len(p.Errs) > 0 {
-		p.Error = q.L.T("err.fix_fields")
-		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
-		return
-	}
-	res, err := web.store.SubmitTopUp(q.r.Context(), q.actor(), store.NewTopUp{CustomerID: cid, Currency: cur.Code(), TopUpFields: fields,
-		Direct: f.Get("direct") == "1"}, q.idem())
-	if err != nil {
-		fail(err)
-		return
-	}
-	if !res.Replayed {
-		for _, fl := range files {
-			if _, err := web.store.AddVoucher(q.r.Context(), q.actor(), res.TopUp.ID, fl.ct, fl.data); err != nil {
-				q.internal(err)
-				return
-			}
-		}
-	}
-	q.redirect("/topups/" + itoa(res.TopUp.ID) + "?done=submitted")
+	return cur, fields
 }
 
 type topupsData struct {

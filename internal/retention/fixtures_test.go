@@ -10,6 +10,7 @@ import (
 
 	"coffer/internal/ledger"
 	"coffer/internal/store"
+	"coffer/internal/testdb"
 )
 
 // The store's test helpers that retention's tests use, as in
@@ -23,42 +24,14 @@ var (
 // fixture makes a customer with a funded USD account.
 func fixture(t testing.TB, s *store.Store, phone string, funds int64) (ledger.Customer, ledger.Account) {
 	t.Helper()
-	c, err := s.CreateCustomer(ctx, sys, ledger.NewCustomer{Name: "Customer " + phone, Phone: phone})
-	if err != nil {
-		t.Fatalf("create customer: %v", err)
-	}
-	a, _, err := s.OpenAccount(ctx, sys, c.ID, "USD")
-	if err != nil {
-		t.Fatalf("open account: %v", err)
-	}
-	if funds > 0 {
-		p, err := s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: a.ID}, Amount: funds, PaymentMethod: "bank_transfer"})
-		if err != nil {
-			t.Fatalf("top up: %v", err)
-		}
-		a.Balance = *p.Transaction.Entries[0].BalanceAfter
-	}
-	return c, a
+	return testdb.Funded(t, s, phone, funds)
 }
 
-func mustVerify(t testing.TB, s *store.Store) {
-	t.Helper()
-	problems, err := s.VerifyLedger(ctx)
-	if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	for _, p := range problems {
-		t.Errorf("ledger invariant broken: %s", p)
-	}
-}
+func mustVerify(t testing.TB, s *store.Store) { t.Helper(); testdb.MustVerify(t, s) }
 
 func balance(t testing.TB, s *store.Store, id int64) int64 {
 	t.Helper()
-	a, err := s.Account(ctx, id)
-	if err != nil {
-		t.Fatalf("read account %d: %v", id, err)
-	}
-	return a.Balance
+	return testdb.Balance(t, s, id)
 }
 
 // testClock is a store clock that the test moves.

@@ -1,0 +1,58 @@
+package testdb
+
+import (
+	"context"
+	"testing"
+
+	"coffer/internal/ledger"
+	"coffer/internal/store"
+)
+
+// system is who the fixtures act as in operation records.
+var system = ledger.Actor{Name: "test"}
+
+// Funded makes a customer with a USD account holding funds (minor units),
+// topped up through the ledger like any other money.
+func Funded(t testing.TB, s *store.Store, phone string, funds int64) (ledger.Customer, ledger.Account) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.CreateCustomer(ctx, system, ledger.NewCustomer{Name: "Customer " + phone, Phone: phone})
+	if err != nil {
+		t.Fatalf("create customer: %v", err)
+	}
+	a, _, err := s.OpenAccount(ctx, system, c.ID, "USD")
+	if err != nil {
+		t.Fatalf("open account: %v", err)
+	}
+	if funds > 0 {
+		p, err := s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: a.ID}, Amount: funds, PaymentMethod: "bank_transfer"})
+		if err != nil {
+			t.Fatalf("top up: %v", err)
+		}
+		a.Balance = *p.Transaction.Entries[0].BalanceAfter
+	}
+	return c, a
+}
+
+// MustVerify fails the test on any broken ledger invariant (balances equal
+// the sums of entries, every transaction balances).
+func MustVerify(t testing.TB, s *store.Store) {
+	t.Helper()
+	problems, err := s.VerifyLedger(context.Background())
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("ledger invariant broken: %s", p)
+	}
+}
+
+// Balance is an account's stored balance.
+func Balance(t testing.TB, s *store.Store, id int64) int64 {
+	t.Helper()
+	a, err := s.Account(context.Background(), id)
+	if err != nil {
+		t.Fatalf("read account %d: %v", id, err)
+	}
+	return a.Balance
+}

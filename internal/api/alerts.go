@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/auth"
+	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
 
@@ -191,7 +192,7 @@ func (a *API) listAlerts(ctx context.Context, in *ListAlertsInput) (*AlertsOutpu
 func (a *API) createAlertBatch(ctx context.Context, in *CreateAlertBatchInput) (*AlertBatchOutput, error) {
 	c := callerOf(ctx)
 	b := in.Body
-	r := store.AlertBatchRequest{AlertAmount: b.AlertAmount, Currency: b.Currency, All: b.All}
+	r := ledger.AlertBatchRequest{AlertAmount: b.AlertAmount, Currency: b.Currency, All: b.All}
 	for _, s := range b.AccountIDs {
 		id, err := parseOptID(s, "account_ids")
 		if err != nil || id == 0 {

@@ -30,9 +30,6 @@ import (
 // not 100,000. Only chosen account ids go to the database in chunks, because
 // the number of parameters a statement may take is bounded.
 
-// MaxAlertBatchAccounts bounds the account_ids of one batch.
-const MaxAlertBatchAccounts = 100000
-
 // idChunk is how many account ids one statement takes.
 const idChunk = 1000
 
@@ -56,17 +53,6 @@ func (e *UndoConflictError) Error() string {
 // Unwrap makes it an undo_conflict of the domain, with this message.
 func (e *UndoConflictError) Unwrap() error { return ledger.ErrUndoConflict }
 
-// AlertBatchRequest asks to set the alert amount of a scope of accounts:
-// exactly one of AccountIDs, Currency and All.
-type AlertBatchRequest struct {
-	// AlertAmount is a decimal in the major unit, read in each account's
-	// currency: "100" is 100.00 USD and 100 JPY.
-	AlertAmount string
-	AccountIDs  []int64
-	Currency    string
-	All         bool
-}
-
 // AlertBatch is a batch change of alert amounts.
 type AlertBatch struct {
 	ID          int64
@@ -87,52 +73,10 @@ type AlertBatchResult struct {
 	Replayed bool // the idempotency key had already done this
 }
 
-func (r AlertBatchRequest) fingerprint() string {
+func alertBatchFingerprint(r ledger.AlertBatchRequest) string {
 	b, _ := json.Marshal(r)
 	h := sha256.Sum256(append([]byte("alert-batch:"), b...))
 	return hex.EncodeToString(h[:])
-}
-
-// validate checks what needs no database and returns the scope's name.
-func (r AlertBatchRequest) validate() (string, error) {
-	var p []ledger.FieldProblem
-	scope, n := "", 0
-	if len(r.AccountIDs) > 0 {
-		scope, n = "accounts", n+1
-	}
-	if r.Currency != "" {
-		scope, n = "currency", n+1
-	}
-	if r.All {
-		scope, n = "all", n+1
-	}
-	switch {
-	case n == 0:
-		p = append(p, ledger.FieldProblem{Field: "account_ids", Message: "choose the accounts: give account_ids, or currency, or all: true"})
-	case n > 1:
-		p = append(p, ledger.FieldProblem{Field: "account_ids", Message: "give only one of account_ids, currency and all"})
-	}
-	if strings.TrimSpace(r.AlertAmount) == "" {
-		p = append(p, ledger.FieldProblem{Field: "alert_amount", Message: "is required"})
-	}
-	if len(r.AccountIDs) > MaxAlertBatchAccounts {
-		p = append(p, ledger.FieldProblem{Field: "account_ids", Message: fmt.Sprintf("at most %d accounts; use currency or all for more", MaxAlertBatchAccounts)})
-	}
-	for _, id := range r.AccountIDs {
-		if id <= 0 {
-			p = append(p, ledger.FieldProblem{Field: "account_ids", Message: "holds an id that is not valid"})
-			break
-		}
-	}
-	if r.Currency != "" {
-		if _, err := money.LookupCurrency(r.Currency); err != nil {
-			p = append(p, ledger.FieldProblem{Field: "currency", Message: err.Error()})
-		}
-	}
-	if p != nil {
-		return "", &ledger.ValidationError{Problems: p}
-	}
-	return scope, nil
 }
 
 // alertAmountIn reads the batch's alert amount in one currency.
@@ -153,12 +97,12 @@ func alertAmountIn(s string, cur money.Currency) (int64, *ledger.FieldProblem) {
 
 // CreateAlertBatch sets the alert amount of every account in the request's
 // scope, in one database transaction, and records what it replaced.
-func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r AlertBatchRequest, idem ledger.Idempotency) (AlertBatchResult, error) {
-	scope, err := r.validate()
+func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r ledger.AlertBatchRequest, idem ledger.Idempotency) (AlertBatchResult, error) {
+	scope, err := r.Validate()
 	if err != nil {
 		return AlertBatchResult{}, err
 	}
-	fp := r.fingerprint()
+	fp := alertBatchFingerprint(r)
 	ids := slices.Clone(r.AccountIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
@@ -215,7 +159,7 @@ func (s *Store) CreateAlertBatch(ctx context.Context, actor ledger.Actor, r Aler
 // alertAmounts returns the currencies in a batch's scope and the alert
 // amount in each. They are read in the batch's transaction, so that a bad
 // amount or an unknown account leaves nothing behind.
-func (s *Store) alertAmounts(ctx context.Context, tx *txn, r AlertBatchRequest, scope string, ids []int64) ([]string, map[string]int64, error) {
+func (s *Store) alertAmounts(ctx context.Context, tx *txn, r ledger.AlertBatchRequest, scope string, ids []int64) ([]string, map[string]int64, error) {
 	var currencies []string
 	var err error
 	switch scope {

@@ -232,7 +232,7 @@ func TestAlertBatchUndoStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, bad := range []store.AlertBatchRequest{
+		for _, bad := range []ledger.AlertBatchRequest{
 			{AlertAmount: "1.00"},
 			{AlertAmount: "1.00", Currency: "USD", All: true},
 			{AlertAmount: "1.5", All: true}, // JPY has no decimals
@@ -246,7 +246,7 @@ func TestAlertBatchUndoStore(t *testing.T) {
 				t.Errorf("%+v: %v, want a validation error", bad, err)
 			}
 		}
-		r, err := s.CreateAlertBatch(ctx, sys, store.AlertBatchRequest{AlertAmount: "15", All: true}, ledger.Idempotency{})
+		r, err := s.CreateAlertBatch(ctx, sys, ledger.AlertBatchRequest{AlertAmount: "15", All: true}, ledger.Idempotency{})
 		if err != nil {
 			t.Fatal(err)
 		}

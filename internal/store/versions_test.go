@@ -201,7 +201,7 @@ func TestAccountVersions(t *testing.T) {
 		if got, _ := s.Account(ctx, a.ID); got.Status != ledger.StatusNormal || got.Version != edited.Version || countRows(t, s, "audit_log") != records {
 			t.Errorf("a stale edit changed the account: %+v", got)
 		}
-		batch, err := s.CreateAlertBatch(ctx, sys, store.AlertBatchRequest{AlertAmount: "7", AccountIDs: []int64{a.ID}}, ledger.Idempotency{})
+		batch, err := s.CreateAlertBatch(ctx, sys, ledger.AlertBatchRequest{AlertAmount: "7", AccountIDs: []int64{a.ID}}, ledger.Idempotency{})
 		if err != nil {
 			t.Fatal(err)
 		}

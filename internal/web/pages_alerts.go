@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"coffer/internal/auth"
+	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
 
@@ -14,7 +15,7 @@ func (web *Web) alertBatch(q *request) {
 		return
 	}
 	f := q.r.PostForm
-	req := store.AlertBatchRequest{AlertAmount: f.Get("alert_amount")}
+	req := ledger.AlertBatchRequest{AlertAmount: f.Get("alert_amount")}
 	for _, s := range f["ids"] {
 		// The list's tick boxes hold account ids; anything else was not
 		// ticked there, and is refused rather than dropped.

@@ -233,12 +233,16 @@ func TestValuesThatDoNotParseAreRefused(t *testing.T) {
 // answers 500 instead of sending the user to log in again (which would not
 // help, and would lose the page).
 func TestDatabaseFaultIsNotALogout(t *testing.T) {
-	s := newSite(t, store.SQLite)
-	b := s.login("clerk")
-	s.st.Close()
-	code, _, loc := b.get("/customers")
-	if code != http.StatusInternalServerError || loc != "" {
-		t.Errorf("GET /customers with the database closed = %d → %q, want 500", code, loc)
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			b := s.login("clerk")
+			s.st.Close()
+			code, _, loc := b.get("/customers")
+			if code != http.StatusInternalServerError || loc != "" {
+				t.Errorf("GET /customers with the database closed = %d → %q, want 500", code, loc)
+			}
+		})
 	}
 }
 

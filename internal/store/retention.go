@@ -539,21 +539,13 @@ func (s *Store) recordPruned(ctx context.Context, tx *txn, p *retentionPlan, a *
 func insertRows(ctx context.Context, tx *txn, head, tail string, rows [][]any) error {
 	for from := 0; from < len(rows); from += 200 {
 		var b strings.Builder
-		var args []any
+		var args sqlArgs
 		b.WriteString(head)
 		for i, row := range rows[from:min(from+200, len(rows))] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(")
-			for j, v := range row {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				args = append(args, v)
-				b.WriteString("$" + strconv.Itoa(len(args)))
-			}
-			b.WriteString(")")
+			b.WriteString("(" + args.list(row...) + ")")
 		}
 		b.WriteString(tail)
 		if _, err := tx.Tx.ExecContext(ctx, b.String(), args...); err != nil {

@@ -182,18 +182,8 @@ func (n NewTopUp) fingerprint() string {
 // currency is opened if needed, but its balance does not change until the
 // request is approved.
 func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp, idem ledger.Idempotency) (TopUpResult, error) {
-	var p []ledger.FieldProblem
-	if err := n.TopUpFields.Validate(s.nowTime()); err != nil {
-		p = append(p, err.(*ledger.ValidationError).Problems...)
-	}
-	if n.CustomerID == 0 {
-		p = append(p, ledger.FieldProblem{Field: "customer_id", Message: "is required"})
-	}
-	if _, err := money.LookupCurrency(n.Currency); err != nil {
-		p = append(p, ledger.FieldProblem{Field: "currency", Message: err.Error()})
-	}
-	if p != nil {
-		return TopUpResult{}, &ledger.ValidationError{Problems: p}
+	if err := n.validate(s.nowTime()); err != nil {
+		return TopUpResult{}, err
 	}
 	var out TopUpResult
 	var st *txState
@@ -214,33 +204,12 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 			return err
 		}
 		if n.Direct {
-			settings, err := loadSettings(ctx, tx, "")
-			if err != nil {
+			if err := directAllowed(ctx, tx, actor); err != nil {
 				return err
 			}
-			if !settings.DirectTopUp || actor.Role != ledger.RoleSuperAdmin {
-				return ledger.ErrDirectTopUpOff
-			}
 		}
-		acc, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: n.CustomerID, Currency: n.Currency}, now, false)
+		t, err := s.insertTopUp(ctx, tx, actor, n, now)
 		if err != nil {
-			return err
-		}
-		if acc.Status == ledger.StatusDisabled {
-			return ledger.ErrAccountDisabled
-		}
-		t, err := scanTopUp(tx.QueryRowContext(ctx, `INSERT INTO topups (customer_id, account_id, currency, amount, payment_method_id,
-			payment_account, transaction_no, remark, payment_status, paid_at, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING `+topupCols,
-			n.CustomerID, acc.ID, n.Currency, n.Amount, n.PaymentMethodID, n.PaymentAccount, n.TransactionNo, n.Remark,
-			n.PaymentStatus, nullMicros(n.PaidAt), actor.AdminID, micros(now)))
-		if err != nil {
-			return err
-		}
-		if err := s.event(ctx, tx, "topup.submitted", topupEvent(t)); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor, change{action: "topup.create", objectType: "topup", objectID: t.ID, after: auditTopUp(t)}); err != nil {
 			return err
 		}
 		if n.Direct {
@@ -256,6 +225,61 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 	}
 	s.remember(st)
 	return out, nil
+}
+
+// validate checks what a new request needs no database for.
+func (n NewTopUp) validate(now time.Time) error {
+	var p []ledger.FieldProblem
+	if err := n.TopUpFields.Validate(now); err != nil {
+		p = append(p, err.(*ledger.ValidationError).Problems...)
+	}
+	if n.CustomerID == 0 {
+		p = append(p, ledger.FieldProblem{Field: "customer_id", Message: "is required", Reason: "required"})
+	}
+	if _, err := money.LookupCurrency(n.Currency); err != nil {
+		p = append(p, ledger.FieldProblem{Field: "currency", Message: err.Error(), Reason: "unknown_currency"})
+	}
+	if p != nil {
+		return &ledger.ValidationError{Problems: p}
+	}
+	return nil
+}
+
+// directAllowed refuses a direct top-up unless the setting is on and the
+// caller is a super admin, read in the transaction that posts it.
+func directAllowed(ctx context.Context, tx *txn, actor ledger.Actor) error {
+	settings, err := loadSettings(ctx, tx, "")
+	if err != nil {
+		return err
+	}
+	if !settings.DirectTopUp || actor.Role != ledger.RoleSuperAdmin {
+		return ledger.ErrDirectTopUpOff
+	}
+	return nil
+}
+
+// insertTopUp records a new pending request on the customer's account in
+// its currency (opened if need be), with its event and operation record.
+func (s *Store) insertTopUp(ctx context.Context, tx *txn, actor ledger.Actor, n NewTopUp, now time.Time) (ledger.TopUpRequest, error) {
+	acc, err := s.lockTarget(ctx, tx, ledger.Target{CustomerID: n.CustomerID, Currency: n.Currency}, now, false)
+	if err != nil {
+		return ledger.TopUpRequest{}, err
+	}
+	if acc.Status == ledger.StatusDisabled {
+		return ledger.TopUpRequest{}, ledger.ErrAccountDisabled
+	}
+	t, err := scanTopUp(tx.QueryRowContext(ctx, `INSERT INTO topups (customer_id, account_id, currency, amount, payment_method_id,
+		payment_account, transaction_no, remark, payment_status, paid_at, created_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING `+topupCols,
+		n.CustomerID, acc.ID, n.Currency, n.Amount, n.PaymentMethodID, n.PaymentAccount, n.TransactionNo, n.Remark,
+		n.PaymentStatus, nullMicros(n.PaidAt), actor.AdminID, micros(now)))
+	if err != nil {
+		return t, err
+	}
+	if err := s.event(ctx, tx, "topup.submitted", topupEvent(t)); err != nil {
+		return t, err
+	}
+	return t, s.audit(ctx, tx, actor, change{action: "topup.create", objectType: "topup", objectID: t.ID, after: auditTopUp(t)})
 }
 
 func (s *Store) checkMethod(ctx context.Context, tx *txn, id int64, mustBeEnabled bool) error {

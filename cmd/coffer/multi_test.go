@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"coffer/internal/ledger"
 	"coffer/internal/store"
 	"coffer/internal/testdb"
 	"coffer/internal/webhook"
@@ -101,7 +102,7 @@ func TestMultiInstance(t *testing.T) {
 	}))
 	defer receiver.Close()
 	hook := must(201, inst(1), "POST", "/api/v1/webhooks", root, map[string]any{"url": receiver.URL + "/hook", "secret": secret,
-		"events": store.WebhookEventTypes})
+		"events": ledger.WebhookEventTypes})
 
 	// Administrators: a maker and two reviewers, each logged in on another instance.
 	for _, a := range []struct{ name, role string }{{"maker", "admin"}, {"checker1", "reviewer"}, {"checker2", "reviewer"}} {

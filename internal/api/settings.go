@@ -7,8 +7,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/auth"
+	"coffer/internal/ledger"
 	"coffer/internal/money"
-	"coffer/internal/store"
 )
 
 // System settings: retention, default credit limits, direct top-ups and the
@@ -22,7 +22,7 @@ type SettingsJSON struct {
 	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports."`
 }
 
-func settingsJSON(s store.Settings) SettingsJSON {
+func settingsJSON(s ledger.Settings) SettingsJSON {
 	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, DefaultCreditLimit: map[string]string{}}
 	for code, v := range s.DefaultCreditLimit {
 		if cur, err := money.LookupCurrency(code); err == nil {
@@ -66,9 +66,9 @@ func (a *API) updateSettings(ctx context.Context, in *PatchSettingsInput) (*Sett
 // settingsChange is the change a PATCH makes. The store applies it to the
 // settings as they are inside its transaction, so two changes of different
 // fields do not undo each other.
-func settingsChange(in *PatchSettingsInput) func(*store.Settings) error {
+func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 	b := in.Body
-	return func(s *store.Settings) error {
+	return func(s *ledger.Settings) error {
 		setGiven(&s.RetentionDays, b.RetentionDays)
 		setGiven(&s.DirectTopUp, b.DirectTopUp)
 		setGiven(&s.Timezone, b.Timezone)

@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"coffer/internal/auth"
+	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
 
@@ -162,7 +163,7 @@ func (a *API) listWebhooks(ctx context.Context, in *ListWebhooksInput) (*Webhook
 func (a *API) createWebhook(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {
 	b := in.Body
 	h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(),
-		store.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description})
+		ledger.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description})
 	if err != nil {
 		return nil, err
 	}

@@ -243,3 +243,14 @@ func (a Actor) IdempotencyScope() string {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// CheckAdminChange refuses a change that would leave no active super admin:
+// one who is one now and would no longer be, while others counts the other
+// active super admins (read under the lock of the change).
+func CheckAdminChange(before, after Admin, others int) error {
+	active := func(a Admin) bool { return a.Role == RoleSuperAdmin && !a.Disabled }
+	if active(before) && !active(after) && others == 0 {
+		return ErrLastSuperAdmin
+	}
+	return nil
+}

@@ -152,3 +152,14 @@ func ValidExchangeRate(s string) error {
 	}
 	return nil
 }
+
+// MaxVouchers is how many voucher images one request may hold.
+const MaxVouchers = 10
+
+// CheckVoucherCount refuses one more voucher on a request that holds has.
+func CheckVoucherCount(has int) error {
+	if has >= MaxVouchers {
+		return InvalidBecause("file", "too_many_vouchers", fmt.Sprintf("a request holds at most %d vouchers", MaxVouchers), MaxVouchers)
+	}
+	return nil
+}

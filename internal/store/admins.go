@@ -149,13 +149,13 @@ func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c
 		if c.PasswordHash != nil {
 			after.PasswordHash = *c.PasswordHash
 		}
-		if before.Role == ledger.RoleSuperAdmin && !before.Disabled && (after.Role != ledger.RoleSuperAdmin || after.Disabled) {
+		if before.Role == ledger.RoleSuperAdmin && !before.Disabled {
 			var others int
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM admins WHERE role = 'super_admin' AND disabled = FALSE AND id <> $1", id).Scan(&others); err != nil {
 				return err
 			}
-			if others == 0 {
-				return ledger.ErrLastSuperAdmin
+			if err := ledger.CheckAdminChange(before, after, others); err != nil {
+				return err
 			}
 		}
 		now := micros(s.nowTime())

@@ -5,69 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"time"
-
-	_ "time/tzdata" // business time zones work on machines without tzdata
 
 	"coffer/internal/ledger"
-	"coffer/internal/money"
 )
-
-// Settings are the operator's choices that apply to the whole system.
-type Settings struct {
-	// RetentionDays is how long operation records and entry details are
-	// kept before they are archived (SPEC: 6 months).
-	RetentionDays int `json:"retention_days"`
-	// DefaultCreditLimit is the credit limit, in minor units, that a new
-	// account in each currency starts with.
-	DefaultCreditLimit map[string]int64 `json:"default_credit_limit"`
-	// DirectTopUp lets super admins post a top-up without review.
-	DirectTopUp bool `json:"direct_topup"`
-	// Timezone is the business time zone: dates in filters and reports are
-	// days in this zone.
-	Timezone string `json:"timezone"`
-}
-
-// DefaultSettings apply until a super admin changes them.
-func DefaultSettings() Settings {
-	return Settings{RetentionDays: 183, DefaultCreditLimit: map[string]int64{}, Timezone: "UTC"}
-}
-
-// Location is the business time zone.
-func (s Settings) Location() *time.Location {
-	loc, err := time.LoadLocation(s.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
-
-// Validate says which setting is out of bounds.
-func (s Settings) Validate() error {
-	var p []ledger.FieldProblem
-	if s.RetentionDays < 30 || s.RetentionDays > 3650 {
-		p = append(p, ledger.FieldProblem{Field: "retention_days", Message: "must be between 30 and 3650"})
-	}
-	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
-		p = append(p, ledger.FieldProblem{Field: "timezone", Message: "must be an IANA time zone such as UTC or Asia/Shanghai"})
-	}
-	for cur, v := range s.DefaultCreditLimit {
-		if _, err := money.LookupCurrency(cur); err != nil {
-			p = append(p, ledger.FieldProblem{Field: "default_credit_limit." + cur, Message: err.Error()})
-		} else if v < 0 || v > ledger.MaxLimit {
-			p = append(p, ledger.FieldProblem{Field: "default_credit_limit." + cur, Message: "must be zero or more and within range"})
-		}
-	}
-	if p != nil {
-		return &ledger.ValidationError{Problems: p}
-	}
-	return nil
-}
 
 func loadSettings(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, lock string) (Settings, error) {
-	st := DefaultSettings()
+}, lock string) (ledger.Settings, error) {
+	st := ledger.DefaultSettings()
 	var raw string
 	err := q.QueryRowContext(ctx, "SELECT value FROM settings WHERE name = 'settings'"+lock).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -86,14 +31,14 @@ func loadSettings(ctx context.Context, q interface {
 }
 
 // Settings returns the current settings.
-func (s *Store) Settings(ctx context.Context) (Settings, error) {
+func (s *Store) Settings(ctx context.Context) (ledger.Settings, error) {
 	return loadSettings(ctx, s.rdb, "")
 }
 
 // UpdateSettings changes the settings with edit, validates the result and
 // records the change.
-func (s *Store) UpdateSettings(ctx context.Context, actor ledger.Actor, edit func(*Settings) error) (Settings, error) {
-	var out Settings
+func (s *Store) UpdateSettings(ctx context.Context, actor ledger.Actor, edit func(*ledger.Settings) error) (ledger.Settings, error) {
+	var out ledger.Settings
 	err := s.write(ctx, func(tx *txn) error {
 		before, err := loadSettings(ctx, tx, s.forUpdate)
 		if err != nil {

@@ -245,17 +245,14 @@ func (n NewTopUp) validate(now time.Time) error {
 	return nil
 }
 
-// directAllowed refuses a direct top-up unless the setting is on and the
-// caller is a super admin, read in the transaction that posts it.
+// directAllowed reads the settings in the transaction that posts, so that a
+// direct top-up cannot slip past the setting being turned off.
 func directAllowed(ctx context.Context, tx *txn, actor ledger.Actor) error {
 	settings, err := loadSettings(ctx, tx, "")
 	if err != nil {
 		return err
 	}
-	if !settings.DirectTopUp || actor.Role != ledger.RoleSuperAdmin {
-		return ledger.ErrDirectTopUpOff
-	}
-	return nil
+	return ledger.CheckDirectTopUp(settings, actor)
 }
 
 // insertTopUp records a new pending request on the customer's account in
@@ -643,8 +640,8 @@ func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int6
 		if err != nil {
 			return err
 		}
-		if len(t.Vouchers) >= 10 {
-			return ledger.InvalidBecause("file", "too_many_vouchers", "a request holds at most 10 vouchers", 10)
+		if err := ledger.CheckVoucherCount(len(t.Vouchers)); err != nil {
+			return err
 		}
 		sum := sha256.Sum256(data)
 		v = ledger.Voucher{TopUpID: topupID, ContentType: contentType, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.nowTime()}

@@ -7,11 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"coffer/internal/ledger"
@@ -23,13 +20,6 @@ import (
 // worker passes its own clock to the functions it calls, so that tests can
 // move time without sleeping.
 
-// WebhookEventTypes are the events a webhook may ask for. Keep in step with
-// the s.event calls: a type nobody writes would never arrive.
-var WebhookEventTypes = []string{
-	"topup.submitted", "topup.approved", "topup.rejected",
-	"transaction.posted", "account.below_alert",
-}
-
 // Webhook is a registered receiver. Its secret is not here: it is shown
 // once, when the webhook is created, and read only by the worker.
 type Webhook struct {
@@ -39,15 +29,6 @@ type Webhook struct {
 	Description string
 	CreatedBy   int64
 	CreatedAt   time.Time
-}
-
-// NewWebhook is a webhook to register. An empty Secret makes Coffer
-// generate one.
-type NewWebhook struct {
-	URL         string
-	Events      []string
-	Secret      string
-	Description string
 }
 
 // Delivery statuses.
@@ -85,82 +66,6 @@ type DeliveryAttempt struct {
 	Error      string
 }
 
-// validWebhook checks a webhook to register and returns its event types
-// without repeats, in the order of WebhookEventTypes.
-func validWebhook(n NewWebhook) ([]string, error) {
-	var p []ledger.FieldProblem
-	if msg := webhookURLProblem(n.URL); msg != "" {
-		p = append(p, ledger.FieldProblem{Field: "url", Message: msg})
-	}
-	known := strings.Join(WebhookEventTypes, ", ")
-	if len(n.Events) == 0 {
-		p = append(p, ledger.FieldProblem{Field: "events", Message: "name at least one event type: " + known})
-	}
-	for _, e := range n.Events {
-		switch {
-		case strings.Contains(e, "*"):
-			p = append(p, ledger.FieldProblem{Field: "events", Message: "wildcards are not accepted: name each event type (" + known + ")"})
-		case !slices.Contains(WebhookEventTypes, e):
-			p = append(p, ledger.FieldProblem{Field: "events", Message: fmt.Sprintf("unknown event type %q; known: %s", e, known)})
-		}
-	}
-	if n.Secret != "" {
-		ok := len(n.Secret) >= 16 && len(n.Secret) <= 256
-		for _, r := range n.Secret {
-			if r < 0x21 || r > 0x7e {
-				ok = false
-			}
-		}
-		if !ok {
-			p = append(p, ledger.FieldProblem{Field: "secret", Message: "must be 16 to 256 printable ASCII characters without spaces, or left out to have one generated"})
-		}
-	}
-	if len([]rune(n.Description)) > 500 {
-		p = append(p, ledger.FieldProblem{Field: "description", Message: "is longer than 500 characters"})
-	}
-	if p != nil {
-		return nil, &ledger.ValidationError{Problems: p}
-	}
-	var events []string
-	for _, e := range WebhookEventTypes {
-		if slices.Contains(n.Events, e) {
-			events = append(events, e)
-		}
-	}
-	return events, nil
-}
-
-// webhookURLProblem says what is wrong with a webhook URL, or "".
-func webhookURLProblem(raw string) string {
-	if raw == "" {
-		return "is required"
-	}
-	if len(raw) > 2000 {
-		return "is longer than 2000 characters"
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Opaque != "":
-		return "is not a valid URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "must be an http:// or https:// URL"
-	case u.Hostname() == "":
-		return "must name a host"
-	case u.User != nil:
-		// It would show in lists and in the operation record; the signature
-		// is what proves to the receiver that Coffer sent the request.
-		return "must not carry a user name or password; verify the signature instead"
-	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return "must not have a #fragment"
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "has an invalid port"
-		}
-	}
-	return ""
-}
-
 func newWebhookSecret() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -171,8 +76,8 @@ func newWebhookSecret() string {
 
 // CreateWebhook registers a webhook and returns it with its secret, which is
 // not shown again. The operation record keeps everything but the secret.
-func (s *Store) CreateWebhook(ctx context.Context, actor ledger.Actor, n NewWebhook) (Webhook, string, error) {
-	events, err := validWebhook(n)
+func (s *Store) CreateWebhook(ctx context.Context, actor ledger.Actor, n ledger.NewWebhook) (Webhook, string, error) {
+	events, err := n.Validate()
 	if err != nil {
 		return Webhook{}, "", err
 	}
@@ -283,7 +188,7 @@ func (s *Store) scanWebhooks(ctx context.Context, tx *txn, w where, limit int) (
 	// In the order of WebhookEventTypes, as they were given.
 	for i := range out {
 		slices.SortFunc(out[i].Events, func(a, b string) int {
-			return slices.Index(WebhookEventTypes, a) - slices.Index(WebhookEventTypes, b)
+			return slices.Index(ledger.WebhookEventTypes, a) - slices.Index(ledger.WebhookEventTypes, b)
 		})
 	}
 	return out, rows.Err()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"coffer/internal/auth"
+	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
 )
@@ -196,7 +197,7 @@ func (web *Web) renderWebhooks(q *request, p *page, secret string, status int) {
 		q.internal(err)
 		return
 	}
-	d := webhooksData{Items: items, EventTypes: store.WebhookEventTypes, Secret: secret}
+	d := webhooksData{Items: items, EventTypes: ledger.WebhookEventTypes, Secret: secret}
 	if id := q.linkID(p, "deliveries"); id != 0 {
 		d.Selected = id
 		if d.Deliveries, err = web.store.WebhookDeliveries(q.r.Context(), store.DeliveryFilter{WebhookID: id, Limit: 50}); err != nil {
@@ -217,7 +218,7 @@ func (web *Web) webhookCreate(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.webhooks"), nil)
 	p.Form = f
-	_, secret, err := web.store.CreateWebhook(q.r.Context(), q.actor(), store.NewWebhook{URL: f.Get("url"), Events: f["events"], Description: f.Get("description")})
+	_, secret, err := web.store.CreateWebhook(q.r.Context(), q.actor(), ledger.NewWebhook{URL: f.Get("url"), Events: f["events"], Description: f.Get("description")})
 	if err != nil {
 		if q.formErrors(p, err) {
 			web.renderWebhooks(q, p, "", http.StatusUnprocessableEntity)

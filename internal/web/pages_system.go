@@ -141,7 +141,7 @@ func (web *Web) audit(q *request) {
 }
 
 type settingsData struct {
-	Settings store.Settings
+	Settings ledger.Settings
 	Methods  []store.PaymentMethod
 	Credit   map[string]string
 }
@@ -188,7 +188,7 @@ func (web *Web) settingsSave(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.settings"), nil)
 	p.Form = f
-	_, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *store.Settings) error {
+	_, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
 		days, err := strconv.Atoi(f.Get("retention_days"))
 		if err != nil {
 			return ledger.Invalid("retention_days", "must be a whole number")

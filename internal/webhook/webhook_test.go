@@ -140,7 +140,7 @@ func TestRetryThenDelivered(t *testing.T) {
 		clk := &clock{t: t0}
 		st := testdb.Open(t, d, store.Options{Now: clk.Now})
 		rec := newReceiver(t, 500, 503)
-		hook, secret, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: rec.URL + "/coffer", Events: []string{"topup.approved"}, Secret: secret0})
+		hook, secret, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: rec.URL + "/coffer", Events: []string{"topup.approved"}, Secret: secret0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestRetryThenDelivered(t *testing.T) {
 		}
 		// A webhook for other events gets nothing of this.
 		other := newReceiver(t)
-		if _, _, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: other.URL, Events: []string{"topup.rejected"}}); err != nil {
+		if _, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: other.URL, Events: []string{"topup.rejected"}}); err != nil {
 			t.Fatal(err)
 		}
 		payload := `{"id":"7","amount":"10.00","currency":"USD"}`
@@ -280,7 +280,7 @@ func TestFailures(t *testing.T) {
 				script[i] = 500
 			}
 			rec := newReceiver(t, script...)
-			hook, _, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: rec.URL, Events: []string{"transaction.posted"}})
+			hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: rec.URL, Events: []string{"transaction.posted"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -316,7 +316,7 @@ func TestFailures(t *testing.T) {
 			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, target.URL, http.StatusFound) })
 			redirector := httptest.NewServer(mux)
 			t.Cleanup(redirector.Close)
-			hook, _, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: redirector.URL, Events: []string{"account.below_alert"}})
+			hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: redirector.URL, Events: []string{"account.below_alert"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -344,7 +344,7 @@ func TestFailures(t *testing.T) {
 			}))
 			t.Cleanup(slow.Close)
 			t.Cleanup(func() { close(release) })
-			hook, _, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: slow.URL, Events: []string{"topup.rejected"}})
+			hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: slow.URL, Events: []string{"topup.rejected"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -418,7 +418,7 @@ func TestTwoWorkersDeliverOnce(t *testing.T) {
 		}))
 		t.Cleanup(srv.Close)
 		for _, path := range []string{"/a", "/b"} {
-			if _, _, err := stores[0].CreateWebhook(ctx, root, store.NewWebhook{URL: srv.URL + path, Events: []string{"transaction.posted"}}); err != nil {
+			if _, _, err := stores[0].CreateWebhook(ctx, root, ledger.NewWebhook{URL: srv.URL + path, Events: []string{"transaction.posted"}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -511,7 +511,7 @@ func TestLeaseRunsOut(t *testing.T) {
 		clk := &clock{t: t0}
 		st := testdb.Open(t, d, store.Options{Now: clk.Now})
 		rec := newReceiver(t)
-		hook, _, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: rec.URL, Events: []string{"topup.submitted"}})
+		hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: rec.URL, Events: []string{"topup.submitted"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -555,7 +555,7 @@ func TestNoBacklogForNewWebhook(t *testing.T) {
 		st := testdb.Open(t, d, store.Options{Now: clk.Now})
 		rec := newReceiver(t)
 		insertEvent(t, st, "topup.approved", `{"id":"old"}`, clk.Now())
-		hook, _, err := st.CreateWebhook(ctx, root, store.NewWebhook{URL: rec.URL, Events: []string{"topup.approved"}})
+		hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: rec.URL, Events: []string{"topup.approved"}})
 		if err != nil {
 			t.Fatal(err)
 		}

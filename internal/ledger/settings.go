@@ -1,0 +1,70 @@
+package ledger
+
+import (
+	"time"
+
+	_ "time/tzdata" // business time zones work on machines without tzdata
+
+	"coffer/internal/money"
+)
+
+// Settings are the operator's choices that apply to the whole system.
+type Settings struct {
+	// RetentionDays is how long operation records and entry details are
+	// kept before they are archived (SPEC: 6 months).
+	RetentionDays int `json:"retention_days"`
+	// DefaultCreditLimit is the credit limit, in minor units, that a new
+	// account in each currency starts with.
+	DefaultCreditLimit map[string]int64 `json:"default_credit_limit"`
+	// DirectTopUp lets super admins post a top-up without review.
+	DirectTopUp bool `json:"direct_topup"`
+	// Timezone is the business time zone: dates in filters and reports are
+	// days in this zone.
+	Timezone string `json:"timezone"`
+}
+
+// DefaultSettings apply until a super admin changes them.
+func DefaultSettings() Settings {
+	return Settings{RetentionDays: 183, DefaultCreditLimit: map[string]int64{}, Timezone: "UTC"}
+}
+
+// Location is the business time zone.
+func (s Settings) Location() *time.Location {
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Validate says which setting is out of bounds.
+func (s Settings) Validate() error {
+	var p []FieldProblem
+	if s.RetentionDays < 30 || s.RetentionDays > 3650 {
+		p = append(p, FieldProblem{Field: "retention_days", Message: "must be between 30 and 3650"})
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
+		p = append(p, FieldProblem{Field: "timezone", Message: "must be an IANA time zone such as UTC or Asia/Shanghai"})
+	}
+	for cur, v := range s.DefaultCreditLimit {
+		if _, err := money.LookupCurrency(cur); err != nil {
+			p = append(p, FieldProblem{Field: "default_credit_limit." + cur, Message: err.Error()})
+		} else if v < 0 || v > MaxLimit {
+			p = append(p, FieldProblem{Field: "default_credit_limit." + cur, Message: "must be zero or more and within range"})
+		}
+	}
+	if p != nil {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
+
+// CheckDirectTopUp refuses a top-up posted without review unless the
+// setting allows it and the caller is a super admin. The store calls it with
+// the settings read in the transaction that posts.
+func CheckDirectTopUp(s Settings, actor Actor) error {
+	if !s.DirectTopUp || actor.Role != RoleSuperAdmin {
+		return ErrDirectTopUpOff
+	}
+	return nil
+}

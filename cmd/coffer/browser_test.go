@@ -2,18 +2,17 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"coffer/internal/store"
 )
 
 // TestBrowser drives the web UI of a real `coffer serve` in headless
@@ -23,19 +22,9 @@ import (
 // switches to Chinese, and a reviewer neither sees nor reaches the clerk's
 // actions. Screenshots of the main pages go to testdata/screens/.
 func TestBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("COFFER_REQUIRE_BROWSER") != "" {
-			t.Fatal("chromium is not installed (apt-get install chromium); ./test.sh installs it")
-		}
-		t.Skip("chromium is not installed; ./test.sh installs it and runs this test")
-	}
+	b := serveForBrowser(t, store.SQLite)
+	base := b.base
 	dir := t.TempDir()
-	addr, _, logs := start(t, dir, []string{"COFFER_ADMIN_USER=root", "COFFER_ADMIN_PASSWORD=root password 1"}, "--db", filepath.Join(dir, "ui.db"))
-	base := "http://" + addr
-	screens := filepath.Join("testdata", "screens")
-	os.MkdirAll(screens, 0o755)
-
 	voucher := filepath.Join(dir, "receipt.png")
 	img := image.NewRGBA(image.Rect(0, 0, 120, 80))
 	for x := 0; x < 120; x++ {
@@ -46,52 +35,7 @@ func TestBrowser(t *testing.T) {
 	var pngBuf bytes.Buffer
 	png.Encode(&pngBuf, img)
 	os.WriteFile(voucher, pngBuf.Bytes(), 0o644)
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(filepath.Join(dir, "chrome")), chromedp.WindowSize(1280, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelTimeout()
-
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v\nserver logs:\n%s", step, err, logs.String())
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		var s string
-		run("read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
-		return strings.TrimSpace(s)
-	}
-	shot := func(name string) {
-		t.Helper()
-		var b []byte
-		run("screenshot "+name, chromedp.FullScreenshot(&b, 100))
-		os.WriteFile(filepath.Join(screens, name+".png"), b, 0o644)
-	}
-	login := func(user, pass string) {
-		t.Helper()
-		run("log in as "+user, chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", chromedp.ByID),
-			chromedp.SendKeys("#username", user, chromedp.ByID), chromedp.SendKeys("#password", pass, chromedp.ByID),
-			chromedp.Click("#login", chromedp.ByID), chromedp.WaitVisible("#logout", chromedp.ByID))
-	}
-	logout := func() {
-		t.Helper()
-		run("log out", chromedp.Click("#logout", chromedp.ByID), chromedp.WaitVisible("#username", chromedp.ByID))
-	}
-	submit := func(step, sel, waitFor string) {
-		t.Helper()
-		run(step, chromedp.Click(sel, chromedp.ByQuery), chromedp.WaitVisible(waitFor, chromedp.ByQuery))
-	}
+	run, text, shot, login, logout, submit := b.run, b.text, b.shot, b.login, b.logout, b.submit
 
 	// The super admin creates a clerk and a reviewer.
 	run("login page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", chromedp.ByID))

@@ -22,7 +22,7 @@ import (
 // code use, and fails if a language lacks one, or has one nobody uses.
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
-	literal := regexp.MustCompile(`L\.T[fn]? "([a-z_.-]+)"`)
+	literal := regexp.MustCompile(`(?:L\.T[fn]?|navItem \. "[^"]*") "([a-z_.-]+)"`)
 	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {

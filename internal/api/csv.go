@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -58,7 +59,8 @@ func ExportCSV(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		}
 		if out == nil {
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			w.Header().Set("Content-Disposition", `attachment; filename="export.csv"`)
+			// Named for what it holds: accounts.csv, transactions.csv, summary.csv.
+			w.Header().Set("Content-Disposition", `attachment; filename="`+path.Base(r.URL.Path)+`.csv"`)
 			w.Header().Set("X-Content-Type-Options", "nosniff")
 			out = &csvExport{w: csv.NewWriter(w)}
 		}

@@ -170,12 +170,7 @@ func (web *Web) accountsExport(q *request) {
 	if v.Get("below_alert") == "1" {
 		api.Set("below_alert", "true")
 	}
-	inner := q.r.Clone(q.r.Context())
-	inner.URL.Path = "/api/v1/accounts"
-	inner.URL.RawQuery = api.Encode()
-	inner.Header.Set("Authorization", "Bearer "+q.secret)
-	inner.Header.Set("Accept", "text/csv")
-	web.api.ServeHTTP(q.w, inner)
+	web.callAPI(q, "/api/v1/accounts", api.Encode(), "text/csv")
 }
 
 type accountDetailData struct {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"coffer/internal/api"
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
@@ -112,17 +113,28 @@ func (web *Web) reportQuery(q *request, p *page) (query store.ReportQuery, from,
 }
 
 // reportFile hands the chart or a CSV export to the API, which applies the
-// same period rule, with the session as the bearer token.
+// caller's permissions and the report's rules.
 func (web *Web) reportFile(path, accept string) func(q *request) {
-	return func(q *request) {
-		inner := q.r.Clone(q.r.Context())
-		inner.URL.Path = path
-		inner.Header.Set("Authorization", "Bearer "+q.secret)
-		if accept != "" {
-			inner.Header.Set("Accept", accept)
-		}
-		web.api.ServeHTTP(q.w, inner)
+	return func(q *request) { web.callAPI(q, path, q.r.URL.RawQuery, accept) }
+}
+
+// callAPI answers q with the API's answer to path?query, asked as the
+// signed-in administrator (their session is a bearer token to the API). A
+// CSV export goes through the API's CSV exporter, as it does for API
+// clients (server.ServeHTTP): the API itself answers JSON only.
+func (web *Web) callAPI(q *request, path, query, accept string) {
+	inner := q.r.Clone(q.r.Context())
+	inner.URL.Path = path
+	inner.URL.RawQuery = query
+	inner.Header.Set("Authorization", "Bearer "+q.secret)
+	if accept != "" {
+		inner.Header.Set("Accept", accept)
 	}
+	if api.WantsCSV(inner) {
+		api.ExportCSV(q.w, inner, web.api)
+		return
+	}
+	web.api.ServeHTTP(q.w, inner)
 }
 
 type alertsData struct {

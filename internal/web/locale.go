@@ -127,6 +127,7 @@ var templateFuncs = template.FuncMap{
 	"deref": func(p *int64) int64 { return *p },
 	"eq2":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
 	"add":   func(a, b int) int { return a + b },
+	"badge": badge,
 	"navItem": func(p *page, href, key, id string) navLink {
 		current := p.Path == href || (href != "/" && strings.HasPrefix(p.Path, href+"/"))
 		return navLink{Href: href, Label: p.L.T(key), ID: id, Current: current}

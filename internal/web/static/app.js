@@ -9,6 +9,10 @@
     var b = e.target.querySelector("button[type=submit]");
     if (b && e.target.method === "post") { setTimeout(function () { b.disabled = true; }, 0); }
   });
+  // A select marked data-autosubmit (the page size) applies at once.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("select[data-autosubmit]")) e.target.form.submit();
+  });
   document.addEventListener("click", function (e) {
     if (e.target.matches("[data-back]")) { e.preventDefault(); history.back(); }
   });

@@ -206,23 +206,8 @@ func Parse(s string, cur Currency) (Amount, error) {
 	if hasDot && fracPart == "" {
 		return fail(ErrSyntax, "digits are required after the decimal point")
 	}
-	for _, part := range []string{intPart, fracPart} {
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if c >= '0' && c <= '9' {
-				continue
-			}
-			switch {
-			case c == 'e' || c == 'E':
-				return fail(ErrSyntax, "exponents are not allowed")
-			case c == '.':
-				return fail(ErrSyntax, "more than one decimal point")
-			case c >= 0x80:
-				return fail(ErrSyntax, "only ASCII digits 0-9 are allowed")
-			default:
-				return fail(ErrSyntax, fmt.Sprintf("unexpected character %q", c))
-			}
-		}
+	if detail := badCharacter(intPart + fracPart); detail != "" {
+		return fail(ErrSyntax, detail)
 	}
 	digits := cur.Digits()
 	if len(fracPart) > digits {
@@ -231,8 +216,37 @@ func Parse(s string, cur Currency) (Amount, error) {
 		}
 		return fail(ErrTooManyDecimals, fmt.Sprintf("%s allows at most %d", cur.code, digits))
 	}
-	// Accumulate as a negative number: the int64 range is one larger below zero.
-	var v int64
+	v, ok := minorUnits(intPart, fracPart, digits, neg)
+	if !ok {
+		return fail(ErrOverflow, "")
+	}
+	return Amount{minor: v, cur: cur}, nil
+}
+
+// badCharacter says what is wrong with the first character of digits (the
+// number without its sign and decimal point) that is not an ASCII digit, or
+// "" when there is none.
+func badCharacter(digits string) string {
+	for i := 0; i < len(digits); i++ {
+		switch c := digits[i]; {
+		case c >= '0' && c <= '9':
+		case c == 'e' || c == 'E':
+			return "exponents are not allowed"
+		case c == '.':
+			return "more than one decimal point"
+		case c >= 0x80:
+			return "only ASCII digits 0-9 are allowed"
+		default:
+			return fmt.Sprintf("unexpected character %q", c)
+		}
+	}
+	return ""
+}
+
+// minorUnits reads checked digits as minor units, the fraction padded to
+// digits places; ok is false beyond the int64 range. It accumulates as a
+// negative number: the int64 range is one larger below zero.
+func minorUnits(intPart, fracPart string, digits int, neg bool) (v int64, ok bool) {
 	push := func(d byte) bool {
 		if v < (math.MinInt64+int64(d-'0'))/10 {
 			return false
@@ -242,7 +256,7 @@ func Parse(s string, cur Currency) (Amount, error) {
 	}
 	for i := 0; i < len(intPart); i++ {
 		if !push(intPart[i]) {
-			return fail(ErrOverflow, "")
+			return 0, false
 		}
 	}
 	for i := 0; i < digits; i++ {
@@ -251,16 +265,16 @@ func Parse(s string, cur Currency) (Amount, error) {
 			d = fracPart[i]
 		}
 		if !push(d) {
-			return fail(ErrOverflow, "")
+			return 0, false
 		}
 	}
 	if !neg {
 		if v == math.MinInt64 {
-			return fail(ErrOverflow, "")
+			return 0, false
 		}
 		v = -v
 	}
-	return Amount{minor: v, cur: cur}, nil
+	return v, true
 }
 
 // ParsePositive is Parse for amounts that must be greater than zero, such

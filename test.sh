@@ -61,6 +61,10 @@ tools=()
 command -v curl >/dev/null || tools+=(curl)
 command -v jq >/dev/null || tools+=(jq)
 command -v chromium >/dev/null || tools+=(chromium)
+# Webhook deliveries are verified with the Standard Webhooks library for
+# JavaScript too, under node, from the npm registry.
+command -v node >/dev/null || tools+=(nodejs)
+command -v npm >/dev/null || tools+=(npm)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || tools+=(fonts-wqy-microhei)
 if [ ${#tools[@]} -gt 0 ]; then
   echo "test.sh: installing ${tools[*]} from Debian's packages" >&2
@@ -68,10 +72,14 @@ if [ ${#tools[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${tools[@]}" >/dev/null
 fi
 
+if [ ! -d internal/webhook/testdata/node/node_modules/standardwebhooks ]; then
+  (cd internal/webhook/testdata/node && npm ci --no-audit --no-fund --silent)
+fi
+
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   start_postgres
 fi
-export COFFER_REQUIRE_POSTGRES=1 COFFER_REQUIRE_TOOLS=1 COFFER_REQUIRE_BROWSER=1
+export COFFER_REQUIRE_POSTGRES=1 COFFER_REQUIRE_TOOLS=1 COFFER_REQUIRE_BROWSER=1 COFFER_REQUIRE_NODE=1
 
 go vet ./...
 go test -count=1 -timeout 20m "$@" ./...

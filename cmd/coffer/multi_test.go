@@ -92,7 +92,7 @@ func TestMultiInstance(t *testing.T) {
 		json.Unmarshal(body, &ev)
 		hookMu.Lock()
 		defer hookMu.Unlock()
-		if webhook.Verify(secret, r.Header.Get("Coffer-Signature"), r.Header.Get("Coffer-Timestamp"), body, time.Now(), 5*time.Minute) != nil {
+		if webhook.Verify(secret, r.Header, body, time.Now(), 5*time.Minute) != nil {
 			badSignatures++
 		}
 		perEvent[ev.ID]++

@@ -150,7 +150,7 @@ func TestWebhookDeliveryAndRedelivery(t *testing.T) {
 		}
 		first := hits[0]
 		mu.Unlock()
-		if err := webhook.Verify(secret, first.header.Get("Coffer-Signature"), first.header.Get("Coffer-Timestamp"), first.body, time.Now(), 5*time.Minute); err != nil {
+		if err := webhook.Verify(secret, first.header, first.body, time.Now(), 5*time.Minute); err != nil {
 			t.Errorf("signature: %v", err)
 		}
 		var body struct {

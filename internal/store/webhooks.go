@@ -71,7 +71,8 @@ func newWebhookSecret() string {
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
-	return "whsec_" + base64.RawURLEncoding.EncodeToString(b)
+	// The form of Standard Webhooks: its libraries take the bytes it encodes.
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
 // CreateWebhook registers a webhook and returns it with its secret, which is

@@ -9,15 +9,13 @@
 // Delivery is at least once: a worker that dies after the receiver answered
 // but before the answer was recorded leaves the delivery to be sent again
 // when its lease runs out. Receivers deduplicate by the event id in the body
-// (a manual redelivery repeats it too) or by the Coffer-Delivery header.
+// (a manual redelivery repeats it too), which is also the webhook-id header.
+// Requests are signed as Standard Webhooks sign them (sign.go).
 package webhook
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -36,7 +34,7 @@ import (
 // Options tune a Worker. The zero value is right for production; tests
 // inject a clock and short intervals.
 type Options struct {
-	// Now is the clock for due times, leases and the Coffer-Timestamp
+	// Now is the clock for due times, leases and the webhook-timestamp
 	// header (default time.Now).
 	Now func() time.Time
 	// Interval is how long Run waits when there was nothing to do (default 1s).
@@ -188,38 +186,6 @@ type Body struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// Sign is the Coffer-Signature header value for a body sent at timestamp
-// (Unix seconds): "v1=" and the hex HMAC-SHA256, keyed with the webhook's
-// secret, of "<timestamp>.<body>".
-func Sign(secret string, timestamp int64, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(strconv.FormatInt(timestamp, 10)))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	return "v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Verify checks a Coffer-Signature header (which may carry several
-// comma-separated signatures) against a body and its Coffer-Timestamp, and
-// that the timestamp is within tolerance of now. Receivers written in Go may
-// use it; docs/webhooks.md shows the same in a few lines for others.
-func Verify(secret, signatureHeader, timestampHeader string, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := strconv.ParseInt(timestampHeader, 10, 64)
-	if err != nil {
-		return errors.New("webhook: bad Coffer-Timestamp")
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
-		return errors.New("webhook: Coffer-Timestamp is too far from now")
-	}
-	want := Sign(secret, ts, body)
-	for _, sig := range strings.Split(signatureHeader, ",") {
-		if hmac.Equal([]byte(strings.TrimSpace(sig)), []byte(want)) {
-			return nil
-		}
-	}
-	return errors.New("webhook: signature does not match")
-}
-
 // deliver makes one attempt at a claimed delivery and records it.
 func (w *Worker) deliver(ctx context.Context, c store.ClaimedDelivery) {
 	res := store.AttemptResult{DeliveryID: c.ID, Lease: c.Lease, Attempt: c.Attempt, StartedAt: w.opt.Now()}
@@ -267,8 +233,10 @@ func (w *Worker) send(ctx context.Context, c store.ClaimedDelivery) (int, string
 	req.Header.Set("User-Agent", "Coffer-Webhooks/1")
 	req.Header.Set("Coffer-Event", c.EventType)
 	req.Header.Set("Coffer-Delivery", strconv.FormatInt(c.ID, 10))
-	req.Header.Set("Coffer-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("Coffer-Signature", Sign(c.Secret, ts, body))
+	id := messageID(c.EventID)
+	req.Header.Set(HeaderID, id)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, Sign(c.Secret, id, ts, body))
 	resp, err := w.client.Do(req)
 	if err != nil {
 		return 0, err.Error()

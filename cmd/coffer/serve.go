@@ -35,6 +35,8 @@ func serve(args []string) error {
 	addr := fs.String("addr", envOr("COFFER_ADDR", "127.0.0.1:8080"), "address to listen on (env COFFER_ADDR)")
 	dsn := fs.String("db", envOr("COFFER_DB", "coffer.db"), "SQLite file, or postgres://… URL (env COFFER_DB)")
 	archives := fs.String("archive-dir", envOr("COFFER_ARCHIVE_DIR", ""), "directory for retention's archive files (env COFFER_ARCHIVE_DIR; default: archives next to the SQLite file, or in the working directory)")
+	hooksPrivate := fs.Bool("webhooks-allow-private", envOr("COFFER_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
+		"let webhooks reach loopback, link-local and private addresses (env COFFER_WEBHOOKS_ALLOW_PRIVATE=1); off, they are refused")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,8 +67,8 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{Archiver: arch}), log)
-	stopBackground := startBackground(st, arch, log)
+	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{Archiver: arch, WebhooksAllowPrivate: *hooksPrivate}), log)
+	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: *hooksPrivate})
 	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -99,7 +101,7 @@ func serve(args []string) error {
 //     or finishes the commit;
 //   - webhook deliveries: on shutdown the worker finishes the attempts
 //     under way (at most its HTTP timeout).
-func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger) (stop func()) {
+func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger, hooks webhook.Options) (stop func()) {
 	var stops []func()
 	start := func(run func(ctx context.Context)) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -109,7 +111,7 @@ func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger
 	}
 	start(func(ctx context.Context) { audit.SealEvery(ctx, st, time.Second, log) })
 	start(func(ctx context.Context) { arch.Loop(ctx, log, retention.Schedule{}) })
-	start(func(ctx context.Context) { webhook.New(st, log, webhook.Options{}).Run(ctx) })
+	start(func(ctx context.Context) { webhook.New(st, log, hooks).Run(ctx) })
 	// In reverse order: deliveries, then retention, and the sealer last,
 	// once nothing else writes operation records.
 	return func() {

@@ -32,6 +32,8 @@ type API struct {
 	now     func() time.Time
 	// archiver runs retention and serves its archive files (archives.go).
 	archiver *retention.Archiver
+	// hooksPrivate lets webhooks reach private addresses (Options).
+	hooksPrivate bool
 
 	// inFlight holds the idempotency keys whose first request is still
 	// being answered by this instance: a repeat meanwhile gets
@@ -45,13 +47,16 @@ type Options struct {
 	Metrics *Metrics
 	// Archiver runs retention (default: one with no archive directory).
 	Archiver *retention.Archiver
+	// WebhooksAllowPrivate lets webhooks be registered for loopback,
+	// link-local and private addresses (webhook.ErrPrivateDestination).
+	WebhooksAllowPrivate bool
 }
 
 const prefix = "/api/v1"
 
 // New registers the API's routes on mux.
 func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
-	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now, archiver: opt.Archiver}
+	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now, archiver: opt.Archiver, hooksPrivate: opt.WebhooksAllowPrivate}
 	if a.archiver == nil {
 		a.archiver = retention.New(st, "")
 	}

@@ -42,10 +42,17 @@ func newEnv(t *testing.T, d store.Dialect) *env { return newEnvAt(t, d, nil) }
 // newEnvAt is newEnv with a clock of the test's, shared by store and server.
 func newEnvAt(t *testing.T, d store.Dialect, now func() time.Time) *env {
 	t.Helper()
+	return newEnvHooks(t, d, now, true)
+}
+
+// newEnvHooks is newEnvAt that lets webhooks reach private addresses (as
+// every other test's receivers on loopback need) or not.
+func newEnvHooks(t *testing.T, d store.Dialect, now func() time.Time, hooksPrivate bool) *env {
+	t.Helper()
 	s := testdb.Open(t, d, store.Options{Now: now})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	arch := retention.New(s, t.TempDir())
-	srv := server.New(s, log, server.Options{Now: now, Archiver: arch})
+	srv := server.New(s, log, server.Options{Now: now, Archiver: arch, WebhooksAllowPrivate: hooksPrivate})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	e := &env{t: t, store: s, server: srv, archiver: arch, url: hs.URL, token: map[ledger.Role]string{}, admin: map[ledger.Role]string{}}

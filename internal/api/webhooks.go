@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
+	"coffer/internal/webhook"
 )
 
 // Webhooks (SPEC sections 2 "Integration" and 3): super admins register
@@ -162,8 +164,14 @@ func (a *API) listWebhooks(ctx context.Context, in *ListWebhooksInput) (*Webhook
 
 func (a *API) createWebhook(ctx context.Context, in *NewWebhookInput) (*NewWebhookOutput, error) {
 	b := in.Body
-	h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(),
-		ledger.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description})
+	n := ledger.NewWebhook{URL: b.URL, Events: b.Events, Secret: b.Secret, Description: b.Description}
+	if _, err := n.Validate(); err != nil {
+		return nil, err
+	}
+	if err := webhook.CheckDestination(ctx, b.URL, a.hooksPrivate); err != nil {
+		return nil, destinationProblem(err)
+	}
+	h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(), n)
 	if err != nil {
 		return nil, err
 	}
@@ -207,4 +215,14 @@ func (a *API) redeliver(ctx context.Context, in *RedeliverInput) (*DeliveryOutpu
 		return nil, err
 	}
 	return &DeliveryOutput{Body: deliveryJSON(d)}, nil
+}
+
+// destinationProblem is a webhook URL refused for where it leads: not a
+// public address, or a host that does not resolve.
+func destinationProblem(err error) error {
+	if errors.Is(err, webhook.ErrPrivateDestination) {
+		return ledger.InvalidBecause("url", "private_address", err.Error()+
+			"; webhooks go to public addresses unless the server is started with --webhooks-allow-private")
+	}
+	return ledger.InvalidBecause("url", "unresolvable", err.Error())
 }

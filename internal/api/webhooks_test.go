@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"coffer/internal/ledger"
+	"coffer/internal/store"
 	"coffer/internal/webhook"
 )
 
@@ -140,7 +141,7 @@ func TestWebhookDeliveryAndRedelivery(t *testing.T) {
 
 		cid, _ := e.customer("13700000001", 0)
 		topup := e.do("POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "25.00", "payment_method": "1"}).want(201).str("id")
-		w := webhook.New(e.store, slog.New(slog.NewTextHandler(io.Discard, nil)), webhook.Options{})
+		w := webhook.New(e.store, slog.New(slog.NewTextHandler(io.Discard, nil)), webhook.Options{AllowPrivate: true})
 		if n, err := w.Tick(ctx); err != nil || n != 1 {
 			t.Fatalf("tick: %d %v", n, err)
 		}
@@ -213,4 +214,21 @@ func TestWebhookDeliveryAndRedelivery(t *testing.T) {
 		e.do("POST", "/api/v1/webhooks/"+hook+"/deliveries/999999/redeliver", super, nil).wantProblem(404, "not_found")
 		e.do("GET", "/api/v1/webhooks/"+hook+"/deliveries", clerk, nil).wantProblem(403, "forbidden")
 	})
+}
+
+// Webhooks that would make Coffer send requests into its own network are
+// refused when registered (SSRF), unless the server allows them; nothing
+// is registered.
+func TestWebhookURLsToPrivateAddressesAreRefused(t *testing.T) {
+	e := newEnvHooks(t, store.SQLite, nil, false)
+	root := e.token[ledger.RoleSuperAdmin]
+	for _, u := range []string{"http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data",
+		"http://[::1]:8080/hook", "http://192.168.0.10/hook", "http://0.0.0.0/hook", "http://[fd00::1]/hook"} {
+		e.do("POST", "/api/v1/webhooks", root, map[string]any{"url": u, "events": []string{"topup.approved"}}).wantProblem(422, "validation_failed")
+	}
+	if hooks := e.do("GET", "/api/v1/webhooks", root, nil).want(200).items(); len(hooks) != 0 {
+		t.Errorf("refused webhooks were registered: %v", hooks)
+	}
+	// A public address literal needs no lookup and is accepted.
+	e.do("POST", "/api/v1/webhooks", root, map[string]any{"url": "https://93.184.216.34/hook", "events": []string{"topup.approved"}}).want(201)
 }

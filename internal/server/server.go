@@ -58,6 +58,9 @@ type Options struct {
 	// with no archive directory, whose runs and downloads are
 	// archives_unavailable).
 	Archiver *retention.Archiver
+	// WebhooksAllowPrivate lets webhooks be registered for private
+	// addresses (see webhook.ErrPrivateDestination).
+	WebhooksAllowPrivate bool
 }
 
 // New returns the HTTP handler of a Coffer instance.
@@ -71,7 +74,8 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	if opt.Archiver == nil {
 		opt.Archiver = retention.New(st, "")
 	}
-	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg), Archiver: opt.Archiver})
+	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg), Archiver: opt.Archiver,
+		WebhooksAllowPrivate: opt.WebhooksAllowPrivate})
 	web.New(st, opt.Archiver, log, opt.Now, s.mux).Register(s.mux)
 	s.guarded = api.GuardJSON(s.mux)
 	return s

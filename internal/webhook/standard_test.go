@@ -38,7 +38,7 @@ func TestStandardWebhooksLibrariesVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	insertEvent(t, st, "topup.approved", `{"id":"7","amount":"10.00","currency":"USD"}`, time.Now())
-	w := webhook.New(st, quiet, webhook.Options{})
+	w := webhook.New(st, quiet, webhook.Options{AllowPrivate: true})
 	tick(t, w, 2)
 
 	secrets := map[string]string{"/a": secret, "/b": secret0}
@@ -102,4 +102,26 @@ func nodeVerify(t *testing.T, secret string, raw bool, h hit) (string, bool) {
 	cmd.Stdin = strings.NewReader(string(in))
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err == nil && strings.TrimSpace(string(out)) == "ok"
+}
+
+// A worker that may not reach private addresses does not connect to a
+// receiver on loopback, even for a webhook registered for it (the check is
+// on the address dialed): the attempt fails, saying why, and the receiver
+// gets nothing.
+func TestWorkerRefusesPrivateAddresses(t *testing.T) {
+	st := testdb.Open(t, store.SQLite, store.Options{})
+	rec := newReceiver(t)
+	hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: rec.URL, Events: []string{"topup.approved"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	insertEvent(t, st, "topup.approved", `{"id":"1"}`, time.Now())
+	tick(t, webhook.New(st, quiet, webhook.Options{}), 1)
+	if n := len(rec.got()); n != 0 {
+		t.Fatalf("the receiver on loopback got %d requests", n)
+	}
+	ds := deliveries(t, st, hook.ID)
+	if len(ds) != 1 || ds[0].Status != store.DeliveryPending || !strings.Contains(ds[0].LastError, "not a public one") {
+		t.Errorf("delivery after a refused attempt: %+v", ds)
+	}
 }

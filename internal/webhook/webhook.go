@@ -20,7 +20,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,8 +57,11 @@ type Options struct {
 	// jittered by ±25% so that receivers coming back from an outage are not
 	// hit by every retry at once.
 	BaseDelay, MaxDelay time.Duration
-	// Client sends the requests (default NewClient(Timeout)).
+	// Client sends the requests (default NewClient(Timeout, AllowPrivate)).
 	Client *http.Client
+	// AllowPrivate lets webhooks reach loopback, link-local and private
+	// addresses (see ErrPrivateDestination); off, they are refused.
+	AllowPrivate bool
 }
 
 // Worker delivers events to webhooks. Run it in one goroutine.
@@ -100,20 +102,21 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Worker {
 	w := &Worker{st: st, log: log, opt: opt, client: opt.Client,
 		retry: backoff.Policy{Base: opt.BaseDelay, Max: opt.MaxDelay, Jitter: 0.25}}
 	if w.client == nil {
-		w.client = NewClient(opt.Timeout)
+		w.client = NewClient(opt.Timeout, opt.AllowPrivate)
 	}
 	return w
 }
 
 // NewClient is an HTTP client for webhooks: every phase has a time limit,
-// and redirects are not followed (a 3xx answer is a failed attempt), so that
-// a receiver cannot send Coffer's signed requests somewhere else.
-func NewClient(timeout time.Duration) *http.Client {
+// redirects are not followed (a 3xx answer is a failed attempt), so that
+// a receiver cannot send Coffer's signed requests somewhere else, and only
+// public addresses are dialed unless allowPrivate.
+func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           guardedDial(min(timeout, 5*time.Second), allowPrivate),
 			TLSHandshakeTimeout:   min(timeout, 5*time.Second),
 			ResponseHeaderTimeout: timeout,
 			IdleConnTimeout:       90 * time.Second,
@@ -227,6 +230,12 @@ func (w *Worker) send(ctx context.Context, c store.ClaimedDelivery) (int, string
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
+	}
+	if !w.opt.AllowPrivate && viaProxy(w.client, req) {
+		// Through a proxy the dial is to the proxy: check the target by name.
+		if err := CheckDestination(ctx, c.URL, false); err != nil {
+			return 0, err.Error()
+		}
 	}
 	ts := w.opt.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")

@@ -157,7 +157,7 @@ func TestRetryThenDelivered(t *testing.T) {
 		eventID := insertEvent(t, st, "topup.approved", payload, clk.Now())
 		insertEvent(t, st, "topup.submitted", `{"id":"8"}`, clk.Now())
 
-		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now})
+		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, AllowPrivate: true})
 		tick(t, w, 1) // 500
 		tick(t, w, 0) // not due yet
 		ds := deliveries(t, st, hook.ID)
@@ -277,7 +277,7 @@ func TestFailures(t *testing.T) {
 	each(t, func(t *testing.T, d store.Dialect) {
 		clk := &clock{t: t0}
 		st := testdb.Open(t, d, store.Options{Now: clk.Now})
-		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, Timeout: 300 * time.Millisecond})
+		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, Timeout: 300 * time.Millisecond, AllowPrivate: true})
 
 		t.Run("gives up after 10 attempts", func(t *testing.T) {
 			script := make([]int, 50)
@@ -434,10 +434,10 @@ func TestTwoWorkersDeliverOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		sent := make([]atomic.Int64, len(stores)) // requests each worker sent
 		for i, st := range stores {
-			client := webhook.NewClient(10 * time.Second)
+			client := webhook.NewClient(10*time.Second, true)
 			client.Transport = counting{client.Transport, &sent[i]}
 			w := webhook.New(st, quiet, webhook.Options{Interval: 5 * time.Millisecond, Batch: 7, BaseDelay: 20 * time.Millisecond,
-				MaxDelay: 50 * time.Millisecond, Client: client})
+				MaxDelay: 50 * time.Millisecond, Client: client, AllowPrivate: true})
 			wg.Go(func() { w.Run(runCtx) })
 		}
 		for i := events / 2; i < events; i++ {
@@ -521,7 +521,7 @@ func TestLeaseRunsOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		insertEvent(t, st, "topup.submitted", `{"id":"1"}`, clk.Now())
-		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, Lease: time.Minute})
+		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, Lease: time.Minute, AllowPrivate: true})
 		if n, err := st.DispatchEvents(ctx, clk.Now(), 100); err != nil || n != 1 {
 			t.Fatalf("dispatch: %d %v", n, err)
 		}
@@ -565,7 +565,7 @@ func TestNoBacklogForNewWebhook(t *testing.T) {
 			t.Fatal(err)
 		}
 		newer := insertEvent(t, st, "topup.approved", `{"id":"new"}`, clk.Now())
-		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now})
+		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, AllowPrivate: true})
 		tick(t, w, 1)
 		if ds := deliveries(t, st, hook.ID); len(ds) != 1 || ds[0].EventID != newer {
 			t.Errorf("deliveries = %+v, want only event %d", ds, newer)

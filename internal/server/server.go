@@ -82,14 +82,22 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	w.Header().Set(RequestIDHeader, id)
+	rec := &recorder{ResponseWriter: w}
+	w = rec
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
+				s.logAccess(r, rec, id, start)
 				panic(v)
 			}
-			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			s.log.Error("handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
+		s.logAccess(r, rec, id, start)
 	}()
 	// Safe defaults for every answer; the web UI's pages and the voucher
 	// images set their own policy on top.

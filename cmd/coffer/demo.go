@@ -53,7 +53,7 @@ func runDemo(args []string) error {
 		res.TopUps, res.Approved, res.Rejected, res.Cancelled, res.Pending)
 	fmt.Printf("Log in as any of these administrators, with the password %s\n", shellQuote(*password))
 	for _, a := range res.Admins {
-		fmt.Printf("  %-8s %-12s %s\n", a.Username, roleWords(a.Role), a.Name)
+		fmt.Printf("  %-8s %-12s %s\n", a.Username, a.Role, a.Name)
 	}
 	fmt.Printf("\nNext, start Coffer on this database, from this directory:\n  %s serve --db %s\n", selfCommand(), shellQuote(redactDSN(*dsn)))
 	if redactDSN(*dsn) != *dsn {

@@ -175,12 +175,12 @@ func greet(ctx context.Context, w io.Writer, st *store.Store, addr net.Addr, cre
 	var active []string
 	for _, a := range admins {
 		if !a.Disabled {
-			active = append(active, fmt.Sprintf("%s (%s)", a.Username, roleWords(a.Role)))
+			active = append(active, fmt.Sprintf("%s (%s)", a.Username, a.Role))
 		}
 	}
 	switch {
 	case created != "":
-		fmt.Fprintf(w, "Log in as %s (super admin), with the password you set in COFFER_ADMIN_PASSWORD.\n", created)
+		fmt.Fprintf(w, "Log in as %s (%s), with the password you set in COFFER_ADMIN_PASSWORD.\n", created, ledger.RoleSuperAdmin)
 	case len(active) == 0:
 		fmt.Fprintf(w, "No administrator can log in yet. Stop Coffer (Ctrl-C) and start it again with the first super admin, for example:\n  COFFER_ADMIN_USER=admin COFFER_ADMIN_PASSWORD='a long password of yours' %s\n",
 			strings.Join(append([]string{selfCommand(), "serve"}, quoteAll(args)...), " "))
@@ -199,9 +199,6 @@ func greet(ctx context.Context, w io.Writer, st *store.Store, addr net.Addr, cre
 	fmt.Fprintln(w)
 	return nil
 }
-
-// roleWords is a role as the command line says it: "super admin".
-func roleWords(r ledger.Role) string { return strings.ReplaceAll(string(r), "_", " ") }
 
 // consoleURL is the address to open in a browser for a listening address
 // host:port. A wildcard host (":8080", "0.0.0.0", "[::]") listens on every

@@ -505,7 +505,13 @@ func (g *gen) morning(d int) error {
 			g.at(g.dayTime(d, 9, 18), func() error { a.pending = false; return g.submit(a, clerk) })
 		}
 	}
-	for _, h := range []float64{10, 14.5, 17.5} {
+	sessions := []float64{10, 14.5, 17.5}
+	if d == g.cfg.Days {
+		// Today the reviewers have not held their evening session yet: the
+		// requests since the midday one wait for review.
+		sessions = sessions[:2]
+	}
+	for _, h := range sessions {
 		g.at(g.dayTime(d, h, h+0.75), g.review)
 	}
 	if g.r.IntN(10) < 4 {

@@ -156,16 +156,15 @@ func TestDemoReachesNow(t *testing.T) {
 		d   store.Dialect
 		end time.Time
 	}{
-		{store.SQLite, time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC)},
 		{store.SQLite, time.Date(2026, 11, 21, 0, 40, 0, 0, time.UTC)},          // just after midnight
 		{store.SQLite, time.Date(2026, 11, 23, 7, 5, 0, 0, time.UTC)},           // before the day's routine would start
 		{store.Postgres, time.Date(2026, 11, 22, 23, 59, 30, 0, time.UTC)},      // late: a whole day has passed
-		{store.SQLite, time.Date(2026, 11, 20, 15, 30, 0, 123456000, time.UTC)}, // now has a fraction of a second
+		{store.SQLite, time.Date(2026, 11, 20, 15, 30, 0, 123456000, time.UTC)}, // afternoon, with a fraction of a second
 	} {
 		t.Run(fmt.Sprintf("%s/%s", tc.d, tc.end.Format("15:04:05.000")), func(t *testing.T) {
 			// Enough customers that each day has requests and reviews.
 			cfg := smallConfig()
-			cfg.Customers, cfg.Days, cfg.End = 80, 10, tc.end
+			cfg.Customers, cfg.Days, cfg.End = 150, 5, tc.end
 			st, _ := run(t, tc.d, cfg)
 			settings, err := st.Settings(ctx)
 			if err != nil {

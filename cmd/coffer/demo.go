@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -44,6 +45,10 @@ func runDemo(args []string) error {
 	defer st.Close()
 	fmt.Printf("Filling %s with %d customers and %d days of history (seed %d)…\n", redactDSN(*dsn), *customers, *days, *seed)
 	res, err := demo.Run(ctx, st, clock, cfg)
+	if errors.Is(err, demo.ErrNotEmpty) {
+		// Most likely the demo ran here before: say how to look at it.
+		return fmt.Errorf("%w\nTo look at it: %s serve --db %s (or give coffer demo a new --db)", err, selfCommand(), shellQuote(redactDSN(*dsn)))
+	}
 	if err != nil {
 		return err
 	}

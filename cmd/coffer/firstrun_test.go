@@ -127,6 +127,14 @@ func TestDemoThenServe(t *testing.T) {
 			if strings.Contains(logs.String(), "no administrator exists yet") {
 				t.Errorf("%q serves another database than the demo's:\n%s", d.command, logs.String())
 			}
+			// Running the demo again, on the database it made, says how
+			// to look at that one instead.
+			cmd = exec.Command(tc.coffer[0], args...)
+			cmd.Dir = tc.dir
+			again, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(again), "To look at it: "+d.command+" ") {
+				t.Errorf("a second demo on %s: %v\n%s", db, err, again)
+			}
 		})
 	}
 }
@@ -136,6 +144,7 @@ func TestDemoThenServe(t *testing.T) {
 // demo finished.
 func TestDemoIsUpToNow(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
+	began := time.Now() // the demo's now: today is the day it began
 	if out, err := exec.Command(binary, "demo", "--db", db, "--customers", "150", "--days", "5").CombinedOutput(); err != nil {
 		t.Fatalf("coffer demo: %v\n%s", err, out)
 	}
@@ -149,7 +158,7 @@ func TestDemoIsUpToNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := now.In(settings.Location())
+	at := began.In(settings.Location())
 	today := store.StartOfDay(at.Year(), at.Month(), at.Day(), settings.Location())
 	count := func(q string, args ...any) int {
 		t.Helper()
@@ -287,6 +296,22 @@ func TestShellQuote(t *testing.T) {
 	} {
 		if got := shellQuote(s); got != want {
 			t.Errorf("shellQuote(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestBuiltByGoRun(t *testing.T) {
+	t.Setenv("GOCACHE", "/srv/cache")
+	for path, want := range map[string]bool{
+		"/tmp/go-build2741/b001/exe/coffer":              true, // go run's temporary build
+		"/root/.cache/go-build/b1/b114d2402c71-d/coffer": true, // go run's cached build (Go 1.24 on)
+		"/srv/cache/b1/b114d2402c71-d/coffer":            true, // the same in a GOCACHE elsewhere
+		"/usr/local/bin/coffer":                          false,
+		"/home/ops/coffer/coffer":                        false,
+		"/tmp/coffer-bin123/coffer":                      false, // the tests' go build -o
+	} {
+		if got := builtByGoRun(path); got != want {
+			t.Errorf("builtByGoRun(%q) = %v, want %v", path, got, want)
 		}
 	}
 }

@@ -227,16 +227,33 @@ func isTerminal(f *os.File) bool {
 }
 
 // selfCommand is how the person who started this process runs coffer
-// again from the same directory. Under `go run` the binary is a throw-away
-// file in the build's temporary directory (…/go-build…/b001/exe/coffer),
-// so it is `go run` of this package again; otherwise it is the name or path
-// they called it by, which a shell finds the same way again.
+// again from the same directory: `go run` of this package again if that is
+// how it was started, else the name or path they called it by, which a
+// shell finds the same way again.
 func selfCommand() string {
-	exe, err := os.Executable()
-	if err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build") && filepath.Base(filepath.Dir(exe)) == "exe" {
+	if exe, err := os.Executable(); err == nil && builtByGoRun(exe) {
 		return "go run " + packageDir()
 	}
 	return shellQuote(os.Args[0])
+}
+
+// builtByGoRun tells whether the executable at path is one that `go run`
+// made: a file in the build's temporary directory
+// (…/go-build123/b001/exe/coffer) or, since Go 1.24, in the build cache
+// (GOCACHE, by default …/go-build/ab/…-d/coffer). A binary someone built
+// and installed lives in neither.
+func builtByGoRun(path string) bool {
+	for _, dir := range strings.Split(filepath.ToSlash(filepath.Dir(path)), "/") {
+		if strings.HasPrefix(dir, "go-build") {
+			return true
+		}
+	}
+	cache := os.Getenv("GOCACHE")
+	if cache == "" {
+		return false
+	}
+	rel, err := filepath.Rel(cache, path)
+	return err == nil && !strings.HasPrefix(rel, "..")
 }
 
 // packageDir is the path of cmd/coffer from the working directory, as

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -75,10 +75,8 @@ func serve(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("coffer is serving", "addr", ln.Addr().String())
-	if isTerminal(os.Stdout) {
-		if err := greet(ctx, os.Stdout, st, ln.Addr(), created, args); err != nil {
-			return err
-		}
+	if err := greet(ctx, os.Stdout, st, ln.Addr(), created, args); err != nil {
+		return err
 	}
 
 	select {
@@ -162,11 +160,16 @@ func createFirstAdmin(ctx context.Context, st *store.Store, log *slog.Logger) (s
 	return user, nil
 }
 
-// greet tells the person at the terminal, in plain words beside the JSON
-// log, where the web UI is and who can log in. It names administrators
-// but never prints a password: the only one it could know is the one the
-// person just put in COFFER_ADMIN_PASSWORD themselves.
-func greet(ctx context.Context, w io.Writer, st *store.Store, addr net.Addr, created string, args []string) error {
+// greet tells the person at the terminal, if out is one, in plain words
+// beside the JSON log, where the web UI is and who can log in. It names
+// administrators but never prints a password: the only one it could know
+// is the one the person just put in COFFER_ADMIN_PASSWORD themselves.
+func greet(ctx context.Context, out *os.File, st *store.Store, addr net.Addr, created string, args []string) error {
+	if !isTerminal(out) {
+		return nil
+	}
+	w := bufio.NewWriter(out) // one write: not cut by log lines of the background work
+	defer w.Flush()
 	admins, err := st.Admins(ctx)
 	if err != nil {
 		return err

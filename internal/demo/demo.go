@@ -207,13 +207,10 @@ func Run(ctx context.Context, st *store.Store, clock *Clock, cfg Config) (Result
 	g := &gen{ctx: ctx, st: st, clock: clock, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), cfg: cfg,
 		start: Start(cfg), methods: map[string]int64{}, reversed: map[int64]bool{}, phones: map[string]bool{}, emails: map[string]bool{}}
 	clock.set(g.start)
-	settings, err := st.Settings(ctx)
-	if err != nil {
+	var err error
+	if g.today, err = businessDay(ctx, st, cfg.End); err != nil {
 		return Result{}, err
 	}
-	now := cfg.End.In(settings.Location())
-	g.today = [2]time.Time{store.StartOfDay(now.Year(), now.Month(), now.Day(), settings.Location()),
-		store.StartOfDay(now.Year(), now.Month(), now.Day()+1, settings.Location())}
 	if err := g.setUp(); err != nil {
 		return g.res, err
 	}
@@ -249,6 +246,18 @@ func Run(ctx context.Context, st *store.Store, clock *Clock, cfg Config) (Result
 		g.res.BelowAlert += t.BelowAlert
 	}
 	return g.res, nil
+}
+
+// businessDay is the day of t in the business time zone, from its
+// midnight to the next.
+func businessDay(ctx context.Context, st *store.Store, t time.Time) ([2]time.Time, error) {
+	settings, err := st.Settings(ctx)
+	if err != nil {
+		return [2]time.Time{}, err
+	}
+	loc := settings.Location()
+	t = t.In(loc)
+	return [2]time.Time{store.StartOfDay(t.Year(), t.Month(), t.Day(), loc), store.StartOfDay(t.Year(), t.Month(), t.Day()+1, loc)}, nil
 }
 
 // at schedules fn at t.

@@ -315,3 +315,12 @@ func TestBuiltByGoRun(t *testing.T) {
 		}
 	}
 }
+
+// TestQuoteAllHidesPasswords: a command shown on the terminal never
+// carries the database password the person typed.
+func TestQuoteAllHidesPasswords(t *testing.T) {
+	got := strings.Join(quoteAll([]string{"--db", "postgres://coffer:s3cret@db.lan/coffer", "--addr", ":8080"}), " ")
+	if want := "--db postgres://coffer:xxxxx@db.lan/coffer --addr :8080"; got != want {
+		t.Errorf("quoteAll = %q, want %q", got, want)
+	}
+}

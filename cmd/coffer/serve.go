@@ -185,8 +185,11 @@ func greet(ctx context.Context, out *os.File, st *store.Store, addr net.Addr, cr
 	case created != "":
 		fmt.Fprintf(w, "Log in as %s (%s), with the password you set in COFFER_ADMIN_PASSWORD.\n", created, ledger.RoleSuperAdmin)
 	case len(active) == 0:
-		fmt.Fprintf(w, "No administrator can log in yet. Stop Coffer (Ctrl-C) and start it again with the first super admin, for example:\n  COFFER_ADMIN_USER=admin COFFER_ADMIN_PASSWORD='a long password of yours' %s\n",
-			strings.Join(append([]string{selfCommand(), "serve"}, quoteAll(args)...), " "))
+		again := strings.Join(append([]string{selfCommand(), "serve"}, quoteAll(args)...), " ")
+		fmt.Fprintf(w, "No administrator can log in yet. Stop Coffer (Ctrl-C) and start it again with the first super admin, for example:\n  COFFER_ADMIN_USER=admin COFFER_ADMIN_PASSWORD='a long password of yours' %s\n", again)
+		if strings.Contains(again, "xxxxx@") || strings.Contains(again, "password=xxxxx") {
+			fmt.Fprintln(w, "(with your database password in place of xxxxx)")
+		}
 		fmt.Fprintln(w)
 		return nil
 	default:
@@ -294,10 +297,12 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// quoteAll is args as words of a shell command, with the password of a
+// database URL among them hidden (redactDSN): they are shown on a screen.
 func quoteAll(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		out[i] = shellQuote(a)
+		out[i] = shellQuote(redactDSN(a))
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -44,6 +45,10 @@ func runDemo(args []string) error {
 	defer st.Close()
 	fmt.Printf("Filling %s with %d customers and %d days of history (seed %d)…\n", redactDSN(*dsn), *customers, *days, *seed)
 	res, err := demo.Run(ctx, st, clock, cfg)
+	if errors.Is(err, demo.ErrNotEmpty) {
+		// Most likely the demo ran here before: say how to look at it.
+		return fmt.Errorf("%w\nTo look at it: %s serve --db %s (or give coffer demo a new --db)", err, selfCommand(), shellQuote(redactDSN(*dsn)))
+	}
 	if err != nil {
 		return err
 	}
@@ -51,10 +56,14 @@ func runDemo(args []string) error {
 		res.Customers, res.Accounts, res.BelowAlert, res.Charges, res.Adjustments, res.Reversals)
 	fmt.Printf("%d top-up requests: %d approved, %d rejected, %d cancelled, %d waiting for review.\n\n",
 		res.TopUps, res.Approved, res.Rejected, res.Cancelled, res.Pending)
-	fmt.Println("Log in as any of these administrators, with the password", *password)
+	fmt.Printf("Log in as any of these administrators, with the password %s\n", shellQuote(*password))
 	for _, a := range res.Admins {
 		fmt.Printf("  %-8s %-12s %s\n", a.Username, a.Role, a.Name)
 	}
-	fmt.Printf("\nThen: coffer serve --db %s\n", redactDSN(*dsn))
+	fmt.Printf("\nNext, start Coffer on this database, from this directory:\n  %s serve --db %s\n", selfCommand(), shellQuote(redactDSN(*dsn)))
+	if redactDSN(*dsn) != *dsn {
+		fmt.Println("(with your database password in place of xxxxx)")
+	}
+	fmt.Printf("and open %s in your browser.\n", consoleURL(envOr("COFFER_ADDR", "127.0.0.1:8080")))
 	return nil
 }

@@ -169,6 +169,10 @@ type gen struct {
 	queue events
 	seq   int
 
+	// today is the business day of cfg.End in the business time zone,
+	// [today[0], today[1]): see dayTime.
+	today [2]time.Time
+
 	supers, clerks, reviewers []ledger.Actor
 	billing                   ledger.Actor // a program token of the shop's billing system
 	methods                   map[string]int64
@@ -203,6 +207,10 @@ func Run(ctx context.Context, st *store.Store, clock *Clock, cfg Config) (Result
 	g := &gen{ctx: ctx, st: st, clock: clock, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), cfg: cfg,
 		start: Start(cfg), methods: map[string]int64{}, reversed: map[int64]bool{}, phones: map[string]bool{}, emails: map[string]bool{}}
 	clock.set(g.start)
+	var err error
+	if g.today, err = businessDay(ctx, st, cfg.End); err != nil {
+		return Result{}, err
+	}
 	if err := g.setUp(); err != nil {
 		return g.res, err
 	}
@@ -240,17 +248,51 @@ func Run(ctx context.Context, st *store.Store, clock *Clock, cfg Config) (Result
 	return g.res, nil
 }
 
+// businessDay is the day of t in the business time zone, from its
+// midnight to the next.
+func businessDay(ctx context.Context, st *store.Store, t time.Time) ([2]time.Time, error) {
+	settings, err := st.Settings(ctx)
+	if err != nil {
+		return [2]time.Time{}, err
+	}
+	loc := settings.Location()
+	t = t.In(loc)
+	return [2]time.Time{store.StartOfDay(t.Year(), t.Month(), t.Day(), loc), store.StartOfDay(t.Year(), t.Month(), t.Day()+1, loc)}, nil
+}
+
 // at schedules fn at t.
 func (g *gen) at(t time.Time, fn func() error) {
 	g.seq++
 	heap.Push(&g.queue, &event{at: t, seq: g.seq, do: fn})
 }
 
-// day returns the start of simulated day d plus a random time between
+// dayTime returns the start of simulated day d plus a random time between
 // hour from and hour to.
+//
+// Today's routine is squeezed into the part of today that has passed: a
+// time of today, between its midnight and the next in the business time
+// zone, becomes as far into [midnight, End) as it was into the whole day.
+// Whenever the demo runs, the console's Today (dashboard, an admin's
+// report) then shows a whole day's charges, top-ups and reviews, all of
+// them already past.
 func (g *gen) dayTime(d int, from, to float64) time.Time {
 	h := from + g.r.Float64()*(to-from)
-	return g.start.AddDate(0, 0, d).Add(time.Duration(h * float64(time.Hour))).Truncate(time.Second)
+	t := g.start.AddDate(0, 0, d).Add(time.Duration(h * float64(time.Hour)))
+	if midnight, next := g.today[0], g.today[1]; !t.Before(midnight) && t.Before(next) {
+		passed := float64(t.Sub(midnight)) / float64(next.Sub(midnight))
+		t = midnight.Add(time.Duration(passed * float64(g.cfg.End.Sub(midnight))))
+	}
+	return t.Truncate(time.Second)
+}
+
+// squeezed is a span of the simulated day as long as it is now: shorter
+// today, whose routine is squeezed into the part that has passed (dayTime).
+func (g *gen) squeezed(d time.Duration) time.Duration {
+	midnight, next := g.today[0], g.today[1]
+	if g.clock.Now().Before(midnight) {
+		return d
+	}
+	return time.Duration(float64(d) * float64(g.cfg.End.Sub(midnight)) / float64(next.Sub(midnight)))
 }
 
 // setUp makes the administrators, a program token and two more payment
@@ -472,7 +514,13 @@ func (g *gen) morning(d int) error {
 			g.at(g.dayTime(d, 9, 18), func() error { a.pending = false; return g.submit(a, clerk) })
 		}
 	}
-	for _, h := range []float64{10, 14.5, 17.5} {
+	sessions := []float64{10, 14.5, 17.5}
+	if d == g.cfg.Days {
+		// Today the reviewers have not held their evening session yet: the
+		// requests since the midday one wait for review.
+		sessions = sessions[:2]
+	}
+	for _, h := range sessions {
 		g.at(g.dayTime(d, h, h+0.75), g.review)
 	}
 	if g.r.IntN(10) < 4 {
@@ -555,11 +603,8 @@ func (g *gen) submit(a *account, clerk ledger.Actor) error {
 func (g *gen) review() error {
 	now := g.clock.Now()
 	for _, q := range g.requests {
-		if q.done || now.Sub(q.at) < 15*time.Minute || g.r.IntN(10) < 2 {
+		if q.done || now.Sub(q.at) < g.squeezed(15*time.Minute) || g.r.IntN(10) < 2 {
 			continue
-		}
-		if q.at.After(g.cfg.End.Add(-30 * time.Hour)) {
-			continue // the reviewers have not got to the latest requests yet
 		}
 		reviewer := pick(g.r, g.reviewers)
 		if g.r.IntN(8) == 0 && g.supers[0].AdminID != q.submitter.AdminID {

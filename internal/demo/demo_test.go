@@ -147,3 +147,61 @@ func TestDemoIsReproducible(t *testing.T) {
 		t.Error("another seed made the same data")
 	}
 }
+
+// TestDemoReachesNow: whatever the hour the demo runs, today, in the
+// business time zone, already has charges, approved top-ups and requests
+// (so the console's Today is not empty), and nothing is later than now.
+func TestDemoReachesNow(t *testing.T) {
+	for _, tc := range []struct {
+		d   store.Dialect
+		end time.Time
+	}{
+		{store.SQLite, time.Date(2026, 11, 21, 0, 40, 0, 0, time.UTC)},          // just after midnight
+		{store.SQLite, time.Date(2026, 11, 23, 7, 5, 0, 0, time.UTC)},           // before the day's routine would start
+		{store.Postgres, time.Date(2026, 11, 22, 23, 59, 30, 0, time.UTC)},      // late: a whole day has passed
+		{store.SQLite, time.Date(2026, 11, 20, 15, 30, 0, 123456000, time.UTC)}, // afternoon, with a fraction of a second
+	} {
+		t.Run(fmt.Sprintf("%s/%s", tc.d, tc.end.Format("15:04:05.000")), func(t *testing.T) {
+			// Enough customers that each day has requests and reviews.
+			cfg := smallConfig()
+			cfg.Customers, cfg.Days, cfg.End = 150, 5, tc.end
+			st, _ := run(t, tc.d, cfg)
+			settings, err := st.Settings(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := tc.end.In(settings.Location())
+			today := store.StartOfDay(at.Year(), at.Month(), at.Day(), settings.Location()).UnixMicro()
+			now := tc.end.UnixMicro()
+			count := func(q string, args ...any) int {
+				t.Helper()
+				var n int
+				if err := st.DB().QueryRow(q, args...).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			for what, q := range map[string]string{
+				"charges":         "SELECT COUNT(*) FROM transactions WHERE type = 'charge' AND created_at >= $1 AND created_at <= $2",
+				"top-ups":         "SELECT COUNT(*) FROM transactions WHERE type = 'topup' AND created_at >= $1 AND created_at <= $2",
+				"top-up requests": "SELECT COUNT(*) FROM topups WHERE created_at >= $1 AND created_at <= $2",
+				"reviews":         "SELECT COUNT(*) FROM topups WHERE reviewed_at >= $1 AND reviewed_at <= $2",
+			} {
+				if n := count(q, today, now); n == 0 {
+					t.Errorf("no %s today (since %s) by %s", what, time.UnixMicro(today).UTC(), tc.end)
+				}
+			}
+			for what, q := range map[string]string{
+				"transactions":      "SELECT COUNT(*) FROM transactions WHERE created_at > $1",
+				"top-up requests":   "SELECT COUNT(*) FROM topups WHERE (created_at > $1 OR reviewed_at > $1 OR updated_at > $1 OR paid_at > $1)",
+				"customers":         "SELECT COUNT(*) FROM customers WHERE (created_at > $1 OR updated_at > $1)",
+				"operation records": "SELECT COUNT(*) FROM audit_log WHERE created_at > $1",
+				"alerts":            "SELECT COUNT(*) FROM alerts WHERE raised_at > $1",
+			} {
+				if n := count(q, now); n != 0 {
+					t.Errorf("%d %s after now (%s)", n, what, tc.end)
+				}
+			}
+		})
+	}
+}

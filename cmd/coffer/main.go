@@ -15,6 +15,7 @@ Usage:
   coffer backup FILE     copy the SQLite database to FILE while the server runs
   coffer demo [flags]    fill an empty database with realistic demo data
   coffer bench [flags]   load a running server over loopback HTTP and measure it
+  coffer version         show the version, commit and Go release of this build
   coffer help            show this text
 `
 
@@ -33,6 +34,8 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:])
+	case "version", "--version":
+		fmt.Println(version())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

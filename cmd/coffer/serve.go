@@ -40,13 +40,15 @@ func serve(args []string) error {
 	archives := fs.String("archive-dir", envOr("COFFER_ARCHIVE_DIR", ""), "directory for retention's archive files (env COFFER_ARCHIVE_DIR; default: archives next to the SQLite file, or in the working directory)")
 	hooksPrivate := fs.Bool("webhooks-allow-private", envOr("COFFER_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
 		"let webhooks reach loopback, link-local and private addresses (env COFFER_WEBHOOKS_ALLOW_PRIVATE=1); off, they are refused")
+	var level slog.Level
+	fs.TextVar(&level, "log-level", levelOr(envOr("COFFER_LOG_LEVEL", "info")), "least severe log lines written: debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -327,4 +329,14 @@ func redactDSN(dsn string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// levelOr reads a log level name for a flag's default; a bad one in the
+// environment is refused by the flag when parsed, so it falls back here.
+func levelOr(name string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
 }

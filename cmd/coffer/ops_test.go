@@ -1,7 +1,10 @@
 package main
 
 import (
+	"database/sql"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -40,5 +43,44 @@ func TestLogLevel(t *testing.T) {
 	out, err := exec.Command(binary, "serve", "--log-level", "loud", "--db", t.TempDir()+"/c.db").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "log-level") {
 		t.Errorf("--log-level loud: %v\n%s", err, out)
+	}
+}
+
+// coffer verify passes a database the demo filled, and fails, naming the
+// account, once an entry is changed behind the ledger's back; a record of
+// the operation log edited in place breaks the chain, and it says where.
+func TestVerify(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	if out, err := exec.Command(binary, "demo", "--db", db, "--customers", "8", "--days", "3").CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	out, err := exec.Command(binary, "verify", "--db", db).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "every balance equals its entries") || !strings.Contains(string(out), "is whole") {
+		t.Fatalf("verify of the demo: %v\n%s", err, out)
+	}
+	sqlDB, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	var entry, account int64
+	if err := sqlDB.QueryRow("SELECT e.id, e.account_id FROM entries e JOIN accounts a ON a.id = e.account_id WHERE a.customer_id IS NOT NULL ORDER BY e.id LIMIT 1").Scan(&entry, &account); err != nil {
+		t.Fatal(err)
+	}
+	// Someone with the database file in hand, past the triggers that keep
+	// entries and records immutable.
+	for _, q := range []string{"DROP TRIGGER entries_immutable", "DROP TRIGGER audit_log_immutable",
+		fmt.Sprintf("UPDATE entries SET amount = amount + 1 WHERE id = %d", entry),
+		"UPDATE audit_log SET action = 'customer.update' WHERE id = (SELECT MIN(id) FROM audit_log)"} {
+		if _, err := sqlDB.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	out, err = exec.Command(binary, "verify", "--db", db).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), fmt.Sprintf("account %d", account)) || !strings.Contains(string(out), "the chain breaks at record") {
+		t.Errorf("verify after tampering: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary, "verify", "--db", filepath.Join(t.TempDir(), "missing.db")).CombinedOutput(); err == nil {
+		t.Errorf("verify of a missing file passed:\n%s", out)
 	}
 }

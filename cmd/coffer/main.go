@@ -15,6 +15,8 @@ Usage:
   coffer backup FILE     copy the SQLite database to FILE while the server runs
   coffer demo [flags]    fill an empty database with realistic demo data
   coffer bench [flags]   load a running server over loopback HTTP and measure it
+  coffer migrate status|up [--db]
+                         show the schema migrations, or apply those pending
   coffer verify [--db]   check the ledger's balances and the operation records' chain
   coffer version         show the version, commit and Go release of this build
   coffer help            show this text
@@ -35,6 +37,8 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:])
+	case "migrate":
+		err = runMigrate(os.Args[2:], os.Stdout)
 	case "verify":
 		err = runVerify(os.Args[2:], os.Stdout)
 	case "version", "--version":

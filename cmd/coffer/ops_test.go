@@ -84,3 +84,36 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify of a missing file passed:\n%s", out)
 	}
 }
+
+// coffer migrate up brings a new database up to date; status then lists
+// every migration as applied; one whose record of the newest migration is
+// gone (as a database an older Coffer made lacks it) shows it pending.
+func TestMigrate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	if out, err := exec.Command(binary, "migrate", "status", "--db", db).CombinedOutput(); err == nil {
+		t.Fatalf("status of a missing file passed:\n%s", out)
+	}
+	out, err := exec.Command(binary, "migrate", "up", "--db", db).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "up to date") {
+		t.Fatalf("migrate up: %v\n%s", err, out)
+	}
+	sqlDB, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	var newest int64
+	if err := sqlDB.QueryRow("SELECT MAX(version_id) FROM goose_db_version").Scan(&newest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.Exec("DELETE FROM goose_db_version WHERE version_id = ?", newest); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = exec.Command(binary, "migrate", "status", "--db", db).CombinedOutput()
+	if !strings.Contains(string(out), "1 of") || !strings.Contains(string(out), "pending") {
+		t.Errorf("status with the newest migration undone:\n%s", out)
+	}
+	if out, err := exec.Command(binary, "migrate", "sideways", "--db", db).CombinedOutput(); err == nil {
+		t.Errorf("migrate sideways passed:\n%s", out)
+	}
+}

@@ -33,9 +33,8 @@ func runVerify(args []string, out io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("verify: unexpected argument %q", fs.Arg(0))
 	}
-	isURL := strings.HasPrefix(*dsn, "postgres://") || strings.HasPrefix(*dsn, "postgresql://")
-	if _, err := os.Stat(*dsn); !isURL && err != nil {
-		return fmt.Errorf("verify: %w", err) // rather than create an empty database to verify
+	if err := existing(*dsn); err != nil {
+		return fmt.Errorf("verify: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -67,4 +66,14 @@ func runVerify(args []string, out io.Writer) error {
 		return errVerifyFailed
 	}
 	return nil
+}
+
+// existing refuses an SQLite path with no file, which opening would create:
+// a command that reads a database must not make an empty one to read.
+func existing(dsn string) error {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return nil
+	}
+	_, err := os.Stat(dsn)
+	return err
 }

@@ -6,8 +6,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 	"testing/fstest"
 	"text/template"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -16,10 +18,47 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrate renders the shared migration files for this dialect and applies
-// the ones not yet applied. On PostgreSQL a lock table (not an advisory lock,
-// which CockroachDB lacks) keeps several starting instances from racing.
+// migrate applies the migrations not yet applied.
 func (s *Store) migrate(ctx context.Context) error {
+	p, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// Migration is one schema migration and whether this database has it.
+type Migration struct {
+	Version   int64
+	File      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// Migrations lists every migration, oldest first, with its state here.
+func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
+	p, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	list, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	out := make([]Migration, len(list))
+	for i, m := range list {
+		out[i] = Migration{Version: m.Source.Version, File: path.Base(m.Source.Path), Applied: m.State == goose.StateApplied, AppliedAt: m.AppliedAt}
+	}
+	return out, nil
+}
+
+// migrations renders the shared migration files for this dialect into a
+// goose provider. On PostgreSQL a lock table (not an advisory lock, which
+// CockroachDB lacks) keeps several starting instances from racing.
+func (s *Store) migrations() (*goose.Provider, error) {
 	vars := struct {
 		Postgres  bool
 		ID        string
@@ -35,7 +74,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		vars.Blob = "BYTEA"
 		locker, err := lock.NewPostgresTableLocker()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opts = append(opts, goose.WithLocker(locker))
 	} else {
@@ -45,20 +84,20 @@ func (s *Store) migrate(ctx context.Context) error {
 	rendered := fstest.MapFS{}
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, name := range names {
 		src, err := migrationFiles.ReadFile(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tmpl, err := template.New(name).Option("missingkey=error").Parse(string(src))
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return nil, fmt.Errorf("migration %s: %w", name, err)
 		}
 		var out bytes.Buffer
 		if err := tmpl.Execute(&out, vars); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return nil, fmt.Errorf("migration %s: %w", name, err)
 		}
 		rendered[name[len("migrations/"):]] = &fstest.MapFile{Data: out.Bytes()}
 	}
@@ -67,10 +106,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	opts = append(opts, goose.WithAllowOutofOrder(true))
 	p, err := goose.NewProvider(dialect, s.db, rendered, opts...)
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	return nil
+	return p, nil
 }

@@ -34,6 +34,9 @@ const (
 type Options struct {
 	// Now is the clock; tests inject one to move time without sleeping.
 	Now func() time.Time
+	// NoMigrate opens the database as it is, without applying the
+	// migrations it lacks: for reading its migration status only.
+	NoMigrate bool
 	// MaxConns bounds the PostgreSQL connection pool (default 16).
 	MaxConns int
 }
@@ -124,6 +127,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if opt.NoMigrate {
+		return s, nil
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()

@@ -15,6 +15,10 @@ Usage:
   coffer backup FILE     copy the SQLite database to FILE while the server runs
   coffer demo [flags]    fill an empty database with realistic demo data
   coffer bench [flags]   load a running server over loopback HTTP and measure it
+  coffer admin create --username U --role R [--db]
+                         add an administrator (password from COFFER_ADMIN_PASSWORD or stdin)
+  coffer token create --by ADMIN --name N --role R [--expires 720h] [--db]
+                         make a program token for another system
   coffer migrate status|up [--db]
                          show the schema migrations, or apply those pending
   coffer verify [--db]   check the ledger's balances and the operation records' chain
@@ -37,6 +41,10 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:])
+	case "admin":
+		err = runAdmin(os.Args[2:], os.Stdin, os.Stdout)
+	case "token":
+		err = runToken(os.Args[2:], os.Stdout)
 	case "migrate":
 		err = runMigrate(os.Args[2:], os.Stdout)
 	case "verify":

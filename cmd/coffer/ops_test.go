@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -116,4 +117,61 @@ func TestMigrate(t *testing.T) {
 	if out, err := exec.Command(binary, "migrate", "sideways", "--db", db).CombinedOutput(); err == nil {
 		t.Errorf("migrate sideways passed:\n%s", out)
 	}
+}
+
+// coffer admin create adds an administrator who can then log in (the
+// password from standard input); a weak password, a bad role and a taken
+// user name are refused. coffer token create prints a secret the API takes.
+func TestAdminAndTokenCreate(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	create := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(binary, append([]string{"admin", "create", "--db", db}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		cmd.Env = append(cmd.Environ(), "COFFER_ADMIN_PASSWORD=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := create("a long password 1\n", "--username", "owner", "--role", "super_admin"); err != nil || !strings.Contains(out, "created owner") {
+		t.Fatalf("admin create: %v\n%s", err, out)
+	}
+	for _, c := range [][]string{
+		{"short\n", "--username", "weak", "--role", "admin"},
+		{"a long password 1\n", "--username", "odd", "--role", "boss"},
+		{"a long password 1\n", "--username", "OWNER", "--role", "admin"},
+	} {
+		if out, err := create(c[0], c[1:]...); err == nil {
+			t.Errorf("admin create %v passed:\n%s", c[1:], out)
+		}
+	}
+	out, err := exec.Command(binary, "token", "create", "--db", db, "--by", "owner", "--name", "shop till", "--role", "admin", "--expires", "24h").CombinedOutput()
+	if err != nil {
+		t.Fatalf("token create: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary, "token", "create", "--db", db, "--by", "nobody", "--name", "x", "--role", "admin").CombinedOutput(); err == nil {
+		t.Errorf("a token on no one's authority was made:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	secret := lines[len(lines)-1]
+	addr, _, _ := start(t, dir, nil, "--db", db)
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"Bearer " + secret, 200}, {"Bearer not-" + secret, 401}} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/me", nil)
+		req.Header.Set("Authorization", c.auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Errorf("GET /api/v1/me with %.12s…: %d, want %d", c.auth, res.StatusCode, c.want)
+		}
+	}
+	login, _ := http.Post("http://"+addr+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"owner","password":"a long password 1"}`))
+	if login.StatusCode != 200 {
+		t.Errorf("the administrator made on the command line cannot log in: %d", login.StatusCode)
+	}
+	login.Body.Close()
 }

@@ -313,13 +313,14 @@ type TxFilter struct {
 	// The transaction list's combined query (txlist.go): part of the
 	// customer's name, email, phone or company, or of the account number;
 	// an adjustment's reason; the currency; the amount's size, either sign,
-	// in the major unit of each transaction's currency; the administrator
-	// who posted it; part of the reference.
+	// in the major unit of each transaction's currency; part of the
+	// username or name of the administrator who posted it; part of the
+	// reference.
 	Q                    string
 	Reason               ledger.Reason
 	Currency             string
 	AmountMin, AmountMax *MajorBound
-	CreatedBy            int64
+	Operator             string
 	Reference            string
 	// Sort (one of TxSorts) and Offset page the list of TxRows, which an
 	// operator pages by number; Transactions pages by BeforeID, newest first.

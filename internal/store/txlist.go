@@ -121,8 +121,11 @@ func (s *Store) txConditions(w *where, f TxFilter) (found string) {
 	if f.To != nil {
 		w.add("t.created_at < ?", micros(*f.To))
 	}
-	if f.CreatedBy != 0 {
-		w.add("t.created_by = ?", f.CreatedBy)
+	if f.Operator != "" {
+		// Typed, not picked from a list: the list of administrators is the
+		// super admins' (SPEC section 3), their usernames on rows are not.
+		arg := likeArg(f.Operator)
+		w.add(`t.created_by IN (SELECT id FROM admins WHERE LOWER(username) LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\')`, arg, arg)
 	}
 	if f.Reference != "" {
 		w.add(`LOWER(t.reference) LIKE ? ESCAPE '\'`, likeArg(f.Reference))

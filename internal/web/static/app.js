@@ -15,6 +15,7 @@
   });
   document.addEventListener("click", function (e) {
     if (e.target.matches("[data-back]")) { e.preventDefault(); history.back(); }
+    if (e.target.matches("[data-print]")) { e.preventDefault(); window.print(); }
   });
   // Show the chosen voucher images before they are sent.
   document.addEventListener("change", function (e) {

@@ -180,7 +180,9 @@ func (web *Web) adjustSubmit(q *request) {
 type reverseData struct {
 	txDetailData
 	FormToken string
-	Undo      int64 // what the reversal does to the balance
+	// Balance is the account's balance now; After, what the reversal
+	// leaves (the transaction's amount undone).
+	Balance, After int64
 }
 
 func (web *Web) reverseConfirm(q *request) {

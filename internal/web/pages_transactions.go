@@ -318,8 +318,13 @@ func (web *Web) transactionReceipt(q *request) {
 // reverseForm shows the reversal's confirmation, or why the transaction
 // cannot be reversed, with the note typed kept and its problem beside it.
 func (web *Web) reverseForm(q *request, d txDetailData, p *page, status int) {
+	a, err := web.store.Account(q.r.Context(), d.T.AccountID)
+	if err != nil {
+		q.internal(err) // a transaction's account is never missing
+		return
+	}
 	p.Title = q.L.T("reverse.title")
-	p.Data = reverseData{txDetailData: d, FormToken: q.formToken(), Undo: -d.T.Amount}
+	p.Data = reverseData{txDetailData: d, FormToken: q.formToken(), Balance: a.Balance, After: a.Balance - d.T.Amount}
 	switch {
 	case d.T.ReversedBy != 0:
 		p.Error, status = q.L.T("err.already_reversed"), max(status, http.StatusConflict)

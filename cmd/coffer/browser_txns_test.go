@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"coffer/internal/store"
@@ -64,6 +65,17 @@ func TestBrowserTxns(t *testing.T) {
 				t.Errorf("the receipt lacks the reference or amount: %s", b.text("#receipt-card"))
 			}
 			check("txns-receipt-en")
+			if d == store.SQLite {
+				// What the printer gets: the receipt without the frame.
+				b.run("print media", emulation.SetEmulatedMedia().WithMedia("print"))
+				b.shot("txns-receipt-print")
+				var framed bool
+				b.run("frame hidden", chromedp.Evaluate(`["#sidebar", "#print", "header"].some(s => document.querySelector(s).getClientRects().length > 0)`, &framed))
+				if framed {
+					t.Error("the printed receipt shows the menu or the Print button")
+				}
+				b.run("screen media", emulation.SetEmulatedMedia().WithMedia(""))
+			}
 
 			b.submit("back to the detail", "#back", "#reverse")
 			b.submit("open the reversal", "#reverse", "#f-note")
@@ -78,6 +90,8 @@ func TestBrowserTxns(t *testing.T) {
 				t.Error("a reversed transaction offers a second reversal")
 			}
 			check("txns-reversed-en")
+
+			txnsPhoneFilters(b)
 
 			b.language("zh-CN")
 			b.open("/transactions", "#tx-table")
@@ -123,6 +137,23 @@ func txnsPostings(t *testing.T, base string) string {
 		}
 	}
 	return chargeID
+}
+
+// txnsPhoneFilters opens the list on a phone: the filters other than the
+// customer are folded behind a button, which unfolds them.
+func txnsPhoneFilters(b *browser) {
+	b.t.Helper()
+	b.run("phone", chromedp.EmulateViewport(phoneWidth, phoneHeight))
+	b.open("/transactions", "#tx-more-toggle")
+	var shown bool
+	b.run("folded", chromedp.Evaluate(`document.querySelector("#f-type").getClientRects().length > 0`, &shown))
+	if shown {
+		b.t.Error("on a phone the other filters are not folded")
+	}
+	b.submit("unfold", "#tx-more-toggle", "#f-type")
+	b.shot("txns-list-phone-filters")
+	b.open("/transactions?type=charge", "#f-type") // a filter set stays in sight
+	b.run("desktop", chromedp.EmulateViewport(desktopWidth, desktopHeight))
 }
 
 // txnsRows counts the rows of the transaction list on screen.

@@ -89,6 +89,7 @@ func TestTransactionListFiltersCombine(t *testing.T) {
 				{"", []int64{f.boCharge, f.promo, f.adaCharge, f.topup}},
 				{"q=ada", []int64{f.adaCharge, f.topup}},
 				{"q=13800000002", []int64{f.boCharge, f.promo}},
+				{"q=Bo", []int64{f.boCharge, f.promo}},
 				{"q=" + f.bo.Number, []int64{f.boCharge, f.promo}},
 				{"q=ada&type=charge", []int64{f.adaCharge}},
 				{"type=charge", []int64{f.boCharge, f.adaCharge}},
@@ -272,5 +273,40 @@ func TestTransactionReversedOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTransactionPagesInEveryLanguage opens the list, a transaction, its
+// receipt and its reversal as each role in both languages: every text is
+// in the catalog, and the reversal is offered only to those who may post.
+func TestTransactionPagesInEveryLanguage(t *testing.T) {
+	s := newSite(t, store.SQLite)
+	f := newTxFixture(t, s)
+	tx := "/transactions/" + itoa(f.promo)
+	missing := regexp.MustCompile(`\[[a-z_]+\.[a-z_.-]+\]`)
+	for _, c := range []struct {
+		user    string
+		reverse bool
+	}{{"root", true}, {"clerk", true}, {"checker", false}} {
+		b := s.login(c.user)
+		for _, lang := range []string{"en", "zh-CN"} {
+			b.post("/lang", b.form("lang", lang, "back", "/"))
+			paths := []string{"/transactions", "/transactions?type=adjustment&reason=promotion", tx, tx + "/receipt"}
+			if c.reverse {
+				paths = append(paths, tx+"/reverse")
+			}
+			for _, p := range paths {
+				code, body, _ := b.get(p)
+				if code != 200 || !strings.Contains(body, `lang="`+lang+`"`) {
+					t.Errorf("%s %s GET %s = %d", c.user, lang, p, code)
+				}
+				if m := missing.FindString(body); m != "" {
+					t.Errorf("%s %s %s shows a missing message %s", c.user, lang, p, m)
+				}
+			}
+			if _, body, _ := b.get(tx); strings.Contains(body, `id="reverse"`) != c.reverse {
+				t.Errorf("%s %s: reverse offered = %v", c.user, lang, !c.reverse)
+			}
+		}
 	}
 }

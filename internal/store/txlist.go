@@ -237,9 +237,11 @@ func (s *Store) TransactionDetail(ctx context.Context, id int64) (TxDetail, erro
 	return d, err
 }
 
-// TxCurrencies lists the currencies customer accounts are held in, for the
-// list's currency filter.
+// TxCurrencies lists the currencies transactions have been posted in, for
+// the list's currency filter. Every transaction has an entry on a system
+// account of its currency, made at the first posting in it; those are a
+// handful of rows, where the customer accounts are many.
 func (s *Store) TxCurrencies(ctx context.Context) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT DISTINCT currency FROM accounts WHERE customer_id IS NOT NULL ORDER BY currency")
+	rows, err := s.rdb.QueryContext(ctx, "SELECT DISTINCT currency FROM accounts WHERE system_code IS NOT NULL ORDER BY currency")
 	return collect(rows, err, scanValue[string])
 }

@@ -142,6 +142,9 @@ func TestTransactionListFiltersCombine(t *testing.T) {
 			if code, _, _ := clerk.get("/transactions?sort=balance"); code != 422 {
 				t.Errorf("a sort the list has not = %d, want 422", code)
 			}
+			if _, body, _ := clerk.get("/transactions"); !strings.Contains(body, "<option>CNY</option>") || !strings.Contains(body, "<option>USD</option>") {
+				t.Error("the currency filter does not offer the currencies posted in")
+			}
 			// Rows link their customer and account.
 			_, body, _ := clerk.get("/transactions?q=ada&type=charge")
 			for _, link := range []string{`href="/accounts/` + id(f.ada.ID) + `"`, `href="/customers/` + id(f.ada.CustomerID) + `"`, "INV-1", "parcel fees", "clerk"} {

@@ -41,7 +41,10 @@ func TestBrowserTxns(t *testing.T) {
 			b.run("filter the list", chromedp.SendKeys("#f-q", "Parcel", chromedp.ByID),
 				chromedp.SetValue("#f-type", "charge", chromedp.ByID),
 				chromedp.SetValue("#f-from", today, chromedp.ByID), chromedp.SetValue("#f-to", today, chromedp.ByID))
-			b.submit("search", "#filter", "#tx-table")
+			// The list is on screen before and after: wait for the new one.
+			var marked bool
+			b.run("search", chromedp.Evaluate(`document.querySelector("#tx-table").dataset.old = "1"; true`, &marked),
+				chromedp.Click("#filter", chromedp.ByID), chromedp.WaitVisible("#tx-table:not([data-old])", chromedp.ByQuery))
 			if n := txnsRows(b); n != 1 || !strings.Contains(b.text("#tx-table tbody"), "WB-1001") {
 				t.Fatalf("filtered by customer, type and date: %d rows: %s", n, b.text("#tx-table tbody"))
 			}

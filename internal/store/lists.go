@@ -310,6 +310,22 @@ type TxFilter struct {
 	From, To   *time.Time
 	BeforeID   int64
 	Limit      int
+	// The transaction list's combined query (txlist.go): part of the
+	// customer's name, email, phone or company, or of the account number;
+	// an adjustment's reason; the currency; the amount's size, either sign,
+	// in the major unit of each transaction's currency; part of the
+	// username or name of the administrator who posted it; part of the
+	// reference.
+	Q                    string
+	Reason               ledger.Reason
+	Currency             string
+	AmountMin, AmountMax *MajorBound
+	Operator             string
+	Reference            string
+	// Sort (one of TxSorts) and Offset page the list of TxRows, which an
+	// operator pages by number; Transactions pages by BeforeID, newest first.
+	Sort   string
+	Offset int
 }
 
 // Transactions lists transactions with their entries, newest first.
@@ -317,25 +333,11 @@ func (s *Store) Transactions(ctx context.Context, f TxFilter) ([]ledger.Transact
 	var out []ledger.Transaction
 	err := s.read(ctx, func(tx *txn) error {
 		w := where{}
-		if f.AccountID != 0 {
-			w.add("t.account_id = ?", f.AccountID)
-		}
-		if f.CustomerID != 0 {
-			w.add("t.account_id IN (SELECT id FROM accounts WHERE customer_id = ?)", f.CustomerID)
-		}
-		if f.Type != "" {
-			w.add("t.type = ?", string(f.Type))
-		}
-		if f.From != nil {
-			w.add("t.created_at >= ?", micros(*f.From))
-		}
-		if f.To != nil {
-			w.add("t.created_at < ?", micros(*f.To))
-		}
+		found := s.txConditions(&w, f)
 		if f.BeforeID != 0 {
 			w.add("t.id < ?", f.BeforeID)
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT t.id FROM transactions t"+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
+		rows, err := tx.QueryContext(ctx, found+"SELECT t.id FROM transactions t"+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
 		ids, err := collect(rows, err, scanID)
 		if err != nil {
 			return err

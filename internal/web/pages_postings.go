@@ -178,38 +178,41 @@ func (web *Web) adjustSubmit(q *request) {
 }
 
 type reverseData struct {
-	Tx        ledger.Transaction
+	txDetailData
 	FormToken string
+	// Balance is the account's balance now; After, what the reversal
+	// leaves (the transaction's amount undone).
+	Balance, After int64
 }
 
 func (web *Web) reverseConfirm(q *request) {
 	if !q.need(auth.ActOperate) {
 		return
 	}
-	id, ok := q.pathID()
+	d, ok := web.txDetail(q)
 	if !ok {
 		return
 	}
-	t, err := web.store.Transaction(q.r.Context(), id)
-	if err != nil {
-		q.failErr(err) // not found is 404, anything else ours
-		return
-	}
-	q.render("reverse", 200, q.page(q.L.T("reverse.title"), reverseData{Tx: t, FormToken: randomToken()}))
+	web.reverseForm(q, d, q.page("", nil), http.StatusOK)
 }
 
+// reverseSubmit posts the reversal and shows it; a refusal comes back to
+// the confirmation with the note kept and the reason said. A repeat of the
+// form (its token is the idempotency key) shows the first reversal.
 func (web *Web) reverseSubmit(q *request) {
 	if !q.need(auth.ActOperate) {
 		return
 	}
-	id, ok := q.pathID()
+	d, ok := web.txDetail(q)
 	if !ok {
 		return
 	}
-	p, err := web.store.Reverse(q.r.Context(), ledger.Reversal{TransactionID: id, Note: q.r.PostFormValue("note"), Actor: q.actor(), Idem: q.idem()})
+	p := q.page("", nil)
+	p.Form = q.r.PostForm
+	posted, err := web.store.Reverse(q.r.Context(), ledger.Reversal{TransactionID: d.T.ID, Note: p.Form.Get("note"), Actor: q.actor(), Idem: q.idem()})
 	if err != nil {
-		q.failErr(err)
+		web.reverseFailed(q, d, p, err)
 		return
 	}
-	q.redirect("/accounts/" + itoa(p.Transaction.AccountID) + "?done=reversed")
+	q.redirect("/transactions/" + itoa(posted.Transaction.ID) + "?done=reversed")
 }

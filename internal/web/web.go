@@ -113,6 +113,10 @@ func (w *Web) Register(mux interface {
 	page("POST /charge", w.chargeSubmit)
 	page("GET /adjust", w.adjustForm)
 	page("POST /adjust", w.adjustSubmit)
+	page("GET /transactions", w.transactions)
+	page("GET /transactions/export", w.transactionsExport)
+	page("GET /transactions/{id}", w.transactionDetail)
+	page("GET /transactions/{id}/receipt", w.transactionReceipt)
 	page("GET /transactions/{id}/reverse", w.reverseConfirm)
 	page("POST /transactions/{id}/reverse", w.reverseSubmit)
 

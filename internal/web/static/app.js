@@ -15,6 +15,7 @@
   });
   document.addEventListener("click", function (e) {
     if (e.target.matches("[data-back]")) { e.preventDefault(); history.back(); }
+    if (e.target.matches("[data-print]")) { e.preventDefault(); window.print(); }
   });
   // Show the chosen voucher images before they are sent.
   document.addEventListener("change", function (e) {
@@ -49,3 +50,14 @@
     if (e.target.closest && e.target.closest("#accounts-table")) count();
   });
 })();
+// On a phone, the transaction list's filters other than the customer fold
+// away behind a button unless one of them is set; without scripts, or on a
+// wider screen, they all show.
+document.addEventListener("DOMContentLoaded", function () {
+  var more = document.getElementById("tx-more"), toggle = document.getElementById("tx-more-toggle");
+  if (!more || !toggle || !window.matchMedia("(max-width: 767.98px)").matches) return;
+  var set = Array.prototype.some.call(more.querySelectorAll("input, select"), function (f) { return f.value !== ""; });
+  if (set) return;
+  more.classList.add("collapse");
+  toggle.classList.remove("d-none");
+});

@@ -113,6 +113,7 @@ func (w *Web) Register(mux interface {
 	page("POST /charge", w.chargeSubmit)
 	page("GET /adjust", w.adjustForm)
 	page("POST /adjust", w.adjustSubmit)
+	page("GET /pick", w.pick)
 	page("GET /transactions/{id}/reverse", w.reverseConfirm)
 	page("POST /transactions/{id}/reverse", w.reverseSubmit)
 

@@ -49,3 +49,34 @@
     if (e.target.closest && e.target.closest("#accounts-table")) count();
   });
 })();
+// Money forms: the picker's results by keyboard (down from the search box
+// into the list, up and down in it, Escape back), and the currency box for
+// "another code" and for an adjustment that opens an account, shown only
+// when chosen (without scripts both are always on show).
+(function () {
+  document.addEventListener("keydown", function (e) {
+    var list = document.getElementById("pick-list");
+    if (!list || (e.target.id !== "pick-q" && !list.contains(e.target))) return;
+    var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+    var i = links.indexOf(e.target);
+    if (e.key === "ArrowDown" && i < links.length - 1) { e.preventDefault(); links[i + 1].focus(); }
+    if (e.key === "ArrowUp" && i >= 0) { e.preventDefault(); (i === 0 ? document.getElementById("pick-q") : links[i - 1]).focus(); }
+    if (e.key === "Escape" && i >= 0) { e.preventDefault(); document.getElementById("pick-q").focus(); }
+  });
+  function sync() {
+    var sel = document.getElementById("f-currency");
+    var box = document.getElementById("currency-other");
+    if (sel && box) {
+      box.hidden = sel.value !== "other";
+      if (box.hidden) document.getElementById("f-currency-other").value = "";
+    }
+    var fresh = document.getElementById("new-currency");
+    var choice = document.querySelector('input[name="account_id"]:checked');
+    var only = document.querySelector('input[type="hidden"][name="account_id"]');
+    if (fresh) fresh.hidden = !(only && only.value === "new") && !(choice && choice.value === "new");
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "f-currency" || e.target.name === "account_id") sync();
+  });
+  document.addEventListener("DOMContentLoaded", sync);
+})();

@@ -35,7 +35,7 @@ func typedAmount(s string) string {
 			sep = c
 		}
 	}
-	if sep == "" {
+	if sep == "" || strings.ContainsAny(frac, ", ") {
 		return s
 	}
 	groups := strings.Split(whole, sep)

@@ -76,16 +76,20 @@ func noRequired(sel string) chromedp.Action {
 // first adjustment in a new currency; in English and in Chinese, each form
 // judged empty, with an error and after success.
 func TestBrowserMoney(t *testing.T) {
-	b := serveForBrowser(t, store.SQLite)
-	data := seedMoney(t, b)
-	b.login("clerk", "staff password 1")
-	for _, lang := range []string{"en", "zh-CN"} {
-		if lang != "en" {
-			b.language(lang)
-		}
-		moneyRecharge(t, b, data, lang)
-		moneyCharge(t, b, lang)
-		moneyAdjust(t, b, data, lang)
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			b := serveForBrowser(t, d)
+			data := seedMoney(t, b)
+			b.login("clerk", "staff password 1")
+			for _, lang := range []string{"en", "zh-CN"} {
+				if lang != "en" {
+					b.language(lang)
+				}
+				moneyRecharge(t, b, data, lang)
+				moneyCharge(t, b, lang)
+				moneyAdjust(t, b, data, lang)
+			}
+		})
 	}
 }
 

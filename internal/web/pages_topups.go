@@ -19,15 +19,16 @@ import (
 // rechargeData is the recharge form (G's "Account Recharge" dialog): the
 // picker until a customer is chosen, then the request's fields.
 type rechargeData struct {
-	Pick      pickData
-	Customer  ledger.Customer
-	Accounts  []store.AccountRow
-	Currency  currencyChoice
-	Methods   []store.PaymentMethod
-	Direct    bool // a direct top-up is offered: the setting is on and the role may
-	FormToken string
-	Submitted *ledger.TopUpRequest // the request just submitted, after a success
-	Done      string               // and what the flash would have said of it
+	Pick         pickData
+	Customer     ledger.Customer
+	Accounts     []store.AccountRow
+	Currency     currencyChoice
+	Methods      []store.PaymentMethod
+	Direct       bool // a direct top-up is offered: the setting is on and the role may
+	FormToken    string
+	Submitted    *ledger.TopUpRequest // the request just submitted, after a success
+	SubmittedFor ledger.Customer      // its customer
+	Done         string               // and what the flash would have said of it
 }
 
 // formToken is the idempotency key of one rendering of a money form: a
@@ -96,15 +97,8 @@ func (web *Web) rechargeTarget(q *request, p *page, d *rechargeData) error {
 			}
 		}
 	}
-	if tid := q.linkID(p, "topup"); tid != 0 {
-		t, err := web.store.TopUpRequest(q.r.Context(), tid)
-		if err != nil && !errors.Is(err, ledger.ErrNotFound) {
-			return err
-		}
-		if err == nil {
-			d.Submitted, d.Done = &t, p.Flash
-			p.Flash = "" // the form says it, with a link to the request
-		}
+	if err := web.submittedView(q, p, d); err != nil {
+		return err
 	}
 	if id := q.formID(p, p.Form, "customer_id"); id != 0 {
 		c, err := web.store.Customer(q.r.Context(), id)
@@ -121,6 +115,29 @@ func (web *Web) rechargeTarget(q *request, p *page, d *rechargeData) error {
 	}
 	d.Accounts, err = web.store.Accounts(q.r.Context(), store.AccountFilter{CustomerID: d.Customer.ID, Sort: "number", Limit: 100})
 	return err
+}
+
+// submittedView reads the request a success sent the browser back with
+// (?topup=), to show it above a fresh form.
+func (web *Web) submittedView(q *request, p *page, d *rechargeData) error {
+	tid := q.linkID(p, "topup")
+	if tid == 0 {
+		return nil
+	}
+	t, err := web.store.TopUpRequest(q.r.Context(), tid)
+	if errors.Is(err, ledger.ErrNotFound) {
+		p.Error = q.L.Tf("err.bad_link", "topup")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.SubmittedFor, err = web.store.Customer(q.r.Context(), t.CustomerID); err != nil {
+		return err
+	}
+	d.Submitted, d.Done = &t, p.Flash
+	p.Flash = "" // the form says it, with a link to the request
+	return nil
 }
 
 // rechargeOptions lists the currencies, the payment methods switched on,

@@ -44,6 +44,13 @@ func (d pickData) Available(a ledger.Account) int64 {
 	return v
 }
 
+// Closed tells an account the form cannot post to, shown but not offered:
+// a disabled one takes nothing, a frozen one no consumption (it still
+// takes credits, so an adjustment may choose it).
+func (d pickData) Closed(a ledger.Account) bool {
+	return a.Status == ledger.StatusDisabled || (a.Status == ledger.StatusFrozen && d.For == "charge")
+}
+
 // pickQuery is the text to search for: a phone number typed with spaces,
 // hyphens, dots or parentheses is searched without them, as it is stored;
 // digits alone are also part of an account number (number tells).

@@ -31,6 +31,20 @@ type postedView struct {
 	Done     string // what the flash would have said: "Consumption posted."
 }
 
+// AmountCurrency is the currency of the account chosen (choice is the
+// form's account_id), which the amount is in; "" before one is chosen.
+func (d postingData) AmountCurrency(choice string) string {
+	if choice == newAccount {
+		return d.Currency.Selected
+	}
+	for _, a := range d.Accounts {
+		if itoa(a.ID) == choice {
+			return a.Currency.Code()
+		}
+	}
+	return ""
+}
+
 // Amount is the posting's amount without its sign; the type says which way.
 func (v postedView) Amount() int64 {
 	if v.Tx.Amount < 0 {

@@ -73,10 +73,23 @@
     var fresh = document.getElementById("new-currency");
     var choice = document.querySelector('input[name="account_id"]:checked');
     var only = document.querySelector('input[type="hidden"][name="account_id"]');
-    if (fresh) fresh.hidden = !(only && only.value === "new") && !(choice && choice.value === "new");
+    var opening = (only && only.value === "new") || (choice && choice.value === "new");
+    if (fresh) fresh.hidden = !opening;
+    // Beside the amount, the currency it is in.
+    var code = document.getElementById("amount-currency");
+    if (code) {
+      var other = document.getElementById("f-currency-other");
+      var c = !opening ? (choice ? choice.getAttribute("data-currency") : "") :
+        sel && sel.value === "other" ? (other ? other.value.toUpperCase() : "") : (sel ? sel.value : "");
+      code.textContent = c;
+      code.hidden = !c;
+    }
   }
   document.addEventListener("change", function (e) {
     if (e.target.id === "f-currency" || e.target.name === "account_id") sync();
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.id === "f-currency-other") sync();
   });
   document.addEventListener("DOMContentLoaded", sync);
 })();

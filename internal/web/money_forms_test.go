@@ -255,3 +255,30 @@ func TestRefusedDebitSaysWhatIsAvailable(t *testing.T) {
 		})
 	}
 }
+
+// TestClosedAccountsAreNotOffered: a frozen account is shown but cannot be
+// chosen for consumption (it takes no debits), while an adjustment, which
+// may credit it, offers it; a disabled one is offered to neither.
+func TestClosedAccountsAreNotOffered(t *testing.T) {
+	s := newSite(t, store.SQLite)
+	c, a := moneyCustomer(t, s, ledger.NewCustomer{Name: "Frozen", DefaultCurrency: "USD"}, 100)
+	ctx := context.Background()
+	root, _ := s.st.AdminByUsername(ctx, "root")
+	clerk := s.login("clerk")
+	radio := regexp.MustCompile(`<input[^>]*id="acc-` + itoa(a.ID) + `"[^>]*>`)
+	for _, st := range []struct {
+		status         ledger.Status
+		charge, adjust bool // disabled on each form
+	}{{ledger.StatusFrozen, true, false}, {ledger.StatusDisabled, true, true}} {
+		status := st.status
+		if _, err := s.st.UpdateAccount(ctx, ledger.Actor{AdminID: root.ID, Role: ledger.RoleSuperAdmin}, a.ID, store.AccountChange{Status: &status}); err != nil {
+			t.Fatal(err)
+		}
+		for form, want := range map[string]bool{"charge": st.charge, "adjust": st.adjust} {
+			_, body, _ := clerk.get("/" + form + "?customer_id=" + itoa(c.ID))
+			if got := strings.Contains(radio.FindString(body), " disabled"); got != want {
+				t.Errorf("%s account on /%s: disabled %v, want %v", status, form, got, want)
+			}
+		}
+	}
+}

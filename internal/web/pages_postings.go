@@ -165,7 +165,7 @@ func (web *Web) postingTarget(q *request, p *page, d *postingData) error {
 	}
 	var err error
 	d.Accounts, err = web.store.Accounts(q.r.Context(), store.AccountFilter{CustomerID: d.Customer.ID, Sort: "number", Limit: 100})
-	if d.Account.ID == 0 && len(d.Accounts) == 1 && p.Form.Get("account_id") == "" {
+	if d.Account.ID == 0 && len(d.Accounts) == 1 && p.Form.Get("account_id") == "" && !d.Pick.Closed(d.Accounts[0].Account) {
 		p.Form.Set("account_id", itoa(d.Accounts[0].ID)) // the only one: chosen
 	}
 	return err

@@ -63,10 +63,12 @@ func TestBrowser(t *testing.T) {
 	run("open recharge", chromedp.Click("#to-recharge", chromedp.ByID), chromedp.WaitVisible("#f-amount", chromedp.ByID))
 	run("fill recharge", chromedp.SendKeys("#f-amount", "1000.00", chromedp.ByID),
 		chromedp.SendKeys(`input[name="transaction_no"]`, "TX-2026-001", chromedp.ByQuery),
+		chromedp.SetValue("#f-method", "1", chromedp.ByID),
 		chromedp.SetUploadFiles("#f-vouchers", []string{voucher}, chromedp.ByID),
 		chromedp.WaitVisible("#voucher-preview img", chromedp.ByQuery))
 	shot("recharge-en")
-	submit("submit recharge", "#submit-recharge", "#topup-status")
+	submit("submit recharge", "#submit-recharge", "#to-topup")
+	submit("open the request", "#to-topup", "#topup-status")
 	if got := text("#topup-status"); got != "Pending" {
 		t.Errorf("recharge status %q, want Pending", got)
 	}
@@ -106,7 +108,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`#results a`, chromedp.ByQuery), chromedp.WaitVisible("#to-charge", chromedp.ByID),
 		chromedp.Click("#to-charge", chromedp.ByID), chromedp.WaitVisible("#f-amount", chromedp.ByID))
 	run("fill consumption", chromedp.SendKeys("#f-amount", "120.30", chromedp.ByID), chromedp.SendKeys(`input[name="reference"]`, "Storage Nov", chromedp.ByQuery))
-	submit("post consumption", "#submit-charge", "#balance")
+	submit("post consumption", "#submit-charge", "#to-account")
+	submit("open the account", "#to-account", "#balance")
 	if got := text("#balance"); !strings.Contains(got, "878.20") {
 		t.Errorf("balance after consumption shows %q, want 878.20", got)
 	}
@@ -121,7 +124,8 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after an error the amount field holds %q", typed)
 	}
 	run("note", chromedp.SendKeys("#f-note", "Damaged parcel fee, ticket 88", chromedp.ByID))
-	submit("post adjustment", "#submit-adjust", "#balance")
+	submit("post adjustment", "#submit-adjust", "#to-account")
+	submit("open the account", "#to-account", "#balance")
 	if got := text("#balance"); !strings.Contains(got, "870.00") {
 		t.Errorf("balance after adjustment shows %q, want 870.00", got)
 	}

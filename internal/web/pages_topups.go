@@ -16,10 +16,19 @@ import (
 	"coffer/internal/voucher"
 )
 
+// rechargeData is the recharge form (G's "Account Recharge" dialog): the
+// picker until a customer is chosen, then the request's fields.
 type rechargeData struct {
-	Customer  ledger.Customer
-	Methods   []store.PaymentMethod
-	FormToken string
+	Pick         pickData
+	Customer     ledger.Customer
+	Accounts     []store.AccountRow
+	Currency     currencyChoice
+	Methods      []store.PaymentMethod
+	Direct       bool // a direct top-up is offered: the setting is on and the role may
+	FormToken    string
+	Submitted    *ledger.TopUpRequest // the request just submitted, after a success
+	SubmittedFor ledger.Customer      // its customer
+	Done         string               // and what the flash would have said of it
 }
 
 // formToken is the idempotency key of one rendering of a money form: a
@@ -47,35 +56,115 @@ func (web *Web) rechargeForm(q *request) {
 
 func (web *Web) renderRecharge(q *request, p *page, status int) {
 	d := rechargeData{FormToken: q.formToken()}
+	if err := web.rechargeTarget(q, p, &d); err != nil {
+		q.internal(err)
+		return
+	}
+	if err := web.rechargeOptions(q, p, &d); err != nil {
+		q.internal(err)
+		return
+	}
+	if (len(p.Errs) > 0 || p.Error != "") && status == http.StatusOK { // a link with a value that is not one
+		status = http.StatusUnprocessableEntity
+	}
+	p.Data = d
+	q.render("recharge", status, p)
+}
+
+// rechargeTarget finds whom the form is for: the customer chosen
+// (?customer_id=), the customer of an account (?account_id=, which also
+// chooses its currency), or what the picker found (?q=); and the request
+// just submitted (?topup=).
+func (web *Web) rechargeTarget(q *request, p *page, d *rechargeData) error {
+	var err error
+	if d.Pick, err = web.pickSearch(q, "recharge", p.Form.Get("q")); err != nil {
+		return err
+	}
+	if a, ok := d.Pick.exactAccount(); ok {
+		p.Form.Set("account_id", itoa(a.ID))
+	}
+	if id := q.formID(p, p.Form, "account_id"); id != 0 {
+		a, err := web.store.Account(q.r.Context(), id)
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			p.Error = q.L.Tf("err.bad_link", "account_id")
+		case err != nil:
+			return err
+		default:
+			p.Form.Set("customer_id", itoa(a.CustomerID))
+			if p.Form.Get("currency") == "" {
+				p.Form.Set("currency", a.Currency.Code())
+			}
+		}
+	}
+	if err := web.submittedView(q, p, d); err != nil {
+		return err
+	}
 	if id := q.formID(p, p.Form, "customer_id"); id != 0 {
 		c, err := web.store.Customer(q.r.Context(), id)
 		switch {
 		case errors.Is(err, ledger.ErrNotFound):
 			p.Errs["customer_id"] = q.L.T("err.not_found")
 		case err != nil:
-			q.internal(err)
-			return
+			return err
 		}
 		d.Customer = c
 	}
+	if d.Customer.ID == 0 {
+		return nil
+	}
+	d.Accounts, err = web.store.Accounts(q.r.Context(), store.AccountFilter{CustomerID: d.Customer.ID, Sort: "number", Limit: 100})
+	return err
+}
+
+// submittedView reads the request a success sent the browser back with
+// (?topup=), to show it above a fresh form.
+func (web *Web) submittedView(q *request, p *page, d *rechargeData) error {
+	tid := q.linkID(p, "topup")
+	if tid == 0 {
+		return nil
+	}
+	t, err := web.store.TopUpRequest(q.r.Context(), tid)
+	if errors.Is(err, ledger.ErrNotFound) {
+		p.Error = q.L.Tf("err.bad_link", "topup")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.SubmittedFor, err = web.store.Customer(q.r.Context(), t.CustomerID); err != nil {
+		return err
+	}
+	d.Submitted, d.Done = &t, p.Flash
+	p.Flash = "" // the form says it, with a link to the request
+	return nil
+}
+
+// rechargeOptions lists the currencies, the payment methods switched on,
+// and whether a direct top-up is offered: only while the setting is on and
+// to a role that may (SPEC section 2, T).
+func (web *Web) rechargeOptions(q *request, p *page, d *rechargeData) error {
+	var err error
+	if d.Currency, err = web.currencyChoice(q, p.Form, d.Accounts, d.Customer.DefaultCurrency); err != nil {
+		return err
+	}
 	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
-		q.internal(err)
-		return
+		return err
 	}
 	for _, m := range ms {
 		if m.Enabled {
 			d.Methods = append(d.Methods, m)
 		}
 	}
-	if p.Form.Get("currency") == "" && d.Customer.DefaultCurrency != "" {
-		p.Form.Set("currency", d.Customer.DefaultCurrency)
+	if q.can(auth.ActDirectTopUp) {
+		settings, err := web.store.Settings(q.r.Context())
+		if err != nil {
+			return err
+		}
+		d.Direct = settings.DirectTopUp
 	}
-	if len(p.Errs) > 0 && status == http.StatusOK { // a link with a customer that is not one
-		status = http.StatusUnprocessableEntity
-	}
-	p.Data = d
-	q.render("recharge", status, p)
+	return nil
 }
 
 func (web *Web) rechargeSubmit(q *request) {
@@ -91,7 +180,8 @@ func (web *Web) rechargeSubmit(q *request) {
 		return
 	}
 	cid := q.formID(p, f, "customer_id")
-	cur, fields := q.topUpFields(p, f)
+	code := q.formCurrency(p, f)
+	fields := q.topUpFields(p, f, code)
 	if cid == 0 && p.Errs["customer_id"] == "" {
 		p.Errs["customer_id"] = q.L.T("recharge.pick_customer")
 	}
@@ -100,7 +190,7 @@ func (web *Web) rechargeSubmit(q *request) {
 		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
 		return
 	}
-	res, err := web.store.SubmitTopUp(q.r.Context(), q.actor(), store.NewTopUp{CustomerID: cid, Currency: cur.Code(), TopUpFields: fields,
+	res, err := web.store.SubmitTopUp(q.r.Context(), q.actor(), store.NewTopUp{CustomerID: cid, Currency: code, TopUpFields: fields,
 		Direct: f.Get("direct") == "1"}, q.idem())
 	if q.formErrors(p, err) {
 		web.renderRecharge(q, p, http.StatusUnprocessableEntity)
@@ -118,7 +208,11 @@ func (web *Web) rechargeSubmit(q *request) {
 			}
 		}
 	}
-	q.redirect("/topups/" + itoa(res.TopUp.ID) + "?done=submitted")
+	done := "submitted"
+	if res.TopUp.Status == ledger.TopUpApproved {
+		done = "approved" // a direct top-up, posted at once
+	}
+	q.redirect("/recharge?done=" + done + "&topup=" + itoa(res.TopUp.ID))
 }
 
 // voucherFile is an uploaded voucher image, judged by its bytes.
@@ -163,19 +257,15 @@ func (q *request) voucherFiles(p *page) ([]voucherFile, error) {
 }
 
 // topUpFields reads what the recharge form says of the money, each problem
-// beside its field.
-func (q *request) topUpFields(p *page, f url.Values) (money.Currency, ledger.TopUpFields) {
-	cur, err := money.LookupCurrency(f.Get("currency"))
-	if err != nil {
-		p.Errs["currency"] = q.L.T("err.invalid")
-	}
+// beside its field; code is the currency chosen ("" when it is not one).
+// No payment method is chosen for the user: an empty one is required.
+func (q *request) topUpFields(p *page, f url.Values, code string) ledger.TopUpFields {
 	var fields ledger.TopUpFields
-	if !cur.IsZero() {
-		a, err := money.ParsePositive(f.Get("amount"), cur)
-		if err != nil {
-			p.Errs["amount"] = q.amountMessage("amount", err)
-		}
-		fields.Amount = a.Minor()
+	if cur, err := money.LookupCurrency(code); err == nil {
+		fields.Amount = q.formAmount(p, "amount", f.Get("amount"), cur)
+	}
+	if f.Get("payment_method") == "" {
+		p.Errs["payment_method"] = q.L.T("why.required")
 	}
 	fields.PaymentMethodID = q.formID(p, f, "payment_method")
 	fields.PaymentAccount, fields.TransactionNo, fields.Remark = f.Get("payment_account"), f.Get("transaction_no"), f.Get("remark")
@@ -190,7 +280,7 @@ func (q *request) topUpFields(p *page, f url.Values) (money.Currency, ledger.Top
 		}
 		fields.PaidAt = &t
 	}
-	return cur, fields
+	return fields
 }
 
 type topupsData struct {

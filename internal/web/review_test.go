@@ -40,7 +40,7 @@ func submitRecharge(t *testing.T, s *site, clerk *browser, name, amount string) 
 	if code != 303 {
 		t.Fatalf("recharge = %d", code)
 	}
-	id := strings.TrimSuffix(strings.TrimPrefix(loc, "/topups/"), "?done=submitted")
+	id := strings.TrimPrefix(loc, "/recharge?done=submitted&topup=")
 	tid, _ := strconv.ParseInt(id, 10, 64)
 	tu, err := s.st.TopUpRequest(context.Background(), tid)
 	if err != nil {

@@ -117,6 +117,7 @@ func (w *Web) Register(mux interface {
 	page("GET /transactions/export", w.transactionsExport)
 	page("GET /transactions/{id}", w.transactionDetail)
 	page("GET /transactions/{id}/receipt", w.transactionReceipt)
+	page("GET /pick", w.pick)
 	page("GET /transactions/{id}/reverse", w.reverseConfirm)
 	page("POST /transactions/{id}/reverse", w.reverseSubmit)
 

@@ -229,7 +229,7 @@ func TestFormsRefuseCrossSitePostsAndPostOnce(t *testing.T) {
 			}
 			// The same form sent three times (double click, refresh, back) posts once.
 			for i := 0; i < 3; i++ {
-				if code, _, loc := clerk.post("/charge", charge); code != 303 || !strings.HasPrefix(loc, "/accounts/") {
+				if code, _, loc := clerk.post("/charge", charge); code != 303 || !strings.HasPrefix(loc, "/charge?done=charged&tx=") {
 					t.Fatalf("charge #%d = %d → %s", i+1, code, loc)
 				}
 			}
@@ -311,7 +311,7 @@ func TestSubmitterCorrectsAPendingRecharge(t *testing.T) {
 	if code != 303 {
 		t.Fatalf("recharge = %d", code)
 	}
-	id := strings.TrimSuffix(strings.TrimPrefix(loc, "/topups/"), "?done=submitted")
+	id := strings.TrimPrefix(loc, "/recharge?done=submitted&topup=")
 	if _, body, _ := clerk.get("/topups/" + id); !strings.Contains(body, `id="topup-edit"`) {
 		t.Fatal("the submitter is not offered the correction form")
 	}

@@ -61,3 +61,47 @@ document.addEventListener("DOMContentLoaded", function () {
   more.classList.add("collapse");
   toggle.classList.remove("d-none");
 });
+// Money forms: the picker's results by keyboard (down from the search box
+// into the list, up and down in it, Escape back), and the currency box for
+// "another code" and for an adjustment that opens an account, shown only
+// when chosen (without scripts both are always on show).
+(function () {
+  document.addEventListener("keydown", function (e) {
+    var list = document.getElementById("pick-list");
+    if (!list || (e.target.id !== "pick-q" && !list.contains(e.target))) return;
+    var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+    var i = links.indexOf(e.target);
+    if (e.key === "ArrowDown" && i < links.length - 1) { e.preventDefault(); links[i + 1].focus(); }
+    if (e.key === "ArrowUp" && i >= 0) { e.preventDefault(); (i === 0 ? document.getElementById("pick-q") : links[i - 1]).focus(); }
+    if (e.key === "Escape" && i >= 0) { e.preventDefault(); document.getElementById("pick-q").focus(); }
+  });
+  function sync() {
+    var sel = document.getElementById("f-currency");
+    var box = document.getElementById("currency-other");
+    if (sel && box) {
+      box.hidden = sel.value !== "other";
+      if (box.hidden) document.getElementById("f-currency-other").value = "";
+    }
+    var fresh = document.getElementById("new-currency");
+    var choice = document.querySelector('input[name="account_id"]:checked');
+    var only = document.querySelector('input[type="hidden"][name="account_id"]');
+    var opening = (only && only.value === "new") || (choice && choice.value === "new");
+    if (fresh) fresh.hidden = !opening;
+    // Beside the amount, the currency it is in.
+    var code = document.getElementById("amount-currency");
+    if (code) {
+      var other = document.getElementById("f-currency-other");
+      var c = !opening ? (choice ? choice.getAttribute("data-currency") : "") :
+        sel && sel.value === "other" ? (other ? other.value.toUpperCase() : "") : (sel ? sel.value : "");
+      code.textContent = c;
+      code.hidden = !c;
+    }
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "f-currency" || e.target.name === "account_id") sync();
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.id === "f-currency-other") sync();
+  });
+  document.addEventListener("DOMContentLoaded", sync);
+})();

@@ -1,14 +1,17 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"coffer/internal/api"
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
@@ -193,180 +196,319 @@ func (q *request) topUpFields(p *page, f url.Values) (money.Currency, ledger.Top
 	return cur, fields
 }
 
+// The recharge records (G 2.3): every request with its review, a list
+// with filters and a page per request, where its submitter corrects it
+// while it waits (the payment status and pay date included, T) and adds
+// vouchers, and everyone reads its history.
+
 type topupsData struct {
-	Items     []ledger.TopUpRequest
-	Methods   map[int64]string
-	Names     map[int64]string
-	Next      string
-	Export    string
-	FormToken string
+	Rows     []store.TopUpRow
+	Methods  map[int64]string
+	All      []store.PaymentMethod
+	Customer ledger.Customer // the customer a link chose (customer_id)
+	Pager    pager
 }
 
-func (web *Web) topupList(q *request, f store.TopUpFilter) (topupsData, error) {
-	items, err := web.store.TopUpRequests(q.r.Context(), f)
-	if err != nil {
-		return topupsData{}, err
+// topupStatuses are the review statuses a list may be filtered by.
+var topupStatuses = []ledger.TopUpStatus{ledger.TopUpPending, ledger.TopUpApproved, ledger.TopUpRejected, ledger.TopUpCancelled}
+
+// pageParam refuses a page number that the pager did not write, rather
+// than quietly show the first page in its place.
+func (q *request) pageParam(p *page, v url.Values) {
+	if s := v.Get("page"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 || strconv.Itoa(n) != s {
+			p.Error = q.L.T("err.bad_cursor")
+		}
 	}
-	return web.topupData(q, items)
 }
 
-// topupData is what the top-up pages show beside the requests: the names
-// of their payment methods and customers.
-func (web *Web) topupData(q *request, items []ledger.TopUpRequest) (topupsData, error) {
-	d := topupsData{Items: items, Methods: map[int64]string{}, Names: map[int64]string{}, FormToken: randomToken()}
+// dateRange reads the list's from and to dates (to is inclusive on screen,
+// exclusive in the filter), each problem beside its field.
+func (q *request) dateRange(p *page, v url.Values, f *store.TopUpFilter) {
+	for _, d := range []struct {
+		field string
+		dst   **time.Time
+		days  int
+	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
+		if s := v.Get(d.field); s != "" {
+			t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc)
+			if err != nil {
+				p.Errs[d.field] = q.L.T("err.date")
+				continue
+			}
+			t = t.AddDate(0, 0, d.days)
+			*d.dst = &t
+		}
+	}
+}
+
+// topups lists recharge records, newest first, with filters and a pager.
+func (web *Web) topups(q *request) {
+	v := listQuery(q)
+	p := q.page(q.L.T("nav.topups"), nil)
+	p.Form = v
+	tq := store.TopUpQuery{TopUpFilter: store.TopUpFilter{Status: ledger.TopUpStatus(v.Get("status"))}, Customer: strings.TrimSpace(v.Get("customer"))}
+	tq.PaymentMethodID = q.formID(p, v, "payment_method")
+	tq.CustomerID = q.linkID(p, "customer_id")
+	q.pageParam(p, v)
+	if tq.Status != "" && !slices.Contains(topupStatuses, tq.Status) {
+		p.Errs["status"] = q.L.T("err.invalid")
+	}
+	q.dateRange(p, v, &tq.TopUpFilter)
 	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
-		return d, err
+		q.internal(err)
+		return
 	}
+	d := topupsData{All: ms, Methods: map[int64]string{}, Pager: newPager(q.L, "/topups", v, 0, 0)}
 	for _, m := range ms {
 		d.Methods[m.ID] = m.Name
 	}
-	for _, t := range items {
-		if _, ok := d.Names[t.CustomerID]; !ok {
-			c, err := web.store.Customer(q.r.Context(), t.CustomerID)
-			if err != nil {
-				return d, err
-			}
-			d.Names[t.CustomerID] = c.Name
-		}
-	}
-	return d, nil
-}
-
-// reviewsData is the recharge audit page. Each request's forms carry the
-// version shown, and the actual amount starts as the amount shown, so that
-// a decision is always about what the reviewer saw (SPEC section 7).
-type reviewsData struct {
-	topupsData
-	Amounts map[int64]string // the actual amount box of each request
-	Posted  string           // after a refused form: "approve" or "reject"
-}
-
-// reviewsPage shows requests with their review forms. After a refused
-// form (posted: "approve" or "reject"), p.Form holds what was typed in it,
-// and it stays, except that a stale form's amount gives way to the
-// request's current one.
-func (web *Web) reviewsPage(q *request, p *page, items []ledger.TopUpRequest, posted string, status int) {
-	td, err := web.topupData(q, items)
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	d := reviewsData{topupsData: td, Amounts: map[int64]string{}, Posted: posted}
-	for _, t := range items {
-		cur, _ := money.LookupCurrency(t.Currency)
-		d.Amounts[t.ID] = money.New(t.Amount, cur).String()
-		if posted == "approve" && status != http.StatusConflict {
-			d.Amounts[t.ID] = p.Form.Get("actual_amount")
+	if tq.CustomerID != 0 {
+		if d.Customer, err = web.store.Customer(q.r.Context(), tq.CustomerID); err != nil && !errors.Is(err, ledger.ErrNotFound) {
+			q.internal(err)
+			return
 		}
 	}
 	p.Data = d
-	q.render("reviews", status, p)
+	if q.queryRefused("topups", p) {
+		return
+	}
+	_, tq.Size, tq.Offset = pageOf(v)
+	var total int64
+	if d.Rows, total, err = web.store.TopUpPage(q.r.Context(), tq); err != nil {
+		q.internal(err)
+		return
+	}
+	d.Pager = newPager(q.L, "/topups", v, total, len(d.Rows))
+	p.Data = d
+	q.render("topups", http.StatusOK, p)
 }
 
-// reviews is the recharge audit queue: pending requests, oldest first.
-func (web *Web) reviews(q *request) {
-	items, err := web.store.TopUpRequests(q.r.Context(), store.TopUpFilter{Status: ledger.TopUpPending, Limit: 200})
+// topupData is a request's page: the request, what its submitter may do
+// with it, and its history.
+type topupData struct {
+	T         store.TopUpRow
+	Methods   map[int64]string
+	All       []store.PaymentMethod
+	CanEdit   bool // the submitter, while it is pending (CheckEdit)
+	CanReview bool // a reviewer other than the submitter, while it is pending
+	Room      int  // how many more vouchers it takes
+	History   []historyStep
+	FormToken string
+}
+
+// historyStep is one change of a request, from its operation records.
+type historyStep struct {
+	At      time.Time
+	Who     string
+	Action  string // the record's action: topup.create, topup.update, voucher.create, topup.approve, …
+	Remark  string // the recharge remark of a submission, the review remark of a decision
+	Version int64  // the version the change made; 0 for records older than versions in them
+}
+
+func (web *Web) topupDetail(q *request) {
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	t, err := web.store.TopUpRowOf(q.r.Context(), id)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	web.renderTopUp(q, q.page(t.Number(), nil), t, true, http.StatusOK)
+}
+
+// renderTopUp writes the page of request t. A fresh correction form holds
+// the request as it is; a refused one what was typed.
+func (web *Web) renderTopUp(q *request, p *page, t store.TopUpRow, fresh bool, status int) {
+	ms, err := web.store.PaymentMethods(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	slices.Reverse(items)
-	web.reviewsPage(q, q.page(q.L.T("nav.reviews"), nil), items, "", http.StatusOK)
+	history, err := web.topupHistory(q, t.ID)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d := topupData{T: t, All: ms, Methods: map[int64]string{}, History: history, FormToken: randomToken(),
+		CanEdit:   q.can(auth.ActOperate) && t.CheckEdit(q.actor()) == nil,
+		CanReview: q.can(auth.ActReview) && t.Status == ledger.TopUpPending && t.CheckReviewer(q.actor(), false) == nil,
+		Room:      ledger.MaxVouchers - len(t.Vouchers)}
+	for _, m := range ms {
+		d.Methods[m.ID] = m.Name
+	}
+	if fresh {
+		p.Form = topupForm(q, t.TopUpRequest)
+	}
+	p.Data = d
+	q.render("topup", status, p)
 }
 
-func (web *Web) approve(q *request) { web.decide(q, true) }
+// topupForm is the correction form filled in with the request as it is.
+func topupForm(q *request, t ledger.TopUpRequest) url.Values {
+	cur, _ := money.LookupCurrency(t.Currency)
+	f := url.Values{"amount": {money.New(t.Amount, cur).String()}, "payment_method": {itoa(t.PaymentMethodID)},
+		"payment_account": {t.PaymentAccount}, "transaction_no": {t.TransactionNo}, "remark": {t.Remark},
+		"payment_status": {t.PaymentStatus}, "paid_at": {""}}
+	if t.PaidAt != nil {
+		f.Set("paid_at", t.PaidAt.In(q.L.loc).Format(time.DateOnly))
+	}
+	return f
+}
 
-func (web *Web) reject(q *request) { web.decide(q, false) }
+// topupHistory reads a request's changes from the operation records,
+// oldest first.
+func (web *Web) topupHistory(q *request, id int64) ([]historyStep, error) {
+	recs, err := web.store.AuditRecords(q.r.Context(), store.AuditFilter{ObjectType: "topup", ObjectID: itoa(id), Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	steps := make([]historyStep, 0, len(recs))
+	for _, r := range slices.Backward(recs) {
+		var after struct {
+			Version      int64  `json:"version"`
+			Remark       string `json:"remark"`
+			ReviewRemark string `json:"review_remark"`
+		}
+		json.Unmarshal([]byte(r.After), &after) // a record without these fields shows none
+		s := historyStep{At: r.CreatedAt, Who: r.ActorName, Action: r.Action, Version: after.Version}
+		switch r.Action {
+		case "topup.create":
+			s.Remark = after.Remark
+		case "topup.approve", "topup.reject":
+			s.Remark = after.ReviewRemark
+		}
+		steps = append(steps, s)
+	}
+	return steps, nil
+}
 
-// decide records a reviewer's decision from the recharge audit page. A
-// form whose version is no longer current (or that has none) changes
-// nothing: the reviewer gets the request as it is now, to decide again.
-func (web *Web) decide(q *request, approve bool) {
-	if !q.need(auth.ActReview) {
+// topupEdit lets the submitter correct a pending request; a field the form
+// does not send stays as it is.
+func (web *Web) topupEdit(q *request) {
+	if !q.need(auth.ActOperate) {
 		return
 	}
 	id, ok := q.pathID()
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRequest(q.r.Context(), id)
+	t, err := web.store.TopUpRowOf(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err)
 		return
 	}
 	f := q.r.PostForm
-	p := q.page(q.L.T("nav.reviews"), nil)
+	p := q.page(t.Number(), nil)
 	p.Form = f
-	d := store.TopUpDecision{Approve: approve, Remark: f.Get("remark")}
-	posted := "reject"
-	if approve {
-		posted = "approve"
+	edit := q.topupEdits(p, t.TopUpRequest, f)
+	if len(p.Errs) > 0 {
+		p.Error = q.L.T("err.fix_fields")
+		web.renderTopUp(q, p, t, false, http.StatusUnprocessableEntity)
+		return
 	}
-	version, err := strconv.ParseInt(f.Get("version"), 10, 64)
-	if err == nil {
-		d.Version = &version
-		err = web.readApproval(q, t, &d)
-	} else {
-		err = ledger.ErrStaleVersion
+	_, err = web.store.UpdateTopUp(q.r.Context(), q.actor(), id, edit)
+	if q.formErrors(p, err) {
+		web.renderTopUp(q, p, t, false, api.StatusOf(err))
+		return
 	}
-	if err == nil {
-		_, err = web.store.ReviewTopUp(q.r.Context(), q.actor(), id, d, q.idem())
+	if err != nil {
+		q.internal(err)
+		return
 	}
-	var ve *ledger.ValidationError
+	q.redirect("/topups/" + itoa(id) + "?done=saved")
+}
+
+// topupEdits reads the correction form into an edit of the request's
+// fields, each problem beside its field.
+func (q *request) topupEdits(p *page, t ledger.TopUpRequest, f url.Values) func(*ledger.TopUpFields) {
+	fl := ledger.TopUpFields{Amount: t.Amount, PaymentMethodID: t.PaymentMethodID, PaymentAccount: t.PaymentAccount,
+		TransactionNo: t.TransactionNo, Remark: t.Remark, PaymentStatus: t.PaymentStatus, PaidAt: t.PaidAt}
+	if f.Has("amount") {
+		cur, _ := money.LookupCurrency(t.Currency)
+		a, err := money.ParsePositive(strings.TrimSpace(f.Get("amount")), cur)
+		if err != nil {
+			p.Errs["amount"] = q.amountMessage("amount", err)
+		}
+		fl.Amount = a.Minor()
+	}
+	if f.Has("payment_method") {
+		fl.PaymentMethodID = q.formID(p, f, "payment_method")
+	}
+	for field, dst := range map[string]*string{"payment_account": &fl.PaymentAccount, "transaction_no": &fl.TransactionNo,
+		"remark": &fl.Remark, "payment_status": &fl.PaymentStatus} {
+		if f.Has(field) {
+			*dst = f.Get(field)
+		}
+	}
+	if f.Has("paid_at") {
+		fl.PaidAt = nil
+		if s := f.Get("paid_at"); s != "" {
+			d, err := time.ParseInLocation(time.DateOnly, s, q.L.loc)
+			if err != nil {
+				p.Errs["paid_at"] = q.L.T("err.date")
+			}
+			fl.PaidAt = &d
+		}
+	}
+	return func(into *ledger.TopUpFields) { *into = fl }
+}
+
+// topupVouchers adds vouchers to a pending request of the caller's: a
+// payment slip often arrives after the request (T). Every file is judged
+// before any is stored.
+func (web *Web) topupVouchers(q *request) {
+	if !q.need(auth.ActOperate) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	t, err := web.store.TopUpRowOf(q.r.Context(), id)
+	if err != nil {
+		q.failErr(err)
+		return
+	}
+	p := q.page(t.Number(), nil)
+	files, err := q.voucherFiles(p)
+	if err != nil {
+		q.internal(err)
+		return
+	}
 	switch {
-	case err == nil && approve:
-		q.redirect("/reviews?done=approved")
-	case err == nil:
-		q.redirect("/reviews?done=rejected")
-	case errors.Is(err, ledger.ErrStaleVersion):
-		web.redecide(q, p, id, posted)
-	case errors.As(err, &ve):
-		q.formErrors(p, err)
-		web.reviewsPage(q, p, []ledger.TopUpRequest{t}, posted, http.StatusUnprocessableEntity)
-	default:
-		q.failErr(err)
+	case p.Errs["vouchers"] != "":
+	case len(files) == 0:
+		p.Errs["vouchers"] = q.L.T("err.required")
+	case len(t.Vouchers)+len(files) > ledger.MaxVouchers:
+		p.Errs["vouchers"] = q.L.Tf("why.too_many_vouchers", ledger.MaxVouchers)
 	}
-}
-
-// readApproval reads the approve form's amount and rate into d, noting
-// problems beside their fields. The amount is required: the form starts
-// with the amount it showed, and an empty box must not mean "whatever the
-// request says by the time it is approved".
-func (web *Web) readApproval(q *request, t ledger.TopUpRequest, d *store.TopUpDecision) error {
-	if !d.Approve {
-		return nil
+	for _, fl := range files {
+		if len(p.Errs) > 0 {
+			break
+		}
+		_, err = web.store.AddVoucher(q.r.Context(), q.actor(), id, fl.contentType, fl.data)
+		if q.formErrors(p, err) {
+			if m := p.Errs["file"]; m != "" { // the domain names the one file it refused
+				p.Errs["vouchers"] = m
+			}
+			web.renderTopUp(q, p, t, true, api.StatusOf(err))
+			return
+		}
+		if err != nil {
+			q.internal(err)
+			return
+		}
 	}
-	d.ExchangeRate = q.r.PostFormValue("exchange_rate")
-	cur, _ := money.LookupCurrency(t.Currency)
-	s := q.r.PostFormValue("actual_amount")
-	if s == "" {
-		return ledger.Invalid("actual_amount", q.L.T("err.required"))
-	}
-	a, err := money.ParsePositive(s, cur)
-	if err != nil {
-		return ledger.AmountProblem("actual_amount", err)
-	}
-	m := a.Minor()
-	d.ActualAmount = &m
-	return nil
-}
-
-// redecide answers a stale form with the request as it is now, its amount
-// and version in fresh forms, and says why.
-func (web *Web) redecide(q *request, p *page, id int64, posted string) {
-	t, err := web.store.TopUpRequest(q.r.Context(), id)
-	if err != nil {
-		q.failErr(err)
+	if len(p.Errs) > 0 {
+		p.Error = q.L.T("err.fix_fields")
+		web.renderTopUp(q, p, t, true, http.StatusUnprocessableEntity)
 		return
 	}
-	if t.Status != ledger.TopUpPending {
-		q.failErr(ledger.ErrNotPending)
-		return
-	}
-	p.Error = q.L.T(ledger.ErrStaleVersion.Key())
-	p.Errs = map[string]string{}
-	web.reviewsPage(q, p, []ledger.TopUpRequest{t}, posted, http.StatusConflict)
+	q.redirect("/topups/" + itoa(id) + "?done=saved")
 }
 
 func (web *Web) cancelTopUp(q *request) {
@@ -382,98 +524,6 @@ func (web *Web) cancelTopUp(q *request) {
 		return
 	}
 	q.redirect("/topups/" + itoa(id) + "?done=cancelled")
-}
-
-// topups lists recharge records with filters.
-func (web *Web) topups(q *request) {
-	v := q.r.URL.Query()
-	p := q.page(q.L.T("nav.topups"), nil)
-	p.Form = v
-	f := store.TopUpFilter{Status: ledger.TopUpStatus(v.Get("status")), Limit: 50}
-	f.PaymentMethodID = q.formID(p, v, "payment_method")
-	f.CustomerID = q.linkID(p, "customer_id")
-	f.BeforeID = q.cursor(p, "before")
-	if f.Status != "" && !slices.Contains([]ledger.TopUpStatus{ledger.TopUpPending, ledger.TopUpApproved, ledger.TopUpRejected, ledger.TopUpCancelled}, f.Status) {
-		p.Errs["status"] = q.L.T("err.invalid")
-	}
-	for _, d := range []struct {
-		field string
-		dst   **time.Time
-		end   bool
-	}{{"from", &f.From, false}, {"to", &f.To, true}} {
-		if s := v.Get(d.field); s != "" {
-			t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc)
-			if err != nil {
-				p.Errs[d.field] = q.L.T("err.date")
-				continue
-			}
-			if d.end {
-				t = t.AddDate(0, 0, 1)
-			}
-			*d.dst = &t
-		}
-	}
-	ms, err := web.store.PaymentMethods(q.r.Context())
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	type listData struct {
-		topupsData
-		AllMethods []store.PaymentMethod
-	}
-	p.Data = listData{AllMethods: ms}
-	if q.queryRefused("topups", p) {
-		return
-	}
-	d, err := web.topupList(q, f)
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	if len(d.Items) == f.Limit {
-		next := url.Values{}
-		for k, vs := range v {
-			next[k] = vs
-		}
-		next.Set("before", itoa(d.Items[len(d.Items)-1].ID))
-		d.Next = "/topups?" + next.Encode()
-	}
-	p.Data = listData{d, ms}
-	q.render("topups", 200, p)
-}
-
-func (web *Web) topupDetail(q *request) {
-	id, ok := q.pathID()
-	if !ok {
-		return
-	}
-	t, err := web.store.TopUpRequest(q.r.Context(), id)
-	if errors.Is(err, ledger.ErrNotFound) {
-		q.fail(http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	d, err := web.topupData(q, []ledger.TopUpRequest{t})
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	ms, err := web.store.PaymentMethods(q.r.Context())
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	p := q.page(t.Number(), struct {
-		topupsData
-		AllMethods []store.PaymentMethod
-	}{d, ms})
-	cur, _ := money.LookupCurrency(t.Currency)
-	p.Form.Set("amount", money.New(t.Amount, cur).String())
-	q.render("topup", 200, p)
 }
 
 // voucher serves an image to a logged-in administrator, with its stored
@@ -494,40 +544,4 @@ func (web *Web) voucher(q *request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=3600")
 	q.w.Write(data)
-}
-
-// topupEdit lets the submitter correct a pending request.
-func (web *Web) topupEdit(q *request) {
-	if !q.need(auth.ActOperate) {
-		return
-	}
-	id, ok := q.pathID()
-	if !ok {
-		return
-	}
-	t, err := web.store.TopUpRequest(q.r.Context(), id)
-	if err != nil {
-		q.fail(http.StatusNotFound, "err.not_found")
-		return
-	}
-	f := q.r.PostForm
-	cur, _ := money.LookupCurrency(t.Currency)
-	amount, err := money.ParsePositive(f.Get("amount"), cur)
-	if err == nil {
-		var method int64
-		method, err = strconv.ParseInt(f.Get("payment_method"), 10, 64)
-		if err == nil {
-			_, err = web.store.UpdateTopUp(q.r.Context(), q.actor(), id, func(fl *ledger.TopUpFields) {
-				fl.Amount, fl.PaymentMethodID = amount.Minor(), method
-				fl.PaymentAccount, fl.TransactionNo, fl.Remark = f.Get("payment_account"), f.Get("transaction_no"), f.Get("remark")
-			})
-		}
-	} else {
-		err = ledger.AmountProblem("amount", err)
-	}
-	if err != nil {
-		q.failErr(err)
-		return
-	}
-	q.redirect("/topups/" + itoa(id) + "?done=saved")
 }

@@ -12,12 +12,11 @@ import (
 	"coffer/internal/testdb"
 )
 
-// reviewForm reads the approve form of request id from a recharge audit
-// page: its form token, the version it shows and the amount it offers
+// reviewForm reads the decision form of request id from its review page: its form token, the version it shows and the amount it offers
 // ("" for what the form lacks).
 func reviewForm(t *testing.T, body, id string) (token, version, amount string) {
 	t.Helper()
-	form := regexp.MustCompile(`(?s)<form method="post" action="/topups/` + id + `/approve">(.*?)</form>`).FindStringSubmatch(body)
+	form := regexp.MustCompile(`(?s)<form method="post" action="/topups/` + id + `/approve"[^>]*>(.*?)</form>`).FindStringSubmatch(body)
 	if form == nil {
 		t.Fatalf("no approve form for request %s in:\n%s", id, body)
 	}
@@ -68,7 +67,7 @@ func TestStaleReviewFormCreditsNothing(t *testing.T) {
 			s := newSite(t, d)
 			clerk, checker := s.login("clerk"), s.login("checker")
 			id, acc := submitRecharge(t, s, clerk, "Stale", "10.00")
-			_, page, _ := checker.get("/reviews")
+			_, page, _ := checker.get("/reviews/" + id)
 			token, version, amount := reviewForm(t, page, id)
 			if code, _, _ := clerk.post("/topups/"+id+"/edit", clerk.form("amount", "9999.00", "payment_method", "1")); code != 303 {
 				t.Fatalf("correction = %d", code)
@@ -124,11 +123,11 @@ func TestReviewFormFields(t *testing.T) {
 func reviewFormFields(t *testing.T, s *site) {
 	clerk, checker := s.login("clerk"), s.login("checker")
 	id, acc := submitRecharge(t, s, clerk, "Fields", "10.00")
-	_, page, _ := checker.get("/reviews")
+	_, page, _ := checker.get("/reviews/" + id)
 	token, version, _ := reviewForm(t, page, id)
 	for _, bad := range []string{"", "1,000.00", "10.001", "0", "-5"} {
 		code, body, _ := checker.post("/topups/"+id+"/approve", checker.form("form_token", token, "version", version, "actual_amount", bad, "remark", "kept"))
-		if code != 422 || !strings.Contains(body, `id="e-actual_amount"`) || !strings.Contains(body, `value="kept"`) {
+		if code != 422 || !strings.Contains(body, `id="e-actual_amount"`) || !strings.Contains(body, `>kept</textarea>`) {
 			t.Errorf("actual %q = %d; want 422 with the message beside the field and the remark kept", bad, code)
 		}
 	}

@@ -369,7 +369,7 @@ func TestVouchersAddedLater(t *testing.T) {
 			if tu, _ := s.st.TopUpRequest(context.Background(), tid); len(tu.Vouchers) != 1 || tu.Version != 2 {
 				t.Errorf("after the upload: %d vouchers, version %d", len(tu.Vouchers), tu.Version)
 			}
-			if _, body, _ := checker.get("/reviews"); !regexp.MustCompile(`(?s)id="review-` + id + `".*?<td class="num">1</td>`).MatchString(body) {
+			if _, body, _ := checker.get("/reviews"); !regexp.MustCompile(`(?s)id="review-` + id + `".*?voucher-count">1</td>`).MatchString(body) {
 				t.Error("the queue does not count the voucher")
 			}
 			if _, body, _ := checker.get("/topups/" + id); strings.Contains(body, `id="add-vouchers"`) || !strings.Contains(body, "Voucher added") {

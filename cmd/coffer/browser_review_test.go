@@ -111,6 +111,17 @@ func reviewWalk(t *testing.T, b *browser, judge bool) {
 		t.Error("an unpaid request's review page does not warn")
 	}
 	check("review-page-en")
+	// A mistyped amount comes back beside its field, as typed.
+	b.run("mistype the amount", chromedp.SetValue("#f-actual", "498,00", chromedp.ByID),
+		chromedp.Click(".review button.approve", chromedp.ByQuery), chromedp.WaitVisible("#confirm-approve-yes", chromedp.ByID))
+	b.submit("approve a mistyped amount", "#confirm-approve-yes", "#e-actual_amount")
+	if got := b.value("#f-actual"); got != "498,00" {
+		t.Errorf("after the error the amount box holds %q, want what was typed", got)
+	}
+	if got := b.text("#e-actual_amount"); !strings.Contains(got, "digits") {
+		t.Errorf("the amount's error reads %q", got)
+	}
+	check("review-error-en")
 	b.run("correct the amount", chromedp.SetValue("#f-actual", "498.00", chromedp.ByID),
 		chromedp.Click(".review button.approve", chromedp.ByQuery), chromedp.WaitVisible("#confirm-approve-yes", chromedp.ByID))
 	if got := b.text("#confirm-approve"); !strings.Contains(got, "498.00 CNY") {

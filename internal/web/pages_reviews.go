@@ -114,6 +114,9 @@ func (web *Web) renderReview(q *request, p *page, t store.TopUpRow, fresh bool, 
 		cur, _ := money.LookupCurrency(t.Currency)
 		p.Form = url.Values{"actual_amount": {money.New(t.Amount, cur).String()}, "exchange_rate": {"1"}}
 	}
+	// A refused form's page is the review page: its menu entry, and where
+	// the language buttons come back to.
+	p.Path = "/reviews/" + itoa(t.ID)
 	p.Data = d
 	q.render("review", status, p)
 }

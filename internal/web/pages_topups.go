@@ -343,6 +343,7 @@ func (web *Web) renderTopUp(q *request, p *page, t store.TopUpRow, fresh bool, s
 	if fresh {
 		p.Form = topupForm(q, t.TopUpRequest)
 	}
+	p.Path = "/topups/" + itoa(t.ID) // after a refused form too, for the language buttons
 	p.Data = d
 	q.render("topup", status, p)
 }

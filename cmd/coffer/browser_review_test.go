@@ -111,6 +111,9 @@ func reviewWalk(t *testing.T, b *browser, judge bool) {
 		t.Error("an unpaid request's review page does not warn")
 	}
 	check("review-page-en")
+	b.run("enlarge the voucher", chromedp.Click(".previews a", chromedp.ByQuery), chromedp.WaitVisible(".modal.show img.img-fluid", chromedp.ByQuery))
+	b.submit("close the voucher", ".modal.show .btn-close", "#review-form .approve")
+	b.run("voucher closed", chromedp.WaitNotPresent(".modal.show", chromedp.ByQuery))
 	// A mistyped amount comes back beside its field, as typed.
 	b.run("mistype the amount", chromedp.SetValue("#f-actual", "498,00", chromedp.ByID),
 		chromedp.Click(".review button.approve", chromedp.ByQuery), chromedp.WaitVisible("#confirm-approve-yes", chromedp.ByID))

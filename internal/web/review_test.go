@@ -360,6 +360,10 @@ func TestVouchersAddedLater(t *testing.T) {
 			if code != 422 || !strings.Contains(body, `id="e-vouchers">notes.txt is not a PNG or JPEG image.`) {
 				t.Errorf("a text file = %d; want 422 beside the field", code)
 			}
+			big := append(append([]byte{}, png...), make([]byte, 2<<20)...)
+			if code, body := clerk.upload("/topups/"+id+"/vouchers", "scan.png", big); code != 422 || !strings.Contains(body, `id="e-vouchers">scan.png is larger than 2 MB.`) {
+				t.Errorf("a file over 2 MB = %d; want 422 beside the field", code)
+			}
 			if tu, _ := s.st.TopUpRequest(context.Background(), tid); len(tu.Vouchers) != 0 || tu.Version != 1 {
 				t.Fatalf("a refused file changed the request: %+v", tu)
 			}

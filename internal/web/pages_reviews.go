@@ -110,9 +110,9 @@ func (web *Web) renderReview(q *request, p *page, t store.TopUpRow, fresh bool, 
 	default:
 		d.Decide = true
 	}
-	if fresh {
+	if fresh { // the remark typed into a stale form stays: it is not about the amount
 		cur, _ := money.LookupCurrency(t.Currency)
-		p.Form = url.Values{"actual_amount": {money.New(t.Amount, cur).String()}, "exchange_rate": {"1"}}
+		p.Form = url.Values{"actual_amount": {money.New(t.Amount, cur).String()}, "exchange_rate": {"1"}, "remark": {p.Form.Get("remark")}}
 	}
 	// A refused form's page is the review page: its menu entry, and where
 	// the language buttons come back to.

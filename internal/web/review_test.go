@@ -329,10 +329,10 @@ func TestPaymentStatusLaterMakesANewVersion(t *testing.T) {
 			if tu.PaymentStatus != "paid" || tu.PaidAt == nil || itoa(tu.Version) == version || tu.Amount != 1000 {
 				t.Fatalf("after marking it paid: %+v (version before %s)", tu, version)
 			}
-			code, body, _ = checker.post("/topups/"+id+"/approve", checker.form("form_token", token, "version", version, "actual_amount", amount))
-			if code != 409 || !strings.Contains(body, "Someone changed this since you opened it") ||
+			code, body, _ = checker.post("/topups/"+id+"/approve", checker.form("form_token", token, "version", version, "actual_amount", amount, "remark", "bank checked"))
+			if code != 409 || !strings.Contains(body, "Someone changed this since you opened it") || !strings.Contains(body, ">bank checked</textarea>") ||
 				!strings.Contains(body, "You were looking at version "+version+"; the request is now at version "+itoa(tu.Version)) || s.balance(acc) != 0 {
-				t.Fatalf("the stale form = %d, balance %d; want 409 saying both versions", code, s.balance(acc))
+				t.Fatalf("the stale form = %d, balance %d; want 409 saying both versions, the remark kept", code, s.balance(acc))
 			}
 			if strings.Contains(body, `id="unpaid-warning"`) {
 				t.Error("the page still warns of an unpaid payment")

@@ -89,6 +89,7 @@ func TestBrowser(t *testing.T) {
 	}
 	run("audit queue", chromedp.Navigate(base+"/reviews"), chromedp.WaitVisible(".review", chromedp.ByQuery))
 	shot("reviews-en")
+	run("review page", chromedp.Click(".review a.open-review", chromedp.ByQuery), chromedp.WaitVisible(`.review input[name="actual_amount"]`, chromedp.ByQuery))
 	// The actual amount comes filled in with the amount the reviewer sees
 	// (SPEC section 7); the reviewer corrects it to what arrived.
 	var shown string
@@ -98,7 +99,8 @@ func TestBrowser(t *testing.T) {
 	}
 	run("approve", chromedp.SetValue(`.review input[name="actual_amount"]`, "998.50", chromedp.ByQuery),
 		chromedp.SendKeys(`.review input[name="exchange_rate"]`, "1", chromedp.ByQuery))
-	submit("approve", ".review button.approve", "#flash")
+	run("confirm approval", chromedp.Click(".review button.approve", chromedp.ByQuery), chromedp.WaitVisible("#confirm-approve-yes", chromedp.ByID))
+	submit("approve", "#confirm-approve-yes", "#flash")
 	run("queue empty", chromedp.WaitVisible("#no-pending", chromedp.ByID))
 	logout()
 

@@ -365,6 +365,7 @@ func (s *Store) CancelTopUp(ctx context.Context, actor ledger.Actor, id int64, i
 		}
 		after := t
 		after.Status = ledger.TopUpCancelled
+		after.Version++
 		return after, s.audit(ctx, st.tx, actor, change{action: "topup.cancel", objectType: "topup", objectID: id, before: auditTopUp(t), after: auditTopUp(after)})
 	})
 }
@@ -654,7 +655,7 @@ func (s *Store) AddVoucher(ctx context.Context, actor ledger.Actor, topupID int6
 			return err
 		}
 		return s.audit(ctx, tx, actor, change{action: "voucher.create", objectType: "topup", objectID: topupID,
-			after: map[string]any{"voucher_id": v.ID, "content_type": contentType, "size": v.Size, "sha256": v.SHA256}})
+			after: map[string]any{"voucher_id": v.ID, "content_type": contentType, "size": v.Size, "sha256": v.SHA256, "version": t.Version + 1}})
 	})
 	return v, err
 }
@@ -672,7 +673,8 @@ func auditTopUp(t ledger.TopUpRequest) map[string]any {
 	cur, _ := money.LookupCurrency(t.Currency)
 	m := map[string]any{"number": t.Number(), "account_id": t.AccountID, "currency": t.Currency, "amount": money.FormatMinor(t.Amount, cur.Digits()),
 		"payment_method_id": t.PaymentMethodID, "payment_account": t.PaymentAccount, "transaction_no": t.TransactionNo,
-		"remark": t.Remark, "payment_status": t.PaymentStatus, "status": t.Status}
+		"remark": t.Remark, "payment_status": t.PaymentStatus, "status": t.Status,
+		"version": t.Version} // so that a request's history says which version each step made
 	if t.ActualAmount != nil {
 		m["actual_amount"] = money.FormatMinor(*t.ActualAmount, cur.Digits())
 		m["exchange_rate"] = t.ExchangeRate

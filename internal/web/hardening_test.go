@@ -273,7 +273,7 @@ func TestRechargeAndAccountValuesThatDoNotParse(t *testing.T) {
 			for _, c := range []struct{ path, message string }{
 				{"/recharge?customer_id=abc", `id="e-customer_id">Not a number`},
 				{"/topups?customer_id=1x", "This link has a value that is not valid (customer_id)"},
-				{"/topups?before=zz", "This page link is not valid"},
+				{"/topups?page=zz", "This page link is not valid"},
 				{"/topups?payment_method=-1", `id="e-payment_method">Not a number`},
 				{"/topups?status=paid", `id="e-status">Not a valid value.`},
 				{"/accounts?after_id=x&after_n=1", "This page link is not valid"},

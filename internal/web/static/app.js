@@ -17,6 +17,20 @@
     if (e.target.matches("[data-back]")) { e.preventDefault(); history.back(); }
     if (e.target.matches("[data-print]")) { e.preventDefault(); window.print(); }
   });
+  // A submit button marked data-confirm-target asks first, in the
+  // Bootstrap modal it names, whose own button sends the form; one marked
+  // data-needs (a reject needs its remark) first marks that field when
+  // empty. Without scripts the button sends at once.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-confirm-target]");
+    if (!b || !window.bootstrap) return;
+    e.preventDefault();
+    var need = b.getAttribute("data-needs") && document.querySelector(b.getAttribute("data-needs"));
+    if (need && !need.value.trim()) { need.classList.add("is-invalid"); need.focus(); return; }
+    var box = document.querySelector(b.getAttribute("data-confirm-target"));
+    box.querySelectorAll("[data-echo]").forEach(function (el) { el.textContent = document.querySelector(el.getAttribute("data-echo")).value; });
+    bootstrap.Modal.getOrCreateInstance(box).show();
+  });
   // Show the chosen voucher images before they are sent.
   document.addEventListener("change", function (e) {
     if (e.target.id !== "f-vouchers") return;

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
@@ -91,53 +90,6 @@ func (web *Web) adminUpdate(q *request) {
 		return
 	}
 	q.redirect("/admins?done=saved")
-}
-
-type auditData struct {
-	Items []store.AuditRecord
-	Next  string
-}
-
-// audit lists operation records; others than super admins see their own.
-func (web *Web) audit(q *request) {
-	v := q.r.URL.Query()
-	p := q.page(q.L.T("nav.audit"), auditData{})
-	p.Form = v
-	f := store.AuditFilter{Action: v.Get("action"), ObjectType: v.Get("object_type"), ObjectID: v.Get("object_id"), Limit: 100,
-		BeforeID: q.cursor(p, "before"), ActorID: q.linkID(p, "actor_id")}
-	if !q.can(auth.ActAllRecords) {
-		f.ActorID = q.p.Admin.ID
-	}
-	if s := v.Get("from"); s != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
-			f.From = &t
-		} else {
-			p.Errs["from"] = q.L.T("err.date")
-		}
-	}
-	if s := v.Get("to"); s != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
-			t = t.AddDate(0, 0, 1)
-			f.To = &t
-		} else {
-			p.Errs["to"] = q.L.T("err.date")
-		}
-	}
-	if q.queryRefused("audit", p) {
-		return
-	}
-	items, err := web.store.AuditRecords(q.r.Context(), f)
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	d := auditData{Items: items}
-	if len(items) == f.Limit {
-		v.Set("before", itoa(items[len(items)-1].ID))
-		d.Next = "/audit?" + v.Encode()
-	}
-	p.Data = d
-	q.render("audit", 200, p)
 }
 
 type settingsData struct {
@@ -248,4 +200,18 @@ func (web *Web) methodUpdate(q *request) {
 		return
 	}
 	q.redirect("/settings?done=saved")
+}
+
+// builtinMethods are the payment methods every database starts with (the
+// first migration), by code, with the name they start with.
+var builtinMethods = map[string]string{"alipay": "Alipay", "wechat_pay": "WeChat Pay", "bank_transfer": "Bank Transfer"}
+
+// methodLabel names a payment method: a built-in one that still has its
+// first name is said in the page's language (支付宝); a name an operator
+// gave is theirs, and shown as they wrote it.
+func methodLabel(l *locale, m store.PaymentMethod) string {
+	if name, ok := builtinMethods[m.Code]; ok && name == m.Name {
+		return l.T("method." + m.Code)
+	}
+	return m.Name
 }

@@ -58,7 +58,7 @@ var loginFailures = []string{"unknown username", "wrong password", "administrato
 // recordKeys are the message keys this file and the records pages build
 // from values, or use in Go code (the catalog test counts them as used).
 func recordKeys() []string {
-	keys := []string{"audit.no", "audit.to_before_from", "reports.no_method"}
+	keys := []string{"audit.no", "audit.to_before_from", "reports.no_method", "common.yes", "admin.taken"}
 	for _, a := range auditActions {
 		keys = append(keys, "audit.act."+a)
 	}
@@ -76,6 +76,9 @@ func recordKeys() []string {
 	}
 	for s := range tones["delivery"] {
 		keys = append(keys, "delivery."+s)
+	}
+	for _, r := range adminRoles {
+		keys = append(keys, "admin.may_"+r)
 	}
 	for code := range builtinMethods {
 		keys = append(keys, "method."+code)

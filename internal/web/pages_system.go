@@ -1,25 +1,48 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
+	"coffer/internal/api"
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
 )
 
+type adminsData struct {
+	Items []ledger.Admin
+	Roles []string
+	// EditID is the administrator whose change was refused: their row's
+	// form shows what was typed (p.Form) and why (p.Errs), open. With 0,
+	// those belong to the form for a new administrator.
+	EditID int64
+}
+
+var adminRoles = []string{string(ledger.RoleAdmin), string(ledger.RoleReviewer), string(ledger.RoleSuperAdmin)}
+
 func (web *Web) admins(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
+	web.renderAdmins(q, q.page(q.L.T("nav.admins"), nil), http.StatusOK, 0)
+}
+
+func (web *Web) renderAdmins(q *request, p *page, status int, editID int64) {
 	list, err := web.store.Admins(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	q.render("admins", 200, q.page(q.L.T("nav.admins"), list))
+	if status >= http.StatusBadRequest && p.Error == "" {
+		p.Error = q.L.T("err.fix_fields")
+	}
+	p.Data = adminsData{Items: list, Roles: adminRoles, EditID: editID}
+	q.render("admins", status, p)
 }
 
 func (web *Web) adminCreate(q *request) {
@@ -32,33 +55,39 @@ func (web *Web) adminCreate(q *request) {
 	if err := auth.ValidatePassword(f.Get("password")); err != nil {
 		p.Errs["password"] = q.L.T("profile.too_short")
 	}
-	if f.Get("username") == "" {
+	if strings.TrimSpace(f.Get("username")) == "" {
 		p.Errs["username"] = q.L.T("err.required")
 	}
-	var err error
-	if len(p.Errs) == 0 {
-		var hash string
-		if hash, err = auth.HashPassword(f.Get("password")); err == nil {
-			_, err = web.store.AddAdmin(q.r.Context(), q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
-				Role: ledger.Role(f.Get("role")), PasswordHash: hash})
-		}
+	if !slices.Contains(adminRoles, f.Get("role")) {
+		p.Errs["role"] = q.L.T("err.invalid")
 	}
-	if len(p.Errs) > 0 || err != nil {
-		if err != nil && !q.formErrors(p, err) {
-			q.internal(err)
-			return
-		}
-		if p.Error == "" {
-			p.Error = q.L.T("err.fix_fields")
-		}
-		if p.Data, err = web.store.Admins(q.r.Context()); err != nil {
-			q.internal(err)
-			return
-		}
-		q.render("admins", http.StatusUnprocessableEntity, p)
+	if len(p.Errs) > 0 {
+		web.renderAdmins(q, p, http.StatusUnprocessableEntity, 0)
+		return
+	}
+	hash, err := auth.HashPassword(f.Get("password"))
+	if err == nil {
+		_, err = web.store.AddAdmin(q.r.Context(), q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
+			Role: ledger.Role(f.Get("role")), PasswordHash: hash})
+	}
+	if err != nil {
+		web.adminRefused(q, p, err, 0)
 		return
 	}
 	q.redirect("/admins?done=saved")
+}
+
+// adminRefused shows why a new administrator or a change was refused,
+// beside the field at fault: a taken username beside the username.
+func (web *Web) adminRefused(q *request, p *page, err error, editID int64) {
+	switch {
+	case errors.Is(err, ledger.ErrAlreadyExists):
+		p.Errs["username"] = q.L.T("admin.taken")
+	case !q.formErrors(p, err):
+		q.internal(err)
+		return
+	}
+	web.renderAdmins(q, p, api.StatusOf(err), editID)
 }
 
 func (web *Web) adminUpdate(q *request) {
@@ -70,14 +99,20 @@ func (web *Web) adminUpdate(q *request) {
 		return
 	}
 	f := q.r.PostForm
-	role := ledger.Role(f.Get("role"))
+	p := q.page(q.L.T("nav.admins"), nil)
+	p.Form = f
+	role, name := ledger.Role(f.Get("role")), f.Get("name")
 	disabled := f.Get("disabled") == "1"
 	c := store.AdminChange{Role: &role, Disabled: &disabled}
-	if pw := f.Get("password"); pw != "" {
-		if auth.ValidatePassword(pw) != nil {
-			q.fail(http.StatusUnprocessableEntity, "profile.too_short")
-			return
-		}
+	if f.Has("name") {
+		c.Name = &name
+	}
+	if !slices.Contains(adminRoles, string(role)) {
+		p.Errs["role"] = q.L.T("err.invalid")
+	}
+	if pw := f.Get("password"); pw != "" && auth.ValidatePassword(pw) != nil {
+		p.Errs["password"] = q.L.T("profile.too_short")
+	} else if pw != "" {
 		hash, err := auth.HashPassword(pw)
 		if err != nil {
 			q.internal(err)
@@ -85,8 +120,16 @@ func (web *Web) adminUpdate(q *request) {
 		}
 		c.PasswordHash = &hash
 	}
+	if len(p.Errs) > 0 {
+		web.renderAdmins(q, p, http.StatusUnprocessableEntity, id)
+		return
+	}
 	if _, err := web.store.UpdateAdmin(q.r.Context(), q.actor(), id, c); err != nil {
-		q.failErr(err)
+		if errors.Is(err, ledger.ErrNotFound) {
+			q.failErr(err)
+			return
+		}
+		web.adminRefused(q, p, err, id)
 		return
 	}
 	q.redirect("/admins?done=saved")

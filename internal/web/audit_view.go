@@ -58,7 +58,8 @@ var loginFailures = []string{"unknown username", "wrong password", "administrato
 // recordKeys are the message keys this file and the records pages build
 // from values, or use in Go code (the catalog test counts them as used).
 func recordKeys() []string {
-	keys := []string{"audit.no", "audit.to_before_from", "reports.no_method", "common.yes", "admin.taken"}
+	keys := []string{"audit.no", "audit.to_before_from", "reports.no_method", "common.yes", "admin.taken",
+		"settings.retention_range", "settings.timezone_bad", "settings.credit_range", "settings.method_taken"}
 	for _, a := range auditActions {
 		keys = append(keys, "audit.act."+a)
 	}

@@ -3,9 +3,11 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"coffer/internal/api"
 	"coffer/internal/auth"
@@ -137,9 +139,18 @@ func (web *Web) adminUpdate(q *request) {
 
 type settingsData struct {
 	Settings ledger.Settings
-	Methods  []store.PaymentMethod
-	Credit   map[string]string
+	Methods  []methodView
+	Credit   []creditView
 }
+
+// methodView is a payment method as the settings list it.
+type methodView struct {
+	store.PaymentMethod
+	Label string
+}
+
+// creditView is the credit limit new accounts of one currency start with.
+type creditView struct{ Currency, Amount string }
 
 func (web *Web) settings(q *request) {
 	if !q.need(auth.ActSystem) {
@@ -159,18 +170,23 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	d := settingsData{Settings: s, Methods: ms, Credit: map[string]string{}}
-	for code, v := range s.DefaultCreditLimit {
-		if c, err := money.LookupCurrency(code); err == nil {
-			d.Credit[code] = money.New(v, c).String()
-		}
+	d := settingsData{Settings: s}
+	for _, m := range ms {
+		d.Methods = append(d.Methods, methodView{PaymentMethod: m, Label: methodLabel(q.L, m)})
 	}
-	if len(p.Form) == 0 {
+	for code, v := range s.DefaultCreditLimit {
+		d.Credit = append(d.Credit, creditView{Currency: code, Amount: q.L.Money(v, code)})
+	}
+	slices.SortFunc(d.Credit, func(a, b creditView) int { return strings.Compare(a.Currency, b.Currency) })
+	if !p.Form.Has("retention_days") { // not the settings form coming back: show what is saved
 		p.Form.Set("retention_days", itoa(int64(s.RetentionDays)))
 		p.Form.Set("timezone", s.Timezone)
 		if s.DirectTopUp {
 			p.Form.Set("direct_topup", "1")
 		}
+	}
+	if status >= http.StatusBadRequest && p.Error == "" {
+		p.Error = q.L.T("err.fix_fields")
 	}
 	p.Data = d
 	q.render("settings", status, p)
@@ -183,22 +199,15 @@ func (web *Web) settingsSave(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.settings"), nil)
 	p.Form = f
+	days, tz, credit := web.readSettings(q, p, f)
+	if len(p.Errs) > 0 {
+		web.renderSettings(q, p, http.StatusUnprocessableEntity)
+		return
+	}
 	_, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
-		days, err := strconv.Atoi(f.Get("retention_days"))
-		if err != nil {
-			return ledger.Invalid("retention_days", "must be a whole number")
-		}
-		s.RetentionDays, s.Timezone, s.DirectTopUp = days, f.Get("timezone"), f.Get("direct_topup") == "1"
-		if code := f.Get("credit_currency"); code != "" {
-			c, err := money.LookupCurrency(code)
-			if err != nil {
-				return ledger.InvalidBecause("credit_currency", "unknown_currency", err.Error())
-			}
-			a, err := money.Parse(f.Get("credit_amount"), c)
-			if err != nil || a.IsNegative() {
-				return ledger.Invalid("credit_amount", "must be an amount of zero or more")
-			}
-			s.DefaultCreditLimit[code] = a.Minor()
+		s.RetentionDays, s.Timezone, s.DirectTopUp = days, tz, f.Get("direct_topup") == "1"
+		if credit != nil {
+			s.DefaultCreditLimit[credit.Currency().Code()] = credit.Minor()
 		}
 		return nil
 	})
@@ -213,17 +222,60 @@ func (web *Web) settingsSave(q *request) {
 	q.redirect("/settings?done=saved")
 }
 
+// readSettings checks the settings form field by field, in the user's
+// language (the domain's bounds, Settings.Validate, say them in English
+// only): the retention days, the time zone, and a credit limit for new
+// accounts of a currency when one is typed.
+func (web *Web) readSettings(q *request, p *page, f url.Values) (days int, tz string, credit *money.Amount) {
+	days, err := strconv.Atoi(strings.TrimSpace(f.Get("retention_days")))
+	if err != nil || days < 30 || days > 3650 {
+		p.Errs["retention_days"] = q.L.Tf("settings.retention_range", 30, 3650)
+	}
+	tz = strings.TrimSpace(f.Get("timezone"))
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+		p.Errs["timezone"] = q.L.T("settings.timezone_bad")
+	}
+	code, amount := strings.ToUpper(strings.TrimSpace(f.Get("credit_currency"))), strings.TrimSpace(f.Get("credit_amount"))
+	if code == "" && amount == "" {
+		return days, tz, nil
+	}
+	c, err := money.LookupCurrency(code)
+	if err != nil {
+		p.Errs["credit_currency"] = q.L.T("err.currency")
+		return days, tz, nil
+	}
+	a, err := money.Parse(amount, c)
+	switch {
+	case err != nil:
+		p.Errs["credit_amount"] = q.amountMessage("credit_amount", err)
+	case a.IsNegative() || a.Minor() > ledger.MaxLimit:
+		p.Errs["credit_amount"] = q.L.T("settings.credit_range")
+	default:
+		credit = &a
+	}
+	return days, tz, credit
+}
+
 func (web *Web) methodCreate(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	if _, err := web.store.AddPaymentMethod(q.r.Context(), q.actor(), q.r.PostFormValue("name"), true); err != nil {
+	name := strings.TrimSpace(q.r.PostFormValue("name"))
+	if _, err := web.store.AddPaymentMethod(q.r.Context(), q.actor(), name, true); err != nil {
+		// The settings form shows the settings as saved; the name typed
+		// stays in its own field, with why it was refused.
 		p := q.page(q.L.T("nav.settings"), nil)
-		if q.formErrors(p, err) {
-			web.renderSettings(q, p, http.StatusUnprocessableEntity)
+		switch {
+		case errors.Is(err, ledger.ErrAlreadyExists):
+			p.Errs["method_name"] = q.L.T("settings.method_taken")
+		case !q.formErrors(p, err):
+			q.internal(err)
 			return
+		default:
+			p.Errs["method_name"] = p.Errs["name"]
 		}
-		q.internal(err)
+		p.Form.Set("method_name", name)
+		web.renderSettings(q, p, api.StatusOf(err))
 		return
 	}
 	q.redirect("/settings?done=saved")

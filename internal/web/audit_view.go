@@ -113,7 +113,12 @@ type fieldChange struct {
 }
 
 // shownValue is a value as text, with a link when it names an object.
-type shownValue struct{ Text, Link string }
+// Data marks text as it was typed or stored (a name, a note, a URL), which
+// no label translates.
+type shownValue struct {
+	Text, Link string
+	Data       bool
+}
 
 // recordContext is what labelling records needs besides the locale: who
 // the administrators and payment methods are, and what the reader may open.
@@ -356,7 +361,7 @@ func (c recordContext) value(r store.AuditRecord, field string, v any, obj map[s
 	if v == nil {
 		return shownValue{}
 	}
-	return shownValue{Text: s}
+	return shownValue{Text: s, Data: true}
 }
 
 // money formats an amount the record holds as a decimal string.

@@ -135,7 +135,7 @@ func (c recordContext) view(r store.AuditRecord) recordView {
 		Action: c.label("audit.act.", r.Action), Object: c.label("audit.obj.", r.ObjectType)}
 	if a, ok := c.Admins[r.ActorID]; ok {
 		v.Role = a.Role
-		if a.Name != "" {
+		if a.Name != "" && a.Name != a.Username {
 			v.Who = a.Name + " (" + a.Username + ")"
 		}
 	}

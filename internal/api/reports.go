@@ -86,6 +86,12 @@ type TotalsJSON struct {
 // TotalsOutput is the totals report.
 type TotalsOutput struct{ Body TotalsJSON }
 
+// ChartInput asks for the daily chart of a period, in a language.
+type ChartInput struct {
+	ReportPeriodQuery
+	Lang string `query:"lang" enum:"en,zh-CN," doc:"The language of the chart's titles, legend and axes: en (default) or zh-CN."`
+}
+
 // ChartOutput is the SVG chart, with headers that keep a browser from
 // running anything in it.
 type ChartOutput struct {
@@ -104,7 +110,7 @@ func (a *API) registerReports() {
 	register(a, huma.Operation{OperationID: "report-chart", Method: http.MethodGet, Path: "/reports/chart.svg", Tags: tags,
 		Summary: "A daily chart of recharge and consumption (SVG)",
 		Description: "One panel per currency (or only the currency asked for), one pair of bars per day of the business time zone. " +
-			"The period and who may ask for which period are as for /reports/summary.",
+			"The period and who may ask for which period are as for /reports/summary; lang=zh-CN draws its texts in Chinese.",
 		Errors: []int{403, 422},
 		Responses: map[string]*huma.Response{"200": {Description: "The chart", Content: map[string]*huma.MediaType{
 			"image/svg+xml": {Schema: &huma.Schema{Type: "string"}}}}}}, auth.ActView, a.reportChart)
@@ -148,8 +154,8 @@ func (a *API) reportSummary(ctx context.Context, in *SummaryInput) (*SummaryOutp
 	return out, nil
 }
 
-func (a *API) reportChart(ctx context.Context, in *ReportPeriodQuery) (*ChartOutput, error) {
-	p, err := a.reportPeriod(ctx, *in)
+func (a *API) reportChart(ctx context.Context, in *ChartInput) (*ChartOutput, error) {
+	p, err := a.reportPeriod(ctx, in.ReportPeriodQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +167,7 @@ func (a *API) reportChart(ctx context.Context, in *ReportPeriodQuery) (*ChartOut
 		return nil, err
 	}
 	_, days := store.DayBounds(p.from, p.to, p.loc)
-	svg := drawChart(chartData(days, rows, p.currency), p.loc.String())
+	svg := chartIn(in.Lang).draw(chartData(days, rows, p.currency), p.loc.String())
 	return &ChartOutput{ContentType: "image/svg+xml; charset=utf-8", NoSniff: "nosniff", CSP: "default-src 'none'; sandbox", Body: svg}, nil
 }
 

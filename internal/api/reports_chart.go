@@ -92,6 +92,35 @@ const (
 	colConsume   = "#c62828"
 )
 
+// chartWords are the chart's texts in one language (the lang query
+// parameter: the web console asks in its administrator's language).
+type chartWords struct {
+	title, empty, panel, period, recharge, consumption, rechargeBar, consumptionBar, day, amount string
+}
+
+// chartLanguages are the languages the chart speaks; fmt verbs fill in the
+// time zone, currency, days and codes.
+var chartLanguages = map[string]chartWords{
+	"en": {title: "Recharge and consumption per day (%s)", empty: "No recharge or consumption in this period",
+		panel: "Recharge and consumption per day, %s", period: ", %s to %s",
+		recharge: "Recharge (top-ups minus reversals)", consumption: "Consumption (charges minus reversals)",
+		rechargeBar: "recharge", consumptionBar: "consumption",
+		day: "Day (month-day, time zone %s)", amount: "Amount (%s)"},
+	"zh-CN": {title: "每日充值与消费（%s）", empty: "此期间没有充值或消费",
+		panel: "每日充值与消费，%s", period: "，%s 至 %s",
+		recharge: "充值（充值减冲正）", consumption: "消费（消费减冲正）",
+		rechargeBar: "充值", consumptionBar: "消费",
+		day: "日期（月-日，时区 %s）", amount: "金额（%s）"},
+}
+
+// chartIn is the chart's words in lang; anything else is English.
+func chartIn(lang string) chartWords {
+	if w, ok := chartLanguages[lang]; ok {
+		return w
+	}
+	return chartLanguages["en"]
+}
+
 // esc makes text safe inside an XML element or attribute.
 func esc(s string) string {
 	var b bytes.Buffer
@@ -99,48 +128,51 @@ func esc(s string) string {
 	return b.String()
 }
 
-// drawChart renders the panels as one SVG document.
-func drawChart(panels []chartPanel, tz string) []byte {
+// drawChart renders the panels as one SVG document, in English.
+func drawChart(panels []chartPanel, tz string) []byte { return chartIn("en").draw(panels, tz) }
+
+// draw renders the panels as one SVG document in w's language.
+func (w chartWords) draw(panels []chartPanel, tz string) []byte {
 	n := max(len(panels), 1)
 	height := n * panelHeight
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n")
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12" role="img">`+"\n",
 		chartWidth, height, chartWidth, height)
-	fmt.Fprintf(&b, "<title>%s</title>\n", esc("Recharge and consumption per day ("+tz+")"))
+	fmt.Fprintf(&b, "<title>%s</title>\n", esc(fmt.Sprintf(w.title, tz)))
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", chartWidth, height)
 	if len(panels) == 0 {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="16">%s</text>`+"\n", chartWidth/2, panelHeight/2,
-			esc("No recharge or consumption in this period"))
+			esc(w.empty))
 	}
 	for i, p := range panels {
-		drawPanel(&b, p, i*panelHeight, tz)
+		w.drawPanel(&b, p, i*panelHeight, tz)
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
 
 // drawPanel draws one currency's panel, top pixels down the document.
-func drawPanel(b *bytes.Buffer, p chartPanel, top int, tz string) {
-	drawPanelTitle(b, p, top)
+func (w chartWords) drawPanel(b *bytes.Buffer, p chartPanel, top int, tz string) {
+	w.drawPanelTitle(b, p, top)
 	pl := plotOf(p, top)
 	drawGrid(b, p, pl)
-	drawBars(b, p, pl)
-	drawAxes(b, p, pl, tz)
+	w.drawBars(b, p, pl)
+	w.drawAxes(b, p, pl, tz)
 	b.WriteString("</g>\n")
 }
 
 // drawPanelTitle opens the panel's group with its title and legend.
-func drawPanelTitle(b *bytes.Buffer, p chartPanel, top int) {
-	title := "Recharge and consumption per day, " + p.currency.Code()
+func (w chartWords) drawPanelTitle(b *bytes.Buffer, p chartPanel, top int) {
+	title := fmt.Sprintf(w.panel, p.currency.Code())
 	if len(p.days) > 0 {
-		title += ", " + p.days[0] + " to " + p.days[len(p.days)-1]
+		title += fmt.Sprintf(w.period, p.days[0], p.days[len(p.days)-1])
 	}
 	fmt.Fprintf(b, `<g><text x="%d" y="%d" font-size="16" font-weight="bold">%s</text>`+"\n", marginLeft, top+24, esc(title))
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-		marginLeft, top+36, colRecharge, marginLeft+18, top+46, esc("Recharge (top-ups minus reversals)"))
+		marginLeft, top+36, colRecharge, marginLeft+18, top+46, esc(w.recharge))
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-		marginLeft+260, top+36, colConsume, marginLeft+278, top+46, esc("Consumption (charges minus reversals)"))
+		marginLeft+260, top+36, colConsume, marginLeft+278, top+46, esc(w.consumption))
 }
 
 // panelPlot is a panel's plot area, in pixels, and the amounts its y axis
@@ -189,7 +221,7 @@ func drawGrid(b *bytes.Buffer, p chartPanel, pl panelPlot) {
 
 // drawBars draws recharge left and consumption right within each day's
 // slot; a day without one draws no bar for it.
-func drawBars(b *bytes.Buffer, p chartPanel, pl panelPlot) {
+func (w chartWords) drawBars(b *bytes.Buffer, p chartPanel, pl panelPlot) {
 	cur, digits := p.currency.Code(), p.currency.Digits()
 	barW := math.Max(pl.slot*0.38, 0.5)
 	bar := func(i int, v int64, dx float64, color, what string) {
@@ -200,17 +232,17 @@ func drawBars(b *bytes.Buffer, p chartPanel, pl panelPlot) {
 	}
 	for i := range p.days {
 		if p.recharge[i] != 0 {
-			bar(i, p.recharge[i], pl.slot*0.1, colRecharge, "recharge")
+			bar(i, p.recharge[i], pl.slot*0.1, colRecharge, w.rechargeBar)
 		}
 		if p.consumption[i] != 0 {
-			bar(i, p.consumption[i], pl.slot*0.52, colConsume, "consumption")
+			bar(i, p.consumption[i], pl.slot*0.52, colConsume, w.consumptionBar)
 		}
 	}
 }
 
 // drawAxes draws the zero line, the y axis, at most about 12 day labels
 // (MM-DD) and the axes' titles.
-func drawAxes(b *bytes.Buffer, p chartPanel, pl panelPlot, tz string) {
+func (w chartWords) drawAxes(b *bytes.Buffer, p chartPanel, pl panelPlot, tz string) {
 	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", pl.left, pl.y(0), pl.right, pl.y(0))
 	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333333"/>`+"\n", pl.left, pl.top, pl.left, pl.bottom)
 	n := len(p.days)
@@ -225,9 +257,9 @@ func drawAxes(b *bytes.Buffer, p chartPanel, pl panelPlot, tz string) {
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x, pl.bottom+18, esc(label))
 	}
 	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (pl.left+pl.right)/2, pl.bottom+42,
-		esc("Day (month-day, time zone "+tz+")"))
+		esc(fmt.Sprintf(w.day, tz)))
 	fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="middle" transform="rotate(-90 %d %.1f)">%s</text>`+"\n",
-		18, (pl.top+pl.bottom)/2, 18, (pl.top+pl.bottom)/2, esc("Amount ("+p.currency.Code()+")"))
+		18, (pl.top+pl.bottom)/2, 18, (pl.top+pl.bottom)/2, esc(fmt.Sprintf(w.amount, p.currency.Code())))
 }
 
 // niceStep rounds raw up to 1, 2 or 5 times a power of ten, at least 1.

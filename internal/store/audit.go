@@ -192,11 +192,12 @@ type AuditFilter struct {
 	ObjectID   string
 	From, To   *time.Time // To is exclusive
 	BeforeID   int64      // keyset cursor: records with smaller ids
+	Offset     int        // rows to skip, for a list paged by number
 	Limit      int
 }
 
-// AuditRecords lists records newest first.
-func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
+// where is the filter's condition, paging aside.
+func (f AuditFilter) where() where {
 	w := where{}
 	if f.ActorID != 0 {
 		w.add("actor_id = ?", f.ActorID)
@@ -222,9 +223,27 @@ func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord,
 	if f.BeforeID != 0 {
 		w.add("id < ?", f.BeforeID)
 	}
+	return w
+}
+
+// AuditRecords lists records newest first.
+func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
+	w := f.where()
 	q := "SELECT " + auditCols + " FROM audit_log" + w.sql() + " ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit)
+	if f.Offset > 0 {
+		q += " OFFSET " + strconv.Itoa(f.Offset)
+	}
 	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
 	return collect(rows, err, scanAudit)
+}
+
+// AuditCount counts the records f selects, whatever its Offset and Limit:
+// the total a paged list shows.
+func (s *Store) AuditCount(ctx context.Context, f AuditFilter) (int64, error) {
+	w := f.where()
+	var n int64
+	err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_log"+w.sql(), w.args...).Scan(&n)
+	return n, err
 }
 
 // ChainReport is the outcome of walking the audit chain.

@@ -61,6 +61,11 @@ func TestCatalogIsComplete(t *testing.T) {
 			used[prefix+v] = true
 		}
 	}
+	// Labels of operation records, webhook events and statuses, built
+	// from the record's codes (audit_view.go).
+	for _, k := range recordKeys() {
+		used[k] = true
+	}
 	// Every error of the domain can reach a page: each has its message.
 	for _, e := range ledger.KnownErrors() {
 		used[e.Key()] = true

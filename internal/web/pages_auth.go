@@ -7,7 +7,6 @@ import (
 	"coffer/internal/store"
 	"crypto/subtle"
 	"errors"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,11 +38,14 @@ func (web *Web) renderLogin(w http.ResponseWriter, r *http.Request, status int, 
 		lang = "zh-CN"
 	}
 	L := newLocale(lang, settings.Location())
-	p := &page{L: L, CSRF: token, Can: map[string]bool{}, Title: L.T("login.title"), Form: map[string][]string{"username": {username}},
-		Errs: map[string]string{}, Data: map[string]string{"Next": safeNext(r.FormValue("next"))}}
+	data := map[string]string{"Next": safeNext(r.FormValue("next")), "Lang": lang}
+	// The error is said inside the login card, beside the fields, not
+	// across the top of an otherwise empty page.
 	if errKey != "" {
-		p.Error = L.T(errKey)
+		data["Error"] = L.T(errKey)
 	}
+	p := &page{L: L, CSRF: token, Can: map[string]bool{}, Title: L.T("login.title"), Form: map[string][]string{"username": {username}},
+		Errs: map[string]string{}, Data: data}
 	q := &request{w: w, r: r, web: web, L: L}
 	q.render("login", status, p)
 }
@@ -172,45 +174,4 @@ func (web *Web) setLanguage(q *request) {
 	}
 	http.SetCookie(q.w, &http.Cookie{Name: "coffer_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 	q.redirect(safeNext(q.r.PostFormValue("back")))
-}
-
-// dashboardData is the first page: what needs attention today.
-type dashboardData struct {
-	Pending    int
-	BelowAlert []store.AccountRow
-	Today      []dayTotal
-}
-
-type dayTotal struct {
-	Currency    string
-	Recharge    *big.Int
-	Consumption *big.Int
-	Count       int
-}
-
-func (web *Web) dashboard(q *request) {
-	var d dashboardData
-	pending, err := web.store.TopUpRequests(q.r.Context(), store.TopUpFilter{Status: ledger.TopUpPending, Limit: 500})
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	d.Pending = len(pending)
-	below := true
-	if d.BelowAlert, err = web.store.Accounts(q.r.Context(), store.AccountFilter{BelowAlert: &below, Sort: "balance", Limit: 10}); err != nil {
-		q.internal(err)
-		return
-	}
-	now := web.now().In(q.L.loc)
-	from := store.StartOfDay(now.Year(), now.Month(), now.Day(), q.L.loc)
-	to := store.StartOfDay(now.Year(), now.Month(), now.Day()+1, q.L.loc)
-	rows, err := web.store.ReportSummary(q.r.Context(), store.ReportQuery{From: from, To: to, Location: q.L.loc})
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	for _, r := range rows {
-		d.Today = append(d.Today, dayTotal{Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption, Count: int(r.Count)})
-	}
-	q.render("dashboard", 200, q.page(q.L.T("nav.dashboard"), d))
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,9 +17,10 @@ import (
 )
 
 type reportsData struct {
-	Rows    []store.ReportRow
+	Lines   []reportLine
+	Sums    []reportLine // the lines' totals, one per currency
 	Totals  []store.TotalsRow
-	Groups  []string
+	Groups  []option
 	Chart   string
 	Export  string
 	Today   bool
@@ -26,12 +28,20 @@ type reportsData struct {
 	ToDay   string
 }
 
+// reportLine is one group of the summary as the page shows it.
+type reportLine struct {
+	Label, Link, Currency string
+	Recharge, Consumption *big.Int
+	Count                 int64
+}
+
 // reports shows recharge and consumption for a period. Administrators and
 // reviewers see today only (SPEC); super admins any period and the totals.
 func (web *Web) reports(q *request) {
 	p := q.page(q.L.T("nav.reports"), nil)
 	query, from, to := web.reportQuery(q, p)
-	d := reportsData{Groups: store.ReportGroups, Today: !q.can(auth.ActAnyPeriod), FromDay: from, ToDay: to}
+	d := reportsData{Groups: labelled(q.L, "group.", store.ReportGroups), Today: !q.can(auth.ActAnyPeriod)}
+	d.FromDay, d.ToDay = q.L.Date(query.From), q.L.Date(query.To.Add(-time.Nanosecond))
 	p.Data = d
 	if q.queryRefused("reports", p) {
 		return
@@ -45,7 +55,11 @@ func (web *Web) reports(q *request) {
 		q.internal(err)
 		return
 	}
-	d.Rows = rows
+	if d.Lines, err = web.reportLines(q, query.GroupBy, rows); err != nil {
+		q.internal(err)
+		return
+	}
+	d.Sums = reportSums(d.Lines)
 	if q.can(auth.ActAnyPeriod) {
 		if d.Totals, err = web.store.ReportTotals(q.r.Context()); err != nil {
 			q.internal(err)
@@ -56,11 +70,68 @@ func (web *Web) reports(q *request) {
 	if query.Currency != "" {
 		api.Set("currency", query.Currency)
 	}
+	api.Set("lang", q.L.Lang)
 	d.Chart = "/reports/chart.svg?" + api.Encode()
+	api.Del("lang")
 	api.Set("group_by", query.GroupBy)
 	d.Export = "/reports/export?" + api.Encode()
 	p.Data = d
 	q.render("reports", 200, p)
+}
+
+// reportLines labels the summary's groups in the page's language: days as
+// dates, payment methods by their (translated) names, consumption as
+// consumption, customers by name with a link.
+func (web *Web) reportLines(q *request, group string, rows []store.ReportRow) ([]reportLine, error) {
+	methods := map[string]store.PaymentMethod{}
+	if group == store.GroupPaymentMethod {
+		ms, err := web.store.PaymentMethods(q.r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			methods[itoa(m.ID)] = m
+		}
+	}
+	out := make([]reportLine, 0, len(rows))
+	for _, r := range rows {
+		l := reportLine{Label: r.Label, Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption, Count: r.Count}
+		switch group {
+		case store.GroupDay:
+			if day, err := time.ParseInLocation(time.DateOnly, r.Key, q.L.loc); err == nil {
+				l.Label = q.L.Date(day)
+			}
+		case store.GroupPaymentMethod:
+			if m, ok := methods[r.Key]; ok {
+				l.Label = methodLabel(q.L, m)
+			} else if r.Key == "" {
+				l.Label = q.L.T("reports.no_method")
+			}
+		case store.GroupCustomer:
+			l.Link = "/customers/" + r.Key
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// reportSums totals the lines per currency, exactly.
+func reportSums(lines []reportLine) []reportLine {
+	var sums []reportLine
+	at := map[string]int{}
+	for _, l := range lines {
+		i, ok := at[l.Currency]
+		if !ok {
+			i = len(sums)
+			at[l.Currency] = i
+			sums = append(sums, reportLine{Currency: l.Currency, Recharge: new(big.Int), Consumption: new(big.Int)})
+		}
+		sums[i].Recharge.Add(sums[i].Recharge, l.Recharge)
+		sums[i].Consumption.Add(sums[i].Consumption, l.Consumption)
+		sums[i].Count += l.Count
+	}
+	slices.SortFunc(sums, func(a, b reportLine) int { return cmp.Compare(a.Currency, b.Currency) })
+	return sums
 }
 
 // reportQuery reads the period, currency and grouping of the reports page

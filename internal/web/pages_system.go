@@ -1,26 +1,50 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"coffer/internal/api"
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
 )
 
+type adminsData struct {
+	Items []ledger.Admin
+	Roles []string
+	// EditID is the administrator whose change was refused: their row's
+	// form shows what was typed (p.Form) and why (p.Errs), open. With 0,
+	// those belong to the form for a new administrator.
+	EditID int64
+}
+
+var adminRoles = []string{string(ledger.RoleAdmin), string(ledger.RoleReviewer), string(ledger.RoleSuperAdmin)}
+
 func (web *Web) admins(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
+	web.renderAdmins(q, q.page(q.L.T("nav.admins"), nil), http.StatusOK, 0)
+}
+
+func (web *Web) renderAdmins(q *request, p *page, status int, editID int64) {
 	list, err := web.store.Admins(q.r.Context())
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	q.render("admins", 200, q.page(q.L.T("nav.admins"), list))
+	if status >= http.StatusBadRequest && p.Error == "" {
+		p.Error = q.L.T("err.fix_fields")
+	}
+	p.Data = adminsData{Items: list, Roles: adminRoles, EditID: editID}
+	q.render("admins", status, p)
 }
 
 func (web *Web) adminCreate(q *request) {
@@ -33,33 +57,39 @@ func (web *Web) adminCreate(q *request) {
 	if err := auth.ValidatePassword(f.Get("password")); err != nil {
 		p.Errs["password"] = q.L.T("profile.too_short")
 	}
-	if f.Get("username") == "" {
+	if strings.TrimSpace(f.Get("username")) == "" {
 		p.Errs["username"] = q.L.T("err.required")
 	}
-	var err error
-	if len(p.Errs) == 0 {
-		var hash string
-		if hash, err = auth.HashPassword(f.Get("password")); err == nil {
-			_, err = web.store.AddAdmin(q.r.Context(), q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
-				Role: ledger.Role(f.Get("role")), PasswordHash: hash})
-		}
+	if !slices.Contains(adminRoles, f.Get("role")) {
+		p.Errs["role"] = q.L.T("err.invalid")
 	}
-	if len(p.Errs) > 0 || err != nil {
-		if err != nil && !q.formErrors(p, err) {
-			q.internal(err)
-			return
-		}
-		if p.Error == "" {
-			p.Error = q.L.T("err.fix_fields")
-		}
-		if p.Data, err = web.store.Admins(q.r.Context()); err != nil {
-			q.internal(err)
-			return
-		}
-		q.render("admins", http.StatusUnprocessableEntity, p)
+	if len(p.Errs) > 0 {
+		web.renderAdmins(q, p, http.StatusUnprocessableEntity, 0)
+		return
+	}
+	hash, err := auth.HashPassword(f.Get("password"))
+	if err == nil {
+		_, err = web.store.AddAdmin(q.r.Context(), q.actor(), ledger.Admin{Username: f.Get("username"), Name: f.Get("name"),
+			Role: ledger.Role(f.Get("role")), PasswordHash: hash})
+	}
+	if err != nil {
+		web.adminRefused(q, p, err, 0)
 		return
 	}
 	q.redirect("/admins?done=saved")
+}
+
+// adminRefused shows why a new administrator or a change was refused,
+// beside the field at fault: a taken username beside the username.
+func (web *Web) adminRefused(q *request, p *page, err error, editID int64) {
+	switch {
+	case errors.Is(err, ledger.ErrAlreadyExists):
+		p.Errs["username"] = q.L.T("admin.taken")
+	case !q.formErrors(p, err):
+		q.internal(err)
+		return
+	}
+	web.renderAdmins(q, p, api.StatusOf(err), editID)
 }
 
 func (web *Web) adminUpdate(q *request) {
@@ -71,14 +101,20 @@ func (web *Web) adminUpdate(q *request) {
 		return
 	}
 	f := q.r.PostForm
-	role := ledger.Role(f.Get("role"))
+	p := q.page(q.L.T("nav.admins"), nil)
+	p.Form = f
+	role, name := ledger.Role(f.Get("role")), f.Get("name")
 	disabled := f.Get("disabled") == "1"
 	c := store.AdminChange{Role: &role, Disabled: &disabled}
-	if pw := f.Get("password"); pw != "" {
-		if auth.ValidatePassword(pw) != nil {
-			q.fail(http.StatusUnprocessableEntity, "profile.too_short")
-			return
-		}
+	if f.Has("name") {
+		c.Name = &name
+	}
+	if !slices.Contains(adminRoles, string(role)) {
+		p.Errs["role"] = q.L.T("err.invalid")
+	}
+	if pw := f.Get("password"); pw != "" && auth.ValidatePassword(pw) != nil {
+		p.Errs["password"] = q.L.T("profile.too_short")
+	} else if pw != "" {
 		hash, err := auth.HashPassword(pw)
 		if err != nil {
 			q.internal(err)
@@ -86,65 +122,35 @@ func (web *Web) adminUpdate(q *request) {
 		}
 		c.PasswordHash = &hash
 	}
+	if len(p.Errs) > 0 {
+		web.renderAdmins(q, p, http.StatusUnprocessableEntity, id)
+		return
+	}
 	if _, err := web.store.UpdateAdmin(q.r.Context(), q.actor(), id, c); err != nil {
-		q.failErr(err)
+		if errors.Is(err, ledger.ErrNotFound) {
+			q.failErr(err)
+			return
+		}
+		web.adminRefused(q, p, err, id)
 		return
 	}
 	q.redirect("/admins?done=saved")
 }
 
-type auditData struct {
-	Items []store.AuditRecord
-	Next  string
-}
-
-// audit lists operation records; others than super admins see their own.
-func (web *Web) audit(q *request) {
-	v := q.r.URL.Query()
-	p := q.page(q.L.T("nav.audit"), auditData{})
-	p.Form = v
-	f := store.AuditFilter{Action: v.Get("action"), ObjectType: v.Get("object_type"), ObjectID: v.Get("object_id"), Limit: 100,
-		BeforeID: q.cursor(p, "before"), ActorID: q.linkID(p, "actor_id")}
-	if !q.can(auth.ActAllRecords) {
-		f.ActorID = q.p.Admin.ID
-	}
-	if s := v.Get("from"); s != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
-			f.From = &t
-		} else {
-			p.Errs["from"] = q.L.T("err.date")
-		}
-	}
-	if s := v.Get("to"); s != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, s, q.L.loc); err == nil {
-			t = t.AddDate(0, 0, 1)
-			f.To = &t
-		} else {
-			p.Errs["to"] = q.L.T("err.date")
-		}
-	}
-	if q.queryRefused("audit", p) {
-		return
-	}
-	items, err := web.store.AuditRecords(q.r.Context(), f)
-	if err != nil {
-		q.internal(err)
-		return
-	}
-	d := auditData{Items: items}
-	if len(items) == f.Limit {
-		v.Set("before", itoa(items[len(items)-1].ID))
-		d.Next = "/audit?" + v.Encode()
-	}
-	p.Data = d
-	q.render("audit", 200, p)
-}
-
 type settingsData struct {
 	Settings ledger.Settings
-	Methods  []store.PaymentMethod
-	Credit   map[string]string
+	Methods  []methodView
+	Credit   []creditView
 }
+
+// methodView is a payment method as the settings list it.
+type methodView struct {
+	store.PaymentMethod
+	Label string
+}
+
+// creditView is the credit limit new accounts of one currency start with.
+type creditView struct{ Currency, Amount string }
 
 func (web *Web) settings(q *request) {
 	if !q.need(auth.ActSystem) {
@@ -164,18 +170,23 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	d := settingsData{Settings: s, Methods: ms, Credit: map[string]string{}}
-	for code, v := range s.DefaultCreditLimit {
-		if c, err := money.LookupCurrency(code); err == nil {
-			d.Credit[code] = money.New(v, c).String()
-		}
+	d := settingsData{Settings: s}
+	for _, m := range ms {
+		d.Methods = append(d.Methods, methodView{PaymentMethod: m, Label: methodLabel(q.L, m)})
 	}
-	if len(p.Form) == 0 {
+	for code, v := range s.DefaultCreditLimit {
+		d.Credit = append(d.Credit, creditView{Currency: code, Amount: q.L.Money(v, code)})
+	}
+	slices.SortFunc(d.Credit, func(a, b creditView) int { return strings.Compare(a.Currency, b.Currency) })
+	if !p.Form.Has("retention_days") { // not the settings form coming back: show what is saved
 		p.Form.Set("retention_days", itoa(int64(s.RetentionDays)))
 		p.Form.Set("timezone", s.Timezone)
 		if s.DirectTopUp {
 			p.Form.Set("direct_topup", "1")
 		}
+	}
+	if status >= http.StatusBadRequest && p.Error == "" {
+		p.Error = q.L.T("err.fix_fields")
 	}
 	p.Data = d
 	q.render("settings", status, p)
@@ -188,22 +199,15 @@ func (web *Web) settingsSave(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.settings"), nil)
 	p.Form = f
+	days, tz, credit := web.readSettings(q, p, f)
+	if len(p.Errs) > 0 {
+		web.renderSettings(q, p, http.StatusUnprocessableEntity)
+		return
+	}
 	_, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
-		days, err := strconv.Atoi(f.Get("retention_days"))
-		if err != nil {
-			return ledger.Invalid("retention_days", "must be a whole number")
-		}
-		s.RetentionDays, s.Timezone, s.DirectTopUp = days, f.Get("timezone"), f.Get("direct_topup") == "1"
-		if code := f.Get("credit_currency"); code != "" {
-			c, err := money.LookupCurrency(code)
-			if err != nil {
-				return ledger.InvalidBecause("credit_currency", "unknown_currency", err.Error())
-			}
-			a, err := money.Parse(f.Get("credit_amount"), c)
-			if err != nil || a.IsNegative() {
-				return ledger.Invalid("credit_amount", "must be an amount of zero or more")
-			}
-			s.DefaultCreditLimit[code] = a.Minor()
+		s.RetentionDays, s.Timezone, s.DirectTopUp = days, tz, f.Get("direct_topup") == "1"
+		if credit != nil {
+			s.DefaultCreditLimit[credit.Currency().Code()] = credit.Minor()
 		}
 		return nil
 	})
@@ -218,17 +222,60 @@ func (web *Web) settingsSave(q *request) {
 	q.redirect("/settings?done=saved")
 }
 
+// readSettings checks the settings form field by field, in the user's
+// language (the domain's bounds, Settings.Validate, say them in English
+// only): the retention days, the time zone, and a credit limit for new
+// accounts of a currency when one is typed.
+func (web *Web) readSettings(q *request, p *page, f url.Values) (days int, tz string, credit *money.Amount) {
+	days, err := strconv.Atoi(strings.TrimSpace(f.Get("retention_days")))
+	if err != nil || days < 30 || days > 3650 {
+		p.Errs["retention_days"] = q.L.Tf("settings.retention_range", 30, 3650)
+	}
+	tz = strings.TrimSpace(f.Get("timezone"))
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+		p.Errs["timezone"] = q.L.T("settings.timezone_bad")
+	}
+	code, amount := strings.ToUpper(strings.TrimSpace(f.Get("credit_currency"))), strings.TrimSpace(f.Get("credit_amount"))
+	if code == "" && amount == "" {
+		return days, tz, nil
+	}
+	c, err := money.LookupCurrency(code)
+	if err != nil {
+		p.Errs["credit_currency"] = q.L.T("err.currency")
+		return days, tz, nil
+	}
+	a, err := money.Parse(amount, c)
+	switch {
+	case err != nil:
+		p.Errs["credit_amount"] = q.amountMessage("credit_amount", err)
+	case a.IsNegative() || a.Minor() > ledger.MaxLimit:
+		p.Errs["credit_amount"] = q.L.T("settings.credit_range")
+	default:
+		credit = &a
+	}
+	return days, tz, credit
+}
+
 func (web *Web) methodCreate(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	if _, err := web.store.AddPaymentMethod(q.r.Context(), q.actor(), q.r.PostFormValue("name"), true); err != nil {
+	name := strings.TrimSpace(q.r.PostFormValue("name"))
+	if _, err := web.store.AddPaymentMethod(q.r.Context(), q.actor(), name, true); err != nil {
+		// The settings form shows the settings as saved; the name typed
+		// stays in its own field, with why it was refused.
 		p := q.page(q.L.T("nav.settings"), nil)
-		if q.formErrors(p, err) {
-			web.renderSettings(q, p, http.StatusUnprocessableEntity)
+		switch {
+		case errors.Is(err, ledger.ErrAlreadyExists):
+			p.Errs["method_name"] = q.L.T("settings.method_taken")
+		case !q.formErrors(p, err):
+			q.internal(err)
 			return
+		default:
+			p.Errs["method_name"] = p.Errs["name"]
 		}
-		q.internal(err)
+		p.Form.Set("method_name", name)
+		web.renderSettings(q, p, api.StatusOf(err))
 		return
 	}
 	q.redirect("/settings?done=saved")
@@ -248,4 +295,18 @@ func (web *Web) methodUpdate(q *request) {
 		return
 	}
 	q.redirect("/settings?done=saved")
+}
+
+// builtinMethods are the payment methods every database starts with (the
+// first migration), by code, with the name they start with.
+var builtinMethods = map[string]string{"alipay": "Alipay", "wechat_pay": "WeChat Pay", "bank_transfer": "Bank Transfer"}
+
+// methodLabel names a payment method: a built-in one that still has its
+// first name is said in the page's language (支付宝); a name an operator
+// gave is theirs, and shown as they wrote it.
+func methodLabel(l *locale, m store.PaymentMethod) string {
+	if name, ok := builtinMethods[m.Code]; ok && name == m.Name {
+		return l.T("method." + m.Code)
+	}
+	return m.Name
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -168,8 +167,8 @@ func (a *API) createWebhook(ctx context.Context, in *NewWebhookInput) (*NewWebho
 	if _, err := n.Validate(); err != nil {
 		return nil, err
 	}
-	if err := webhook.CheckDestination(ctx, b.URL, a.hooksPrivate); err != nil {
-		return nil, destinationProblem(err)
+	if err := webhook.CheckRegistration(ctx, b.URL, a.hooksPrivate); err != nil {
+		return nil, err
 	}
 	h, secret, err := a.store.CreateWebhook(ctx, callerOf(ctx).actor(), n)
 	if err != nil {
@@ -215,14 +214,4 @@ func (a *API) redeliver(ctx context.Context, in *RedeliverInput) (*DeliveryOutpu
 		return nil, err
 	}
 	return &DeliveryOutput{Body: deliveryJSON(d)}, nil
-}
-
-// destinationProblem is a webhook URL refused for where it leads: not a
-// public address, or a host that does not resolve.
-func destinationProblem(err error) error {
-	if errors.Is(err, webhook.ErrPrivateDestination) {
-		return ledger.InvalidBecause("url", "private_address", err.Error()+
-			"; webhooks go to public addresses unless the server is started with --webhooks-allow-private")
-	}
-	return ledger.InvalidBecause("url", "unresolvable", err.Error())
 }

@@ -67,7 +67,7 @@ var FieldReasons = []string{
 	"unknown_currency", "phone_chars", "phone_digits", "email", "username", "balance_bound", "key_length",
 	"account_or_customer", "choose", "paid_at", "exchange_rate", "report_days", "name_length", "no_such",
 	"method_disabled", "too_many_vouchers", "not_on_account", "reverse_reversal", "archived_entries",
-	"batch_scope", "batch_size", "private_address", "unresolvable",
+	"batch_scope", "batch_size", "private_address",
 }
 
 // InvalidBecause returns a ValidationError for one field with the reason

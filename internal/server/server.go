@@ -76,7 +76,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	}
 	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg), Archiver: opt.Archiver,
 		WebhooksAllowPrivate: opt.WebhooksAllowPrivate})
-	web.New(st, opt.Archiver, log, opt.Now, s.mux).Register(s.mux)
+	web.New(st, opt.Archiver, log, opt.Now, s.mux, opt.WebhooksAllowPrivate).Register(s.mux)
 	s.guarded = api.GuardJSON(s.mux)
 	return s
 }

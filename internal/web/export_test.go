@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/csv"
 	"strings"
 	"testing"
@@ -49,5 +50,21 @@ func TestExportsAreCSV(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The console refuses a webhook to a private address beside the URL field,
+// in the UI's language, and registers nothing (the server does not allow
+// private destinations here).
+func TestWebhookToPrivateAddressRefusedInPlace(t *testing.T) {
+	s := newSite(t, "sqlite")
+	root := s.login("root")
+	root.post("/lang", root.form("lang", "zh-CN", "back", "/"))
+	code, body, _ := root.post("/webhooks", root.form("url", "http://169.254.169.254/latest", "events", "topup.approved"))
+	if code != 422 || !strings.Contains(body, "内网地址") || !strings.Contains(body, `value="http://169.254.169.254/latest"`) {
+		t.Errorf("POST /webhooks to a link-local address = %d; the page does not say why beside the field in Chinese, or lost the URL", code)
+	}
+	if hooks, _ := s.st.Webhooks(context.Background(), 0, 10); len(hooks) != 0 {
+		t.Errorf("a refused webhook was registered: %+v", hooks)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"coffer/internal/ledger"
 	"coffer/internal/money"
 	"coffer/internal/store"
+	"coffer/internal/webhook"
 )
 
 type reportsData struct {
@@ -301,7 +302,15 @@ func (web *Web) webhookCreate(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.webhooks"), nil)
 	p.Form = f
-	_, secret, err := web.store.CreateWebhook(q.r.Context(), q.actor(), ledger.NewWebhook{URL: f.Get("url"), Events: f["events"], Description: f.Get("description")})
+	n := ledger.NewWebhook{URL: f.Get("url"), Events: f["events"], Description: f.Get("description")}
+	_, err := n.Validate()
+	if err == nil {
+		err = webhook.CheckRegistration(q.r.Context(), n.URL, web.hooksPrivate)
+	}
+	var secret string
+	if err == nil {
+		_, secret, err = web.store.CreateWebhook(q.r.Context(), q.actor(), n)
+	}
 	if err != nil {
 		if q.formErrors(p, err) {
 			web.renderWebhooks(q, p, "", http.StatusUnprocessableEntity)

@@ -38,15 +38,18 @@ type Web struct {
 	crossOrigin *http.CrossOriginProtection
 	// archiver runs retention now, for the archives page.
 	archiver *retention.Archiver
+	// hooksPrivate lets webhooks be registered for private addresses
+	// (webhook.CheckRegistration).
+	hooksPrivate bool
 }
 
 // New parses the templates; it panics on a broken template, which the tests
 // catch before a release.
-func New(st *store.Store, arch *retention.Archiver, log *slog.Logger, now func() time.Time, api http.Handler) *Web {
+func New(st *store.Store, arch *retention.Archiver, log *slog.Logger, now func() time.Time, api http.Handler, hooksPrivate bool) *Web {
 	if now == nil {
 		now = time.Now
 	}
-	w := &Web{store: st, archiver: arch, log: log, now: now, pages: map[string]*template.Template{}, api: api,
+	w := &Web{store: st, archiver: arch, log: log, now: now, pages: map[string]*template.Template{}, api: api, hooksPrivate: hooksPrivate,
 		crossOrigin: http.NewCrossOriginProtection()}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"syscall"
 	"time"
+
+	"coffer/internal/ledger"
 )
 
 // ErrPrivateDestination is a webhook address refused because it is not on
@@ -33,7 +35,9 @@ func privateAddr(ip netip.Addr) bool {
 // CheckDestination resolves a webhook URL's host and refuses it when any of
 // its addresses is not public, unless allowPrivate. It gives the operator
 // registering a webhook a clear answer at once; the worker checks again at
-// every connection (the name may resolve elsewhere later).
+// every connection (the name may resolve elsewhere later). A name that does
+// not resolve yet is let through: its DNS may be set up after the webhook,
+// and the worker's check stands at every attempt.
 func CheckDestination(ctx context.Context, rawURL string, allowPrivate bool) error {
 	if allowPrivate {
 		return nil
@@ -46,7 +50,7 @@ func CheckDestination(ctx context.Context, rawURL string, allowPrivate bool) err
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
 	if err != nil {
-		return fmt.Errorf("webhook: %s does not resolve: %w", u.Hostname(), err)
+		return nil
 	}
 	for _, a := range addrs {
 		if privateAddr(a) {
@@ -109,4 +113,16 @@ func viaProxy(client *http.Client, req *http.Request) bool {
 	}
 	p, err := t.Proxy(req)
 	return err == nil && p != nil
+}
+
+// CheckRegistration is CheckDestination for a webhook being registered, its
+// refusal as a validation problem of the url field, which both the API and
+// the console show beside the field.
+func CheckRegistration(ctx context.Context, rawURL string, allowPrivate bool) error {
+	err := CheckDestination(ctx, rawURL, allowPrivate)
+	if errors.Is(err, ErrPrivateDestination) {
+		return ledger.InvalidBecause("url", "private_address", err.Error()+
+			"; webhooks go to public addresses unless the server is started with --webhooks-allow-private")
+	}
+	return err
 }

@@ -144,3 +144,10 @@ func (s *Store) PreviewAlertBatch(ctx context.Context, r ledger.AlertBatchReques
 	})
 	return out, err
 }
+
+// CustomerCurrencies lists the currencies customer accounts hold, for the
+// console's currency choices.
+func (s *Store) CustomerCurrencies(ctx context.Context) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT DISTINCT currency FROM accounts WHERE customer_id IS NOT NULL ORDER BY currency")
+	return collect(rows, err, scanValue[string])
+}

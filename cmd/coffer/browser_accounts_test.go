@@ -82,7 +82,7 @@ func accountsBrowser(t *testing.T, d store.Dialect) *browser {
 	for _, c := range accountsCustomers {
 		b.allow(c[0])
 	}
-	b.allow("ops harbor example Copy Cat")
+	b.allow("ops harbor example Copy Cat root")
 	token := accountsAPI(t, b, "", "/api/v1/auth/login", map[string]any{"username": "root", "password": "root password 1"})["token"].(string)
 	for i, c := range accountsCustomers {
 		body := map[string]any{"name": c[0], "phone": c[1], "default_currency": c[2]}

@@ -58,9 +58,13 @@ func TestBrowserAccountsEditChinese(t *testing.T) {
 	accountsEditInChinese(t, b)
 }
 
-func TestBrowserAccountsBatchesSQLite(t *testing.T) { accountsBatches(t, accountsBrowser(t, store.SQLite)) }
+func TestBrowserAccountsBatchesSQLite(t *testing.T) {
+	accountsBatches(t, accountsBrowser(t, store.SQLite))
+}
 
-func TestBrowserAccountsBatchesPostgres(t *testing.T) { accountsBatches(t, accountsBrowser(t, store.Postgres)) }
+func TestBrowserAccountsBatchesPostgres(t *testing.T) {
+	accountsBatches(t, accountsBrowser(t, store.Postgres))
+}
 
 func TestBrowserAccountsBatchesChinese(t *testing.T) {
 	b := accountsBrowser(t, store.SQLite)

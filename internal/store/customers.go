@@ -208,13 +208,7 @@ func (s *Store) customerWhere(f CustomerFilter) (string, where) {
 	w := where{}
 	found := ""
 	if f.Q != "" {
-		search := "SELECT customer_id FROM customer_search WHERE " + s.contains(&w, "body", f.Q)
-		// Digits may be part of an account number too, as in the account
-		// list's search (lists.go).
-		if strings.Trim(f.Q, "0123456789") == "" {
-			search += " UNION SELECT x.customer_id FROM account_search n JOIN accounts x ON x.id = n.account_id WHERE n." + s.contains(&w, "number", f.Q)
-		}
-		found = searchCTE(search)
+		found = searchCTE("SELECT customer_id FROM customer_search WHERE " + s.contains(&w, "body", f.Q))
 		w.add("id IN (SELECT id FROM found)")
 	}
 	if f.Archived {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -65,9 +66,18 @@ func (web *Web) customers(q *request) {
 		return
 	}
 	htmx := q.r.Header.Get("HX-Request") == "true"
-	if total == 1 && f.Q != "" && len(listQuery(v, customerKeys...)) == 1 && !htmx {
-		q.redirect("/customers/" + itoa(items[0].ID))
-		return
+	if f.Q != "" && len(listQuery(v, customerKeys...)) == 1 && !htmx && total <= 1 {
+		to := ""
+		if total == 1 {
+			to = "/customers/" + itoa(items[0].ID)
+		} else if to, err = web.byAccountNumber(q, f.Q); err != nil {
+			q.internal(err)
+			return
+		}
+		if to != "" {
+			q.redirect(to)
+			return
+		}
 	}
 	d, err := web.customerRows(q, items)
 	if err != nil {
@@ -84,6 +94,23 @@ func (web *Web) customers(q *request) {
 		return
 	}
 	q.render("customers", 200, p)
+}
+
+// byAccountNumber is where the header's search goes when no customer's
+// name, phone or email holds its text: the customer of the one account
+// whose number does, or the account list of several; "" when none does.
+func (web *Web) byAccountNumber(q *request, text string) (string, error) {
+	if strings.Trim(text, "0123456789") != "" {
+		return "", nil // account numbers are digits
+	}
+	rows, err := web.store.Accounts(q.r.Context(), store.AccountFilter{Q: text, Sort: "number", Limit: 2})
+	switch {
+	case err != nil || len(rows) == 0:
+		return "", err
+	case len(rows) == 1:
+		return "/customers/" + itoa(rows[0].CustomerID), nil
+	}
+	return "/accounts?q=" + url.QueryEscape(text), nil
 }
 
 // customerRows gives each customer of a page their accounts.

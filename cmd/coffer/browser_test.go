@@ -106,8 +106,8 @@ func TestBrowser(t *testing.T) {
 
 	// The clerk posts consumption and an adjustment and sees the result.
 	login("clerk", "staff password 1")
-	run("find customer", chromedp.Navigate(base+"/customers?phone=13800138000"), chromedp.WaitVisible(`#results a`, chromedp.ByQuery),
-		chromedp.Click(`#results a`, chromedp.ByQuery), chromedp.WaitVisible("#to-charge", chromedp.ByID),
+	run("find customer", chromedp.Navigate(base+"/customers?phone=13800138000"), chromedp.WaitVisible(`#results tbody a`, chromedp.ByQuery),
+		chromedp.Click(`#results tbody a`, chromedp.ByQuery), chromedp.WaitVisible("#to-charge", chromedp.ByID),
 		chromedp.Click("#to-charge", chromedp.ByID), chromedp.WaitVisible("#f-amount", chromedp.ByID))
 	run("fill consumption", chromedp.SendKeys("#f-amount", "120.30", chromedp.ByID), chromedp.SendKeys(`input[name="reference"]`, "Storage Nov", chromedp.ByQuery))
 	submit("post consumption", "#submit-charge", "#to-account")

@@ -143,7 +143,12 @@ type CustomerFilter struct {
 	Archived              bool // list archived customers instead of live ones
 	AfterID               int64
 	Limit                 int
+	Offset                int    // rows of the order to skip (a numbered page)
+	Sort                  string // one of CustomerSorts; "" is newest first
 }
+
+// CustomerSorts are the orders a customer list can take; '-' is descending.
+var CustomerSorts = []string{"-created_at", "created_at", "name", "-name"}
 
 // likeArg makes user text safe inside LIKE: its wildcards match themselves.
 func likeArg(s string) string {
@@ -173,6 +178,33 @@ func searchCTE(search string) string {
 
 // Customers lists customers, newest first, after the cursor AfterID.
 func (s *Store) Customers(ctx context.Context, f CustomerFilter) ([]ledger.Customer, error) {
+	found, w := s.customerWhere(f)
+	order := customerOrder(f.Sort)
+	q := found + "SELECT " + customerCols + " FROM customers" + w.sql() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(f.Limit)
+	if f.Offset > 0 {
+		q += " OFFSET " + strconv.Itoa(f.Offset)
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
+	return collect(rows, err, scanCustomer)
+}
+
+// customerOrder is the ORDER BY of a sort; ids break ties, and ids are in
+// the order customers were created.
+func customerOrder(sort string) string {
+	switch sort {
+	case "created_at":
+		return "id ASC"
+	case "name":
+		return "LOWER(name) ASC, id ASC"
+	case "-name":
+		return "LOWER(name) DESC, id DESC"
+	}
+	return "id DESC"
+}
+
+// customerWhere is the search (a common table expression, or "") and the
+// conditions of f, which the list and its count share.
+func (s *Store) customerWhere(f CustomerFilter) (string, where) {
 	w := where{}
 	found := ""
 	if f.Q != "" {
@@ -196,8 +228,7 @@ func (s *Store) Customers(ctx context.Context, f CustomerFilter) ([]ledger.Custo
 	if f.AfterID != 0 {
 		w.add("id < ?", f.AfterID)
 	}
-	rows, err := s.rdb.QueryContext(ctx, found+"SELECT "+customerCols+" FROM customers"+w.sql()+" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), w.args...)
-	return collect(rows, err, scanCustomer)
+	return found, w
 }
 
 func auditCustomer(c ledger.Customer) map[string]any {

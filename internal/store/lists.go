@@ -43,6 +43,9 @@ type AccountFilter struct {
 	Sort                   string // one of AccountSorts
 	After                  *Cursor
 	Limit                  int
+	// Offset skips that many rows of the filter's order (a numbered page);
+	// After and Offset go together only if the caller means both.
+	Offset int
 }
 
 // AccountSorts are the orders an account list can take; '-' is descending.
@@ -58,20 +61,7 @@ type AccountRow struct {
 
 // Accounts lists one page of customer accounts in the filter's order.
 func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, error) {
-	w := where{}
-	found := ""
-	if f.Q != "" {
-		search := "SELECT x.id FROM customer_search s JOIN accounts x ON x.customer_id = s.customer_id WHERE s." +
-			s.contains(&w, "body", f.Q)
-		// Account numbers are digits (ledger.NewAccountNumber): other text
-		// is no part of one, and looking costs a scan of the index's digits.
-		if strings.Trim(f.Q, "0123456789") == "" {
-			search += " UNION SELECT account_id FROM account_search WHERE " + s.contains(&w, "number", f.Q)
-		}
-		found = searchCTE(search)
-		w.add("a.id IN (SELECT id FROM found)")
-	}
-	accountConditions(&w, f)
+	found, w := s.accountWhere(f)
 	col, desc := "a.created_at", false
 	sort := f.Sort
 	if sort == "" {
@@ -100,8 +90,31 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 	q := found + "SELECT a." + strings.ReplaceAll(accountCols, ", ", ", a.") + ", c.name, COALESCE(c.email, ''), COALESCE(c.phone, '')" +
 		" FROM accounts a JOIN customers c ON c.id = a.customer_id" + w.sql() +
 		" ORDER BY " + col + " " + dir + ", a.id " + dir + " LIMIT " + strconv.Itoa(f.Limit)
+	if f.Offset > 0 {
+		q += " OFFSET " + strconv.Itoa(f.Offset)
+	}
 	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
 	return collect(rows, err, scanAccountRow)
+}
+
+// accountWhere is the search (a common table expression, or "") and the
+// conditions of f, which the list and its count share.
+func (s *Store) accountWhere(f AccountFilter) (string, where) {
+	w := where{}
+	found := ""
+	if f.Q != "" {
+		search := "SELECT x.id FROM customer_search s JOIN accounts x ON x.customer_id = s.customer_id WHERE s." +
+			s.contains(&w, "body", f.Q)
+		// Account numbers are digits (ledger.NewAccountNumber): other text
+		// is no part of one, and looking costs a scan of the index's digits.
+		if strings.Trim(f.Q, "0123456789") == "" {
+			search += " UNION SELECT account_id FROM account_search WHERE " + s.contains(&w, "number", f.Q)
+		}
+		found = searchCTE(search)
+		w.add("a.id IN (SELECT id FROM found)")
+	}
+	accountConditions(&w, f)
+	return found, w
 }
 
 // scanAccountRow reads accountCols and then the customer's name, email and

@@ -1,27 +1,51 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
+	"coffer/internal/api"
 	"coffer/internal/auth"
 	"coffer/internal/ledger"
 	"coffer/internal/store"
 )
 
 type customersData struct {
-	Items []ledger.Customer
-	Next  string
+	Items []customerRow
+	Pager pager
+	Sort  map[string]sortHeader
+	Back  string // this list's address, where the dialogs return
 }
 
-// customers searches by phone, name or email; with htmx only the results
-// table is swapped as the user types.
+// customerRow is a customer with their accounts, whose balances the list
+// shows (R: a customer is deleted only at zero balance).
+type customerRow struct {
+	ledger.Customer
+	Accounts []ledger.Account
+}
+
+// customerKeys are the customer list's filters.
+var customerKeys = []string{"phone", "name", "email", "q"}
+
+// customers searches by phone, name, email, or any of them and the account
+// number (q, the header's search); with htmx only the results table is
+// swapped as the user types. A search from the header that finds exactly
+// one customer goes to that customer's page.
 func (web *Web) customers(q *request) {
 	v := q.r.URL.Query()
-	p := q.page(q.L.T("nav.customers"), customersData{})
+	p := q.page(q.L.T("nav.customers"), customersData{Pager: newPager(q.L, "/customers", nil, 0, 0)})
 	p.Form = v
-	f := store.CustomerFilter{Phone: v.Get("phone"), Name: v.Get("name"), Email: v.Get("email"), Q: v.Get("q"), AfterID: q.cursor(p, "after"), Limit: 50}
+	_, size, offset := pageOf(v)
+	f := store.CustomerFilter{Phone: v.Get("phone"), Name: v.Get("name"), Email: v.Get("email"), Q: strings.TrimSpace(v.Get("q")),
+		AfterID: q.cursor(p, "after"), Limit: size, Offset: offset, Sort: v.Get("sort")}
 	if q.queryRefused("customers", p) {
 		return
+	}
+	if !slices.Contains(store.CustomerSorts, f.Sort) {
+		f.Sort = store.CustomerSorts[0]
 	}
 	if f.Phone != "" {
 		// A whole number is searched as stored (E.164); part of one, as
@@ -30,27 +54,89 @@ func (web *Web) customers(q *request) {
 			f.Phone = n
 		}
 	}
-	items, err := web.store.Customers(q.r.Context(), f)
+	ctx := q.r.Context()
+	items, err := web.store.Customers(ctx, f)
 	if err != nil {
 		q.internal(err)
 		return
 	}
-	d := customersData{Items: items}
-	if len(items) == f.Limit {
-		v.Set("after", itoa(items[len(items)-1].ID))
-		d.Next = "/customers?" + v.Encode()
+	total, err := web.store.CountCustomers(ctx, f)
+	if err != nil {
+		q.internal(err)
+		return
 	}
+	htmx := q.r.Header.Get("HX-Request") == "true"
+	if f.Q != "" && len(listQuery(v, customerKeys...)) == 1 && !htmx && total <= 1 {
+		to := ""
+		if total == 1 {
+			to = "/customers/" + itoa(items[0].ID)
+		} else if to, err = web.byAccountNumber(q, f.Q); err != nil {
+			q.internal(err)
+			return
+		}
+		if to != "" {
+			q.redirect(to)
+			return
+		}
+	}
+	d, err := web.customerRows(q, items)
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	here := listQuery(v, append(customerKeys, "sort", "size")...)
+	d.Pager = newPager(q.L, "/customers", listQuery(v, append(customerKeys, "sort", "page", "size")...), total, len(items))
+	d.Sort = sortHeaders("/customers", here, f.Sort, "name", "created_at")
+	d.Back = "/customers?" + listQuery(v, append(customerKeys, "sort", "page", "size")...).Encode()
 	p.Data = d
-	if q.r.Header.Get("HX-Request") == "true" {
+	if htmx {
 		q.renderBlock("customers", "results", 200, p)
 		return
 	}
 	q.render("customers", 200, p)
 }
 
+// byAccountNumber is where the header's search goes when no customer's
+// name, phone or email holds its text: the customer of the one account
+// whose number does, or the account list of several; "" when none does.
+func (web *Web) byAccountNumber(q *request, text string) (string, error) {
+	if strings.Trim(text, "0123456789") != "" {
+		return "", nil // account numbers are digits
+	}
+	rows, err := web.store.Accounts(q.r.Context(), store.AccountFilter{Q: text, Sort: "number", Limit: 2})
+	switch {
+	case err != nil || len(rows) == 0:
+		return "", err
+	case len(rows) == 1:
+		return "/customers/" + itoa(rows[0].CustomerID), nil
+	}
+	return "/accounts?q=" + url.QueryEscape(text), nil
+}
+
+// customerRows gives each customer of a page their accounts.
+func (web *Web) customerRows(q *request, items []ledger.Customer) (customersData, error) {
+	ids := make([]int64, len(items))
+	for i, c := range items {
+		ids[i] = c.ID
+	}
+	accs, err := web.store.AccountsOfCustomers(q.r.Context(), ids)
+	if err != nil {
+		return customersData{}, err
+	}
+	d := customersData{Items: make([]customerRow, len(items))}
+	for i, c := range items {
+		d.Items[i] = customerRow{Customer: c, Accounts: accs[c.ID]}
+	}
+	return d, nil
+}
+
 type customerDetailData struct {
 	Customer ledger.Customer
 	Accounts []store.AccountRow
+	// Settled tells whether every account is at zero, which deleting the
+	// customer needs (R 3).
+	Settled bool
+	Back    string
 }
 
 func (web *Web) customerDetail(q *request) {
@@ -58,6 +144,12 @@ func (web *Web) customerDetail(q *request) {
 	if !ok {
 		return
 	}
+	web.customerPage(q, id, q.page("", nil), http.StatusOK)
+}
+
+// customerPage shows a customer on p, with status: an archive refused
+// comes back to it with its reason.
+func (web *Web) customerPage(q *request, id int64, p *page, status int) {
 	c, err := web.store.Customer(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err) // not found is 404, anything else ours
@@ -68,7 +160,20 @@ func (web *Web) customerDetail(q *request) {
 		q.internal(err)
 		return
 	}
-	q.render("customer", 200, q.page(c.Name, customerDetailData{Customer: c, Accounts: accs}))
+	d := customerDetailData{Customer: c, Accounts: accs, Settled: true, Back: "/customers/" + itoa(id)}
+	for _, a := range accs {
+		d.Settled = d.Settled && a.Balance == 0
+	}
+	p.Title, p.Data = c.Name, d
+	q.render("customer", status, p)
+}
+
+// customerFormData is what the customer form offers besides the fields:
+// the customer edited (ID 0 for a new one) and the currencies in use, to
+// choose the default currency from (any other ISO code may be typed).
+type customerFormData struct {
+	ID         int64
+	Currencies []string
 }
 
 // customerForm creates (no id) or edits a customer.
@@ -77,9 +182,10 @@ func (web *Web) customerForm(q *request) {
 		return
 	}
 	p := q.page(q.L.T("customer.new"), nil)
+	var id int64
 	if q.r.PathValue("id") != "" {
-		id, ok := q.pathID()
-		if !ok {
+		var ok bool
+		if id, ok = q.pathID(); !ok {
 			return
 		}
 		c, err := web.store.Customer(q.r.Context(), id)
@@ -88,12 +194,21 @@ func (web *Web) customerForm(q *request) {
 			return
 		}
 		p.Title = q.L.T("customer.edit")
-		p.Data = c
 		for k, v := range map[string]string{"name": c.Name, "phone": c.Phone, "email": c.Email, "company": c.Company, "remark": c.Remark, "default_currency": c.DefaultCurrency} {
 			p.Form.Set(k, v)
 		}
 	}
-	q.render("customer_form", 200, p)
+	web.renderCustomerForm(q, p, id, http.StatusOK)
+}
+
+func (web *Web) renderCustomerForm(q *request, p *page, id int64, status int) {
+	cur, err := web.store.CustomerCurrencies(q.r.Context())
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	p.Data = customerFormData{ID: id, Currencies: cur}
+	q.render("customer_form", status, p)
 }
 
 func (web *Web) customerSave(q *request) {
@@ -102,28 +217,31 @@ func (web *Web) customerSave(q *request) {
 	}
 	f := q.r.PostForm
 	nc := ledger.NewCustomer{Name: f.Get("name"), Phone: f.Get("phone"), Email: f.Get("email"), Company: f.Get("company"),
-		Remark: f.Get("remark"), DefaultCurrency: f.Get("default_currency")}
+		Remark: f.Get("remark"), DefaultCurrency: strings.ToUpper(strings.TrimSpace(f.Get("default_currency")))}
 	var c ledger.Customer
 	var err error
+	var id int64
 	p := q.page(q.L.T("customer.new"), nil)
 	if q.r.PathValue("id") != "" {
-		id, ok := q.pathID()
-		if !ok {
+		var ok bool
+		if id, ok = q.pathID(); !ok {
 			return
 		}
 		p.Title = q.L.T("customer.edit")
-		p.Data = ledger.Customer{ID: id}
 		c, err = web.store.UpdateCustomer(q.r.Context(), q.actor(), id, nc)
 	} else {
 		c, err = web.store.CreateCustomer(q.r.Context(), q.actor(), nc)
 	}
 	if err != nil {
 		p.Form = f
-		if q.formErrors(p, err) {
-			q.render("customer_form", http.StatusUnprocessableEntity, p)
+		if !q.formErrors(p, err) {
+			q.internal(err)
 			return
 		}
-		q.internal(err)
+		if errors.Is(err, ledger.ErrDuplicatePhone) { // said beside the phone
+			p.Errs["phone"], p.Error = p.Error, q.L.T("err.fix_fields")
+		}
+		web.renderCustomerForm(q, p, id, http.StatusUnprocessableEntity)
 		return
 	}
 	q.redirect("/customers/" + itoa(c.ID) + "?done=saved")
@@ -137,7 +255,15 @@ func (web *Web) customerArchive(q *request) {
 	if !ok {
 		return
 	}
-	if _, err := web.store.ArchiveCustomer(q.r.Context(), q.actor(), id); err != nil {
+	_, err := web.store.ArchiveCustomer(q.r.Context(), q.actor(), id)
+	if errors.Is(err, ledger.ErrNonzeroBalance) || errors.Is(err, ledger.ErrCustomerArchived) {
+		// Back to the customer, whose balances show what to settle.
+		p := q.page("", nil)
+		q.formErrors(p, err) // the domain's message, in the user's language
+		web.customerPage(q, id, p, api.StatusOf(err))
+		return
+	}
+	if err != nil {
 		q.failErr(err)
 		return
 	}

@@ -65,7 +65,7 @@ func (q *request) dateRange(p *page, v url.Values, f *store.TopUpFilter) {
 
 // topups lists recharge records, newest first, with filters and a pager.
 func (web *Web) topups(q *request) {
-	v := listQuery(q)
+	v := queryWithoutDone(q)
 	p := q.page(q.L.T("nav.topups"), nil)
 	p.Form = v
 	tq := store.TopUpQuery{TopUpFilter: store.TopUpFilter{Status: ledger.TopUpStatus(v.Get("status"))}, Customer: strings.TrimSpace(v.Get("customer"))}

@@ -35,9 +35,9 @@ func (web *Web) methodNames(q *request) (map[int64]string, error) {
 	return names, err
 }
 
-// listQuery is a list page's query without the one-off message of the
+// queryWithoutDone is a list page's query without the one-off message of the
 // action that led to it, so that paging on does not repeat it.
-func listQuery(q *request) url.Values {
+func queryWithoutDone(q *request) url.Values {
 	v := q.r.URL.Query()
 	v.Del("done")
 	return v
@@ -45,7 +45,7 @@ func listQuery(q *request) url.Values {
 
 // reviews is the recharge audit queue: who has waited longest comes first.
 func (web *Web) reviews(q *request) {
-	v := listQuery(q)
+	v := queryWithoutDone(q)
 	_, size, offset := pageOf(v)
 	rows, total, err := web.store.TopUpPage(q.r.Context(), store.TopUpQuery{TopUpFilter: store.TopUpFilter{Status: ledger.TopUpPending},
 		Offset: offset, Size: size, OldestFirst: true})

@@ -166,9 +166,9 @@ func TestStaleAccountFormChangesNothing(t *testing.T) {
 			acc := itoa(accs[0].ID)
 			one, two := s.login("root"), s.login("root")
 			_, page, _ := two.get("/accounts/" + acc)
-			m := regexp.MustCompile(`id="status-form">\s*<input type="hidden" name="csrf" value="[0-9a-f]+"><input type="hidden" name="version" value="(\d+)">`).FindStringSubmatch(page)
+			m := regexp.MustCompile(`id="edit-form">\s*<input type="hidden" name="csrf" value="[0-9a-f]+"><input type="hidden" name="version" value="(\d+)">`).FindStringSubmatch(page)
 			if m == nil {
-				t.Fatalf("the status form carries no version:\n%s", page)
+				t.Fatalf("the edit form carries no version:\n%s", page)
 			}
 			if code, _, _ := one.post("/accounts/"+acc+"/credit", one.form("credit_limit", "500.00", "overdraft", "0.00", "version", m[1])); code != 303 {
 				t.Fatalf("first edit = %d", code)
@@ -214,13 +214,13 @@ func TestAccountListBalanceWithoutCurrency(t *testing.T) {
 				}
 			}
 			code, body, _ := clerk.get("/accounts?balance_min=10")
-			if code != 200 || strings.Contains(body, "field-error") || !strings.Contains(body, "Yen") || !strings.Contains(body, "Dinar") || strings.Contains(body, "Dollar") {
+			if code != 200 || strings.Contains(body, `id="e-balance_min"`) || !strings.Contains(body, "Yen") || !strings.Contains(body, "Dinar") || strings.Contains(body, "Dollar") {
 				t.Errorf("balance_min=10 without a currency = %d; want Yen and Dinar, not Dollar", code)
 			}
 			if _, body, _ := clerk.get("/accounts?balance_max=0.5"); strings.Contains(body, "Yen") || strings.Contains(body, "Dollar") {
 				t.Error("balance_max=0.5 matched a balance above it")
 			}
-			if code, body, _ := clerk.get("/accounts?balance_min=1e3"); code != 200 || !strings.Contains(body, "field-error") {
+			if code, body, _ := clerk.get("/accounts?balance_min=1e3"); code != 200 || !strings.Contains(body, `id="e-balance_min"`) {
 				t.Errorf("a bad bound = %d without a message beside the field", code)
 			}
 		})

@@ -49,13 +49,29 @@
   function count() {
     var p = document.getElementById("batch-count");
     if (!p) return;
-    var n = document.querySelectorAll('#accounts-table input[name="ids"]:checked').length;
+    var boxes = document.querySelectorAll('#accounts-table input[name="ids"]:checked');
+    var n = boxes.length;
     // data-single is the text for a count of one, which English words
     // apart from every other whole number; data-some holds %d for the
     // others. (Not "data-one": html/template takes data-on… for a script.)
     p.textContent = !n ? p.getAttribute("data-none") : n === 1 ? p.getAttribute("data-single") : p.getAttribute("data-some").replace("%d", n);
-    var scope = document.getElementById("batch-scope");
-    if (scope) scope.disabled = n > 0;
+    // Ticking accounts makes them the scope; unticking them all leaves a
+    // scope that needs no selection (G 2.4).
+    var selected = document.getElementById("scope-selected");
+    if (selected && n > 0) selected.checked = true;
+    if (selected && !n && selected.checked) {
+      var other = document.getElementById("scope-filter") || document.getElementById("scope-currency");
+      if (other) other.checked = true;
+    }
+    // A selection over several currencies reads one amount in each.
+    var seen = {};
+    boxes.forEach(function (c) { seen[c.getAttribute("data-currency")] = true; });
+    var codes = Object.keys(seen).sort();
+    var warn = document.getElementById("batch-mixed");
+    if (warn) {
+      warn.textContent = codes.length > 1 ? p.getAttribute("data-mixed").replace("%s", codes.join(", ")) : "";
+      warn.classList.toggle("d-none", codes.length < 2);
+    }
   }
   document.addEventListener("change", function (e) {
     if (e.target.id === "select-all") {
@@ -63,6 +79,8 @@
     }
     if (e.target.closest && e.target.closest("#accounts-table")) count();
   });
+  document.addEventListener("htmx:afterSwap", count);
+  document.addEventListener("DOMContentLoaded", count);
 })();
 // On a phone, the transaction list's filters other than the customer fold
 // away behind a button unless one of them is set; without scripts, or on a
@@ -119,3 +137,13 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   document.addEventListener("DOMContentLoaded", sync);
 })();
+// Forms marked data-errors-in-place (the account and batch dialogs) come
+// back with their errors (422) or as things are now (409): show them in
+// place, as htmx otherwise leaves error answers unshown.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var s = e.detail.xhr.status;
+  if ((s === 422 || s === 409) && e.detail.elt.closest && e.detail.elt.closest("[data-errors-in-place]")) {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});

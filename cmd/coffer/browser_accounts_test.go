@@ -215,7 +215,8 @@ func accountsCreditAndOverdraft(t *testing.T, b *browser) {
 	}
 	b.submit("consumption", "#to-charge", "#f-amount")
 	b.run("spend on credit", chromedp.SendKeys("#f-amount", "120.00", chromedp.ByID))
-	b.submit("post", "#submit-charge", "#balance")
+	b.submit("post", "#submit-charge", "#to-account")
+	b.submit("to the account", "#to-account", "#balance")
 	if got := b.text("#balance"); !strings.Contains(got, "-") || !strings.Contains(got, "120.00") {
 		t.Errorf("balance after spending on credit: %q, want -120.00", got)
 	}

@@ -74,7 +74,12 @@ func serveForBrowserArgs(t *testing.T, args []string) *browser {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 12*time.Minute)
+	// A step that waits for what never comes fails when this runs out.
+	limit := 12 * time.Minute
+	if m, err := time.ParseDuration(os.Getenv("COFFER_BROWSER_LIMIT")); err == nil {
+		limit = m
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	screens := filepath.Join("testdata", "screens")
 	os.MkdirAll(screens, 0o755)

@@ -77,7 +77,8 @@ func recordsMakeActivity(b *browser) {
 	b.run("customer path", chromedp.Evaluate(`location.pathname`, &path))
 	b.open("/adjust?customer_id="+strings.TrimPrefix(path, "/customers/"), "#f-note")
 	b.run("adjust", chromedp.SendKeys("#f-amount", "500.00", chromedp.ByID), chromedp.SendKeys("#f-note", "Opening balance", chromedp.ByID))
-	b.submit("post adjustment", "#submit-adjust", "#balance")
+	b.submit("post adjustment", "#submit-adjust", "#to-account")
+	b.submit("to the account", "#to-account", "#balance")
 
 	b.open("/settings", "#f-retention_days")
 	b.run("retention", chromedp.SetValue("#f-retention_days", "200", chromedp.ByID))

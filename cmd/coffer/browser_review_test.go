@@ -60,8 +60,10 @@ func reviewWalk(t *testing.T, b *browser, judge bool) {
 	for _, r := range [][2]string{{"approve", "500.00"}, {"reject", "200.00"}, {"paid", "300.00"}} {
 		b.open("/recharge?customer_id="+customer, "#f-amount")
 		b.run("fill "+r[0], chromedp.SendKeys("#f-amount", r[1], chromedp.ByID),
-			chromedp.SendKeys(`input[name="transaction_no"]`, "TX-HF-"+r[0], chromedp.ByQuery))
-		b.submit("submit "+r[0], "#submit-recharge", "#topup-status")
+			chromedp.SendKeys(`input[name="transaction_no"]`, "TX-HF-"+r[0], chromedp.ByQuery),
+			chromedp.SetValue("#f-method", "1", chromedp.ByID))
+		b.submit("submit "+r[0], "#submit-recharge", "#to-topup")
+		b.submit("open "+r[0], "#to-topup", "#topup-status")
 		var loc string
 		b.run("request page", chromedp.Location(&loc))
 		ids[r[0]] = strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], b.base+"/topups/")

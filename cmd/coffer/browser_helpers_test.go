@@ -150,6 +150,11 @@ func (b *browser) submit(step, sel, waitFor string) {
 // language switches the UI to "en" or "zh-CN" from the header's buttons.
 func (b *browser) language(lang string) {
 	b.t.Helper()
+	var now string
+	b.run("page language", chromedp.Evaluate(`document.documentElement.lang`, &now))
+	if now == lang {
+		return // a click would reload the page while the next step loads another
+	}
 	id := map[string]string{"en": "#lang-en", "zh-CN": "#lang-zh"}[lang]
 	b.run("switch to "+lang, chromedp.Click(id, chromedp.ByQuery), chromedp.WaitVisible(`html[lang="`+lang+`"]`, chromedp.ByQuery))
 }

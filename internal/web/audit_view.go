@@ -48,7 +48,7 @@ var auditFields = []string{
 	"scope", "matched", "changed", "undone_at",
 	"retention_days", "timezone", "direct_topup", "default_credit_limit", "enabled", "expires_at",
 	"url", "events", "description", "delivery_id", "redelivery_of", "event_id", "event_type",
-	"voucher_id", "content_type", "size", "sha256",
+	"voucher_id", "content_type", "size", "sha256", "version",
 	"file_name", "cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
 }
 

@@ -122,12 +122,13 @@ func (l *locale) Date(t time.Time) string {
 }
 
 var templateFuncs = template.FuncMap{
-	"join":  strings.Join,
-	"split": strings.Fields,
-	"deref": func(p *int64) int64 { return *p },
-	"eq2":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-	"add":   func(a, b int) int { return a + b },
-	"badge": badge,
+	"join":        strings.Join,
+	"split":       strings.Fields,
+	"deref":       func(p *int64) int64 { return *p },
+	"eq2":         func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"add":         func(a, b int) int { return a + b },
+	"badge":       badge,
+	"methodLabel": methodLabel,
 	"navItem": func(p *page, href, key, id string) navLink {
 		current := p.Path == href || (href != "/" && strings.HasPrefix(p.Path, href+"/"))
 		return navLink{Href: href, Label: p.L.T(key), ID: id, Current: current}

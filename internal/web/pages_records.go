@@ -83,7 +83,7 @@ func (web *Web) topups(q *request) {
 	}
 	d := topupsData{All: ms, Methods: map[int64]string{}, Pager: newPager(q.L, "/topups", v, 0, 0)}
 	for _, m := range ms {
-		d.Methods[m.ID] = m.Name
+		d.Methods[m.ID] = methodLabel(q.L, m)
 	}
 	if tq.CustomerID != 0 {
 		if d.Customer, err = web.store.Customer(q.r.Context(), tq.CustomerID); err != nil && !errors.Is(err, ledger.ErrNotFound) {
@@ -159,7 +159,7 @@ func (web *Web) renderTopUp(q *request, p *page, t store.TopUpRow, fresh bool, s
 		CanReview: q.can(auth.ActReview) && t.Status == ledger.TopUpPending && t.CheckReviewer(q.actor(), false) == nil,
 		Room:      ledger.MaxVouchers - len(t.Vouchers)}
 	for _, m := range ms {
-		d.Methods[m.ID] = m.Name
+		d.Methods[m.ID] = methodLabel(q.L, m)
 	}
 	if fresh {
 		p.Form = topupForm(q, t.TopUpRequest)

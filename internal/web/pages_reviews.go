@@ -30,7 +30,7 @@ func (web *Web) methodNames(q *request) (map[int64]string, error) {
 	ms, err := web.store.PaymentMethods(q.r.Context())
 	names := map[int64]string{}
 	for _, m := range ms {
-		names[m.ID] = m.Name
+		names[m.ID] = methodLabel(q.L, m)
 	}
 	return names, err
 }

@@ -211,28 +211,18 @@ func (web *Web) topupHistory(q *request, id int64) ([]historyStep, error) {
 // topupEdit lets the submitter correct a pending request; a field the form
 // does not send stays as it is.
 func (web *Web) topupEdit(q *request) {
-	if !q.need(auth.ActOperate) {
-		return
-	}
-	id, ok := q.pathID()
+	t, p, ok := web.postedTopUp(q, auth.ActOperate)
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRowOf(q.r.Context(), id)
-	if err != nil {
-		q.failErr(err)
-		return
-	}
-	f := q.r.PostForm
-	p := q.page(t.Number(), nil)
-	p.Form = f
+	id, f := t.ID, q.r.PostForm
 	edit := q.topupEdits(p, t.TopUpRequest, f)
 	if len(p.Errs) > 0 {
 		p.Error = q.L.T("err.fix_fields")
 		web.renderTopUp(q, p, t, false, http.StatusUnprocessableEntity)
 		return
 	}
-	_, err = web.store.UpdateTopUp(q.r.Context(), q.actor(), id, edit)
+	_, err := web.store.UpdateTopUp(q.r.Context(), q.actor(), id, edit)
 	if q.formErrors(p, err) {
 		web.renderTopUp(q, p, t, false, api.StatusOf(err))
 		return
@@ -283,19 +273,11 @@ func (q *request) topupEdits(p *page, t ledger.TopUpRequest, f url.Values) func(
 // payment slip often arrives after the request (T). Every file is judged
 // before any is stored.
 func (web *Web) topupVouchers(q *request) {
-	if !q.need(auth.ActOperate) {
-		return
-	}
-	id, ok := q.pathID()
+	t, p, ok := web.postedTopUp(q, auth.ActOperate)
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRowOf(q.r.Context(), id)
-	if err != nil {
-		q.failErr(err)
-		return
-	}
-	p := q.page(t.Number(), nil)
+	id := t.ID
 	files, err := q.voucherFiles(p)
 	if err != nil {
 		q.internal(err)
@@ -366,4 +348,25 @@ func (web *Web) voucher(q *request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=3600")
 	q.w.Write(data)
+}
+
+// postedTopUp is the request a form was posted about (the path's id), once
+// the caller may do a; its page starts with what was posted. ok is false
+// when an answer (403, 404) has been sent instead.
+func (web *Web) postedTopUp(q *request, a auth.Action) (store.TopUpRow, *page, bool) {
+	if !q.need(a) {
+		return store.TopUpRow{}, nil, false
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return store.TopUpRow{}, nil, false
+	}
+	t, err := web.store.TopUpRowOf(q.r.Context(), id)
+	if err != nil {
+		q.failErr(err)
+		return store.TopUpRow{}, nil, false
+	}
+	p := q.page(t.Number(), nil)
+	p.Form = q.r.PostForm
+	return t, p, true
 }

@@ -129,21 +129,11 @@ func (web *Web) reject(q *request) { web.decide(q, false) }
 // version is no longer current (or that has none) changes nothing: the
 // reviewer gets the request as it is now, to decide again.
 func (web *Web) decide(q *request, approve bool) {
-	if !q.need(auth.ActReview) {
-		return
-	}
-	id, ok := q.pathID()
+	t, p, ok := web.postedTopUp(q, auth.ActReview)
 	if !ok {
 		return
 	}
-	t, err := web.store.TopUpRowOf(q.r.Context(), id)
-	if err != nil {
-		q.failErr(err)
-		return
-	}
-	f := q.r.PostForm
-	p := q.page(t.Number(), nil)
-	p.Form = f
+	id, f := t.ID, q.r.PostForm
 	d := store.TopUpDecision{Approve: approve, Remark: f.Get("remark")}
 	// A stale form is told so before anything about its fields: what it
 	// shows is no longer the request. The store checks again under its lock.

@@ -295,3 +295,35 @@ func accountsEditInChinese(t *testing.T, b *browser) {
 	}
 	b.check("accounts-account-zh")
 }
+
+// TestBrowserAccountsRechargeDialog is G's "Account recharge" dialog: from
+// the list, Recharge opens the form for that row's account over it; once
+// submitted the list comes back with "Recharge submitted, waiting for
+// review", in English and in Chinese.
+func TestBrowserAccountsRechargeDialog(t *testing.T) {
+	b := accountsBrowser(t, store.SQLite)
+	for _, c := range []struct{ lang, amount, flash string }{
+		{"en", "1,000.00", "Recharge submitted, waiting for review."},
+		{"zh-CN", "2 000.00", "充值已提交，等待审核。"},
+	} {
+		b.language(c.lang)
+		b.open("/accounts?currency=CNY", "#accounts-table")
+		b.run("open the dialog", chromedp.Click("#accounts-table .account-recharge", chromedp.ByQuery),
+			chromedp.WaitVisible("#recharge-dialog #f-amount", chromedp.ByQuery))
+		if got := b.text("#recharge-dialog #picked-name"); got != "Harbor Freight Ltd" {
+			t.Errorf("%s: the dialog is for %q", c.lang, got)
+		}
+		b.check("accounts-recharge-dialog-" + c.lang)
+		b.run("fill", chromedp.SendKeys("#recharge-dialog #f-amount", c.amount, chromedp.ByQuery),
+			chromedp.SetValue("#recharge-dialog #f-method", "1", chromedp.ByQuery))
+		b.submit("submit", "#recharge-dialog #submit-recharge", "#flash")
+		if got := b.text("#flash"); got != c.flash {
+			t.Errorf("%s: after submitting, the list says %q", c.lang, got)
+		}
+		var path string
+		b.run("where", chromedp.Evaluate(`location.pathname + location.search`, &path))
+		if !strings.HasPrefix(path, "/accounts?currency=CNY") {
+			t.Errorf("%s: after submitting the browser is at %s", c.lang, path)
+		}
+	}
+}

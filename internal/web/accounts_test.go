@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -217,6 +219,49 @@ func TestCustomerSearchAndDelete(t *testing.T) {
 			}
 			if c, _ := s.st.Customer(context.Background(), accs[0].CustomerID); c.ArchivedAt != nil {
 				t.Error("the refused deletion archived the customer")
+			}
+		})
+	}
+}
+
+// G's "Account recharge" dialog over the accounts list: the row's Recharge
+// loads the form for that account into the dialog; submitted, the request
+// waits for review and the list comes back saying so. A back address that
+// is not the accounts list is no dialog's, and is not followed.
+func TestRechargeDialogOverTheList(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s, accs := accountsSite(t, d, 1)
+			clerk := s.login("clerk")
+			acc := itoa(accs[0].ID)
+			if _, body, _ := clerk.get("/accounts"); !strings.Contains(body, `hx-get="/recharge?account_id=`+acc+`&amp;back=%2Faccounts"`) || !strings.Contains(body, `id="recharge-dialog"`) {
+				t.Fatal("the list's Recharge does not open the dialog")
+			}
+			req, _ := http.NewRequest("GET", s.url+"/recharge?account_id="+acc+"&back=%2Faccounts%3Fcurrency%3DUSD", nil)
+			req.Header.Set("HX-Request", "true")
+			res, err := clerk.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			body := string(b)
+			if res.StatusCode != 200 || strings.Contains(body, "<html") || !strings.Contains(body, `id="recharge-dialog-title"`) ||
+				!strings.Contains(body, `name="back" value="/accounts?currency=USD"`) || !strings.Contains(body, accs[0].Number) {
+				t.Fatalf("the dialog's content = %d:\n%s", res.StatusCode, body)
+			}
+			form := clerk.form("customer_id", itoa(accs[0].CustomerID), "currency", "USD", "amount", "1,000.00", "payment_method", "1",
+				"form_token", "dialog-1", "back", "/accounts?currency=USD")
+			if code, _, loc := clerk.post("/recharge", form); code != 303 || loc != "/accounts?currency=USD&done=submitted" {
+				t.Fatalf("submitted from the dialog = %d → %s", code, loc)
+			}
+			if _, body, _ := clerk.get("/accounts?currency=USD&done=submitted"); !strings.Contains(body, "Recharge submitted, waiting for review.") {
+				t.Error("the list does not say the recharge was submitted")
+			}
+			form.Set("form_token", "dialog-2")
+			form.Set("back", "https://elsewhere.example/accounts")
+			if code, _, loc := clerk.post("/recharge", form); code != 303 || !strings.HasPrefix(loc, "/recharge?done=submitted&topup=") {
+				t.Errorf("a foreign back address = %d → %s", code, loc)
 			}
 		})
 	}

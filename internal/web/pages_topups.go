@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"coffer/internal/auth"
@@ -27,6 +28,12 @@ type rechargeData struct {
 	Submitted    *ledger.TopUpRequest // the request just submitted, after a success
 	SubmittedFor ledger.Customer      // its customer
 	Done         string               // and what the flash would have said of it
+	// Back is the list the form was opened over, as a dialog: where a
+	// submitted request returns ("" on the form's own page).
+	Back string
+	// Account is the account the form was opened for (?account_id=), which
+	// the dialog names.
+	Account ledger.Account
 }
 
 // formToken is the idempotency key of one rendering of a money form: a
@@ -53,7 +60,7 @@ func (web *Web) rechargeForm(q *request) {
 }
 
 func (web *Web) renderRecharge(q *request, p *page, status int) {
-	d := rechargeData{FormToken: q.formToken()}
+	d := rechargeData{FormToken: q.formToken(), Back: dialogBack(p.Form.Get("back"))}
 	if err := web.rechargeTarget(q, p, &d); err != nil {
 		q.internal(err)
 		return
@@ -66,7 +73,20 @@ func (web *Web) renderRecharge(q *request, p *page, status int) {
 		status = http.StatusUnprocessableEntity
 	}
 	p.Data = d
+	if q.r.Header.Get("HX-Request") == "true" && d.Back != "" && status == http.StatusOK {
+		q.renderBlock("recharge", "recharge_dialog", status, p)
+		return
+	}
 	q.render("recharge", status, p)
+}
+
+// dialogBack is the list a recharge dialog was opened over, if back names
+// one: the accounts list, with its filters. Anything else is no dialog's.
+func dialogBack(back string) string {
+	if b := safeNext(back); b == "/accounts" || strings.HasPrefix(b, "/accounts?") {
+		return b
+	}
+	return ""
 }
 
 // rechargeTarget finds whom the form is for: the customer chosen
@@ -89,6 +109,7 @@ func (web *Web) rechargeTarget(q *request, p *page, d *rechargeData) error {
 		case err != nil:
 			return err
 		default:
+			d.Account = a
 			p.Form.Set("customer_id", itoa(a.CustomerID))
 			if p.Form.Get("currency") == "" {
 				p.Form.Set("currency", a.Currency.Code())
@@ -209,6 +230,15 @@ func (web *Web) rechargeSubmit(q *request) {
 	done := "submitted"
 	if res.TopUp.Status == ledger.TopUpApproved {
 		done = "approved" // a direct top-up, posted at once
+	}
+	if back := dialogBack(q.r.PostFormValue("back")); back != "" {
+		// From the dialog over the list: the list again, saying what was done.
+		sep := "?"
+		if strings.Contains(back, "?") {
+			sep = "&"
+		}
+		q.redirect(back + sep + "done=" + done)
+		return
 	}
 	q.redirect("/recharge?done=" + done + "&topup=" + itoa(res.TopUp.ID))
 }

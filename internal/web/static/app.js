@@ -136,6 +136,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (e.target.id === "f-currency-other") sync();
   });
   document.addEventListener("DOMContentLoaded", sync);
+  document.addEventListener("htmx:afterSwap", sync); // the recharge dialog's form
 })();
 // Forms marked data-errors-in-place (the account and batch dialogs) come
 // back with their errors (422) or as things are now (409): show them in

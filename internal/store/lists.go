@@ -239,7 +239,11 @@ var currencyGroups = sync.OnceValue(func() map[int][]any {
 // condition per group of currencies with the same number of decimals, each
 // a range of the (currency, balance) index, so that the list stays one
 // query.
-func majorRange(w *where, lo, hi *MajorBound) {
+func majorRange(w *where, lo, hi *MajorBound) { rangeInCurrency(w, "a.currency", "a.balance", lo, hi) }
+
+// rangeInCurrency bounds value (an expression in minor units) between lo
+// and hi given in the major unit of the row's currency (the column cur).
+func rangeInCurrency(w *where, cur, value string, lo, hi *MajorBound) {
 	var groups []string
 	byDigits := currencyGroups()
 	for _, digits := range slices.Sorted(maps.Keys(byDigits)) {
@@ -267,9 +271,9 @@ func majorRange(w *where, lo, hi *MajorBound) {
 		if none {
 			continue
 		}
-		cond := "a.currency IN (" + w.args.list(byDigits[digits]...) + ")"
+		cond := cur + " IN (" + w.args.list(byDigits[digits]...) + ")"
 		for i, op := range ops {
-			cond += " AND a.balance" + op + w.args.ph(vals[i])
+			cond += " AND " + value + op + w.args.ph(vals[i])
 		}
 		groups = append(groups, "("+cond+")")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,44 +137,9 @@ func (s *Store) txConditions(w *where, f TxFilter) (found string) {
 
 // amountRange bounds the size of a transaction's amount (credit or debit
 // alike) in the major unit of its own currency, exactly, as majorRange
-// bounds a balance: one condition per group of currencies with the same
-// number of decimals.
+// bounds a balance.
 func amountRange(w *where, lo, hi *MajorBound) {
-	var groups []string
-	byDigits := currencyGroups()
-	for _, digits := range slices.Sorted(maps.Keys(byDigits)) {
-		var ops []string
-		var vals []any
-		none := false
-		for _, b := range []struct {
-			bound *MajorBound
-			up    bool
-			op    string
-		}{{lo, true, " >= "}, {hi, false, " <= "}} {
-			if b.bound == nil {
-				continue
-			}
-			v, beyond := b.bound.minorIn(digits, b.up)
-			if beyond {
-				none = none || b.bound.neg != b.up // see majorRange
-				continue
-			}
-			ops, vals = append(ops, b.op), append(vals, v)
-		}
-		if none {
-			continue
-		}
-		cond := "t.currency IN (" + w.args.list(byDigits[digits]...) + ")"
-		for i, op := range ops {
-			cond += " AND ABS(t.amount)" + op + w.args.ph(vals[i])
-		}
-		groups = append(groups, "("+cond+")")
-	}
-	if groups == nil {
-		w.add("1 = 0")
-		return
-	}
-	w.add("(" + strings.Join(groups, " OR ") + ")")
+	rangeInCurrency(w, "t.currency", "ABS(t.amount)", lo, hi)
 }
 
 // TxDetail is one transaction with everything its page links to.

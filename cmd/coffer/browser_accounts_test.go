@@ -260,8 +260,8 @@ func accountsBatches(t *testing.T, b *browser) {
 	b.check("accounts-alert-batches")
 	// Undo the newest batch (by currency), then the first (by selection).
 	for i := 0; i < 2; i++ {
-		b.run("undo", chromedp.Evaluate(`window.confirm = () => true`, nil), chromedp.Click("#batches-table .batch-undo", chromedp.ByQuery),
-			chromedp.WaitVisible("#flash", chromedp.ByID))
+		b.run("accept the confirmation", chromedp.Evaluate(`window.confirm = () => true`, nil))
+		b.submitPage("undo", "#batches-table .batch-undo", "#flash")
 	}
 	if b.exists("#batches-table .batch-undo") {
 		t.Error("a batch can still be undone after both were")

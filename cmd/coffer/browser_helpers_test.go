@@ -75,7 +75,7 @@ func serveForBrowserArgs(t *testing.T, args []string) *browser {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	// A step that waits for what never comes fails when this runs out.
-	limit := 12 * time.Minute
+	limit := 5 * time.Minute
 	if m, err := time.ParseDuration(os.Getenv("COFFER_BROWSER_LIMIT")); err == nil {
 		limit = m
 	}
@@ -145,6 +145,36 @@ func (b *browser) logout() {
 func (b *browser) submit(step, sel, waitFor string) {
 	b.t.Helper()
 	b.run(step, chromedp.Click(sel, chromedp.ByQuery), chromedp.WaitVisible(waitFor, chromedp.ByQuery))
+}
+
+// submitPage is submit for a form that leads to a new page whose waitFor
+// may be on show already before the click (a #flash from the step before):
+// it waits for the new page first, so that the next step does not race the
+// post still on its way.
+func (b *browser) submitPage(step, sel, waitFor string) {
+	b.t.Helper()
+	b.run(step+": mark the page", chromedp.Evaluate(`window.__cofferOld = true`, nil))
+	b.run(step, chromedp.Click(sel, chromedp.ByQuery))
+	b.nextPage(step)
+	b.run(step, chromedp.WaitVisible(waitFor, chromedp.ByQuery))
+}
+
+// nextPage waits until the page marked by submitPage has been replaced by a
+// loaded one. The evaluation fails while the page changes; that is waited
+// out too.
+func (b *browser) nextPage(step string) {
+	b.t.Helper()
+	for {
+		var fresh bool
+		err := chromedp.Run(b.ctx, chromedp.Evaluate(`window.__cofferOld !== true && document.readyState !== "loading"`, &fresh))
+		if err == nil && fresh {
+			return
+		}
+		if b.ctx.Err() != nil {
+			b.t.Fatalf("%s: the next page never came\nserver logs:\n%s", step, b.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // language switches the UI to "en" or "zh-CN" from the header's buttons.

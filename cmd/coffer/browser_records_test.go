@@ -84,7 +84,7 @@ func recordsMakeActivity(b *browser) {
 	b.run("retention", chromedp.SetValue("#f-retention_days", "200", chromedp.ByID))
 	b.submit("save settings", "#save-settings", "#flash")
 	b.run("method", chromedp.SendKeys("#f-method_name", "Cash Desk", chromedp.ByID))
-	b.submit("add method", `#method-new button[type="submit"]`, "#flash")
+	b.submitPage("add method", `#method-new button[type="submit"]`, "#flash")
 
 }
 

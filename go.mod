@@ -1,4 +1,4 @@
-module coffer
+module github.com/cofferhq/coffer
 
 go 1.26.0
 

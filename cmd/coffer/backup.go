@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"coffer/internal/backup"
+	"github.com/cofferhq/coffer/internal/backup"
 )
 
 // runBackup copies the SQLite database while `coffer serve` may be running on

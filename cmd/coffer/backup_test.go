@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // TestBackupWhilePosting copies the SQLite database with `coffer backup`,

@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // coffer bench seed writes many customers, each with one funded account,

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 func runBenchCmd(t *testing.T, args ...string) (string, error) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // TestBrowserFirstrun follows the README's look around a living system:

@@ -15,8 +15,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // axeSource is axe-core (MPL-2.0, testdata/axe/LICENSE), vendored for the

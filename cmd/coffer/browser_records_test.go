@@ -6,7 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // TestBrowserRecords walks the records, reports and system pages as a super

@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // TestBrowser drives the web UI of a real `coffer serve` in headless

@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // TestBrowserTxns walks the transactions pages as a shop's operator would:

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // apiCall sends a JSON request and decodes a JSON answer.

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"coffer/internal/demo"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/demo"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // runDemo fills an empty database with realistic demo data:

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // demoOutput is what a newcomer reads at the end of `coffer demo`.

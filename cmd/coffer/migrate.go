@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // runMigrate shows or applies the database's schema migrations:

@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/webhook"
+	"github.com/cofferhq/coffer/webhooksig"
 )
 
 // multiCall is apiCall with the answer's headers.
@@ -92,7 +93,7 @@ func TestMultiInstance(t *testing.T) {
 		json.Unmarshal(body, &ev)
 		hookMu.Lock()
 		defer hookMu.Unlock()
-		if webhook.Verify(secret, r.Header, body, time.Now(), 5*time.Minute) != nil {
+		if webhooksig.Verify(secret, r.Header, body, time.Now(), 5*time.Minute) != nil {
 			badSignatures++
 		}
 		perEvent[ev.ID]++

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/audit"
-	"coffer/internal/server"
-	"coffer/internal/store"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/audit"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/webhook"
 )
 
 // TestProfileServer is not a test but a harness for profiling: it serves

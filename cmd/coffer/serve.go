@@ -17,13 +17,13 @@ import (
 	"syscall"
 	"time"
 
-	"coffer/internal/audit"
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/retention"
-	"coffer/internal/server"
-	"coffer/internal/store"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/audit"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/retention"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/webhook"
 )
 
 func envOr(name, def string) string {

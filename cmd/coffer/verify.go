@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // errVerifyFailed is what coffer verify returns when it found a problem; the

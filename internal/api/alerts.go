@@ -7,9 +7,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Low-balance alerts and batch changes of alert amounts with undo.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // seedAlertAccounts writes n customers with one account each with two

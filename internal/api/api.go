@@ -17,10 +17,10 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/retention"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/retention"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // API holds what the handlers need.

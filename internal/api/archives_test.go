@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/retention"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/retention"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // TestArchives runs retention through the API over months of activity made

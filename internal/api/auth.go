@@ -7,8 +7,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"coffer/internal/auth"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Logging in and out, and the caller's own profile and password. The login

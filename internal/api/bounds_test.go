@@ -3,7 +3,7 @@ package api_test
 import (
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // TestAmountsAreBounded: no amount and no customer balance passes 10^15

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // The contract clarifications of SPEC section 7 that concern what a client

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 func TestCustomers(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // shellBlocks returns the ```sh blocks of a Markdown text, in order.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // maxJSONBody is the largest JSON request body (SPEC: 1 MiB).

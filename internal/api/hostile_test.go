@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // TestHostileRequests sends requests an attacker or a broken client would

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Page is the query of a list: how many items and where to start.

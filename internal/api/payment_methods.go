@@ -6,8 +6,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"coffer/internal/auth"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Payment methods: what a top-up request says the customer paid with.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 func TestChargeAdjustReverse(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/validation"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Problem is an RFC 9457 problem detail with Coffer's stable error code.

@@ -3,7 +3,7 @@ package api
 import (
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // TestEveryDomainErrorHasAStatus holds the one code→status table against

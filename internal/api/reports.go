@@ -10,9 +10,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"coffer/internal/auth"
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Reports (SPEC section 2 "Reports", R 2.6–2.7): recharge and consumption

@@ -8,8 +8,8 @@ import (
 	"math/big"
 	"sort"
 
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // The daily chart is a plain SVG drawn here, with no script and no external

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // The chart escapes every text it shows and stays well-formed XML, with

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // reportWant is what a report row should say, in minor units.

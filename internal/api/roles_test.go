@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // rmRoles are the roles of the permission table (SPEC section 3), in its

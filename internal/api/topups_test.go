@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/voucher"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/voucher"
 )
 
 func TestTopUpLifecycle(t *testing.T) {

@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/webhook"
+	"github.com/cofferhq/coffer/webhooksig"
 )
 
 func TestWebhookRegistration(t *testing.T) {
@@ -151,7 +152,7 @@ func TestWebhookDeliveryAndRedelivery(t *testing.T) {
 		}
 		first := hits[0]
 		mu.Unlock()
-		if err := webhook.Verify(secret, first.header, first.body, time.Now(), 5*time.Minute); err != nil {
+		if err := webhooksig.Verify(secret, first.header, first.body, time.Now(), 5*time.Minute); err != nil {
 			t.Errorf("signature: %v", err)
 		}
 		var body struct {

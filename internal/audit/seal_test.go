@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/audit"
+	"github.com/cofferhq/coffer/internal/audit"
 )
 
 // sealer counts its rounds and fails the ones the test asks it to.

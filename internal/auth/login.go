@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Login limits: failed attempts within the window, per username and per

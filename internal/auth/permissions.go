@@ -3,7 +3,7 @@ package auth
 import (
 	"slices"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Action is something the permission table of SPEC section 3 grants. The

@@ -3,7 +3,7 @@ package auth
 import (
 	"testing"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // TestPermissionTable holds Can against SPEC section 3, row by row: the

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/backoff"
+	"github.com/cofferhq/coffer/internal/backoff"
 )
 
 func TestDelay(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // MaxAlertBatchAccounts bounds the account_ids of one batch; a larger

@@ -4,7 +4,7 @@ import (
 	"net/mail"
 	"strings"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // NormalizePhone drops spaces, hyphens, dots and parentheses and keeps a

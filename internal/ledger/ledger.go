@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Customer is a person or company whose prepaid money Coffer holds.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 func TestCheckDebitFloor(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // FieldProblem names one invalid field of a request and why it is invalid.

@@ -5,7 +5,7 @@ import (
 
 	_ "time/tzdata" // business time zones work on machines without tzdata
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Settings are the operator's choices that apply to the whole system.

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // ArchiveFormat is the format name in an archive file's header line.

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // The store's test helpers that retention's tests use, as in

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // ActorName names the daily job in operation records.

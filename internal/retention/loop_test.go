@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/retention"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/retention"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 type logLines struct {

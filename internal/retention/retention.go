@@ -29,8 +29,8 @@ import (
 	"os"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Defaults of a run.

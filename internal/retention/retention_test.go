@@ -8,10 +8,10 @@ import (
 	"sync"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/retention"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/retention"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // TestRetention archives nine months of activity at the default cutoff:

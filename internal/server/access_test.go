@@ -11,9 +11,9 @@ import (
 	"sync"
 	"testing"
 
-	"coffer/internal/server"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // lockedBuffer is a log destination the server writes from its handlers'

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/server"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // TestBodyReadErrorClosesTheConnection sends a request whose body never

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at, version"

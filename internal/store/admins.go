@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 const adminCols = "id, username, name, role, password_hash, disabled, locale, created_at, updated_at"

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Batch changes of alert amounts (SPEC section 2, "Batch adjust alert

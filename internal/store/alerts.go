@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Low-balance alerts. An account is below alert while its balance is under

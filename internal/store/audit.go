@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // AuditRecord is one operation record: who did what to which object, when,

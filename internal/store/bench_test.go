@@ -5,9 +5,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // BenchmarkCharge posts charges from 32 concurrent callers (16 per core on

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Counts and previews for the console's lists: a numbered page shows the

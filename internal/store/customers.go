@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 const customerCols = "id, name, phone, email, company, remark, default_currency, created_at, updated_at, archived_at"

@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Glance is what the dashboard counts: work waiting and accounts that need

@@ -13,8 +13,8 @@ import (
 
 	"github.com/bojanz/currency"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Cursor is where a keyset page ends: the last row's sort value (a number

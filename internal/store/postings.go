@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // A posting is carried out in one database transaction:

@@ -7,9 +7,9 @@ import (
 
 	"pgregory.net/rapid"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // TestLedgerProperties posts random sequences of top-ups, charges,

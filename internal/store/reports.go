@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Reports sum the ledger's transactions; they read, never write.

@@ -6,8 +6,8 @@ import (
 	"math/big"
 	"testing"
 
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // TestReportSumsAreExact: report totals are summed in halves that cannot

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Days of the business time zone have 23 or 25 hours around DST changes,

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Retention (docs/retention.md) moves operation records and ledger entries

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 func loadSettings(ctx context.Context, q interface {

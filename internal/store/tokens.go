@@ -10,7 +10,7 @@ import (
 	"errors"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Token is a session or program token as stored: only its hash is kept.

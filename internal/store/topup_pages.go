@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // The recharge audit queue and the recharge records are lists a person

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // TestTopUpPage: the queue's page comes oldest first with its total and

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Top-up requests: submitted by an administrator, reviewed by another,

@@ -11,7 +11,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"coffer/internal/backoff"
+	"github.com/cofferhq/coffer/internal/backoff"
 )
 
 // maxAttempts bounds how often one transaction is retried after the database

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // The transaction list of the console: every account's transactions under

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // Webhooks: a super admin registers URLs for event types; events, written

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // system is who the fixtures act as in operation records.

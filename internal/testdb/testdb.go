@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Dialects are the databases every storage test runs on.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // accountsSite is a site with customers in USD and EUR, their accounts

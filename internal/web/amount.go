@@ -7,8 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // typedAmount turns an amount as people type it into a form ("1,000.00",

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Operation records are stored as the store wrote them: an action code

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // TestExportsAreCSV downloads the accounts list and the report as the

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 var nextField = regexp.MustCompile(`name="next" value="([^"]*)"`)

@@ -12,7 +12,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 
-	"coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // locale formats and translates for one request: the administrator's

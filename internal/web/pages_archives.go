@@ -3,9 +3,9 @@ package web
 import (
 	"net/http"
 
-	"coffer/internal/auth"
-	"coffer/internal/retention"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/retention"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // archives lists what retention moved out of the database, for super

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // option is one choice of a filter's select.

@@ -1,10 +1,6 @@
 package web
 
 import (
-	"coffer/internal/api"
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/store"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -12,6 +8,11 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // loginPage shows the login form. Before there is a session, a random token

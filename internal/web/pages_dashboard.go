@@ -4,8 +4,8 @@ import (
 	"math/big"
 	"net/http"
 
-	"coffer/internal/auth"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // dashboardData is the first page: what needs attention today.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // pickForms are the money forms the picker leads to.

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // postingData is the consumption or adjustment form: the picker until a

@@ -9,12 +9,12 @@ import (
 	"strconv"
 	"time"
 
-	"coffer/internal/api"
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/webhook"
 )
 
 type reportsData struct {

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"coffer/internal/api"
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // The recharge audit (G 3.2): a queue of pending requests, oldest first,

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/money"
-	"coffer/internal/store"
-	"coffer/internal/voucher"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/voucher"
 )
 
 // rechargeData is the recharge form (G's "Account Recharge" dialog): the

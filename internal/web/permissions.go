@@ -1,6 +1,6 @@
 package web
 
-import "coffer/internal/auth"
+import "github.com/cofferhq/coffer/internal/auth"
 
 // actions names the actions of the one permission table (auth.Can) for
 // templates: {{if .Can.operate}}.

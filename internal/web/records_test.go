@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // tags strips a page's markup, leaving what a reader sees (and the

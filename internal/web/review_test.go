@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // reviewForm reads the decision form of request id from its review page: its form token, the version it shows and the amount it offers

@@ -12,10 +12,10 @@ import (
 	"net/url"
 	"strconv"
 
-	"coffer/internal/api"
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 const (

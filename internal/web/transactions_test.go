@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 // txFixture is two customers and four transactions: Ada's recharge of

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"testing"
 
-	"coffer/internal/auth"
-	"coffer/internal/ledger"
-	"coffer/internal/server"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 const password = "correct horse battery"

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // ErrPrivateDestination is a webhook address refused because it is not on

@@ -11,10 +11,10 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/webhook"
 )
 
 // TestStandardWebhooksLibrariesVerify sends real deliveries and checks them

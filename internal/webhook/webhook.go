@@ -26,8 +26,10 @@ import (
 	"sync"
 	"time"
 
-	"coffer/internal/backoff"
-	"coffer/internal/store"
+	"github.com/cofferhq/coffer/webhooksig"
+
+	"github.com/cofferhq/coffer/internal/backoff"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Options tune a Worker. The zero value is right for production; tests
@@ -243,9 +245,9 @@ func (w *Worker) send(ctx context.Context, c store.ClaimedDelivery) (int, string
 	req.Header.Set("Coffer-Event", c.EventType)
 	req.Header.Set("Coffer-Delivery", strconv.FormatInt(c.ID, 10))
 	id := messageID(c.EventID)
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Sign(c.Secret, id, ts, body))
+	req.Header.Set(webhooksig.HeaderID, id)
+	req.Header.Set(webhooksig.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(c.Secret, id, ts, body))
 	resp, err := w.client.Do(req)
 	if err != nil {
 		return 0, err.Error()
@@ -270,3 +272,7 @@ func (w *Worker) send(ctx context.Context, c store.ClaimedDelivery) (int, string
 	}
 	return resp.StatusCode, msg
 }
+
+// messageID is a delivery's webhook-id: its event's, so that a receiver that
+// deduplicates by it takes each event once however often it is sent.
+func messageID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }

@@ -18,10 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"coffer/internal/ledger"
-	"coffer/internal/store"
-	"coffer/internal/testdb"
-	"coffer/internal/webhook"
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
+	"github.com/cofferhq/coffer/internal/webhook"
+	"github.com/cofferhq/coffer/webhooksig"
 )
 
 var (
@@ -189,15 +190,15 @@ func TestRetryThenDelivered(t *testing.T) {
 			if h.status/100 == 2 {
 				ok++
 			}
-			if err := webhook.Verify(secret, h.header, h.body, clk.Now(), 48*time.Hour); err != nil {
+			if err := webhooksig.Verify(secret, h.header, h.body, clk.Now(), 48*time.Hour); err != nil {
 				t.Errorf("request %d: %v", i+1, err)
 			}
-			if err := webhook.Verify("another-secret-0123456789", h.header, h.body, clk.Now(), 48*time.Hour); err == nil {
+			if err := webhooksig.Verify("another-secret-0123456789", h.header, h.body, clk.Now(), 48*time.Hour); err == nil {
 				t.Errorf("request %d verifies with the wrong secret", i+1)
 			}
 			tampered := append([]byte(nil), h.body...)
 			tampered[len(tampered)-2] ^= 1
-			if err := webhook.Verify(secret, h.header, tampered, clk.Now(), 48*time.Hour); err == nil {
+			if err := webhooksig.Verify(secret, h.header, tampered, clk.Now(), 48*time.Hour); err == nil {
 				t.Errorf("request %d: a changed body still verifies", i+1)
 			}
 			// Checked by hand too, the way docs/webhooks.md tells receivers to

@@ -1,4 +1,9 @@
-package webhook
+// Package webhooksig signs and verifies Coffer's webhook deliveries. They
+// follow Standard Webhooks (standardwebhooks.com), so a receiver may use this
+// package, or that project's library in any language:
+//
+//	err := webhooksig.Verify(secret, r.Header, body, time.Now(), 5*time.Minute)
+package webhooksig
 
 import (
 	"crypto/hmac"
@@ -50,14 +55,14 @@ func Sign(secret, msgID string, timestamp int64, body []byte) string {
 func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
 	id := h.Get(HeaderID)
 	if id == "" {
-		return errors.New("webhook: no webhook-id header")
+		return errors.New("webhooksig: no webhook-id header")
 	}
 	ts, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
 	if err != nil {
-		return errors.New("webhook: bad webhook-timestamp")
+		return errors.New("webhooksig: bad webhook-timestamp")
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
-		return errors.New("webhook: webhook-timestamp is too far from now")
+		return errors.New("webhooksig: webhook-timestamp is too far from now")
 	}
 	want := Sign(secret, id, ts, body)
 	for _, sig := range strings.Fields(h.Get(HeaderSignature)) {
@@ -65,9 +70,5 @@ func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance 
 			return nil
 		}
 	}
-	return errors.New("webhook: signature does not match")
+	return errors.New("webhooksig: signature does not match")
 }
-
-// messageID is a delivery's webhook-id: its event's, so that a receiver that
-// deduplicates by it takes each event once however often it is sent.
-func messageID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }

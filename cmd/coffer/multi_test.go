@@ -56,7 +56,7 @@ func TestMultiInstance(t *testing.T) {
 	dsn := testdb.PostgresDSN(t)
 	dir := t.TempDir()
 	const password = "multi instance password"
-	env := []string{"COFFER_ADMIN_USER=root", "COFFER_ADMIN_PASSWORD=" + password, "COFFER_WEBHOOKS_ALLOW_PRIVATE=1"}
+	env := []string{"COFFER_ADMIN_USER=root", "COFFER_ADMIN_PASSWORD=" + password, "COFFER_ALLOW_PRIVATE_WEBHOOKS=1"}
 	var bases []string
 	var cmds []*exec.Cmd
 	for range 3 {

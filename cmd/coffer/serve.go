@@ -38,8 +38,8 @@ func serve(args []string) error {
 	addr := fs.String("addr", envOr("COFFER_ADDR", "127.0.0.1:8080"), "address to listen on (env COFFER_ADDR)")
 	dsn := fs.String("db", envOr("COFFER_DB", "coffer.db"), "SQLite file, or postgres://… URL (env COFFER_DB)")
 	archives := fs.String("archive-dir", envOr("COFFER_ARCHIVE_DIR", ""), "directory for retention's archive files (env COFFER_ARCHIVE_DIR; default: archives next to the SQLite file, or in the working directory)")
-	hooksPrivate := fs.Bool("webhooks-allow-private", envOr("COFFER_WEBHOOKS_ALLOW_PRIVATE", "") == "1",
-		"let webhooks reach loopback, link-local and private addresses (env COFFER_WEBHOOKS_ALLOW_PRIVATE=1); off, they are refused")
+	hooksPrivate := fs.Bool("allow-private-webhooks", envOr("COFFER_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
+		"let webhooks reach loopback, link-local and private addresses (env COFFER_ALLOW_PRIVATE_WEBHOOKS=1); off, they are refused")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", levelOr(envOr("COFFER_LOG_LEVEL", "info")), "least severe log lines written: debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {

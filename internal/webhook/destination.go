@@ -20,7 +20,7 @@ import (
 // private network would let whoever registers webhooks make Coffer send
 // requests into the network it runs in (server-side request forgery). An
 // operator whose receivers do live there allows them (AllowPrivate; the
-// COFFER_WEBHOOKS_ALLOW_PRIVATE setting of coffer serve).
+// COFFER_ALLOW_PRIVATE_WEBHOOKS setting of coffer serve).
 var ErrPrivateDestination = errors.New("webhook: the address is not a public one")
 
 // privateAddr reports whether ip is loopback, link-local, private (RFC 1918,
@@ -122,7 +122,7 @@ func CheckRegistration(ctx context.Context, rawURL string, allowPrivate bool) er
 	err := CheckDestination(ctx, rawURL, allowPrivate)
 	if errors.Is(err, ErrPrivateDestination) {
 		return ledger.InvalidBecause("url", "private_address", err.Error()+
-			"; webhooks go to public addresses unless the server is started with --webhooks-allow-private")
+			"; webhooks go to public addresses unless the server is started with --allow-private-webhooks")
 	}
 	return err
 }

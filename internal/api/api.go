@@ -202,7 +202,7 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	if err != nil {
-		a.log.Error("authenticate", "err", err)
+		a.log.ErrorContext(ctx.Context(), "authenticate", "err", err)
 		writeProblem(ctx, &Problem{Status: 500, Code: "internal", Detail: "internal error"})
 		return
 	}

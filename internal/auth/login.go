@@ -38,7 +38,7 @@ func Login(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time
 		return "", store.Token{}, ledger.Admin{}, err
 	}
 	if byName >= MaxFailsPerName || byAddr >= MaxFailsPerAddr {
-		log.Warn("login rate limited", "username", username, "addr", addr, "failures_for_name", byName, "failures_from_addr", byAddr)
+		log.WarnContext(ctx, "login rate limited", "username", username, "addr", addr, "failures_for_name", byName, "failures_from_addr", byAddr)
 		return "", store.Token{}, ledger.Admin{}, ledger.ErrRateLimited
 	}
 	admin, err := st.AdminByUsername(ctx, username)
@@ -59,7 +59,7 @@ func Login(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time
 		reason = "administrator disabled"
 	}
 	if reason != "" {
-		log.Warn("login failed", "username", username, "addr", addr, "reason", reason)
+		log.WarnContext(ctx, "login failed", "username", username, "addr", addr, "reason", reason)
 		if err := st.RecordLoginFailure(ctx, username, addr, reason); err != nil {
 			return "", store.Token{}, ledger.Admin{}, err
 		}

@@ -173,7 +173,7 @@ func (web *Web) filterScope(q *request, b *batchView) []int64 {
 	switch {
 	case err != nil:
 		b.Error = q.L.T("err.internal")
-		web.log.Error("batch scope", "err", err)
+		web.log.ErrorContext(q.r.Context(), "batch scope", "err", err)
 	case more:
 		b.Errs["scope"] = q.L.Tf("why.batch_size", ledger.MaxAlertBatchAccounts)
 	case len(ids) == 0:
@@ -198,7 +198,7 @@ func (web *Web) checkBatchAmount(q *request, b *batchView, req ledger.AlertBatch
 		return
 	case err != nil:
 		b.Error = q.L.T("err.internal")
-		web.log.Error("batch preview", "err", err)
+		web.log.ErrorContext(q.r.Context(), "batch preview", "err", err)
 		return
 	case len(pre.Currencies) == 0:
 		b.Errs["scope"] = q.L.T("batch.nothing_in_scope")

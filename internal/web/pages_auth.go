@@ -27,7 +27,7 @@ func (web *Web) loginPage(w http.ResponseWriter, r *http.Request) {
 func (web *Web) renderLogin(w http.ResponseWriter, r *http.Request, status int, token, username, errKey string) {
 	settings, err := web.store.Settings(r.Context())
 	if err != nil {
-		web.log.Error("settings", "err", err)
+		web.log.ErrorContext(r.Context(), "settings", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -103,7 +103,7 @@ func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("csrf")
 	originErr := web.fromThisSite(r)
 	if err != nil || originErr != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(token)) != 1 {
-		web.log.Warn("refused a login form without a valid CSRF token or from another origin", "addr", clientAddr(r), "origin", originErr)
+		web.log.WarnContext(r.Context(), "refused a login form without a valid CSRF token or from another origin", "addr", clientAddr(r), "origin", originErr)
 		web.renderLogin(w, r, http.StatusForbidden, randomToken(), "", "err.csrf")
 		return
 	}
@@ -115,7 +115,7 @@ func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		web.renderLogin(w, r, api.StatusOf(err), token, username, de.Key())
 		return
 	case err != nil:
-		web.log.Error("login", "err", err)
+		web.log.ErrorContext(r.Context(), "login", "err", err)
 		http.Error(w, "internal error", 500)
 		return
 	}

@@ -214,7 +214,7 @@ func (web *Web) transactionsExport(q *request) {
 		if err != nil {
 			// The header is gone: cut the body short, so that the download
 			// is seen to be incomplete rather than taken for all of it.
-			web.log.Error("transactions export", "err", err)
+			web.log.ErrorContext(q.r.Context(), "transactions export", "err", err)
 			panic(http.ErrAbortHandler)
 		}
 		for _, r := range rows {

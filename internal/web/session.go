@@ -106,7 +106,7 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 		if err != nil && !errors.Is(err, http.ErrNoCookie) && !errors.Is(err, ledger.ErrNotFound) {
 			// The database failed, not the session: logging in again would
 			// not help, and would lose the page the user was on.
-			web.log.Error("authenticate", "err", err)
+			web.log.ErrorContext(r.Context(), "authenticate", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
@@ -120,7 +120,7 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 		}
 		settings, err := web.store.Settings(r.Context())
 		if err != nil {
-			web.log.Error("settings", "err", err)
+			web.log.ErrorContext(r.Context(), "settings", "err", err)
 			http.Error(w, "internal error", 500)
 			return
 		}
@@ -132,7 +132,7 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 			}
 			token := r.PostFormValue("csrf")
 			if err := web.fromThisSite(r); err != nil || subtle.ConstantTimeCompare([]byte(token), []byte(csrfFor(c.Value))) != 1 {
-				web.log.Warn("refused a form without a valid CSRF token or from another origin", "path", r.URL.Path, "addr", clientAddr(r), "origin", err)
+				web.log.WarnContext(r.Context(), "refused a form without a valid CSRF token or from another origin", "path", r.URL.Path, "addr", clientAddr(r), "origin", err)
 				q.fail(http.StatusForbidden, "err.csrf")
 				return
 			}
@@ -183,7 +183,7 @@ func (q *request) renderBlock(name, block string, status int, p *page) {
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, block, p); err != nil {
-		q.web.log.Error("render", "page", name, "err", err)
+		q.web.log.ErrorContext(q.r.Context(), "render", "page", name, "err", err)
 		http.Error(q.w, "internal error", 500)
 		return
 	}
@@ -252,7 +252,7 @@ func (q *request) amountMessage(field string, err error) string {
 
 // internal answers an unexpected error without showing its details.
 func (q *request) internal(err error) {
-	q.web.log.Error("page failed", "path", q.r.URL.Path, "err", err)
+	q.web.log.ErrorContext(q.r.Context(), "page failed", "path", q.r.URL.Path, "err", err)
 	q.fail(http.StatusInternalServerError, "err.internal")
 }
 

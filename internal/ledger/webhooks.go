@@ -99,3 +99,30 @@ func webhookURLProblem(raw string) string {
 	}
 	return ""
 }
+
+// MaxWebhookGraceHours bounds how long a rotated-out secret still signs.
+const MaxWebhookGraceHours = 168
+
+// WebhookRotation replaces a webhook's secret. An empty Secret makes Coffer
+// generate one; during GraceHours the previous secret signs too.
+type WebhookRotation struct {
+	GraceHours int
+	Secret     string
+}
+
+// Validate checks a rotation, naming grace_hours or secret.
+func (r WebhookRotation) Validate() error {
+	var p []FieldProblem
+	if r.GraceHours < 0 || r.GraceHours > MaxWebhookGraceHours {
+		p = append(p, FieldProblem{Field: "grace_hours", Message: "must be 0 to 168 hours"})
+	}
+	if r.Secret != "" {
+		if _, err := (NewWebhook{URL: "https://x.example", Events: WebhookEventTypes[:1], Secret: r.Secret}).Validate(); err != nil {
+			p = append(p, FieldProblem{Field: "secret", Message: "must be 16 to 256 printable ASCII characters without spaces, or left out to have one generated"})
+		}
+	}
+	if p != nil {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}

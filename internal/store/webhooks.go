@@ -384,6 +384,8 @@ type ClaimedDelivery struct {
 	WebhookID      int64
 	URL            string
 	Secret         string
+	PreviousSecret string    // the secret before a rotation: it signs too until PreviousUntil
+	PreviousUntil  time.Time // zero: no previous secret
 	EventID        int64
 	EventType      string
 	Payload        string // JSON
@@ -417,14 +419,19 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			return err
 		}
 		in, args = inList(ids, 0)
-		rows, err = tx.Tx.QueryContext(ctx, `SELECT d.id, d.attempts, w.id, w.url, w.secret, e.id, e.type, e.payload, e.created_at
+		rows, err = tx.Tx.QueryContext(ctx, `SELECT d.id, d.attempts, w.id, w.url, w.secret, w.previous_secret, w.previous_secret_until, e.id, e.type, e.payload, e.created_at
 			FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
 			WHERE d.id IN (`+in+`) ORDER BY d.id`, args...)
 		out, err = collect(rows, err, func(row scanner) (ClaimedDelivery, error) {
 			c := ClaimedDelivery{Lease: owner}
 			var created int64
-			err := row.Scan(&c.ID, &c.Attempt, &c.WebhookID, &c.URL, &c.Secret, &c.EventID, &c.EventType, &c.Payload, &created)
+			var prev sql.NullString
+			var until sql.NullInt64
+			err := row.Scan(&c.ID, &c.Attempt, &c.WebhookID, &c.URL, &c.Secret, &prev, &until, &c.EventID, &c.EventType, &c.Payload, &created)
 			c.EventCreatedAt = fromMicros(created)
+			if prev.Valid && until.Valid {
+				c.PreviousSecret, c.PreviousUntil = prev.String, fromMicros(until.Int64)
+			}
 			return c, err
 		})
 		return err
@@ -483,4 +490,37 @@ func (s *Store) RecordAttempt(ctx context.Context, r AttemptResult) error {
 		err = ErrLeaseLost
 	}
 	return err
+}
+
+// RotateWebhookSecret gives a live webhook a new secret (generated when
+// r.Secret is empty) and returns it with the time until which the previous
+// one still signs. The operation record names the grace, never a secret.
+func (s *Store) RotateWebhookSecret(ctx context.Context, actor ledger.Actor, id int64, r ledger.WebhookRotation) (string, time.Time, error) {
+	if err := r.Validate(); err != nil {
+		return "", time.Time{}, err
+	}
+	secret := r.Secret
+	if secret == "" {
+		secret = newWebhookSecret()
+	}
+	until := s.nowTime().Add(time.Duration(r.GraceHours) * time.Hour)
+	err := s.write(ctx, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET previous_secret = secret, previous_secret_until = $2, secret = $3
+			WHERE id = $1 AND deleted_at IS NULL`, id, micros(until), secret)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = ledger.ErrNotFound
+			}
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "webhook.rotate_secret", objectType: "webhook", objectID: id,
+			after: map[string]any{"grace_hours": r.GraceHours}})
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return secret, until, nil
 }

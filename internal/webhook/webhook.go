@@ -247,7 +247,13 @@ func (w *Worker) send(ctx context.Context, c store.ClaimedDelivery) (int, string
 	id := messageID(c.EventID)
 	req.Header.Set(webhooksig.HeaderID, id)
 	req.Header.Set(webhooksig.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(c.Secret, id, ts, body))
+	sig := webhooksig.Sign(c.Secret, id, ts, body)
+	if c.PreviousSecret != "" && w.opt.Now().Before(c.PreviousUntil) {
+		// In a rotation's grace period a receiver may still hold the old
+		// secret: the standard's verifiers accept any one of the signatures.
+		sig += " " + webhooksig.Sign(c.PreviousSecret, id, ts, body)
+	}
+	req.Header.Set(webhooksig.HeaderSignature, sig)
 	resp, err := w.client.Do(req)
 	if err != nil {
 		return 0, err.Error()

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/clientaddr"
 	"github.com/cofferhq/coffer/internal/ledger"
 	"github.com/cofferhq/coffer/internal/retention"
 	"github.com/cofferhq/coffer/internal/store"
@@ -183,10 +183,8 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 	op := ctx.Operation()
 	start := time.Now()
 	defer func() { a.metrics.observe(op.Method, op.Path, ctx.Status(), time.Since(start)) }()
-	addr := ctx.RemoteAddr()
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
+	r, _ := humago.Unwrap(ctx)
+	addr := clientaddr.Of(r).Addr
 	if op.Metadata[metaPublic] == true || op.Metadata[metaAction] == nil {
 		next(huma.WithValue(ctx, principalKey, caller{addr: addr}))
 		return

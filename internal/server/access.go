@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/cofferhq/coffer/internal/clientaddr"
 )
 
 // RequestIDHeader carries a request's id: taken from the client (or a proxy
@@ -89,5 +91,5 @@ func (s *Server) logAccess(r *http.Request, rec *recorder, id string, start time
 	}
 	s.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", id), slog.String("method", r.Method),
 		slog.String("path", r.URL.Path), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
-		slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+		slog.Duration("duration", time.Since(start)), slog.String("remote", clientaddr.Of(r).Addr))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/clientaddr"
 	"github.com/cofferhq/coffer/internal/retention"
 	"github.com/cofferhq/coffer/internal/store"
 	"github.com/cofferhq/coffer/internal/web"
@@ -26,6 +28,7 @@ type Server struct {
 	store *store.Store
 	log   *slog.Logger
 	mux   *routes
+	proxies Proxies
 	API   *api.API
 	// guarded is the mux behind the API's JSON checks.
 	guarded http.Handler
@@ -61,11 +64,17 @@ type Options struct {
 	// WebhooksAllowPrivate lets webhooks be registered for private
 	// addresses (see webhook.ErrPrivateDestination).
 	WebhooksAllowPrivate bool
+	// TrustedProxies may say who the client is (X-Forwarded-For) and
+	// whether it used HTTPS (X-Forwarded-Proto); see Proxies.Client.
+	TrustedProxies Proxies
+	// BaseURL is the address clients reach Coffer at (--base-url), for
+	// links that leave the site; https makes session cookies Secure.
+	BaseURL *url.URL
 }
 
 // New returns the HTTP handler of a Coffer instance.
 func New(st *store.Store, log *slog.Logger, opt Options) *Server {
-	s := &Server{store: st, log: log, mux: &routes{ServeMux: http.NewServeMux()}}
+	s := &Server{store: st, log: log, mux: &routes{ServeMux: http.NewServeMux()}, proxies: opt.TrustedProxies}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -76,7 +85,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	}
 	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg), Archiver: opt.Archiver,
 		WebhooksAllowPrivate: opt.WebhooksAllowPrivate})
-	web.New(st, opt.Archiver, log, opt.Now, s.mux, opt.WebhooksAllowPrivate).Register(s.mux)
+	web.New(st, opt.Archiver, log, opt.Now, s.mux, opt.WebhooksAllowPrivate).WithBaseURL(opt.BaseURL).Register(s.mux)
 	s.guarded = api.GuardJSON(s.mux)
 	return s
 }
@@ -84,7 +93,8 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r)
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(clientaddr.With(ctx, s.proxies.Client(r)))
 	w.Header().Set(RequestIDHeader, id)
 	rec := &recorder{ResponseWriter: w}
 	w = rec

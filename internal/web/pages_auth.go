@@ -20,7 +20,7 @@ import (
 func (web *Web) loginPage(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
 	token := randomToken()
-	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: web.secure(r)})
 	web.renderLogin(w, r, http.StatusOK, token, "", "")
 }
 
@@ -120,7 +120,7 @@ func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil, Expires: *tok.ExpiresAt})
+		Secure: web.secure(r), Expires: *tok.ExpiresAt})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: "", Path: "/login", MaxAge: -1})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
@@ -173,6 +173,6 @@ func (web *Web) setLanguage(q *request) {
 		q.failErr(err) // a language we lack is 422, anything else ours
 		return
 	}
-	http.SetCookie(q.w, &http.Cookie{Name: "coffer_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(q.w, &http.Cookie{Name: "coffer_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: q.web.secure(q.r)})
 	q.redirect(safeNext(q.r.PostFormValue("back")))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/api"
 	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/clientaddr"
 	"github.com/cofferhq/coffer/internal/ledger"
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -39,11 +40,13 @@ func (q *request) actor() ledger.Actor { return q.p.Actor(clientAddr(q.r)) }
 
 func (q *request) can(a auth.Action) bool { return auth.Can(q.role(), a) }
 
-func clientAddr(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
+func clientAddr(r *http.Request) string { return clientaddr.Of(r).Addr }
+
+// secure tells whether cookies set in answer to r should be Secure: the
+// site's base URL is https, or the client's connection is (here, or at a
+// trusted proxy).
+func (web *Web) secure(r *http.Request) bool {
+	return web.baseURL != nil && web.baseURL.Scheme == "https" || clientaddr.Of(r).HTTPS
 }
 
 // csrfFor derives a session's CSRF token from its secret: only a page of

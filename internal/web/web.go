@@ -41,6 +41,15 @@ type Web struct {
 	// hooksPrivate lets webhooks be registered for private addresses
 	// (webhook.CheckRegistration).
 	hooksPrivate bool
+	// baseURL is where clients reach Coffer (--base-url), or nil; an https
+	// one makes cookies Secure, and links in mails will start with it.
+	baseURL *url.URL
+}
+
+// WithBaseURL sets the address clients reach Coffer at (nil: unknown).
+func (w *Web) WithBaseURL(u *url.URL) *Web {
+	w.baseURL = u
+	return w
 }
 
 // New parses the templates; it panics on a broken template, which the tests

@@ -25,11 +25,11 @@ import (
 
 // Server holds what the handlers need.
 type Server struct {
-	store *store.Store
-	log   *slog.Logger
-	mux   *routes
+	store   *store.Store
+	log     *slog.Logger
+	mux     *routes
 	proxies Proxies
-	API   *api.API
+	API     *api.API
 	// guarded is the mux behind the API's JSON checks.
 	guarded http.Handler
 }

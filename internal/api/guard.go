@@ -92,6 +92,7 @@ func checkBody(contentType string, body []byte, readErr error) *Problem {
 // answer writes a problem from plain net/http middleware.
 func answer(w http.ResponseWriter, p *Problem) {
 	p.fill()
+	p.RequestID = w.Header().Get(requestIDHeader)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	writeJSON(w, p)

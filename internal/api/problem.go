@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/cofferhq/coffer/internal/ledger"
@@ -23,12 +24,15 @@ type Problem struct {
 	Detail string       `json:"detail,omitempty"`
 	Code   string       `json:"code" doc:"Stable machine-readable code, e.g. insufficient_funds, validation_failed."`
 	Errors []FieldError `json:"errors,omitempty" doc:"For validation_failed: each invalid field and why."`
+	// RequestID is the request's X-Request-ID (SPEC section 7), so that a
+	// problem a user reports can be found in the server's log.
+	RequestID string `json:"request_id,omitempty" doc:"The request's id, as in the answer's X-Request-ID header and the server's log."`
 }
 
 // FieldError names one invalid field.
 type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field   string `json:"field" doc:"The field, as the request names it: amount, customer.name, limit, Idempotency-Key." example:"amount"`
+	Message string `json:"message" doc:"Why the field was refused." example:"must be greater than zero"`
 }
 
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
@@ -216,9 +220,33 @@ func (a *API) problem(ctx context.Context, err error) error {
 	return p
 }
 
+// requestIDHeader is the header in which the server (internal/server)
+// gives every answer its request's id before the API sees the request.
+const requestIDHeader = "X-Request-ID"
+
+// requestIDOf reads the request id from the answer's headers, where the
+// server put it: the API needs no import of the server for it.
+func requestIDOf(ctx huma.Context) string {
+	_, w := humago.Unwrap(ctx)
+	if w == nil {
+		return ""
+	}
+	return w.Header().Get(requestIDHeader)
+}
+
+// withRequestID is the transformer that puts the request id in every
+// problem huma writes, whether a handler returned it or huma found it.
+func withRequestID(ctx huma.Context, _ string, v any) (any, error) {
+	if p, ok := v.(*Problem); ok && p.RequestID == "" {
+		p.RequestID = requestIDOf(ctx)
+	}
+	return v, nil
+}
+
 // writeProblem answers from middleware, before a handler runs.
 func writeProblem(ctx huma.Context, p *Problem) {
 	p.fill()
+	p.RequestID = requestIDOf(ctx)
 	ctx.SetHeader("Content-Type", "application/problem+json")
 	ctx.SetStatus(p.Status)
 	json.NewEncoder(ctx.BodyWriter()).Encode(p)

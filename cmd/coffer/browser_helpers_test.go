@@ -66,11 +66,18 @@ func serveForBrowserArgs(t *testing.T, args []string) *browser {
 	}
 	dir := t.TempDir()
 	addr, _, logs := start(t, dir, []string{"COFFER_ADMIN_USER=root", "COFFER_ADMIN_PASSWORD=root password 1"}, args...)
+	// The profile lives outside t.TempDir: Chromium's helper processes may
+	// still write to it for a moment after the browser is closed, which would
+	// fail the test's own cleanup. It is removed here, as well as that allows.
+	profile, err := os.MkdirTemp("", "coffer-chrome-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(filepath.Join(dir, "chrome")), chromedp.WindowSize(desktopWidth, desktopHeight),
+		chromedp.UserDataDir(profile), chromedp.WindowSize(desktopWidth, desktopHeight),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
@@ -80,7 +87,7 @@ func serveForBrowserArgs(t *testing.T, args []string) *browser {
 		limit = m
 	}
 	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc(); os.RemoveAll(profile) })
 	screens := filepath.Join("testdata", "screens")
 	os.MkdirAll(screens, 0o755)
 	b := &browser{t: t, ctx: ctx, base: "http://" + addr, logs: logs, screens: screens, data: map[string]bool{}}

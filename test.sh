@@ -62,7 +62,8 @@ command -v curl >/dev/null || tools+=(curl)
 command -v jq >/dev/null || tools+=(jq)
 command -v chromium >/dev/null || tools+=(chromium)
 # Webhook deliveries are verified with the Standard Webhooks library for
-# JavaScript too, under node, from the npm registry.
+# JavaScript too, and the OpenAPI document is linted, under node, with
+# packages from the npm registry.
 command -v node >/dev/null || tools+=(nodejs)
 command -v npm >/dev/null || tools+=(npm)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || tools+=(fonts-wqy-microhei)
@@ -74,6 +75,10 @@ fi
 
 if [ ! -d internal/webhook/testdata/node/node_modules/standardwebhooks ]; then
   (cd internal/webhook/testdata/node && npm ci --no-audit --no-fund --silent)
+fi
+# The served OpenAPI document is linted with Redocly's CLI, from the registry.
+if [ ! -d internal/api/testdata/redocly/node_modules/@redocly/cli ]; then
+  (cd internal/api/testdata/redocly && npm ci --no-audit --no-fund --silent)
 fi
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then

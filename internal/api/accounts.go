@@ -20,16 +20,16 @@ import (
 // AccountJSON is a customer's account in one currency, with its balance and
 // what it may still spend.
 type AccountJSON struct {
-	ID                 string     `json:"id"`
+	ID                 string     `json:"id" example:"42"`
 	Number             string     `json:"number"`
-	CustomerID         string     `json:"customer_id"`
-	CustomerName       string     `json:"customer_name,omitempty"`
-	Currency           string     `json:"currency"`
-	Balance            string     `json:"balance"`
+	CustomerID         string     `json:"customer_id" example:"3"`
+	CustomerName       string     `json:"customer_name,omitempty" example:"Shanghai Mingde Trading Co."`
+	Currency           string     `json:"currency" example:"CNY"`
+	Balance            string     `json:"balance" example:"120.00"`
 	Available          string     `json:"available" doc:"Balance plus credit limit plus the overdraft while it is active."`
-	AlertAmount        string     `json:"alert_amount"`
-	CreditLimit        string     `json:"credit_limit"`
-	Overdraft          string     `json:"overdraft"`
+	AlertAmount        string     `json:"alert_amount" example:"50.00"`
+	CreditLimit        string     `json:"credit_limit" example:"500.00"`
+	Overdraft          string     `json:"overdraft" example:"0.00"`
 	OverdraftExpiresAt *time.Time `json:"overdraft_expires_at"`
 	Status             string     `json:"status" enum:"normal,frozen,disabled"`
 	BelowAlert         bool       `json:"below_alert"`
@@ -63,8 +63,8 @@ type AccountIDInput struct {
 // CreateAccountInput opens a customer's account in a currency.
 type CreateAccountInput struct {
 	Body struct {
-		CustomerID string `json:"customer_id"`
-		Currency   string `json:"currency" doc:"ISO 4217 code, e.g. USD."`
+		CustomerID string `json:"customer_id" example:"3"`
+		Currency   string `json:"currency" doc:"ISO 4217 code, e.g. USD." example:"CNY"`
 	}
 }
 
@@ -72,9 +72,9 @@ type CreateAccountInput struct {
 type PatchAccountInput struct {
 	ID   string `path:"id"`
 	Body struct {
-		AlertAmount        *string `json:"alert_amount,omitempty" doc:"Admins and super admins."`
-		CreditLimit        *string `json:"credit_limit,omitempty" doc:"Super admins only."`
-		Overdraft          *string `json:"overdraft,omitempty" doc:"Super admins only."`
+		AlertAmount        *string `json:"alert_amount,omitempty" doc:"Admins and super admins." example:"50.00"`
+		CreditLimit        *string `json:"credit_limit,omitempty" doc:"Super admins only." example:"500.00"`
+		Overdraft          *string `json:"overdraft,omitempty" doc:"Super admins only." example:"0.00"`
 		OverdraftExpiresAt *string `json:"overdraft_expires_at,omitempty" doc:"RFC 3339 time, or \"\" for no expiry. Super admins only."`
 		Status             *string `json:"status,omitempty" enum:"normal,frozen,disabled" doc:"Super admins only."`
 		Version            *int64  `json:"version,omitempty" doc:"The account's version the change was decided on; if its settings changed since, nothing changes and the answer is 409 stale_version."`
@@ -102,11 +102,11 @@ type AccountsOutput struct{ Body List[AccountJSON] }
 
 // EntryJSON is one ledger entry of an account.
 type EntryJSON struct {
-	ID            string    `json:"id"`
-	TransactionID string    `json:"transaction_id"`
+	ID            string    `json:"id" example:"42"`
+	TransactionID string    `json:"transaction_id" example:"1024"`
 	Type          string    `json:"type"`
-	Amount        string    `json:"amount" doc:"Signed: negative takes money from the account."`
-	BalanceAfter  string    `json:"balance_after"`
+	Amount        string    `json:"amount" doc:"Signed: negative takes money from the account." example:"12.50"`
+	BalanceAfter  string    `json:"balance_after" example:"107.50"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 

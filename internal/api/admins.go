@@ -16,8 +16,8 @@ import (
 
 // AdminJSON is an administrator; the password hash never leaves the store.
 type AdminJSON struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
+	ID        string    `json:"id" example:"42"`
+	Username  string    `json:"username" example:"li.wei"`
 	Name      string    `json:"name"`
 	Role      string    `json:"role" enum:"super_admin,admin,reviewer"`
 	Disabled  bool      `json:"disabled"`
@@ -41,7 +41,7 @@ type AdminIDInput struct {
 // NewAdminInput is a new administrator with their first password.
 type NewAdminInput struct {
 	Body struct {
-		Username string `json:"username" minLength:"1" maxLength:"100" pattern:"^[A-Za-z0-9._@-]+$"`
+		Username string `json:"username" minLength:"1" maxLength:"100" pattern:"^[A-Za-z0-9._@-]+$" example:"li.wei"`
 		Name     string `json:"name,omitempty" maxLength:"200"`
 		Role     string `json:"role" enum:"super_admin,admin,reviewer"`
 		Password string `json:"password" maxLength:"256"`

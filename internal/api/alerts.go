@@ -16,13 +16,13 @@ import (
 
 // AlertJSON is a low-balance alert of an account.
 type AlertJSON struct {
-	ID                   string     `json:"id"`
-	AccountID            string     `json:"account_id"`
-	CustomerID           string     `json:"customer_id"`
-	Currency             string     `json:"currency"`
-	Balance              string     `json:"balance" doc:"The balance after the posting that raised the alert."`
-	AlertAmount          string     `json:"alert_amount" doc:"The account's alert amount when the alert was raised."`
-	TransactionID        string     `json:"transaction_id" doc:"The posting that took the balance below the alert amount."`
+	ID                   string     `json:"id" example:"42"`
+	AccountID            string     `json:"account_id" example:"7"`
+	CustomerID           string     `json:"customer_id" example:"3"`
+	Currency             string     `json:"currency" example:"CNY"`
+	Balance              string     `json:"balance" doc:"The balance after the posting that raised the alert." example:"120.00"`
+	AlertAmount          string     `json:"alert_amount" doc:"The account's alert amount when the alert was raised." example:"50.00"`
+	TransactionID        string     `json:"transaction_id" doc:"The posting that took the balance below the alert amount." example:"1024"`
 	RaisedAt             time.Time  `json:"raised_at"`
 	Active               bool       `json:"active" doc:"True until a posting brings the balance back to at least the alert amount."`
 	ClearedAt            *time.Time `json:"cleared_at"`
@@ -50,13 +50,13 @@ type AlertsOutput struct{ Body List[AlertJSON] }
 
 // AlertBatchJSON is a batch change of alert amounts.
 type AlertBatchJSON struct {
-	ID          string     `json:"id"`
+	ID          string     `json:"id" example:"42"`
 	Scope       string     `json:"scope" enum:"accounts,currency,all"`
-	Currency    *string    `json:"currency" doc:"For the currency scope."`
-	AlertAmount string     `json:"alert_amount" doc:"As given; read in each account's currency."`
+	Currency    *string    `json:"currency" doc:"For the currency scope." example:"CNY"`
+	AlertAmount string     `json:"alert_amount" doc:"As given; read in each account's currency." example:"50.00"`
 	Matched     int64      `json:"matched" doc:"Accounts in the scope."`
 	Changed     int64      `json:"changed" doc:"Accounts whose alert amount the batch changed (the others had it already)."`
-	CreatedBy   *string    `json:"created_by"`
+	CreatedBy   *string    `json:"created_by" example:"2"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UndoneAt    *time.Time `json:"undone_at"`
 	UndoneBy    *string    `json:"undone_by"`
@@ -94,9 +94,9 @@ func alertBatchOut(r store.AlertBatchResult, status int) *AlertBatchOutput {
 type CreateAlertBatchInput struct {
 	IdempotencyHeader
 	Body struct {
-		AlertAmount string   `json:"alert_amount" doc:"Decimal string in the major unit, read in each account's currency; more decimals than a currency in scope allows are refused."`
+		AlertAmount string   `json:"alert_amount" doc:"Decimal string in the major unit, read in each account's currency; more decimals than a currency in scope allows are refused." example:"50.00"`
 		AccountIDs  []string `json:"account_ids,omitempty" maxItems:"100000" doc:"The chosen accounts. Give exactly one of account_ids, currency and all."`
-		Currency    string   `json:"currency,omitempty" doc:"Every customer account in this currency."`
+		Currency    string   `json:"currency,omitempty" doc:"Every customer account in this currency." example:"CNY"`
 		All         bool     `json:"all,omitempty" doc:"Every customer account, in every currency."`
 	}
 }
@@ -122,8 +122,8 @@ type AlertBatchesOutput struct{ Body List[AlertBatchJSON] }
 
 // AlertBatchItemJSON is one account a batch changed.
 type AlertBatchItemJSON struct {
-	AccountID string `json:"account_id"`
-	Currency  string `json:"currency"`
+	AccountID string `json:"account_id" example:"7"`
+	Currency  string `json:"currency" example:"CNY"`
 	Before    string `json:"before" doc:"The alert amount the batch replaced."`
 	After     string `json:"after" doc:"The alert amount the batch set."`
 }

@@ -99,6 +99,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAlerts()
 	a.registerWebhooks()
 	a.registerReports()
+	a.finishDocument()
 	mux.HandleFunc(fallbackPattern, fallback(mux))
 	return a
 }

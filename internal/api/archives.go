@@ -22,7 +22,7 @@ import (
 // retention now rather than wait for the daily job.
 
 type ArchiveJSON struct {
-	ID            string    `json:"id"`
+	ID            string    `json:"id" example:"42"`
 	FileName      string    `json:"file_name"`
 	Cutoff        time.Time `json:"cutoff" doc:"Operation records and entries older than this were archived."`
 	Entries       int64     `json:"entries" doc:"Ledger entries in the file."`
@@ -33,8 +33,8 @@ type ArchiveJSON struct {
 	Size          int64     `json:"size" doc:"Bytes of the file."`
 	SHA256        string    `json:"sha256" doc:"SHA-256 of the file, hex, recorded when it was written."`
 	CreatedAt     time.Time `json:"created_at"`
-	CreatedBy     *string   `json:"created_by" doc:"The administrator who ran it; null for the daily job."`
-	URL           string    `json:"url" doc:"Where to download the file."`
+	CreatedBy     *string   `json:"created_by" doc:"The administrator who ran it; null for the daily job." example:"2"`
+	URL           string    `json:"url" doc:"Where to download the file." example:"https://erp.example.com/coffer/events"`
 }
 
 func archiveJSON(a store.Archive) ArchiveJSON {
@@ -80,13 +80,14 @@ func (a *API) registerArchives() {
 		Description: "The file is checked against the SHA-256 recorded when it was written before any of it is sent: " +
 			"a file that was changed since is refused (archive_altered), a missing one too (archive_missing).",
 		Responses: map[string]*huma.Response{"200": {Description: "The archive file", Content: map[string]*huma.MediaType{
-			"application/gzip": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}}}, auth.ActOperate,
+			"application/gzip": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}}},
+		Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}}, auth.ActOperate,
 		a.getArchive)
 	register(a, huma.Operation{OperationID: "run-retention", Method: http.MethodPost, Path: "/archives/run", Tags: tags,
 		Summary: "Run retention now",
 		Description: "Archives and removes operation records and entries older than the retention period, as the daily job does. " +
 			"retention_running when another run is under way.",
-		DefaultStatus: http.StatusOK}, auth.ActSystem,
+		DefaultStatus: http.StatusOK, Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}}, auth.ActSystem,
 		a.runRetention)
 }
 

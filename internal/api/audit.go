@@ -18,7 +18,7 @@ import (
 // AuditJSON is an operation record: who changed what, when, from where, and
 // the object before and after.
 type AuditJSON struct {
-	ID         string          `json:"id"`
+	ID         string          `json:"id" example:"42"`
 	CreatedAt  time.Time       `json:"created_at"`
 	ActorID    *string         `json:"actor_id"`
 	TokenID    *string         `json:"token_id"`

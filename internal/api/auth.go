@@ -18,7 +18,7 @@ import (
 // LoginInput is a username and password.
 type LoginInput struct {
 	Body struct {
-		Username string `json:"username" minLength:"1" maxLength:"100"`
+		Username string `json:"username" minLength:"1" maxLength:"100" example:"li.wei"`
 		Password string `json:"password" minLength:"1" maxLength:"256"`
 	}
 }

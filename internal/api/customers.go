@@ -15,13 +15,13 @@ import (
 // CustomerJSON is a customer: the person or business whose prepaid money
 // Coffer holds.
 type CustomerJSON struct {
-	ID              string     `json:"id"`
+	ID              string     `json:"id" example:"42"`
 	Name            string     `json:"name"`
-	Phone           string     `json:"phone"`
-	Email           string     `json:"email"`
-	Company         string     `json:"company"`
-	Remark          string     `json:"remark"`
-	DefaultCurrency string     `json:"default_currency"`
+	Phone           string     `json:"phone" example:"+8613800138000"`
+	Email           string     `json:"email" example:"accounts@mingde.example"`
+	Company         string     `json:"company" example:"Shanghai Mingde Trading Co."`
+	Remark          string     `json:"remark" example:"Pays on the 1st of each month"`
+	DefaultCurrency string     `json:"default_currency" example:"CNY"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 	ArchivedAt      *time.Time `json:"archived_at"`
@@ -36,11 +36,11 @@ func customerJSON(c ledger.Customer) CustomerJSON {
 // domain, which says which field is wrong.
 type CustomerFields struct {
 	Name            string `json:"name"`
-	Phone           string `json:"phone,omitempty" doc:"Normalised: spaces, hyphens, dots and parentheses dropped, a leading + kept; 5 to 20 digits."`
-	Email           string `json:"email,omitempty"`
-	Company         string `json:"company,omitempty"`
-	Remark          string `json:"remark,omitempty"`
-	DefaultCurrency string `json:"default_currency,omitempty" doc:"If set, the customer's account in this currency is opened at once."`
+	Phone           string `json:"phone,omitempty" doc:"Normalised: spaces, hyphens, dots and parentheses dropped, a leading + kept; 5 to 20 digits." example:"+8613800138000"`
+	Email           string `json:"email,omitempty" example:"accounts@mingde.example"`
+	Company         string `json:"company,omitempty" example:"Shanghai Mingde Trading Co."`
+	Remark          string `json:"remark,omitempty" example:"Pays on the 1st of each month"`
+	DefaultCurrency string `json:"default_currency,omitempty" doc:"If set, the customer's account in this currency is opened at once." example:"CNY"`
 }
 
 // CustomerOutput is one customer.
@@ -59,11 +59,11 @@ type PatchCustomerInput struct {
 	ID   string `path:"id"`
 	Body struct {
 		Name            *string `json:"name,omitempty"`
-		Phone           *string `json:"phone,omitempty"`
-		Email           *string `json:"email,omitempty"`
-		Company         *string `json:"company,omitempty"`
-		Remark          *string `json:"remark,omitempty"`
-		DefaultCurrency *string `json:"default_currency,omitempty"`
+		Phone           *string `json:"phone,omitempty" example:"+8613800138000"`
+		Email           *string `json:"email,omitempty" example:"accounts@mingde.example"`
+		Company         *string `json:"company,omitempty" example:"Shanghai Mingde Trading Co."`
+		Remark          *string `json:"remark,omitempty" example:"Pays on the 1st of each month"`
+		DefaultCurrency *string `json:"default_currency,omitempty" example:"CNY"`
 	}
 }
 

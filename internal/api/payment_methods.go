@@ -15,7 +15,7 @@ import (
 // PaymentMethodJSON is a way customers pay (a bank account, a wallet): each
 // has a funding account of its own in the ledger.
 type PaymentMethodJSON struct {
-	ID      string `json:"id"`
+	ID      string `json:"id" example:"42"`
 	Name    string `json:"name"`
 	Enabled bool   `json:"enabled"`
 }

@@ -19,25 +19,25 @@ import (
 // EntryLineJSON is one entry of a transaction: an account and what it
 // gained (positive) or gave (negative).
 type EntryLineJSON struct {
-	AccountID    string  `json:"account_id"`
-	Amount       string  `json:"amount"`
-	BalanceAfter *string `json:"balance_after" doc:"For the customer account; null for system accounts."`
+	AccountID    string  `json:"account_id" example:"7"`
+	Amount       string  `json:"amount" example:"12.50"`
+	BalanceAfter *string `json:"balance_after" doc:"For the customer account; null for system accounts." example:"107.50"`
 }
 
 // TransactionJSON is a ledger transaction: its entries sum to zero, one of
 // them on the customer account.
 type TransactionJSON struct {
-	ID        string          `json:"id"`
+	ID        string          `json:"id" example:"42"`
 	Type      string          `json:"type" enum:"topup,charge,adjustment,reversal"`
-	AccountID string          `json:"account_id"`
-	Currency  string          `json:"currency"`
-	Amount    string          `json:"amount" doc:"Signed effect on the customer account."`
-	Reference string          `json:"reference"`
-	Note      string          `json:"note"`
+	AccountID string          `json:"account_id" example:"7"`
+	Currency  string          `json:"currency" example:"CNY"`
+	Amount    string          `json:"amount" doc:"Signed effect on the customer account." example:"12.50"`
+	Reference string          `json:"reference" example:"INV-2026-0042"`
+	Note      string          `json:"note" example:"SMS batch of 2026-12-01"`
 	Reason    string          `json:"reason"`
-	Corrects  *string         `json:"corrects" doc:"The transaction this one reverses or corrects."`
-	TopUpID   *string         `json:"topup_id"`
-	CreatedBy *string         `json:"created_by"`
+	Corrects  *string         `json:"corrects" doc:"The transaction this one reverses or corrects." example:"1023"`
+	TopUpID   *string         `json:"topup_id" example:"88"`
+	CreatedBy *string         `json:"created_by" example:"2"`
 	CreatedAt time.Time       `json:"created_at"`
 	Entries   []EntryLineJSON `json:"entries"`
 }
@@ -69,10 +69,10 @@ type PostedOutput struct {
 type ChargeInput struct {
 	IdempotencyHeader
 	Body struct {
-		AccountID string `json:"account_id"`
-		Amount    string `json:"amount" doc:"Decimal string in the major unit, e.g. \"12.50\"; more decimals than the currency has are refused."`
-		Reference string `json:"reference,omitempty" doc:"Order, invoice or message batch."`
-		Note      string `json:"note,omitempty"`
+		AccountID string `json:"account_id" example:"7"`
+		Amount    string `json:"amount" doc:"Decimal string in the major unit, e.g. \"12.50\"; more decimals than the currency has are refused." example:"12.50"`
+		Reference string `json:"reference,omitempty" doc:"Order, invoice or message batch." example:"INV-2026-0042"`
+		Note      string `json:"note,omitempty" example:"SMS batch of 2026-12-01"`
 	}
 }
 
@@ -80,14 +80,14 @@ type ChargeInput struct {
 type AdjustmentInput struct {
 	IdempotencyHeader
 	Body struct {
-		AccountID  string `json:"account_id,omitempty" doc:"The account; or give customer_id and currency, which opens the account if needed."`
-		CustomerID string `json:"customer_id,omitempty"`
-		Currency   string `json:"currency,omitempty"`
+		AccountID  string `json:"account_id,omitempty" doc:"The account; or give customer_id and currency, which opens the account if needed." example:"7"`
+		CustomerID string `json:"customer_id,omitempty" example:"3"`
+		Currency   string `json:"currency,omitempty" example:"CNY"`
 		Direction  string `json:"direction" enum:"credit,debit"`
-		Amount     string `json:"amount"`
+		Amount     string `json:"amount" example:"12.50"`
 		Reason     string `json:"reason" enum:"refund,promotion,compensation,correction,other"`
-		Note       string `json:"note" doc:"Why: required."`
-		Corrects   string `json:"corrects,omitempty" doc:"The transaction this adjustment corrects."`
+		Note       string `json:"note" doc:"Why: required." example:"SMS batch of 2026-12-01"`
+		Corrects   string `json:"corrects,omitempty" doc:"The transaction this adjustment corrects." example:"1023"`
 	}
 }
 
@@ -96,7 +96,7 @@ type ReverseInput struct {
 	IdempotencyHeader
 	ID   string `path:"id"`
 	Body struct {
-		Note string `json:"note,omitempty"`
+		Note string `json:"note,omitempty" example:"SMS batch of 2026-12-01"`
 	}
 }
 

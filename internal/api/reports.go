@@ -45,9 +45,9 @@ type SummaryInput struct {
 // SummaryRowJSON is one group of a summary in one currency.
 type SummaryRowJSON struct {
 	Key         string `json:"key" doc:"The group: the currency code, the day (YYYY-MM-DD), the payment method's id (\"\" for consumption, which has no payment method), or the customer's id."`
-	Currency    string `json:"currency"`
-	Recharge    string `json:"recharge" doc:"Top-ups minus reversals of top-ups; negative when reversals outweigh top-ups."`
-	Consumption string `json:"consumption" doc:"Charges minus reversals of charges, as a positive number."`
+	Currency    string `json:"currency" example:"CNY"`
+	Recharge    string `json:"recharge" doc:"Top-ups minus reversals of top-ups; negative when reversals outweigh top-ups." example:"1000.00"`
+	Consumption string `json:"consumption" doc:"Charges minus reversals of charges, as a positive number." example:"880.00"`
 	Count       int64  `json:"count" doc:"How many top-ups, charges and reversals of them."`
 	Label       string `json:"label" doc:"The group for people: the day, currency, payment method's name or customer's name."`
 }
@@ -56,7 +56,7 @@ type SummaryRowJSON struct {
 type SummaryJSON struct {
 	From     time.Time        `json:"from" doc:"Start of the period (inclusive)."`
 	To       time.Time        `json:"to" doc:"End of the period (exclusive)."`
-	Timezone string           `json:"timezone" doc:"The business time zone the days are in."`
+	Timezone string           `json:"timezone" doc:"The business time zone the days are in." example:"Asia/Shanghai"`
 	GroupBy  string           `json:"group_by"`
 	Rows     []SummaryRowJSON `json:"rows" doc:"Groups with at least one transaction, by key then currency."`
 }
@@ -66,9 +66,9 @@ type SummaryOutput struct{ Body SummaryJSON }
 
 // TotalsRowJSON is the cumulative totals of one currency.
 type TotalsRowJSON struct {
-	Currency         string `json:"currency"`
-	Recharge         string `json:"recharge" doc:"All top-ups minus their reversals."`
-	Consumption      string `json:"consumption" doc:"All charges minus their reversals, positive."`
+	Currency         string `json:"currency" example:"CNY"`
+	Recharge         string `json:"recharge" doc:"All top-ups minus their reversals." example:"1000.00"`
+	Consumption      string `json:"consumption" doc:"All charges minus their reversals, positive." example:"880.00"`
 	AdjustmentsIn    string `json:"adjustments_in" doc:"Credit adjustments minus their reversals."`
 	AdjustmentsOut   string `json:"adjustments_out" doc:"Debit adjustments minus their reversals, positive."`
 	CustomerBalances string `json:"customer_balances" doc:"Sum of the customer accounts' balances: recharge - consumption + adjustments_in - adjustments_out."`

@@ -19,7 +19,7 @@ type SettingsJSON struct {
 	RetentionDays      int               `json:"retention_days" doc:"Days operation records and entry details are kept (default 183)."`
 	DefaultCreditLimit map[string]string `json:"default_credit_limit" doc:"Credit limit a new account starts with, per currency."`
 	DirectTopUp        bool              `json:"direct_topup" doc:"Super admins may post top-ups without review."`
-	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports."`
+	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports." example:"Asia/Shanghai"`
 }
 
 func settingsJSON(s ledger.Settings) SettingsJSON {
@@ -41,7 +41,7 @@ type PatchSettingsInput struct {
 		RetentionDays      *int              `json:"retention_days,omitempty"`
 		DefaultCreditLimit map[string]string `json:"default_credit_limit,omitempty" doc:"Currencies given are set; others keep their value."`
 		DirectTopUp        *bool             `json:"direct_topup,omitempty"`
-		Timezone           *string           `json:"timezone,omitempty"`
+		Timezone           *string           `json:"timezone,omitempty" example:"Asia/Shanghai"`
 	}
 }
 

@@ -17,10 +17,10 @@ import (
 
 // TokenJSON is a program token without its secret.
 type TokenJSON struct {
-	ID        string     `json:"id"`
+	ID        string     `json:"id" example:"42"`
 	Name      string     `json:"name"`
 	Role      string     `json:"role"`
-	CreatedBy string     `json:"created_by"`
+	CreatedBy string     `json:"created_by" example:"2"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at"`

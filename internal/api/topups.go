@@ -21,27 +21,27 @@ import (
 // TopUpJSON is a top-up (recharge) request: money a customer says they
 // paid, posted to their account only once a reviewer approves it.
 type TopUpJSON struct {
-	ID             string        `json:"id"`
+	ID             string        `json:"id" example:"42"`
 	Number         string        `json:"number" doc:"Recharge number."`
-	CustomerID     string        `json:"customer_id"`
-	AccountID      string        `json:"account_id"`
-	Currency       string        `json:"currency"`
-	Amount         string        `json:"amount"`
-	PaymentMethod  string        `json:"payment_method" doc:"The payment method's id."`
-	PaymentAccount string        `json:"payment_account"`
-	TransactionNo  string        `json:"transaction_no"`
-	Remark         string        `json:"remark"`
+	CustomerID     string        `json:"customer_id" example:"3"`
+	AccountID      string        `json:"account_id" example:"7"`
+	Currency       string        `json:"currency" example:"CNY"`
+	Amount         string        `json:"amount" example:"12.50"`
+	PaymentMethod  string        `json:"payment_method" doc:"The payment method's id." example:"2"`
+	PaymentAccount string        `json:"payment_account" example:"6222 **** 0042"`
+	TransactionNo  string        `json:"transaction_no" example:"TX20261201000042"`
+	Remark         string        `json:"remark" example:"Pays on the 1st of each month"`
 	PaymentStatus  string        `json:"payment_status" enum:"paid,unpaid"`
 	PaidAt         *time.Time    `json:"paid_at"`
 	Status         string        `json:"status" enum:"pending,approved,rejected,cancelled"`
-	ActualAmount   *string       `json:"actual_amount"`
-	ExchangeRate   *string       `json:"exchange_rate"`
+	ActualAmount   *string       `json:"actual_amount" example:"1000.00"`
+	ExchangeRate   *string       `json:"exchange_rate" example:"1"`
 	ReviewRemark   string        `json:"review_remark"`
 	ReviewedBy     *string       `json:"reviewed_by"`
 	ReviewedAt     *time.Time    `json:"reviewed_at"`
-	TransactionID  *string       `json:"transaction_id" doc:"The posting, once approved."`
+	TransactionID  *string       `json:"transaction_id" doc:"The posting, once approved." example:"1024"`
 	Vouchers       []VoucherJSON `json:"vouchers"`
-	CreatedBy      string        `json:"created_by"`
+	CreatedBy      string        `json:"created_by" example:"2"`
 	CreatedAt      time.Time     `json:"created_at"`
 	Version        int64         `json:"version" doc:"Grows with every change of the request: a correction, a voucher, a decision. Send it with approve or reject to have the decision refused (stale_version) if the request changed since you saw it."`
 }
@@ -87,11 +87,11 @@ func topupOut(r store.TopUpResult, status int) *TopUpOutput {
 
 // TopUpFieldsJSON are the fields of a top-up request its submitter fills in.
 type TopUpFieldsJSON struct {
-	Amount         string     `json:"amount"`
-	PaymentMethod  string     `json:"payment_method" doc:"A payment method's id; it must be enabled."`
-	PaymentAccount string     `json:"payment_account,omitempty"`
-	TransactionNo  string     `json:"transaction_no,omitempty"`
-	Remark         string     `json:"remark,omitempty"`
+	Amount         string     `json:"amount" example:"12.50"`
+	PaymentMethod  string     `json:"payment_method" doc:"A payment method's id; it must be enabled." example:"2"`
+	PaymentAccount string     `json:"payment_account,omitempty" example:"6222 **** 0042"`
+	TransactionNo  string     `json:"transaction_no,omitempty" example:"TX20261201000042"`
+	Remark         string     `json:"remark,omitempty" example:"Pays on the 1st of each month"`
 	PaymentStatus  string     `json:"payment_status,omitempty" enum:"paid,unpaid" doc:"Default unpaid."`
 	PaidAt         *time.Time `json:"paid_at,omitempty"`
 }
@@ -100,8 +100,8 @@ type TopUpFieldsJSON struct {
 type CreateTopUpInput struct {
 	IdempotencyHeader
 	Body struct {
-		CustomerID string `json:"customer_id"`
-		Currency   string `json:"currency"`
+		CustomerID string `json:"customer_id" example:"3"`
+		Currency   string `json:"currency" example:"CNY"`
 		TopUpFieldsJSON
 		Direct bool `json:"direct,omitempty" doc:"Post at once without review: super admins, while the direct_topup setting is on."`
 	}
@@ -111,11 +111,11 @@ type CreateTopUpInput struct {
 type PatchTopUpInput struct {
 	ID   string `path:"id"`
 	Body struct {
-		Amount         *string    `json:"amount,omitempty"`
-		PaymentMethod  *string    `json:"payment_method,omitempty"`
-		PaymentAccount *string    `json:"payment_account,omitempty"`
-		TransactionNo  *string    `json:"transaction_no,omitempty"`
-		Remark         *string    `json:"remark,omitempty"`
+		Amount         *string    `json:"amount,omitempty" example:"12.50"`
+		PaymentMethod  *string    `json:"payment_method,omitempty" example:"2"`
+		PaymentAccount *string    `json:"payment_account,omitempty" example:"6222 **** 0042"`
+		TransactionNo  *string    `json:"transaction_no,omitempty" example:"TX20261201000042"`
+		Remark         *string    `json:"remark,omitempty" example:"Pays on the 1st of each month"`
 		PaymentStatus  *string    `json:"payment_status,omitempty" enum:"paid,unpaid"`
 		PaidAt         *time.Time `json:"paid_at,omitempty"`
 	}
@@ -131,9 +131,9 @@ type ApproveInput struct {
 	IdempotencyHeader
 	ID   string `path:"id"`
 	Body struct {
-		ActualAmount string `json:"actual_amount,omitempty" doc:"What was really received; default the requested amount (of version, when given)."`
-		ExchangeRate string `json:"exchange_rate,omitempty" doc:"Positive decimal, kept exactly as given; default 1."`
-		Remark       string `json:"remark,omitempty"`
+		ActualAmount string `json:"actual_amount,omitempty" doc:"What was really received; default the requested amount (of version, when given)." example:"1000.00"`
+		ExchangeRate string `json:"exchange_rate,omitempty" doc:"Positive decimal, kept exactly as given; default 1." example:"1"`
+		Remark       string `json:"remark,omitempty" example:"Pays on the 1st of each month"`
 		Version      *int64 `json:"version,omitempty" doc:"The request's version the decision was made on; if it is no longer current, nothing changes and the answer is 409 stale_version."`
 	}
 }
@@ -143,7 +143,7 @@ type RejectInput struct {
 	IdempotencyHeader
 	ID   string `path:"id"`
 	Body struct {
-		Remark  string `json:"remark,omitempty"`
+		Remark  string `json:"remark,omitempty" example:"Pays on the 1st of each month"`
 		Version *int64 `json:"version,omitempty" doc:"The request's version the decision was made on; if it is no longer current, nothing changes and the answer is 409 stale_version."`
 	}
 }

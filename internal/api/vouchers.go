@@ -20,11 +20,11 @@ import (
 // VoucherJSON is a voucher image attached to a top-up request: a receipt or
 // a screenshot of the payment.
 type VoucherJSON struct {
-	ID          string    `json:"id"`
+	ID          string    `json:"id" example:"42"`
 	ContentType string    `json:"content_type"`
 	Size        int64     `json:"size"`
 	SHA256      string    `json:"sha256"`
-	URL         string    `json:"url"`
+	URL         string    `json:"url" example:"https://erp.example.com/coffer/events"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 

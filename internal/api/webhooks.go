@@ -19,11 +19,11 @@ import (
 
 // WebhookJSON is a registered receiver of events, without its secret.
 type WebhookJSON struct {
-	ID          string    `json:"id"`
-	URL         string    `json:"url"`
+	ID          string    `json:"id" example:"42"`
+	URL         string    `json:"url" example:"https://erp.example.com/coffer/events"`
 	Events      []string  `json:"events"`
 	Description string    `json:"description"`
-	CreatedBy   string    `json:"created_by"`
+	CreatedBy   string    `json:"created_by" example:"2"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
@@ -45,7 +45,7 @@ type WebhooksOutput struct{ Body List[WebhookJSON] }
 // NewWebhookInput registers a receiver for the events it names.
 type NewWebhookInput struct {
 	Body struct {
-		URL         string   `json:"url" doc:"Where to POST events: an http:// or https:// URL."`
+		URL         string   `json:"url" doc:"Where to POST events: an http:// or https:// URL." example:"https://erp.example.com/coffer/events"`
 		Events      []string `json:"events" doc:"The event types wanted, each named: topup.submitted, topup.approved, topup.rejected, transaction.posted, account.below_alert."`
 		Secret      string   `json:"secret,omitempty" doc:"The signing secret, 16 to 256 printable ASCII characters; left out, Coffer generates one."`
 		Description string   `json:"description,omitempty"`
@@ -78,8 +78,8 @@ type AttemptJSON struct {
 // DeliveryJSON is one event sent, or to be sent, to a webhook, with every
 // attempt.
 type DeliveryJSON struct {
-	ID             string        `json:"id" doc:"Sent as the Coffer-Delivery header."`
-	WebhookID      string        `json:"webhook_id"`
+	ID             string        `json:"id" doc:"Sent as the Coffer-Delivery header." example:"42"`
+	WebhookID      string        `json:"webhook_id" example:"5"`
 	EventID        string        `json:"event_id" doc:"The id in the body; a redelivery sends the same."`
 	EventType      string        `json:"event_type"`
 	RedeliveryOf   *string       `json:"redelivery_of" doc:"The delivery a manual redelivery repeats."`

@@ -17,11 +17,13 @@ func TestHostileRequests(t *testing.T) {
 		othersTopUp := e.do("POST", "/api/v1/topups", super, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1"}).want(201).str("id")
 		charge := e.do("POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201).str("id")
 		reversal := e.do("POST", "/api/v1/transactions/"+charge+"/reverse", clerk, map[string]any{}).want(201).str("id")
+		hook := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/hostile", "events": []string{"topup.approved"}}).want(201).str("id")
 
 		snapshot := func() string {
 			var b strings.Builder
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500",
-				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods"} {
+				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods",
+				"/api/v1/webhooks", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/audit?object_type=webhook&object_id=" + hook} {
 				b.Write(e.do("GET", p, super, nil).want(200).Body)
 			}
 			return b.String()
@@ -106,6 +108,18 @@ func TestHostileRequests(t *testing.T) {
 			{"paid in year 0", "POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1", "paid_at": "0000-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
 			{"paid in ten years", "POST", "/api/v1/topups", clerk, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1", "paid_at": "2036-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
 			{"a correction paid in year 1", "PATCH", "/api/v1/topups/" + othersTopUp, super, map[string]any{"paid_at": "0001-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
+			{"a secret's grace of eight days", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, map[string]any{"grace_hours": 169}, nil, 422, "validation_failed"},
+			{"a negative grace", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, map[string]any{"grace_hours": -1}, nil, 422, "validation_failed"},
+			{"a grace as a string", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, `{"grace_hours":"24"}`, nil, 422, "validation_failed"},
+			{"a grace as a fraction", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, `{"grace_hours":1.5}`, nil, 422, "validation_failed"},
+			{"a new secret too short", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, map[string]any{"secret": "abc"}, nil, 422, "validation_failed"},
+			{"a new secret with spaces", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, map[string]any{"secret": "sixteen chars and more"}, nil, 422, "validation_failed"},
+			{"a rotation with an unknown field", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", super, map[string]any{"previous_secret": "x"}, nil, 400, "bad_request"},
+			{"a rotation by an admin", "POST", "/api/v1/webhooks/" + hook + "/rotate-secret", clerk, map[string]any{}, nil, 403, "forbidden"},
+			{"a rotation of no webhook", "POST", "/api/v1/webhooks/999999/rotate-secret", super, map[string]any{}, nil, 404, "not_found"},
+			{"a ping by an admin", "POST", "/api/v1/webhooks/" + hook + "/ping", clerk, nil, nil, 403, "forbidden"},
+			{"a ping of no webhook", "POST", "/api/v1/webhooks/999999/ping", super, nil, nil, 404, "not_found"},
+			{"a ping of a webhook id of letters", "POST", "/api/v1/webhooks/abc/ping", super, nil, nil, 404, "not_found"},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d hostile cases", len(cases))

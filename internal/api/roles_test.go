@@ -554,6 +554,40 @@ func TestRoleMatrix(t *testing.T) {
 						}
 					}}
 			}},
+			{method: "POST", path: "/api/v1/webhooks/{id}/ping", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/ping", "events": []string{"topup.approved"}}).want(201).str("id")
+				pings := func() int {
+					return len(e.do("GET", "/api/v1/webhooks/"+id+"/deliveries", super, nil).want(200).items())
+				}
+				return rmCall{path: "/api/v1/webhooks/" + id + "/ping",
+					after: func(t *testing.T, r *resp) {
+						if r.str("event_type") != "webhook.ping" || r.str("status") != "pending" || pings() != 1 {
+							t.Errorf("ping %s; the webhook has %d deliveries, want 1", r.Body, pings())
+						}
+					},
+					kept: func(t *testing.T) {
+						if n := pings(); n != 0 {
+							t.Errorf("a refused ping queued %d deliveries", n)
+						}
+					}}
+			}},
+			{method: "POST", path: "/api/v1/webhooks/{id}/rotate-secret", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/rotate", "events": []string{"topup.approved"}}).want(201).str("id")
+				rotations := func() int {
+					return len(e.do("GET", "/api/v1/audit?action=webhook.rotate_secret&object_type=webhook&object_id="+id, super, nil).want(200).items())
+				}
+				return rmCall{path: "/api/v1/webhooks/" + id + "/rotate-secret", body: map[string]any{"grace_hours": 2},
+					after: func(t *testing.T, r *resp) {
+						if !strings.HasPrefix(r.str("secret"), "whsec_") || r.str("previous_valid_until") == "" || rotations() != 1 {
+							t.Errorf("rotation %s; %d operation records of it, want 1", r.Body, rotations())
+						}
+					},
+					kept: func(t *testing.T) {
+						if n := rotations(); n != 0 {
+							t.Errorf("a refused rotation left %d operation records of one", n)
+						}
+					}}
+			}},
 
 			// Archives.
 			{method: "GET", path: "/api/v1/archives", allow: rmOperators, call: func(st *testing.T, role ledger.Role) rmCall {

@@ -78,9 +78,9 @@ type AttemptJSON struct {
 // DeliveryJSON is one event sent, or to be sent, to a webhook, with every
 // attempt.
 type DeliveryJSON struct {
-	ID             string        `json:"id" doc:"Sent as the Coffer-Delivery header." example:"42"`
+	ID             string        `json:"id" doc:"The delivery: one event to one webhook; its retries share it." example:"42"`
 	WebhookID      string        `json:"webhook_id" example:"5"`
-	EventID        string        `json:"event_id" doc:"The id in the body; a redelivery sends the same."`
+	EventID        string        `json:"event_id" doc:"The id in the body, and in the webhook-id header as evt_<id>; a redelivery sends the same." example:"1024"`
 	EventType      string        `json:"event_type"`
 	RedeliveryOf   *string       `json:"redelivery_of" doc:"The delivery a manual redelivery repeats."`
 	Status         string        `json:"status" enum:"pending,delivered,failed,cancelled"`
@@ -151,9 +151,67 @@ func (a *API) registerWebhooks() {
 	register(a, huma.Operation{OperationID: "redeliver-webhook-delivery", Method: http.MethodPost,
 		Path: "/webhooks/{id}/deliveries/{delivery_id}/redeliver", Tags: tags,
 		Summary: "Send a delivery's event again",
-		Description: "Queues a new delivery of the same event (same event id in the body, a new Coffer-Delivery), " +
+		Description: "Queues a new delivery of the same event (the same event id in the body and webhook-id header), " +
 			"sent at once with its own attempts and log.",
 		DefaultStatus: http.StatusAccepted}, auth.ActSystem, a.redeliver)
+	register(a, huma.Operation{OperationID: "ping-webhook", Method: http.MethodPost, Path: "/webhooks/{id}/ping", Tags: tags,
+		Summary: "Send a test event to one webhook",
+		Description: "Queues a webhook.ping event for this webhook only, sent at once and signed like any other, " +
+			"so that the receiver's owner can check that deliveries arrive and verify. Its delivery is in the log.",
+		DefaultStatus: http.StatusAccepted}, auth.ActSystem, a.pingWebhook)
+	register(a, huma.Operation{OperationID: "rotate-webhook-secret", Method: http.MethodPost, Path: "/webhooks/{id}/rotate-secret", Tags: tags,
+		Summary: "Replace a webhook's signing secret",
+		Description: "The new secret is in this answer only. For grace_hours after the rotation every delivery carries two " +
+			"signatures, one with each secret (webhook-signature: v1,<new> v1,<old>), so that receivers can switch " +
+			"to the new secret without missing a delivery.",
+		DefaultStatus: http.StatusOK}, auth.ActSystem, a.rotateWebhookSecret)
+}
+
+// RotateSecretInput replaces a webhook's secret.
+type RotateSecretInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		GraceHours *int   `json:"grace_hours,omitempty" doc:"How long the previous secret still signs, 0 to 168 hours (default 24)." example:"24"`
+		Secret     string `json:"secret,omitempty" doc:"The new secret, 16 to 256 printable ASCII characters; left out, Coffer generates one."`
+	}
+}
+
+// RotateSecretOutput is the new secret, shown this once.
+type RotateSecretOutput struct {
+	Body struct {
+		Secret             string    `json:"secret" doc:"The new signing secret, shown this once only." example:"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`
+		PreviousValidUntil time.Time `json:"previous_valid_until" doc:"Until when deliveries are signed with the previous secret too."`
+	}
+}
+
+func (a *API) pingWebhook(ctx context.Context, in *WebhookIDInput) (*DeliveryOutput, error) {
+	id, err := parseID(in.ID, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.store.PingWebhook(ctx, callerOf(ctx).actor(), id)
+	if err != nil {
+		return nil, err
+	}
+	return &DeliveryOutput{Body: deliveryJSON(d)}, nil
+}
+
+func (a *API) rotateWebhookSecret(ctx context.Context, in *RotateSecretInput) (*RotateSecretOutput, error) {
+	id, err := parseID(in.ID, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	r := ledger.WebhookRotation{GraceHours: ledger.DefaultWebhookGraceHours, Secret: in.Body.Secret}
+	if in.Body.GraceHours != nil {
+		r.GraceHours = *in.Body.GraceHours
+	}
+	secret, until, err := a.store.RotateWebhookSecret(ctx, callerOf(ctx).actor(), id, r)
+	if err != nil {
+		return nil, err
+	}
+	out := &RotateSecretOutput{}
+	out.Body.Secret, out.Body.PreviousValidUntil = secret, utc(until)
+	return out, nil
 }
 
 func (a *API) listWebhooks(ctx context.Context, in *ListWebhooksInput) (*WebhooksOutput, error) {

@@ -100,8 +100,12 @@ func webhookURLProblem(raw string) string {
 	return ""
 }
 
-// MaxWebhookGraceHours bounds how long a rotated-out secret still signs.
-const MaxWebhookGraceHours = 168
+// MaxWebhookGraceHours bounds how long a rotated-out secret still signs;
+// DefaultWebhookGraceHours gives receivers a working day to switch.
+const (
+	MaxWebhookGraceHours     = 168
+	DefaultWebhookGraceHours = 24
+)
 
 // WebhookRotation replaces a webhook's secret. An empty Secret makes Coffer
 // generate one; during GraceHours the previous secret signs too.

@@ -302,33 +302,78 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]Deli
 func (s *Store) Redeliver(ctx context.Context, actor ledger.Actor, webhookID, deliveryID int64) (Delivery, error) {
 	var d Delivery
 	err := s.write(ctx, func(tx *txn) error {
-		var live int64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM webhooks WHERE id = $1 AND deleted_at IS NULL", webhookID).Scan(&live); err != nil {
+		if err := liveWebhook(ctx, tx, webhookID); err != nil {
 			return err
-		}
-		if live == 0 {
-			return ledger.ErrNotFound
 		}
 		orig, err := scanDelivery(tx.QueryRowContext(ctx, "SELECT "+deliveryCols+
 			" FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 AND d.webhook_id = $2", deliveryID, webhookID))
 		if err != nil {
 			return err
 		}
-		now := micros(s.nowTime())
-		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, redelivery_of, status, attempts, next_attempt_at, created_at, updated_at)
-			VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) RETURNING id`, webhookID, orig.EventID, orig.ID, now).Scan(&id); err != nil {
-			return err
-		}
-		if d, err = scanDelivery(tx.QueryRowContext(ctx, "SELECT "+deliveryCols+
-			" FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1", id)); err != nil {
+		if d, err = s.queueDelivery(ctx, tx, webhookID, orig.EventID, &orig.ID); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, change{action: "webhook.redeliver", objectType: "webhook", objectID: webhookID,
-			after: map[string]any{"delivery_id": strconv.FormatInt(id, 10), "redelivery_of": strconv.FormatInt(orig.ID, 10),
+			after: map[string]any{"delivery_id": strconv.FormatInt(d.ID, 10), "redelivery_of": strconv.FormatInt(orig.ID, 10),
 				"event_id": strconv.FormatInt(orig.EventID, 10), "event_type": orig.EventType}})
 	})
 	return d, err
+}
+
+// PingEvent is the type of the test event PingWebhook sends.
+const PingEvent = "webhook.ping"
+
+// PingWebhook queues a webhook.ping event for one webhook, to be sent at
+// once: whoever runs the receiver sees that it gets Coffer's deliveries and
+// verifies their signatures. The event is marked dispatched as it is
+// written, so that no other webhook receives it.
+func (s *Store) PingWebhook(ctx context.Context, actor ledger.Actor, webhookID int64) (Delivery, error) {
+	var d Delivery
+	err := s.write(ctx, func(tx *txn) error {
+		if err := liveWebhook(ctx, tx, webhookID); err != nil {
+			return err
+		}
+		args, err := s.eventArgs(PingEvent, map[string]any{"webhook_id": strconv.FormatInt(webhookID, 10)})
+		if err != nil {
+			return err
+		}
+		var eventID int64
+		if err := tx.QueryRowContext(ctx, "INSERT INTO events (type, payload, created_at, dispatched_at) VALUES ($1, $2, $3, $3) RETURNING id",
+			args...).Scan(&eventID); err != nil {
+			return err
+		}
+		if d, err = s.queueDelivery(ctx, tx, webhookID, eventID, nil); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, change{action: "webhook.ping", objectType: "webhook", objectID: webhookID,
+			after: map[string]any{"delivery_id": strconv.FormatInt(d.ID, 10), "event_id": strconv.FormatInt(eventID, 10)}})
+	})
+	return d, err
+}
+
+// liveWebhook is ledger.ErrNotFound unless the webhook exists and is not
+// deleted.
+func liveWebhook(ctx context.Context, tx *txn, id int64) error {
+	var live int64
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM webhooks WHERE id = $1 AND deleted_at IS NULL", id).Scan(&live); err != nil {
+		return err
+	}
+	if live == 0 {
+		return ledger.ErrNotFound
+	}
+	return nil
+}
+
+// queueDelivery adds a delivery of an event to a webhook, due at once.
+func (s *Store) queueDelivery(ctx context.Context, tx *txn, webhookID, eventID int64, redeliveryOf *int64) (Delivery, error) {
+	now := micros(s.nowTime())
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, redelivery_of, status, attempts, next_attempt_at, created_at, updated_at)
+		VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) RETURNING id`, webhookID, eventID, redeliveryOf, now).Scan(&id); err != nil {
+		return Delivery{}, err
+	}
+	return scanDelivery(tx.QueryRowContext(ctx, "SELECT "+deliveryCols+
+		" FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1", id))
 }
 
 // skipLocked makes a SELECT lock the rows it returns and pass over rows that

@@ -12,7 +12,7 @@
 #
 # It runs from any directory. The binaries are static (CGO_ENABLED=0: the
 # SQLite driver, modernc.org/sqlite, is pure Go), built with -trimpath, and
-# `coffer version` prints VERSION (main.buildVersion).
+# `coffer version` prints VERSION (main.buildVersion) and the commit.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +25,9 @@ case $version in
 esac
 mkdir -p "$dist"
 dist=$(cd "$dist" && pwd)
+# The archives' file times: the last commit's, for the same bytes from the
+# same tree.
+mtime=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -34,15 +37,15 @@ for arch in $arches; do
   dir=$work/$name
   mkdir -p "$dir/deploy" "$dir/docs"
   echo "release.sh: building $name" >&2
-  (cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath \
+  (cd "$root" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=auto \
     -ldflags "-s -w -X main.buildVersion=$version" -o "$dir/coffer" ./cmd/coffer)
   cp "$root/README.md" "$dir/"
   cp "$root/docs/deploy.md" "$dir/docs/"
   cp "$root/deploy/coffer.service" "$root/deploy/coffer.sysusers" "$root/deploy/coffer.env.example" \
     "$root/deploy/nginx.conf" "$root/deploy/Caddyfile" "$dir/deploy/"
-  # The same bytes for the same tree: fixed owner, order and times.
+  # Fixed owner, order and times: the same tree gives the same bytes.
   tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner \
-    --mtime="@${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct)}" \
+    --mtime="@$mtime" \
     -cf - "$name" | gzip -9n >"$dist/$name.tar.gz"
   archives+=("$name.tar.gz")
 done

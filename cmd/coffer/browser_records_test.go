@@ -68,6 +68,21 @@ func recordsMakeActivity(b *browser) {
 	b.run("webhook", chromedp.SendKeys("#f-url", "https://hooks.example.com/coffer", chromedp.ByID),
 		chromedp.Click(`#ev-transaction\.posted`, chromedp.ByQuery), chromedp.SendKeys("#f-description", "Order events", chromedp.ByID))
 	b.submit("create webhook", `#webhook-new button[type="submit"]`, "#webhook-secret")
+	first := b.text("#webhook-secret code")
+	// The receiver's owner checks the set-up with a test event, then the
+	// secret is replaced with a day's grace.
+	b.submitPage("ping", `form[action$="/ping"] button`, "#deliveries-table")
+	if got := b.text("#deliveries-table > tbody"); !strings.Contains(got, "Test event") {
+		b.t.Errorf("after a ping the delivery log reads %q", got)
+	}
+	b.run("accept the confirmation", chromedp.Evaluate(`window.confirm = () => true`, nil))
+	b.submitPage("rotate", `form[action$="/rotate-secret"] button`, "#webhook-secret")
+	if second := b.text("#webhook-secret code"); !strings.HasPrefix(second, "whsec_") || second == first {
+		b.t.Errorf("the new secret is %q, the first was %q", second, first)
+	}
+	if got := b.text("#flash"); !strings.Contains(got, "old and the new secret") {
+		b.t.Errorf("after a rotation the page says %q", got)
+	}
 
 	b.open("/customers/new", "#f-name")
 	b.run("new customer", chromedp.SendKeys("#f-name", "Harbor Tea House", chromedp.ByID), chromedp.SendKeys("#f-phone", "13900001111", chromedp.ByID),

@@ -31,7 +31,7 @@ var auditActions = strings.Fields(`
 	admin.create admin.update admin.password admin.locale login login.failed logout
 	token.create token.revoke
 	settings.update payment_method.create payment_method.update
-	webhook.create webhook.delete webhook.redeliver archive.create
+	webhook.create webhook.delete webhook.redeliver webhook.ping webhook.rotate_secret archive.create
 `)
 
 // auditObjects are the object types of records.
@@ -47,7 +47,7 @@ var auditFields = []string{
 	"transaction_no", "payment_status", "remark", "review_remark", "archived_at", "locale",
 	"scope", "matched", "changed", "undone_at",
 	"retention_days", "timezone", "direct_topup", "default_credit_limit", "enabled", "expires_at",
-	"url", "events", "description", "delivery_id", "redelivery_of", "event_id", "event_type",
+	"url", "events", "description", "delivery_id", "redelivery_of", "event_id", "event_type", "grace_hours",
 	"voucher_id", "content_type", "size", "sha256", "version",
 	"file_name", "cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
 }
@@ -72,7 +72,7 @@ func recordKeys() []string {
 	for _, r := range loginFailures {
 		keys = append(keys, loginFailureKey(r))
 	}
-	for _, e := range ledger.WebhookEventTypes {
+	for _, e := range append(slices.Clone(ledger.WebhookEventTypes), store.PingEvent) {
 		keys = append(keys, "event."+e)
 	}
 	for s := range tones["delivery"] {

@@ -23,7 +23,7 @@ import (
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`(?:L\.T[fn]?|navItem \. "[^"]*") "([a-z_.-]+)"`)
-	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			return nil
@@ -52,10 +52,11 @@ func TestCatalogIsComplete(t *testing.T) {
 		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal",
 		"reason.": "refund promotion compensation correction other", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
-		"field.":      "name phone email company default_currency remark",
-		"done.":       "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone",
-		"batchscope.": "accounts currency all",
-		"group.":      "currency day payment_method customer",
+		"field.":          "name phone email company default_currency remark",
+		"done.":           "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged",
+		"batchscope.":     "accounts currency all",
+		"group.":          "currency day payment_method customer",
+		"webhooks.grace_": "0 1 24 72 168",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

@@ -266,7 +266,12 @@ type webhooksData struct {
 	Secret     string
 	Deliveries []store.Delivery
 	Selected   int64
+	// Graces are the choices of how long a replaced secret still signs.
+	Graces []int
 }
+
+// webhookGraces are the grace periods the rotation form offers, in hours.
+var webhookGraces = []int{0, 1, ledger.DefaultWebhookGraceHours, 72, ledger.MaxWebhookGraceHours}
 
 func (web *Web) webhooks(q *request) {
 	if !q.need(auth.ActSystem) {
@@ -281,7 +286,7 @@ func (web *Web) renderWebhooks(q *request, p *page, secret string, status int) {
 		q.internal(err)
 		return
 	}
-	d := webhooksData{Items: items, EventTypes: ledger.WebhookEventTypes, Secret: secret}
+	d := webhooksData{Items: items, EventTypes: ledger.WebhookEventTypes, Secret: secret, Graces: webhookGraces}
 	if id := q.linkID(p, "deliveries"); id != 0 {
 		d.Selected = id
 		if d.Deliveries, err = web.store.WebhookDeliveries(q.r.Context(), store.DeliveryFilter{WebhookID: id, Limit: 50}); err != nil {
@@ -358,4 +363,49 @@ func (web *Web) webhookRedeliver(q *request) {
 		return
 	}
 	q.redirect("/webhooks?deliveries=" + itoa(id) + "&done=saved")
+}
+
+// webhookPing sends a test event to one webhook and shows its delivery.
+func (web *Web) webhookPing(q *request) {
+	if !q.need(auth.ActSystem) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	if _, err := web.store.PingWebhook(q.r.Context(), q.actor(), id); err != nil {
+		q.failErr(err)
+		return
+	}
+	q.redirect("/webhooks?deliveries=" + itoa(id) + "&done=pinged")
+}
+
+// webhookRotate gives a webhook a new secret and shows it, this once, with
+// the time until which the old one still signs.
+func (web *Web) webhookRotate(q *request) {
+	if !q.need(auth.ActSystem) {
+		return
+	}
+	id, ok := q.pathID()
+	if !ok {
+		return
+	}
+	p := q.page(q.L.T("nav.webhooks"), nil)
+	grace, err := strconv.Atoi(q.r.PostForm.Get("grace_hours"))
+	if err != nil {
+		grace = -1 // refused below, as the API refuses it
+	}
+	secret, until, err := web.store.RotateWebhookSecret(q.r.Context(), q.actor(), id, ledger.WebhookRotation{GraceHours: grace})
+	if err != nil {
+		if q.formErrors(p, err) {
+			p.Error = p.Errs["grace_hours"]
+			web.renderWebhooks(q, p, "", http.StatusUnprocessableEntity)
+			return
+		}
+		q.failErr(err)
+		return
+	}
+	p.Flash = q.L.Tf("webhooks.rotated", q.L.Time(until))
+	web.renderWebhooks(q, p, secret, http.StatusOK)
 }

@@ -146,6 +146,8 @@ func (w *Web) Register(mux interface {
 	page("POST /webhooks", w.webhookCreate)
 	page("POST /webhooks/{id}/delete", w.webhookDelete)
 	page("POST /webhooks/{id}/deliveries/{delivery}/redeliver", w.webhookRedeliver)
+	page("POST /webhooks/{id}/ping", w.webhookPing)
+	page("POST /webhooks/{id}/rotate-secret", w.webhookRotate)
 
 	page("GET /archives", w.archives)
 	page("GET /archives/{id}", w.archiveFile)

@@ -203,8 +203,8 @@ func (r *importReader) body(cr *csv.Reader) {
 			return
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line (csv skips empty ones; this had spaces)
+		if blank(rec) {
+			continue // spreadsheets end files with rows of empty cells
 		}
 		if rows++; rows > MaxImportRows {
 			r.problem(line, "", "too_many_rows", "the file has more than "+strconv.Itoa(MaxImportRows)+" rows; split it", MaxImportRows)
@@ -219,6 +219,16 @@ func (r *importReader) body(cr *csv.Reader) {
 }
 
 var errImportTooLarge = errors.New("import file too large")
+
+// blank reports whether every cell of rec is empty or spaces.
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
 
 // limitedReader is io.LimitReader that says when the limit cut the file
 // short, instead of ending it as if it were whole.

@@ -22,6 +22,7 @@ func TestReadImportProblems(t *testing.T) {
 		want       []string
 	}{
 		{"OK", importHeader + "Ann,+8613800138000,ann@example.com,Acme,,USD,12.50,5,100\n", nil},
+		{"BlankRowsSkipped", importHeader + "Ann,13800138000,,,,,,,\n,,,,,,,,\n  \n,,,,,,,,\n", nil},
 		{"BOMAccepted", "\xEF\xBB\xBF" + importHeader + "Ann,13800138000,,,,,,,\n", nil},
 		{"HeaderAnyCaseAndOrder", "PHONE, Name\n13800138000,Ann\n", nil},
 		{"BadAmount", importHeader + "Ann,13800138000,,,,USD,12,50,,\n", []string{"2//field_count"}},

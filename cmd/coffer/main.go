@@ -22,6 +22,8 @@ Usage:
   coffer migrate status|up [--db]
                          show the schema migrations, or apply those pending
   coffer verify [--db]   check the ledger's balances and the operation records' chain
+  coffer import FILE.csv [--db] [--dry-run] [--by ADMIN]
+                         import customers, accounts and opening balances (docs/import.md)
   coffer version         show the version, commit and Go release of this build
   coffer help            show this text
 `
@@ -49,6 +51,8 @@ func main() {
 		err = runMigrate(os.Args[2:], os.Stdout)
 	case "verify":
 		err = runVerify(os.Args[2:], os.Stdout)
+	case "import":
+		err = runImport(os.Args[2:], os.Stdout)
 	case "version", "--version":
 		fmt.Println(version())
 	case "help", "-h", "--help":

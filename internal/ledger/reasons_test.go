@@ -13,7 +13,8 @@ import (
 // problem and holds it against FieldReasons, which the web UI's catalog
 // test holds against its messages: no reason reaches a user untranslated.
 func TestFieldReasonsAreListed(t *testing.T) {
-	given := regexp.MustCompile(`(?:because|InvalidBecause)\("[^"]*", "([a-z_]+)"`)
+	// Import problems (import.go) give theirs after a line and a column.
+	given := regexp.MustCompile(`(?:because|InvalidBecause)\("[^"]*", "([a-z_]+)"|problem\([a-z0-9]+, (?:"[^"]*"|[a-z]+), "([a-z_]+)"`)
 	found := 0
 	filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
@@ -22,8 +23,9 @@ func TestFieldReasonsAreListed(t *testing.T) {
 		b, _ := os.ReadFile(path)
 		for _, m := range given.FindAllStringSubmatch(string(b), -1) {
 			found++
-			if !slices.Contains(FieldReasons, m[1]) {
-				t.Errorf("%s gives the reason %q, which FieldReasons lacks", path, m[1])
+			reason := m[1] + m[2]
+			if !slices.Contains(FieldReasons, reason) {
+				t.Errorf("%s gives the reason %q, which FieldReasons lacks", path, reason)
 			}
 		}
 		return nil

@@ -68,6 +68,9 @@ var FieldReasons = []string{
 	"account_or_customer", "choose", "paid_at", "exchange_rate", "report_days", "name_length", "no_such",
 	"method_disabled", "too_many_vouchers", "not_on_account", "reverse_reversal", "archived_entries",
 	"batch_scope", "batch_size", "private_address",
+	// Import files (import.go), by line and column.
+	"not_csv", "no_rows", "unknown_column", "duplicate_column", "missing_column", "file_too_large", "too_many_rows",
+	"field_count", "duplicate_in_file", "needs_currency", "below_floor", "negative",
 }
 
 // InvalidBecause returns a ValidationError for one field with the reason

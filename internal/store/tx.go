@@ -126,6 +126,19 @@ type txn struct {
 	// learnt (accounts.go). A posting locks its account before it writes,
 	// so what it reads here is its own, even inside a group commit.
 	locked map[int64]lockInfo
+	// own, when set, holds statements prepared inside this transaction and
+	// reused for its life: a transaction of many thousand rows (an import)
+	// would otherwise parse each statement again for every row, since the
+	// writer's cache only learns statements between transactions.
+	own map[string]*sql.Stmt
+}
+
+// prepareOwn makes tx prepare its statements itself (see own); on
+// PostgreSQL pgx caches them already.
+func (tx *txn) prepareOwn() {
+	if tx.cached {
+		tx.own = map[string]*sql.Stmt{}
+	}
 }
 
 // note records what locking an account learnt, for the rest of the
@@ -141,6 +154,17 @@ func (tx *txn) note(accountID int64, info lockInfo) {
 // statement cannot be prepared while the writer's one connection is inside
 // this transaction, so a miss is noted and prepared after it ends.
 func (tx *txn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.own != nil {
+		st, ok := tx.own[query]
+		if !ok {
+			var err error
+			if st, err = tx.Tx.PrepareContext(ctx, query); err != nil {
+				return nil // the statement run unprepared reports the error
+			}
+			tx.own[query] = st
+		}
+		return st
+	}
 	if !tx.cached {
 		return nil
 	}

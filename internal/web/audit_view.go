@@ -32,11 +32,12 @@ var auditActions = strings.Fields(`
 	token.create token.revoke
 	settings.update payment_method.create payment_method.update
 	webhook.create webhook.delete webhook.redeliver webhook.ping webhook.rotate_secret archive.create
+	import.run
 `)
 
 // auditObjects are the object types of records.
 var auditObjects = []string{"customer", "account", "alert_batch", "topup", "transaction", "admin", "token", "settings",
-	"payment_method", "webhook", "archive"}
+	"payment_method", "webhook", "archive", "import"}
 
 // auditFields are the fields of the objects in records, in the order a
 // change lists them.
@@ -49,7 +50,8 @@ var auditFields = []string{
 	"retention_days", "timezone", "direct_topup", "default_credit_limit", "enabled", "expires_at",
 	"url", "events", "description", "delivery_id", "redelivery_of", "event_id", "event_type", "grace_hours",
 	"voucher_id", "content_type", "size", "sha256", "version",
-	"file_name", "cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
+	"file_name", "rows", "customers_created", "customers_matched", "accounts_created", "accounts_skipped", "opening_balances",
+	"cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
 }
 
 // loginFailures are the reasons auth.Login records for a failed login.

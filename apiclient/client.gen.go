@@ -1043,7 +1043,7 @@ type DeliveryJSON struct {
 	EventId   string `json:"event_id"`
 	EventType string `json:"event_type"`
 
-	// Id The delivery: one event to one webhook; its retries share it.
+	// Id Sent as the Coffer-Delivery header; the same in every retry of it.
 	//
 	// Example: 42
 	Id             string `json:"id"`
@@ -3019,7 +3019,7 @@ type ClientInterface interface {
 
 	// RedeliverWebhookDelivery Send a delivery's event again
 	//
-	// Queues a new delivery of the same event (the same event id in the body and webhook-id header), sent at once with its own attempts and log.
+	// Queues a new delivery of the same event (the same event id in the body and webhook-id header, a new Coffer-Delivery), sent at once with its own attempts and log.
 	//
 	// Roles: super_admin.
 	//
@@ -4577,7 +4577,7 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, id string, params *L
 
 // RedeliverWebhookDelivery Send a delivery's event again
 //
-// Queues a new delivery of the same event (the same event id in the body and webhook-id header), sent at once with its own attempts and log.
+// Queues a new delivery of the same event (the same event id in the body and webhook-id header, a new Coffer-Delivery), sent at once with its own attempts and log.
 //
 // Roles: super_admin.
 //
@@ -8970,7 +8970,7 @@ type ClientWithResponsesInterface interface {
 
 	// RedeliverWebhookDeliveryWithResponse Send a delivery's event again
 	//
-	// Queues a new delivery of the same event (the same event id in the body and webhook-id header), sent at once with its own attempts and log.
+	// Queues a new delivery of the same event (the same event id in the body and webhook-id header, a new Coffer-Delivery), sent at once with its own attempts and log.
 	//
 	// Roles: super_admin.
 	//
@@ -15445,7 +15445,7 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 
 // RedeliverWebhookDeliveryWithResponse Send a delivery's event again
 //
-// Queues a new delivery of the same event (the same event id in the body and webhook-id header), sent at once with its own attempts and log.
+// Queues a new delivery of the same event (the same event id in the body and webhook-id header, a new Coffer-Delivery), sent at once with its own attempts and log.
 //
 // Roles: super_admin.
 //

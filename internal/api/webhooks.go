@@ -78,7 +78,7 @@ type AttemptJSON struct {
 // DeliveryJSON is one event sent, or to be sent, to a webhook, with every
 // attempt.
 type DeliveryJSON struct {
-	ID             string        `json:"id" doc:"The delivery: one event to one webhook; its retries share it." example:"42"`
+	ID             string        `json:"id" doc:"Sent as the Coffer-Delivery header; the same in every retry of it." example:"42"`
 	WebhookID      string        `json:"webhook_id" example:"5"`
 	EventID        string        `json:"event_id" doc:"The id in the body, and in the webhook-id header as evt_<id>; a redelivery sends the same." example:"1024"`
 	EventType      string        `json:"event_type"`
@@ -151,7 +151,7 @@ func (a *API) registerWebhooks() {
 	register(a, huma.Operation{OperationID: "redeliver-webhook-delivery", Method: http.MethodPost,
 		Path: "/webhooks/{id}/deliveries/{delivery_id}/redeliver", Tags: tags,
 		Summary: "Send a delivery's event again",
-		Description: "Queues a new delivery of the same event (the same event id in the body and webhook-id header), " +
+		Description: "Queues a new delivery of the same event (the same event id in the body and webhook-id header, a new Coffer-Delivery), " +
 			"sent at once with its own attempts and log.",
 		DefaultStatus: http.StatusAccepted}, auth.ActSystem, a.redeliver)
 	register(a, huma.Operation{OperationID: "ping-webhook", Method: http.MethodPost, Path: "/webhooks/{id}/ping", Tags: tags,

@@ -58,3 +58,39 @@ func TestRotationGracePeriod(t *testing.T) {
 		}
 	})
 }
+
+// TestPingGoesToOneWebhook: a ping reaches the webhook it was asked for,
+// signed, and no other webhook, not even one that takes every event type.
+func TestPingGoesToOneWebhook(t *testing.T) {
+	each(t, func(t *testing.T, d store.Dialect) {
+		clk := &clock{t: t0}
+		st := testdb.Open(t, d, store.Options{Now: clk.Now})
+		pinged, other := newReceiver(t), newReceiver(t)
+		hook, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: pinged.URL, Events: []string{"topup.approved"}, Secret: secret0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.CreateWebhook(ctx, root, ledger.NewWebhook{URL: other.URL, Events: ledger.WebhookEventTypes}); err != nil {
+			t.Fatal(err)
+		}
+		d0, err := st.PingWebhook(ctx, root, hook.ID)
+		if err != nil || d0.EventType != store.PingEvent || d0.Status != store.DeliveryPending {
+			t.Fatalf("ping = %+v, %v", d0, err)
+		}
+		w := webhook.New(st, quiet, webhook.Options{Now: clk.Now, AllowPrivate: true})
+		tick(t, w, 1)
+		hits := pinged.got()
+		if len(hits) != 1 || hits[0].header.Get("Coffer-Event") != store.PingEvent {
+			t.Fatalf("the pinged webhook got %d requests, want one webhook.ping", len(hits))
+		}
+		if err := webhooksig.Verify(secret0, hits[0].header, hits[0].body, clk.Now(), time.Hour); err != nil {
+			t.Errorf("the ping does not verify: %v", err)
+		}
+		if n := len(other.got()); n != 0 {
+			t.Errorf("another webhook got %d requests from a ping", n)
+		}
+		if _, err := st.PingWebhook(ctx, root, hook.ID+100); err == nil {
+			t.Error("an unknown webhook is pinged")
+		}
+	})
+}

@@ -35,31 +35,29 @@ func envOr(name, def string) string {
 
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", envOr("COFFER_ADDR", "127.0.0.1:8080"), "address to listen on (env COFFER_ADDR)")
-	dsn := fs.String("db", envOr("COFFER_DB", "coffer.db"), "SQLite file, or postgres://… URL (env COFFER_DB)")
-	archives := fs.String("archive-dir", envOr("COFFER_ARCHIVE_DIR", ""), "directory for retention's archive files (env COFFER_ARCHIVE_DIR; default: archives next to the SQLite file, or in the working directory)")
-	hooksPrivate := fs.Bool("allow-private-webhooks", envOr("COFFER_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
-		"let webhooks reach loopback, link-local and private addresses (env COFFER_ALLOW_PRIVATE_WEBHOOKS=1); off, they are refused")
-	var level slog.Level
-	fs.TextVar(&level, "log-level", levelOr(envOr("COFFER_LOG_LEVEL", "info")), "least severe log lines written: debug, info, warn or error (env COFFER_LOG_LEVEL)")
+	var c serveConfig
+	configFile := serveFlags(fs, &c)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := settings(fs, *configFile); err != nil {
+		return err
+	}
+	log := slog.New(server.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: c.level})))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, *dsn, store.Options{})
+	st, err := store.Open(ctx, c.dsn, store.Options{MaxConns: c.maxConns})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	log.Info("database ready", "dialect", st.Dialect(), "db", redactDSN(*dsn))
-	dir, err := archiveDir(*archives, *dsn)
+	log.Info("database ready", "dialect", st.Dialect(), "db", redactDSN(c.dsn))
+	dir, err := archiveDir(c.archives, c.dsn)
 	if err != nil {
 		return err
 	}
@@ -69,12 +67,14 @@ func serve(args []string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	srv := server.HTTPServer(*addr, server.New(st, log, server.Options{Archiver: arch, WebhooksAllowPrivate: *hooksPrivate}), log)
-	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: *hooksPrivate})
+	handler := server.New(st, log, server.Options{Archiver: arch, WebhooksAllowPrivate: c.hooksPrivate,
+		TrustedProxies: c.proxies, BaseURL: c.baseURL})
+	srv := server.HTTPServer(c.addr, handler, log)
+	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: c.hooksPrivate})
 	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -80,7 +80,9 @@ func (rec *recorder) Flush() {
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 // logAccess writes the access log line of one answered request.
-func (s *Server) logAccess(r *http.Request, rec *recorder, id string, start time.Time) {
+// Its request_id comes from the context, as on every line LogHandler
+// writes.
+func (s *Server) logAccess(r *http.Request, rec *recorder, start time.Time) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
@@ -89,7 +91,7 @@ func (s *Server) logAccess(r *http.Request, rec *recorder, id string, start time
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", id), slog.String("method", r.Method),
+	s.log.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method),
 		slog.String("path", r.URL.Path), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", time.Since(start)), slog.String("remote", clientaddr.Of(r).Addr))
 }

@@ -74,6 +74,7 @@ type Options struct {
 
 // New returns the HTTP handler of a Coffer instance.
 func New(st *store.Store, log *slog.Logger, opt Options) *Server {
+	log = slog.New(LogHandler(log.Handler()))
 	s := &Server{store: st, log: log, mux: &routes{ServeMux: http.NewServeMux()}, proxies: opt.TrustedProxies}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -101,13 +102,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
-				s.logAccess(r, rec, id, start)
+				s.logAccess(r, rec, start)
 				panic(v)
 			}
-			s.log.ErrorContext(r.Context(), "handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
+			s.log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 		}
-		s.logAccess(r, rec, id, start)
+		s.logAccess(r, rec, start)
 	}()
 	// Safe defaults for every answer; the web UI's pages and the voucher
 	// images set their own policy on top.

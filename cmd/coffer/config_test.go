@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cofferhq/coffer/internal/testdb"
 )
 
 var owner = []string{"COFFER_ADMIN_USER=owner", "COFFER_ADMIN_PASSWORD=a long secret"}
@@ -109,4 +111,24 @@ func waitLog(logs *syncBuffer, substr string) {
 	for i := 0; i < 100 && !strings.Contains(logs.String(), substr); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// --db-max-conns sizes the PostgreSQL pool, as /metrics shows.
+func TestDBMaxConns(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	addr, _, _ := start(t, t.TempDir(), owner, "--db", dsn, "--db-max-conns", "7")
+	_, body := get(t, "http://"+addr+"/metrics")
+	if !strings.Contains(body, `go_sql_max_open_connections{db_name="main"} 7`) {
+		t.Errorf("/metrics does not show a pool of 7:\n%s", grepLines(body, "go_sql_max_open"))
+	}
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -72,9 +72,9 @@ func serve(args []string) error {
 		return err
 	}
 	handler := server.New(st, log, server.Options{Archiver: arch, WebhooksAllowPrivate: c.hooksPrivate,
-		TrustedProxies: c.proxies, BaseURL: c.baseURL})
+		TrustedProxies: c.proxies, BaseURL: c.baseURL, Build: build()})
 	srv := server.HTTPServer(c.addr, handler, log)
-	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: c.hooksPrivate})
+	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: c.hooksPrivate, Attempted: handler.ObserveWebhook})
 	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

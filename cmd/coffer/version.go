@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
+
+	"github.com/cofferhq/coffer/internal/server"
 )
 
 // buildVersion is the release's version when the build stamps one, as
@@ -10,35 +13,46 @@ import (
 // A plain go build or go run leaves it empty.
 var buildVersion string
 
-// version describes this build from what the Go toolchain recorded in it:
-// the module's version (a tag, or "(devel)" from a checkout), the commit it
-// was built from and whether the tree had changes, and the Go release. A
+// build is this build from what the Go toolchain recorded in it: the
+// module's version (a tag, or "(devel)" from a checkout), the commit it was
+// built from and whether the tree had changes, and the Go release. A
 // stamped buildVersion takes the module's place: a release is built from a
 // checkout, where the module's version is only "(devel)".
-func version() string {
+func build() server.Build {
+	b := server.Build{Version: buildVersion, Commit: "unknown", Go: runtime.Version()}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		if buildVersion != "" {
-			return "coffer " + buildVersion
-		}
-		return "coffer (no build information)"
+		return b
 	}
-	v := info.Main.Version
-	if buildVersion != "" {
-		v = buildVersion
+	if b.Version == "" {
+		b.Version = info.Main.Version
 	}
-	commit, when, dirty := "unknown", "", ""
+	b.Go = info.GoVersion
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			commit = s.Value
+			b.Commit = s.Value
 		case "vcs.time":
-			when = " " + s.Value
+			b.Time = s.Value
 		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = " (with uncommitted changes)"
-			}
+			b.Dirty = s.Value == "true"
 		}
 	}
-	return fmt.Sprintf("coffer %s, commit %s%s%s, %s", v, commit, when, dirty, info.GoVersion)
+	return b
+}
+
+// version describes the build for coffer version.
+func version() string {
+	b := build()
+	if b.Version == "" {
+		return "coffer (no build information)"
+	}
+	when, dirty := "", ""
+	if b.Time != "" {
+		when = " " + b.Time
+	}
+	if b.Dirty {
+		dirty = " (with uncommitted changes)"
+	}
+	return fmt.Sprintf("coffer %s, commit %s%s%s, %s", b.Version, b.Commit, when, dirty, b.Go)
 }

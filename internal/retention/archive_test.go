@@ -130,3 +130,41 @@ func TestArchiveFileChecked(t *testing.T) {
 		mustVerify(t, s)
 	})
 }
+
+// A run notes when it finished, whether it found anything to archive or
+// not, for the metrics; a run that fails does not.
+func TestRunNotesItsEnd(t *testing.T) {
+	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
+		r := retention.New(s, t.TempDir())
+		last := func() time.Time {
+			g, err := s.ReadGauges(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g.RetentionLastRun
+		}
+		if !last().IsZero() {
+			t.Fatalf("a new database says retention ran at %v", last())
+		}
+		if _, err := retention.New(s, "").Run(ctx, sys, retention.Options{}); err == nil {
+			t.Fatal("a run without an archive directory succeeded")
+		}
+		if !last().IsZero() {
+			t.Error("a failed run was noted")
+		}
+		if res, err := r.Run(ctx, sys, retention.Options{}); err != nil || res.Archive != nil {
+			t.Fatalf("a run with nothing to archive = %+v, %v", res, err)
+		}
+		empty := last()
+		if empty.IsZero() || time.Since(empty) > time.Minute {
+			t.Errorf("a run with nothing to archive noted %v", empty)
+		}
+		fixture(t, s, "7500002", 1000)
+		if res, err := r.Run(ctx, sys, retention.Options{Cutoff: time.Now()}); err != nil || res.Archive == nil {
+			t.Fatalf("retention = %+v, %v", res, err)
+		}
+		if !last().After(empty) && !last().Equal(empty) {
+			t.Errorf("after an archiving run the last run is %v, before %v", last(), empty)
+		}
+	})
+}

@@ -116,8 +116,11 @@ func (a *Archiver) Run(ctx context.Context, actor ledger.Actor, opt Options) (Re
 		file, err = writeArchive(a.dir, now, b, records)
 		return err
 	})
-	if err != nil || file == nil {
+	if err != nil {
 		return res, err
+	}
+	if file == nil {
+		return res, a.store.RetentionFinished(ctx, lease, now)
 	}
 	res.More = batch.More
 	// The commit is short and is not cut by the caller's cancellation: a
@@ -129,7 +132,7 @@ func (a *Archiver) Run(ctx context.Context, actor ledger.Actor, opt Options) (Re
 		return res, err
 	}
 	res.Archive = &arch
-	return res, nil
+	return res, a.store.RetentionFinished(context.WithoutCancel(ctx), lease, now)
 }
 
 // cutoff is the given cutoff, or now minus the retention period, to the

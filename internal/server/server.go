@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cofferhq/coffer/internal/api"
@@ -32,6 +30,7 @@ type Server struct {
 	API     *api.API
 	// guarded is the mux behind the API's JSON checks.
 	guarded http.Handler
+	metrics *metrics
 }
 
 // routes is a ServeMux that remembers its patterns, so that a test can hold
@@ -39,16 +38,16 @@ type Server struct {
 type routes struct {
 	*http.ServeMux
 	patterns []string
+	metrics  *metrics
 }
 
 func (m *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	m.patterns = append(m.patterns, pattern)
-	m.ServeMux.HandleFunc(pattern, h)
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 func (m *routes) Handle(pattern string, h http.Handler) {
 	m.patterns = append(m.patterns, pattern)
-	m.ServeMux.Handle(pattern, h)
+	m.ServeMux.Handle(pattern, m.metrics.counted(pattern, h))
 }
 
 // Routes lists every pattern the server serves, e.g. "GET /api/v1/me".
@@ -70,14 +69,15 @@ type Options struct {
 	// BaseURL is the address clients reach Coffer at (--base-url), for
 	// links that leave the site; https makes session cookies Secure.
 	BaseURL *url.URL
+	// Build names the running build in coffer_build_info.
+	Build Build
 }
 
 // New returns the HTTP handler of a Coffer instance.
 func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 	log = slog.New(LogHandler(log.Handler()))
-	s := &Server{store: st, log: log, mux: &routes{ServeMux: http.NewServeMux()}, proxies: opt.TrustedProxies}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg, m := newRegistry(st, log, opt.Build)
+	s := &Server{store: st, log: log, mux: &routes{ServeMux: http.NewServeMux(), metrics: m}, proxies: opt.TrustedProxies, metrics: m}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -147,6 +147,15 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // DB is the underlying writer pool, for tests and maintenance commands.
 func (s *Store) DB() *sql.DB { return s.db }
 
+// Pools are the store's connection pools by role, for their metrics: on
+// PostgreSQL one pool does both.
+func (s *Store) Pools() map[string]*sql.DB {
+	if s.rdb == s.db {
+		return map[string]*sql.DB{"main": s.db}
+	}
+	return map[string]*sql.DB{"writer": s.db, "reader": s.rdb}
+}
+
 // Close releases the connections.
 //
 // A second Close does nothing (a test may close a store to see how its

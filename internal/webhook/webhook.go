@@ -64,6 +64,10 @@ type Options struct {
 	// AllowPrivate lets webhooks reach loopback, link-local and private
 	// addresses (see ErrPrivateDestination); off, they are refused.
 	AllowPrivate bool
+	// Attempted, if set, hears the outcome of every attempt this worker
+	// recorded: "delivered", "retry" or "failed" (no attempts left); the
+	// server counts them for its metrics.
+	Attempted func(outcome string)
 }
 
 // Worker delivers events to webhooks. Run it in one goroutine.
@@ -213,11 +217,20 @@ func (w *Worker) deliver(ctx context.Context, c store.ClaimedDelivery) {
 		// The lease runs out and the delivery is sent again.
 		log.Error("webhooks: recording an attempt", "err", err)
 	case res.Delivered:
+		w.attempted("delivered")
 		log.Debug("webhooks: delivered")
 	case res.RetryAt != nil:
+		w.attempted("retry")
 		log.Warn("webhooks: attempt failed; will retry", "err", res.Error, "retry_at", res.RetryAt)
 	default:
+		w.attempted("failed")
 		log.Error("webhooks: delivery failed for good", "err", res.Error)
+	}
+}
+
+func (w *Worker) attempted(outcome string) {
+	if w.opt.Attempted != nil {
+		w.opt.Attempted(outcome)
 	}
 }
 

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+// Build names the running build for coffer_build_info.
+type Build struct {
+	Version, Commit, Time, Go string
+	Dirty                     bool
+}
+
+// metrics are the server's own series beside the API's (api.Metrics): the
+// console's requests, webhook attempts, the database pools and the state
+// of the background work, read from the database at each scrape.
+type metrics struct {
+	web      *prometheus.CounterVec
+	webTime  *prometheus.HistogramVec
+	attempts *prometheus.CounterVec
+}
+
+// newRegistry is the registry /metrics serves, with the runtime's, the
+// process's, the build's and the database's series on it.
+func newRegistry(st *store.Store, log *slog.Logger, b Build) (*prometheus.Registry, *metrics) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for name, db := range st.Pools() {
+		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
+	}
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "coffer_build_info",
+		Help: "Always 1; the labels name the running build."}, []string{"version", "commit", "goversion"})
+	info.WithLabelValues(b.Version, b.Commit, b.Go).Set(1)
+	m := &metrics{
+		web: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coffer_web_requests_total",
+			Help: "Console requests answered (pages, forms, assets), by route and status code."}, []string{"method", "route", "code"}),
+		webTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "coffer_web_request_duration_seconds",
+			Help: "Time to answer console requests, by route.", Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}},
+			[]string{"method", "route"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coffer_webhook_attempts_total",
+			Help: "Webhook delivery attempts this instance made, by outcome: delivered, retry (will be tried again) or failed (no attempts left)."},
+			[]string{"outcome"}),
+	}
+	reg.MustRegister(info, m.web, m.webTime, m.attempts, &stateCollector{st: st, log: log})
+	return reg, m
+}
+
+// ObserveWebhook counts one webhook attempt's outcome (webhook.Options.Attempted).
+func (s *Server) ObserveWebhook(outcome string) { s.metrics.attempts.WithLabelValues(outcome).Inc() }
+
+// counted wraps a console handler to count its answers by pattern; the API
+// counts its own (api.Metrics), and /metrics and the health checks are not
+// worth a series.
+func (m *metrics) counted(pattern string, h http.Handler) http.Handler {
+	method, route, _ := strings.Cut(pattern, " ")
+	if route == "" || strings.HasPrefix(route, "/api/") || route == "/metrics" || route == "/healthz" || route == "/readyz" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		code := http.StatusOK
+		if rec, ok := w.(*recorder); ok && rec.status != 0 {
+			code = rec.status
+		}
+		m.web.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
+		m.webTime.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// stateCollector reads store.Gauges at each scrape. Every instance on one
+// database reports the same values: alert on their max, not their sum.
+type stateCollector struct {
+	st  *store.Store
+	log *slog.Logger
+}
+
+var (
+	descPending = prometheus.NewDesc("coffer_webhook_deliveries_pending",
+		"Webhook deliveries waiting to be sent or retried (database-wide).", nil, nil)
+	descUnsealed = prometheus.NewDesc("coffer_audit_unsealed_records",
+		"Operation records not yet sealed into the hash chain (database-wide).", nil, nil)
+	descSealLag = prometheus.NewDesc("coffer_audit_seal_lag_seconds",
+		"Age of the oldest operation record not yet sealed; 0 when all are.", nil, nil)
+	descAlerts = prometheus.NewDesc("coffer_alerts_open",
+		"Accounts below their low-balance alert amount (database-wide).", nil, nil)
+	descRetention = prometheus.NewDesc("coffer_retention_last_run_timestamp_seconds",
+		"When retention last finished a run, as Unix time; 0 if it never has.", nil, nil)
+	descStateUp = prometheus.NewDesc("coffer_state_scrape_success",
+		"1 when the database answered this scrape's queries, else 0.", nil, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPending, descUnsealed, descSealLag, descAlerts, descRetention, descStateUp} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	g, err := c.st.ReadGauges(ctx)
+	if err != nil {
+		c.log.Warn("metrics: reading the database's state", "err", err)
+		ch <- prometheus.MustNewConstMetric(descStateUp, prometheus.GaugeValue, 0)
+		return
+	}
+	lag, last := 0.0, 0.0
+	if !g.OldestUnsealed.IsZero() {
+		lag = max(0, c.st.Now().Sub(g.OldestUnsealed).Seconds())
+	}
+	if !g.RetentionLastRun.IsZero() {
+		last = float64(g.RetentionLastRun.UnixMicro()) / 1e6
+	}
+	for _, m := range []struct {
+		d *prometheus.Desc
+		v float64
+	}{{descPending, float64(g.WebhooksPending)}, {descUnsealed, float64(g.Unsealed)}, {descSealLag, lag},
+		{descAlerts, float64(g.OpenAlerts)}, {descRetention, last}, {descStateUp, 1}} {
+		ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, m.v)
+	}
+}

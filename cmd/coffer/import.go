@@ -37,12 +37,16 @@ func runImport(args []string, out io.Writer) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	imp := ledger.ReadImport(f)
 	return withStore(*dsn, false, func(ctx context.Context, st *store.Store) error {
 		actor, err := importActor(ctx, st, *by)
 		if err != nil {
 			return err
 		}
+		settings, err := st.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		imp := ledger.ReadImport(f, settings.PhoneRegion)
 		name := filepath.Base(file)
 		if *dry || len(imp.Problems) > 0 {
 			return dryImport(ctx, st, out, name, imp, *dry)

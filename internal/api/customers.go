@@ -103,14 +103,8 @@ func (a *API) listCustomers(ctx context.Context, in *ListCustomersInput) (*Custo
 	if err != nil {
 		return nil, err
 	}
-	phone := in.Phone
-	if phone != "" {
-		// Match however the number was typed: compare digits only.
-		if n, err := ledger.NormalizePhone(phone); err == nil {
-			phone = n
-		}
-	}
-	cs, err := a.store.Customers(ctx, store.CustomerFilter{Phone: phone, Name: in.Name, Email: in.Email, Q: in.Q,
+	// The store matches the phone however it was typed (ledger.PhoneTerms).
+	cs, err := a.store.Customers(ctx, store.CustomerFilter{Phone: in.Phone, Name: in.Name, Email: in.Email, Q: in.Q,
 		Archived: in.Archived, AfterID: after, Limit: limit})
 	return &CustomersOutput{Body: pageOf(cs, limit, customerJSON, func() int64 { return cs[len(cs)-1].ID })}, err
 }

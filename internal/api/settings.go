@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/cofferhq/coffer/internal/auth"
 	"github.com/cofferhq/coffer/internal/ledger"
 	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // System settings: retention, default credit limits, direct top-ups and the
@@ -20,10 +23,12 @@ type SettingsJSON struct {
 	DefaultCreditLimit map[string]string `json:"default_credit_limit" doc:"Credit limit a new account starts with, per currency."`
 	DirectTopUp        bool              `json:"direct_topup" doc:"Super admins may post top-ups without review."`
 	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports." example:"Asia/Shanghai"`
+	PhoneRegion        string            `json:"phone_region" doc:"ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing." example:"CN"`
 }
 
 func settingsJSON(s ledger.Settings) SettingsJSON {
-	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, DefaultCreditLimit: map[string]string{}}
+	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, PhoneRegion: s.PhoneRegion,
+		DefaultCreditLimit: map[string]string{}}
 	for code, v := range s.DefaultCreditLimit {
 		if cur, err := money.LookupCurrency(code); err == nil {
 			j.DefaultCreditLimit[code] = fmtAmount(v, cur)
@@ -42,6 +47,7 @@ type PatchSettingsInput struct {
 		DefaultCreditLimit map[string]string `json:"default_credit_limit,omitempty" doc:"Currencies given are set; others keep their value."`
 		DirectTopUp        *bool             `json:"direct_topup,omitempty"`
 		Timezone           *string           `json:"timezone,omitempty" example:"Asia/Shanghai"`
+		PhoneRegion        *string           `json:"phone_region,omitempty" maxLength:"2" doc:"Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report." example:"CN"`
 	}
 }
 
@@ -51,6 +57,59 @@ func (a *API) registerSettings() {
 		Summary: "System settings"}, auth.ActSystem, a.getSettings)
 	register(a, huma.Operation{OperationID: "update-settings", Method: http.MethodPatch, Path: "/settings", Tags: tags,
 		Summary: "Change system settings"}, auth.ActSystem, a.updateSettings)
+	register(a, huma.Operation{OperationID: "get-phone-report", Method: http.MethodGet, Path: "/settings/phone-report", Tags: tags,
+		Summary: "What the last change of phone_region did to the stored phones",
+		Description: "How many numbers were rewritten, and those left as they were: numbers several customers would share " +
+			"(someone decides which customer keeps it) and numbers the region cannot read. 404 while phone_region was never changed."},
+		auth.ActSystem, a.phoneReport)
+}
+
+// PhoneReportJSON is ledger.PhoneReport with ids as strings.
+type PhoneReportJSON struct {
+	Region     string                `json:"region" example:"CN"`
+	At         time.Time             `json:"at" doc:"When the change was made."`
+	Changed    int                   `json:"changed" doc:"Numbers rewritten." example:"1200"`
+	Collisions []PhoneCollisionJSON  `json:"collisions" doc:"Numbers several live customers would share; none of them was changed."`
+	Unreadable []UnreadablePhoneJSON `json:"unreadable" doc:"Numbers the region cannot read; left as they were."`
+}
+
+// PhoneCollisionJSON is one number several customers would share.
+type PhoneCollisionJSON struct {
+	Phone       string   `json:"phone" example:"+8613800138000"`
+	CustomerIDs []string `json:"customer_ids"`
+}
+
+// UnreadablePhoneJSON is a stored number the region refuses, and why.
+type UnreadablePhoneJSON struct {
+	CustomerID string `json:"customer_id" example:"3"`
+	Phone      string `json:"phone" example:"12345"`
+	Reason     string `json:"reason" doc:"phone_impossible or phone_country." example:"phone_impossible"`
+}
+
+// PhoneReportOutput is the report.
+type PhoneReportOutput struct{ Body PhoneReportJSON }
+
+func (a *API) phoneReport(ctx context.Context, _ *struct{}) (*PhoneReportOutput, error) {
+	rep, ok, err := a.store.PhoneReport(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ledger.ErrNotFound
+	}
+	j := PhoneReportJSON{Region: rep.Region, At: utc(rep.At), Changed: rep.Changed,
+		Collisions: []PhoneCollisionJSON{}, Unreadable: []UnreadablePhoneJSON{}}
+	for _, c := range rep.Collisions {
+		ids := make([]string, len(c.CustomerIDs))
+		for i, id := range c.CustomerIDs {
+			ids[i] = idString(id)
+		}
+		j.Collisions = append(j.Collisions, PhoneCollisionJSON{Phone: c.Phone, CustomerIDs: ids})
+	}
+	for _, u := range rep.Unreadable {
+		j.Unreadable = append(j.Unreadable, UnreadablePhoneJSON{CustomerID: idString(u.CustomerID), Phone: u.Phone, Reason: u.Reason})
+	}
+	return &PhoneReportOutput{Body: j}, nil
 }
 
 func (a *API) getSettings(ctx context.Context, _ *struct{}) (*SettingsOutput, error) {
@@ -59,8 +118,30 @@ func (a *API) getSettings(ctx context.Context, _ *struct{}) (*SettingsOutput, er
 }
 
 func (a *API) updateSettings(ctx context.Context, in *PatchSettingsInput) (*SettingsOutput, error) {
+	before, err := a.store.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s, err := a.store.UpdateSettings(ctx, callerOf(ctx).actor(), settingsChange(in))
+	if err == nil && s.PhoneRegion != before.PhoneRegion {
+		LogPhoneReport(ctx, a.log, a.store)
+	}
 	return &SettingsOutput{Body: settingsJSON(s)}, err
+}
+
+// LogPhoneReport logs what a change of phone_region did, a warning when
+// it left numbers for someone to decide on.
+func LogPhoneReport(ctx context.Context, log *slog.Logger, st *store.Store) {
+	rep, ok, err := st.PhoneReport(ctx)
+	switch {
+	case err != nil || !ok:
+		log.ErrorContext(ctx, "reading the phone report", "err", err)
+	case len(rep.Collisions) > 0 || len(rep.Unreadable) > 0:
+		log.WarnContext(ctx, "phone region changed: numbers left as they were; see GET /api/v1/settings/phone-report or the settings page",
+			"region", rep.Region, "changed", rep.Changed, "collisions", len(rep.Collisions), "unreadable", len(rep.Unreadable))
+	default:
+		log.InfoContext(ctx, "phone region changed", "region", rep.Region, "changed", rep.Changed)
+	}
 }
 
 // settingsChange is the change a PATCH makes. The store applies it to the
@@ -72,6 +153,7 @@ func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 		setGiven(&s.RetentionDays, b.RetentionDays)
 		setGiven(&s.DirectTopUp, b.DirectTopUp)
 		setGiven(&s.Timezone, b.Timezone)
+		setGiven(&s.PhoneRegion, b.PhoneRegion)
 		for code, v := range b.DefaultCreditLimit {
 			cur, err := currency("default_credit_limit."+code, code)
 			if err != nil {

@@ -383,7 +383,7 @@ func (g *gen) signUp(closing bool) error {
 	nc := ledger.NewCustomer{Name: name, DefaultCurrency: reg.currency}
 	for {
 		p := reg.phone(g.r)
-		if norm, err := ledger.NormalizePhone(p); err == nil && !g.phones[norm] {
+		if norm, err := ledger.NormalizePhone(p, ""); err == nil && !g.phones[norm] {
 			g.phones[norm], nc.Phone = true, p
 			break
 		}

@@ -7,30 +7,6 @@ import (
 	"github.com/cofferhq/coffer/internal/money"
 )
 
-// NormalizePhone drops spaces, hyphens, dots and parentheses and keeps a
-// leading '+', so that "+86 138-0013-8000" and "+8613800138000" are the same
-// number. It refuses anything else and fewer than 5 or more than 20 digits.
-func NormalizePhone(s string) (string, error) {
-	var b strings.Builder
-	digits := 0
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
-		default:
-			return "", InvalidBecause("phone", "phone_chars", "may hold only digits, a leading +, spaces, hyphens, dots and parentheses")
-		}
-	}
-	if digits < 5 || digits > 20 {
-		return "", InvalidBecause("phone", "phone_digits", "must have 5 to 20 digits", 5, 20)
-	}
-	return b.String(), nil
-}
-
 // NormalizeEmail trims and lower-cases an address and checks its form.
 func NormalizeEmail(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -54,15 +30,16 @@ type NewCustomer struct {
 	DefaultCurrency string
 }
 
-// Normalize validates c and returns it with phone and email normalised.
-func (c NewCustomer) Normalize() (NewCustomer, error) {
+// Normalize validates c and returns it with phone and email normalised;
+// region is the phone_region setting (NormalizePhone).
+func (c NewCustomer) Normalize(region string) (NewCustomer, error) {
 	var p problems
 	p.text("name", c.Name, 200, true)
 	p.text("company", c.Company, 200, false)
 	p.text("remark", c.Remark, 1000, false)
 	c.Name = strings.TrimSpace(c.Name)
 	if c.Phone != "" {
-		phone, err := NormalizePhone(c.Phone)
+		phone, err := NormalizePhone(c.Phone, region)
 		if err != nil {
 			p = append(p, err.(*ValidationError).Problems...)
 		}

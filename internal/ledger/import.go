@@ -69,6 +69,9 @@ func (p ImportProblem) String() string {
 type Import struct {
 	Rows     []ImportRow
 	Problems []ImportProblem
+	// Region is the phone_region the phones were read under; the store
+	// refuses to match them with customers normalised under another.
+	Region string
 }
 
 // ErrImportProblems refuses to apply an import that has problems.
@@ -77,6 +80,7 @@ var ErrImportProblems = define("validation_failed", "import_problems", "the impo
 // importReader reads one file; problems collect as it goes.
 type importReader struct {
 	imp    Import
+	region string         // the phone_region setting
 	cols   map[string]int // column name → index in a record
 	phones map[[2]string]int
 }
@@ -89,9 +93,12 @@ func (r *importReader) problem(line int, column, reason, msg string, params ...a
 // columns, then one customer (and account) a row. A UTF-8 byte order mark
 // is skipped. It reads the whole file and reports every problem, not only
 // the first, except that a file which is not CSV text, or whose header is
-// wrong, is not read further.
-func ReadImport(in io.Reader) *Import {
-	r := &importReader{phones: map[[2]string]int{}}
+// wrong, is not read further. Phones are normalised for region, the
+// phone_region setting (NormalizePhone), as the customers they are matched
+// with were.
+func ReadImport(in io.Reader, region string) *Import {
+	r := &importReader{phones: map[[2]string]int{}, region: region}
+	r.imp.Region = region
 	br := bufio.NewReaderSize(&limitedReader{r: in, left: MaxImportBytes}, 64<<10)
 	if head, _ := br.Peek(3); bytes.Equal(head, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)

@@ -26,7 +26,7 @@ func (r *importReader) row(line int, rec []string) {
 	if c.Phone == "" {
 		r.problem(line, "phone", "required", "is required: customers are matched by phone")
 	}
-	nc, err := c.Normalize()
+	nc, err := c.Normalize(r.region)
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {

@@ -52,7 +52,7 @@ func TestReadImportProblems(t *testing.T) {
 		{"StrayQuote", importHeader + "Ann \"x,13800138000,,,,,,,\n", []string{"2//not_csv"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := problemsOf(ReadImport(strings.NewReader(tc.file)))
+			got := problemsOf(ReadImport(strings.NewReader(tc.file), ""))
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("problems %v, want %v", got, tc.want)
 			}
@@ -61,7 +61,7 @@ func TestReadImportProblems(t *testing.T) {
 }
 
 func TestReadImportRows(t *testing.T) {
-	imp := ReadImport(strings.NewReader(importHeader + "Ann,+86 138-0013-8000,ANN@Example.com,Acme,vip,KWD,1.250,0.5,10\nBob,555-1234,,,,,,,\n"))
+	imp := ReadImport(strings.NewReader(importHeader+"Ann,+86 138-0013-8000,ANN@Example.com,Acme,vip,KWD,1.250,0.5,10\nBob,555-1234,,,,,,,\n"), "")
 	if len(imp.Problems) != 0 || len(imp.Rows) != 2 {
 		t.Fatalf("problems %v, rows %d", imp.Problems, len(imp.Rows))
 	}
@@ -81,7 +81,7 @@ func TestReadImportTooManyRows(t *testing.T) {
 	for i := range MaxImportRows + 5 {
 		fmt.Fprintf(&b, "C,%d\n", 10_000_000+i)
 	}
-	imp := ReadImport(strings.NewReader(b.String()))
+	imp := ReadImport(strings.NewReader(b.String()), "")
 	got := problemsOf(imp)
 	if want := fmt.Sprintf("%d//too_many_rows", MaxImportRows+2); len(got) != 1 || got[0] != want {
 		t.Errorf("problems %v, want [%s]", got, want)
@@ -90,15 +90,15 @@ func TestReadImportTooManyRows(t *testing.T) {
 
 func TestReadImportTooLarge(t *testing.T) {
 	r := strings.NewReader("name,phone\nAnn,\"" + strings.Repeat("1", MaxImportBytes) + "\"\n")
-	got := problemsOf(ReadImport(r))
+	got := problemsOf(ReadImport(r, ""))
 	if len(got) != 1 || !strings.HasSuffix(got[0], "//file_too_large") {
 		t.Errorf("problems %v", got)
 	}
 }
 
 func TestPlanImport(t *testing.T) {
-	imp := ReadImport(strings.NewReader(importHeader +
-		"Ann,10001,,,,USD,1.00,,\nAnn,10001,,,,EUR,2.00,,\nBob,10002,,,,USD,3.00,,\nCy,10003,,,,USD,4.00,,\nDi,10004,,,,,,,\n"))
+	imp := ReadImport(strings.NewReader(importHeader+
+		"Ann,10001,,,,USD,1.00,,\nAnn,10001,,,,EUR,2.00,,\nBob,10002,,,,USD,3.00,,\nCy,10003,,,,USD,4.00,,\nDi,10004,,,,,,,\n"), "")
 	if len(imp.Problems) > 0 {
 		t.Fatal(imp.Problems)
 	}

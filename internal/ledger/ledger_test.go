@@ -101,12 +101,12 @@ func TestNormalizePhone(t *testing.T) {
 		"(021) 555.1234":    "0215551234",
 		"12345":             "12345",
 	} {
-		if got, err := NormalizePhone(in); err != nil || got != want {
+		if got, err := NormalizePhone(in, ""); err != nil || got != want {
 			t.Errorf("NormalizePhone(%q) = %q, %v, want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"1234", "123456789012345678901", "12a45678", "+", "1+2345678", "١٢٣٤٥٦", ""} {
-		if _, err := NormalizePhone(in); err == nil {
+		if _, err := NormalizePhone(in, ""); err == nil {
 			t.Errorf("NormalizePhone(%q) accepted", in)
 		}
 	}
@@ -137,7 +137,7 @@ func TestValidation(t *testing.T) {
 	if (Charge{AccountID: 1, Amount: 5, Note: "a"}).Fingerprint() == (Charge{AccountID: 1, Amount: 5, Reference: "a"}).Fingerprint() {
 		t.Error("fingerprints of different charges are equal")
 	}
-	if _, err := (NewCustomer{Name: " ", Email: "not-an-email", DefaultCurrency: "usd"}).Normalize(); len(fields(err)) != 3 {
+	if _, err := (NewCustomer{Name: " ", Email: "not-an-email", DefaultCurrency: "usd"}).Normalize(""); len(fields(err)) != 3 {
 		t.Errorf("customer problems = %v", fields(err))
 	}
 }
@@ -149,7 +149,7 @@ func FuzzNormalizePhone(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := NormalizePhone(s)
+		n, err := NormalizePhone(s, "")
 		if err != nil {
 			return
 		}
@@ -166,7 +166,7 @@ func FuzzNormalizePhone(f *testing.F) {
 		if digits < 5 || digits > 20 {
 			t.Fatalf("NormalizePhone(%q) = %q has %d digits", s, n, digits)
 		}
-		if again, err := NormalizePhone(n); err != nil || again != n {
+		if again, err := NormalizePhone(n, ""); err != nil || again != n {
 			t.Fatalf("normalising %q again gives %q, %v", n, again, err)
 		}
 	})

@@ -64,7 +64,7 @@ func Invalid(field, msg string) error {
 // finds every reason the code gives in this list.
 var FieldReasons = []string{
 	"required", "not_utf8", "too_long", "nul", "not_positive", "too_large", "not_decimal", "too_many_decimals",
-	"unknown_currency", "phone_chars", "phone_digits", "email", "username", "balance_bound", "key_length",
+	"unknown_currency", "phone_chars", "phone_digits", "phone_country", "phone_impossible", "phone_region", "email", "username", "balance_bound", "key_length",
 	"account_or_customer", "choose", "paid_at", "exchange_rate", "report_days", "name_length", "no_such",
 	"method_disabled", "too_many_vouchers", "not_on_account", "reverse_reversal", "archived_entries",
 	"batch_scope", "batch_size", "private_address",

@@ -21,6 +21,10 @@ type Settings struct {
 	// Timezone is the business time zone: dates in filters and reports are
 	// days in this zone.
 	Timezone string `json:"timezone"`
+	// PhoneRegion, an ISO 3166 code such as CN, makes phone numbers E.164,
+	// a number without + being a national one of this region (SPEC 7;
+	// NormalizePhone). Empty: numbers are stored as typed, less spacing.
+	PhoneRegion string `json:"phone_region,omitempty"`
 }
 
 // DefaultSettings apply until a super admin changes them.
@@ -45,6 +49,10 @@ func (s Settings) Validate() error {
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
 		p = append(p, FieldProblem{Field: "timezone", Message: "must be an IANA time zone such as UTC or Asia/Shanghai"})
+	}
+	if !ValidPhoneRegion(s.PhoneRegion) {
+		p = append(p, FieldProblem{Field: "phone_region", Reason: "phone_region",
+			Message: "must be empty or a region's ISO 3166 code in capitals, such as CN, US or GB"})
 	}
 	for cur, v := range s.DefaultCreditLimit {
 		if _, err := money.LookupCurrency(cur); err != nil {

@@ -27,6 +27,9 @@ func (s *Store) CountAccounts(ctx context.Context, f AccountFilter) (int64, erro
 // ignored.
 func (s *Store) CountCustomers(ctx context.Context, f CustomerFilter) (int64, error) {
 	f.AfterID = 0
+	if err := s.withPhoneTerms(ctx, &f); err != nil {
+		return 0, err
+	}
 	found, w := s.customerWhere(f)
 	var n int64
 	err := s.rdb.QueryRowContext(ctx, found+"SELECT COUNT(*) FROM customers"+w.sql(), w.args...).Scan(&n)

@@ -27,18 +27,28 @@ func scanCustomer(row interface{ Scan(...any) error }) (ledger.Customer, error) 
 	return c, err
 }
 
+// normalizeCustomer validates nc and normalises its phone under the
+// phone_region setting read in tx.
+func (s *Store) normalizeCustomer(ctx context.Context, tx *txn, nc ledger.NewCustomer) (ledger.NewCustomer, error) {
+	region, err := s.phoneRegion(ctx, tx)
+	if err != nil {
+		return nc, err
+	}
+	return nc.Normalize(region)
+}
+
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // CreateCustomer validates, normalises and stores a new customer. A phone
 // number already held by a live customer is ledger.ErrDuplicatePhone. With a
 // default currency, the customer's account in it is opened at once.
 func (s *Store) CreateCustomer(ctx context.Context, actor ledger.Actor, nc ledger.NewCustomer) (ledger.Customer, error) {
-	nc, err := nc.Normalize()
-	if err != nil {
-		return ledger.Customer{}, err
-	}
 	var c ledger.Customer
-	err = s.write(ctx, func(tx *txn) error {
+	err := s.write(ctx, func(tx *txn) error {
+		nc, err := s.normalizeCustomer(ctx, tx, nc)
+		if err != nil {
+			return err
+		}
 		now := s.nowTime()
 		row := tx.QueryRowContext(ctx, `INSERT INTO customers (name, phone, email, company, remark, default_currency, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+customerCols,
@@ -66,12 +76,12 @@ func (s *Store) CreateCustomer(ctx context.Context, actor ledger.Actor, nc ledge
 
 // UpdateCustomer replaces a live customer's fields with nc.
 func (s *Store) UpdateCustomer(ctx context.Context, actor ledger.Actor, id int64, nc ledger.NewCustomer) (ledger.Customer, error) {
-	nc, err := nc.Normalize()
-	if err != nil {
-		return ledger.Customer{}, err
-	}
 	var c ledger.Customer
-	err = s.write(ctx, func(tx *txn) error {
+	err := s.write(ctx, func(tx *txn) error {
+		nc, err := s.normalizeCustomer(ctx, tx, nc)
+		if err != nil {
+			return err
+		}
 		before, err := scanCustomer(tx.QueryRowContext(ctx, "SELECT "+customerCols+" FROM customers WHERE id = $1"+s.forUpdate, id))
 		if err != nil {
 			return err
@@ -145,6 +155,19 @@ type CustomerFilter struct {
 	Limit                 int
 	Offset                int    // rows of the order to skip (a numbered page)
 	Sort                  string // one of CustomerSorts; "" is newest first
+
+	phoneTerms []string // what Phone looks for (ledger.PhoneTerms)
+}
+
+// withPhoneTerms reads what f's phone filter looks for under the
+// phone_region setting: however the number was typed, it finds it.
+func (s *Store) withPhoneTerms(ctx context.Context, f *CustomerFilter) error {
+	if f.Phone == "" {
+		return nil
+	}
+	st, err := s.Settings(ctx)
+	f.phoneTerms = ledger.PhoneTerms(f.Phone, st.PhoneRegion)
+	return err
 }
 
 // CustomerSorts are the orders a customer list can take; '-' is descending.
@@ -178,6 +201,9 @@ func searchCTE(search string) string {
 
 // Customers lists customers, newest first, after the cursor AfterID.
 func (s *Store) Customers(ctx context.Context, f CustomerFilter) ([]ledger.Customer, error) {
+	if err := s.withPhoneTerms(ctx, &f); err != nil {
+		return nil, err
+	}
 	found, w := s.customerWhere(f)
 	order := customerOrder(f.Sort)
 	q := found + "SELECT " + customerCols + " FROM customers" + w.sql() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(f.Limit)
@@ -216,8 +242,14 @@ func (s *Store) customerWhere(f CustomerFilter) (string, where) {
 	} else {
 		w.add("archived_at IS NULL")
 	}
-	if f.Phone != "" {
-		w.add(`phone LIKE ? ESCAPE '\'`, likeArg(f.Phone))
+	if len(f.phoneTerms) > 0 {
+		var or []string
+		var args []any
+		for _, t := range f.phoneTerms {
+			or = append(or, `phone LIKE ? ESCAPE '\'`)
+			args = append(args, likeArg(t))
+		}
+		w.add("("+strings.Join(or, " OR ")+")", args...)
 	}
 	if f.Name != "" {
 		w.add(`LOWER(name) LIKE ? ESCAPE '\'`, likeArg(f.Name))

@@ -24,6 +24,9 @@ const importChunk = 500
 func (s *Store) PlanImport(ctx context.Context, imp *ledger.Import) (ledger.ImportPlan, error) {
 	var plan ledger.ImportPlan
 	err := s.read(ctx, func(tx *txn) error {
+		if err := s.sameRegion(ctx, tx, imp, false); err != nil {
+			return err
+		}
 		existing, err := s.importExisting(ctx, tx, imp.Rows)
 		plan = ledger.PlanImport(imp.Rows, existing)
 		return err
@@ -50,6 +53,9 @@ func (s *Store) ApplyImport(ctx context.Context, actor ledger.Actor, file string
 			return err
 		}
 		defer restore()
+		if err := s.sameRegion(ctx, tx, imp, true); err != nil {
+			return err
+		}
 		existing, err := s.importExisting(ctx, tx, imp.Rows)
 		if err != nil {
 			return err
@@ -173,4 +179,23 @@ func auditImport(file string, rows int, p ledger.ImportPlan) map[string]any {
 	return map[string]any{"file_name": file, "rows": rows, "customers_created": p.NewCustomers,
 		"customers_matched": p.MatchedCustomers, "accounts_created": p.NewAccounts, "accounts_skipped": p.SkippedAccounts,
 		"opening_balances": totals}
+}
+
+// sameRegion refuses an import whose phones were read under another
+// phone_region than the customers' are stored under: it would not find
+// the customers it should match. A writing import holds the setting
+// (phoneRegion); a dry run reads it.
+func (s *Store) sameRegion(ctx context.Context, tx *txn, imp *ledger.Import, writing bool) error {
+	region, err := "", error(nil)
+	if writing {
+		region, err = s.phoneRegion(ctx, tx)
+	} else {
+		var st ledger.Settings
+		st, err = loadSettings(ctx, tx, "")
+		region = st.PhoneRegion
+	}
+	if err == nil && region != imp.Region {
+		err = ledger.ErrStaleVersion
+	}
+	return err
 }

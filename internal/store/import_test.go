@@ -71,7 +71,7 @@ func TestImport(t *testing.T) {
 
 func testImportRuns(t *testing.T, s *store.Store, n int) {
 	start := time.Now()
-	imp := ledger.ReadImport(strings.NewReader(importFile(n)))
+	imp := ledger.ReadImport(strings.NewReader(importFile(n)), "")
 	if len(imp.Problems) > 0 {
 		t.Fatalf("problems: %v", imp.Problems[:min(5, len(imp.Problems))])
 	}
@@ -136,8 +136,8 @@ func checkOpening(t *testing.T, s *store.Store, plan ledger.ImportPlan) {
 func TestImportReusesCustomers(t *testing.T) {
 	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
 		c, a := testdb.Funded(t, s, "+86 138 0013 8000", 500)
-		imp := ledger.ReadImport(strings.NewReader("name,phone,currency,opening_balance,alert_amount,credit_limit\n" +
-			"Other name,+8613800138000,USD,99.00,,\n" + "Other name,+8613800138000,EUR,-1.50,2,5\n" + "New,13900000000,,,,\n"))
+		imp := ledger.ReadImport(strings.NewReader("name,phone,currency,opening_balance,alert_amount,credit_limit\n"+
+			"Other name,+8613800138000,USD,99.00,,\n"+"Other name,+8613800138000,EUR,-1.50,2,5\n"+"New,13900000000,,,,\n"), "")
 		if len(imp.Problems) > 0 {
 			t.Fatal(imp.Problems)
 		}
@@ -168,7 +168,7 @@ func TestImportReusesCustomers(t *testing.T) {
 
 func TestImportWithProblemsChangesNothing(t *testing.T) {
 	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
-		imp := ledger.ReadImport(strings.NewReader("name,phone,currency,opening_balance\nAnn,10001,USD,1\nBob,10002,USD,1.001\n"))
+		imp := ledger.ReadImport(strings.NewReader("name,phone,currency,opening_balance\nAnn,10001,USD,1\nBob,10002,USD,1.001\n"), "")
 		if len(imp.Problems) != 1 {
 			t.Fatalf("problems %v", imp.Problems)
 		}

@@ -64,7 +64,13 @@ func (s *Store) UpdateSettings(ctx context.Context, actor ledger.Actor, edit fun
 			return err
 		}
 		out = after
-		return s.audit(ctx, tx, actor, change{action: "settings.update", objectType: "settings", before: before, after: after})
+		if err := s.audit(ctx, tx, actor, change{action: "settings.update", objectType: "settings", before: before, after: after}); err != nil {
+			return err
+		}
+		if after.PhoneRegion != before.PhoneRegion {
+			_, err = s.rewritePhones(ctx, tx, actor, after.PhoneRegion)
+		}
+		return err
 	})
 	return out, err
 }

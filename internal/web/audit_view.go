@@ -24,7 +24,7 @@ import (
 // offers them (grouped by object). One text, split: the catalog test reads
 // a quoted customer action in Go code as a message key.
 var auditActions = strings.Fields(`
-	customer.create customer.update customer.archive
+	customer.create customer.update customer.archive customer.rewrite_phones
 	account.create account.update alert_batch.create alert_batch.undo
 	topup.create topup.update voucher.create topup.cancel topup.approve topup.reject
 	transaction.create
@@ -47,7 +47,7 @@ var auditFields = []string{
 	"overdraft_expires_at", "reason", "reference", "note", "corrects", "topup_id", "payment_method_id", "payment_account",
 	"transaction_no", "payment_status", "remark", "review_remark", "archived_at", "locale",
 	"scope", "matched", "changed", "undone_at",
-	"retention_days", "timezone", "direct_topup", "default_credit_limit", "enabled", "expires_at",
+	"retention_days", "timezone", "phone_region", "collisions", "unreadable", "direct_topup", "default_credit_limit", "enabled", "expires_at",
 	"url", "events", "description", "delivery_id", "redelivery_of", "event_id", "event_type", "grace_hours",
 	"voucher_id", "content_type", "size", "sha256", "version",
 	"file_name", "rows", "customers_created", "customers_matched", "accounts_created", "accounts_skipped", "opening_balances",

@@ -47,13 +47,6 @@ func (web *Web) customers(q *request) {
 	if !slices.Contains(store.CustomerSorts, f.Sort) {
 		f.Sort = store.CustomerSorts[0]
 	}
-	if f.Phone != "" {
-		// A whole number is searched as stored (E.164); part of one, as
-		// typed: not normalizable is not an error here.
-		if n, err := ledger.NormalizePhone(f.Phone); err == nil {
-			f.Phone = n
-		}
-	}
 	ctx := q.r.Context()
 	items, err := web.store.Customers(ctx, f)
 	if err != nil {

@@ -141,6 +141,8 @@ type settingsData struct {
 	Settings ledger.Settings
 	Methods  []methodView
 	Credit   []creditView
+	Regions  []regionOption
+	Phones   *phoneReportView // the last change of the phone region did
 }
 
 // methodView is a payment method as the settings list it.
@@ -170,7 +172,11 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	d := settingsData{Settings: s}
+	d := settingsData{Settings: s, Regions: phoneRegionOptions(q.L.Lang)}
+	if d.Phones, err = web.phoneReport(q); err != nil {
+		q.internal(err)
+		return
+	}
 	for _, m := range ms {
 		d.Methods = append(d.Methods, methodView{PaymentMethod: m, Label: methodLabel(q.L, m)})
 	}
@@ -181,6 +187,7 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 	if !p.Form.Has("retention_days") { // not the settings form coming back: show what is saved
 		p.Form.Set("retention_days", itoa(int64(s.RetentionDays)))
 		p.Form.Set("timezone", s.Timezone)
+		p.Form.Set("phone_region", s.PhoneRegion)
 		if s.DirectTopUp {
 			p.Form.Set("direct_topup", "1")
 		}
@@ -204,8 +211,14 @@ func (web *Web) settingsSave(q *request) {
 		web.renderSettings(q, p, http.StatusUnprocessableEntity)
 		return
 	}
-	_, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
+	before, err := web.store.Settings(q.r.Context())
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	after, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
 		s.RetentionDays, s.Timezone, s.DirectTopUp = days, tz, f.Get("direct_topup") == "1"
+		s.PhoneRegion = strings.TrimSpace(f.Get("phone_region"))
 		if credit != nil {
 			s.DefaultCreditLimit[credit.Currency().Code()] = credit.Minor()
 		}
@@ -218,6 +231,9 @@ func (web *Web) settingsSave(q *request) {
 		}
 		q.internal(err)
 		return
+	}
+	if after.PhoneRegion != before.PhoneRegion {
+		api.LogPhoneReport(q.r.Context(), web.log, web.store)
 	}
 	q.redirect("/settings?done=saved")
 }

@@ -134,7 +134,7 @@ func TestImportPageBodyLimit(t *testing.T) {
 		t.Errorf("a 5 MB file = %d", code)
 	}
 	code, body, _ = root.importUpload("check", "huge.csv", strings.Repeat("x", web.MaxImportUpload+1<<20))
-	if code != 413 || !strings.Contains(body, "larger than 32 MB") {
+	if code != 413 || !strings.Contains(body, "larger than 32 MB. Split it") {
 		t.Errorf("a file over the limit = %d", code)
 	}
 	if code, _ := root.upload("/customers/new", "big.bin", make([]byte, 4<<20)); code != 413 {

@@ -95,8 +95,8 @@ func TestImportPageShowsProblemsAndImportsNothing(t *testing.T) {
 		if code != 422 {
 			t.Fatalf("%s of a file with problems = %d, want 422", step, code)
 		}
-		for _, want := range []string{`<td class="num">2</td><td><code>opening_balance</code></td><td>Too many decimal places`,
-			`<td class="num">3</td><td><code>name</code></td>`, `<td class="num">4</td><td><code>currency</code></td><td>Not a currency code`,
+		for _, want := range []string{`<td>2</td><td><code>opening_balance</code></td><td>Too many decimal places`,
+			`<td>3</td><td><code>name</code></td>`, `<td>4</td><td><code>currency</code></td><td>Not a currency code`,
 			"3 problems: nothing was imported"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the page lacks %q", step, want)
@@ -182,10 +182,13 @@ func TestImportPageChecksThenImportsOnce(t *testing.T) {
 				t.Fatalf("confirm = %d → %s", code, loc)
 			}
 			_, done, _ := root.get(loc)
-			for _, want := range []string{`id="import-done"`, "Imported.", "customers.csv", "3 new, 0 matched by phone", "CN¥1,250.00", `href="/customers"`, `/audit?action=import.run&amp;before=`} {
+			for _, want := range []string{`id="import-done"`, "Imported.", "customers.csv", "3 new, 0 matched by phone", "CN¥1,250.00", `href="/customers"`, `/audit?action=import.run&amp;before=`, "at most 32 MB", "Sato Yui,&#43;81 90 1234 5678"} {
 				if !strings.Contains(done, want) {
 					t.Errorf("the done page lacks %q:\n%s", want, done)
 				}
+			}
+			if code, _, _ := root.get("/import?record=99999"); code != 404 {
+				t.Errorf("the done page of no import = %d, want 404", code)
 			}
 			if n := s.customerCount(); n != 3 {
 				t.Errorf("the import created %d customers, want 3", n)

@@ -118,21 +118,19 @@ func (web *Web) importForm(q *request) {
 	if !q.need(auth.ActSystem) {
 		return
 	}
-	var data importData
-	p := q.importPage(data)
+	p, status := q.importPage(importData{}), http.StatusOK
 	if id := q.linkID(p, "record"); id != 0 {
 		done, err := web.importRecord(q, id)
 		if err != nil {
 			q.internal(err)
 			return
 		}
+		p = q.importPage(importData{Done: done})
 		if done == nil {
-			p.Error = q.L.Tf("err.bad_link", "record")
+			p.Error, status = q.L.Tf("err.bad_link", "record"), http.StatusNotFound
 		}
-		data.Done = done
-		p.Data = data
 	}
-	q.render("import", http.StatusOK, p)
+	q.render("import", status, p)
 }
 
 // importRecord reads the operation record id of an import; nil when there
@@ -185,7 +183,7 @@ func (web *Web) importUpload(q *request) {
 	} else if !c.Counts.Nothing {
 		c.Token = web.imports.put(web.now(), &pendingImport{session: sessionKey(q.secret), sum: c.SHA256, name: name, data: data})
 	}
-	p.Data = importData{MaxMB: MaxImportUpload >> 20, Example: importExample, Check: c}
+	p.Data = q.importPage(importData{Check: c}).Data
 	q.render("import", status, p)
 }
 

@@ -36,7 +36,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		"max": {"/", "/customers", "/customers/" + ids["customer"], "/customers/" + ids["customer"] + "/edit", "/customers/new",
 			"/accounts", "/accounts/" + ids["account"], "/recharge", "/charge", "/adjust", "/reviews", "/topups", "/topups/" + ids["topup"],
 			"/transactions", "/transactions/" + ids["transaction"], "/reports", "/alerts", "/alert-batches", "/audit",
-			"/archives", "/admins", "/settings", "/webhooks", "/profile"},
+			"/archives", "/admins", "/settings", "/webhooks", "/import", "/profile"},
 		"anna":  {"/", "/accounts", "/recharge?customer_id=" + ids["customer"], "/topups", "/reports"},
 		"diego": {"/", "/reviews", "/topups"},
 	}

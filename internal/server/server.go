@@ -117,9 +117,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	// No request body needs more than a voucher image and its envelope.
+	// No request body needs more than a voucher image and its envelope,
+	// but for the import page's file (web.UploadLimit).
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, 3<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, web.UploadLimit(r))
 	}
 	// Accept: text/csv on a list exports every page of it as CSV.
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/") && api.WantsCSV(r) {

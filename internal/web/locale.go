@@ -82,6 +82,8 @@ func (l *locale) Money(minor any, code string) string {
 		} else {
 			a, err = currency.NewAmount(money.FormatTotal(v, cur.Digits()), code)
 		}
+	case string: // in the major unit, as operation records keep totals
+		a, err = currency.NewAmount(v, code)
 	default:
 		err = fmt.Errorf("web: Money of %T", minor)
 	}
@@ -122,13 +124,14 @@ func (l *locale) Date(t time.Time) string {
 }
 
 var templateFuncs = template.FuncMap{
-	"join":        strings.Join,
-	"split":       strings.Fields,
-	"deref":       func(p *int64) int64 { return *p },
-	"eq2":         func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-	"add":         func(a, b int) int { return a + b },
-	"badge":       badge,
-	"methodLabel": methodLabel,
+	"join":           strings.Join,
+	"split":          strings.Fields,
+	"deref":          func(p *int64) int64 { return *p },
+	"eq2":            func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"add":            func(a, b int) int { return a + b },
+	"badge":          badge,
+	"methodLabel":    methodLabel,
+	"importCountsOf": func(l *locale, c importCounts) importCountsView { return importCountsView{L: l, C: c} },
 	"navItem": func(p *page, href, key, id string) navLink {
 		current := p.Path == href || (href != "/" && strings.HasPrefix(p.Path, href+"/"))
 		return navLink{Href: href, Label: p.L.T(key), ID: id, Current: current}

@@ -129,7 +129,7 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 		q := &request{w: w, r: r, web: web, p: p, secret: c.Value, L: newLocale(p.Admin.Locale, settings.Location())}
 		if r.Method == http.MethodPost {
 			if err := r.ParseMultipartForm(3 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-				q.fail(http.StatusRequestEntityTooLarge, "err.too_large")
+				q.fail(http.StatusRequestEntityTooLarge, tooLargeKey(r))
 				return
 			}
 			token := r.PostFormValue("csrf")
@@ -141,6 +141,15 @@ func (web *Web) authed(h func(*request)) http.HandlerFunc {
 		}
 		h(q)
 	}
+}
+
+// tooLargeKey says why a body was refused as too large: the import page's
+// file has a limit of its own (UploadLimit).
+func tooLargeKey(r *http.Request) string {
+	if r.URL.Path == importPath {
+		return "err.import_too_large"
+	}
+	return "err.too_large"
 }
 
 // page is what every template gets.

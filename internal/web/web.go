@@ -36,6 +36,8 @@ type Web struct {
 	api http.Handler
 	// crossOrigin refuses form posts from other sites (see fromThisSite).
 	crossOrigin *http.CrossOriginProtection
+	// imports are the checked import files waiting to be imported.
+	imports *importChecks
 	// archiver runs retention now, for the archives page.
 	archiver *retention.Archiver
 	// hooksPrivate lets webhooks be registered for private addresses
@@ -59,7 +61,7 @@ func New(st *store.Store, arch *retention.Archiver, log *slog.Logger, now func()
 		now = time.Now
 	}
 	w := &Web{store: st, archiver: arch, log: log, now: now, pages: map[string]*template.Template{}, api: api, hooksPrivate: hooksPrivate,
-		crossOrigin: http.NewCrossOriginProtection()}
+		crossOrigin: http.NewCrossOriginProtection(), imports: &importChecks{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -148,6 +150,10 @@ func (w *Web) Register(mux interface {
 	page("POST /webhooks/{id}/deliveries/{delivery}/redeliver", w.webhookRedeliver)
 	page("POST /webhooks/{id}/ping", w.webhookPing)
 	page("POST /webhooks/{id}/rotate-secret", w.webhookRotate)
+
+	page("GET "+importPath, w.importForm)
+	page("POST "+importPath, w.importUpload)
+	page("POST /import/confirm", w.importConfirm)
 
 	page("GET /archives", w.archives)
 	page("GET /archives/{id}", w.archiveFile)

@@ -126,7 +126,7 @@ func TestEveryPageRenders(t *testing.T) {
 					"/customers/new", "/accounts", "/accounts?below_alert=1&currency=USD&balance_min=0", "/accounts/" + acc, "/recharge",
 					"/recharge?customer_id=" + cid, "/reviews", "/topups", "/charge?customer_id=" + cid, "/adjust?account_id=" + acc,
 					"/admins", "/audit", "/settings", "/reports", "/reports?from=2026-01-01&to=2026-12-31&group_by=payment_method",
-					"/reports/chart.svg", "/alerts", "/alerts?active=1", "/alert-batches", "/webhooks", "/archives"},
+					"/reports/chart.svg", "/alerts", "/alerts?active=1", "/alert-batches", "/webhooks", "/import", "/archives"},
 				ledger.RoleAdmin:    {"/", "/customers", "/accounts", "/accounts/" + acc, "/recharge", "/topups", "/charge", "/adjust", "/audit", "/reports", "/alerts"},
 				ledger.RoleReviewer: {"/", "/customers", "/accounts", "/accounts/" + acc, "/reviews", "/topups", "/audit"},
 			}
@@ -165,7 +165,7 @@ func TestEveryPageRenders(t *testing.T) {
 			}
 			// Pages a role lacks are refused, not just hidden.
 			reviewer := s.login("checker")
-			for _, p := range []string{"/recharge", "/charge", "/adjust", "/admins", "/settings", "/customers/new", "/webhooks", "/archives"} {
+			for _, p := range []string{"/recharge", "/charge", "/adjust", "/admins", "/settings", "/customers/new", "/webhooks", "/import", "/archives"} {
 				if code, _, _ := reviewer.get(p); code != 403 {
 					t.Errorf("reviewer GET %s = %d, want 403", p, code)
 				}

@@ -1412,7 +1412,12 @@ type PatchSettingsInputBody struct {
 	// DefaultCreditLimit Currencies given are set; others keep their value.
 	DefaultCreditLimit *map[string]string `json:"default_credit_limit,omitempty"`
 	DirectTopup        *bool              `json:"direct_topup,omitempty"`
-	RetentionDays      *int64             `json:"retention_days,omitempty"`
+
+	// PhoneRegion Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report.
+	//
+	// Example: CN
+	PhoneRegion   *string `json:"phone_region,omitempty"`
+	RetentionDays *int64  `json:"retention_days,omitempty"`
 
 	// Timezone Example: Asia/Shanghai
 	Timezone *string `json:"timezone,omitempty"`
@@ -1448,6 +1453,34 @@ type PaymentMethodJSON struct {
 	// Id Example: 42
 	Id   string `json:"id"`
 	Name string `json:"name"`
+}
+
+// PhoneCollisionJSON defines model for PhoneCollisionJSON.
+type PhoneCollisionJSON struct {
+	CustomerIds *[]string `json:"customer_ids"`
+
+	// Phone Example: +8613800138000
+	Phone string `json:"phone"`
+}
+
+// PhoneReportJSON defines model for PhoneReportJSON.
+type PhoneReportJSON struct {
+	// At When the change was made; null before any.
+	At *time.Time `json:"at"`
+
+	// Changed Numbers rewritten.
+	//
+	// Example: 1200
+	Changed int64 `json:"changed"`
+
+	// Collisions Numbers several live customers would share; none of them was changed.
+	Collisions *[]PhoneCollisionJSON `json:"collisions"`
+
+	// Region Example: CN
+	Region string `json:"region"`
+
+	// Unreadable Numbers the region cannot read; left as they were.
+	Unreadable *[]UnreadablePhoneJSON `json:"unreadable"`
 }
 
 // Problem Example: {"code":"validation_failed","detail":"the request has invalid fields","errors":[{"field":"amount","message":"has more decimals than CNY allows (2)"}],"request_id":"01JDQ7ZK3M2V5X8N4P6R9T0W1Y","status":422,"title":"Unprocessable Entity","type":"about:blank"}
@@ -1526,6 +1559,11 @@ type SettingsJSON struct {
 
 	// DirectTopup Super admins may post top-ups without review.
 	DirectTopup bool `json:"direct_topup"`
+
+	// PhoneRegion ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing.
+	//
+	// Example: CN
+	PhoneRegion string `json:"phone_region"`
 
 	// RetentionDays Days operation records and entry details are kept (default 183).
 	RetentionDays int64 `json:"retention_days"`
@@ -1740,6 +1778,20 @@ type TransactionJSON struct {
 
 // TransactionJSONType defines model for TransactionJSON.Type.
 type TransactionJSONType string
+
+// UnreadablePhoneJSON defines model for UnreadablePhoneJSON.
+type UnreadablePhoneJSON struct {
+	// CustomerId Example: 3
+	CustomerId string `json:"customer_id"`
+
+	// Phone Example: 12345
+	Phone string `json:"phone"`
+
+	// Reason phone_impossible or phone_country.
+	//
+	// Example: phone_impossible
+	Reason string `json:"reason"`
+}
 
 // VerifyOutputBody defines model for VerifyOutputBody.
 type VerifyOutputBody struct {
@@ -2768,6 +2820,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/settings (the `UpdateSettings` operationId).
 	UpdateSettings(ctx context.Context, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPhoneReport What the last change of phone_region did to the stored phones
+	//
+	// How many numbers were rewritten, and those left as they were: numbers several customers would share (someone decides which customer keeps it) and numbers the region cannot read. Before any change, at is null and the lists are empty.
+	//
+	// Roles: super_admin.
+	//
+	// Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
+	GetPhoneReport(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTokens List program tokens
 	//
@@ -4057,6 +4118,25 @@ func (c *Client) UpdateSettingsWithBody(ctx context.Context, contentType string,
 // Corresponds with PATCH /api/v1/settings (the `UpdateSettings` operationId).
 func (c *Client) UpdateSettings(ctx context.Context, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPhoneReport What the last change of phone_region did to the stored phones
+//
+// How many numbers were rewritten, and those left as they were: numbers several customers would share (someone decides which customer keeps it) and numbers the region cannot read. Before any change, at is null and the lists are empty.
+//
+// Roles: super_admin.
+//
+// Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
+func (c *Client) GetPhoneReport(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPhoneReportRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6899,6 +6979,33 @@ func NewUpdateSettingsRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewGetPhoneReportRequest constructs an http.Request for the GetPhoneReport method
+func NewGetPhoneReportRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/phone-report")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTokensRequest constructs an http.Request for the ListTokens method
 func NewListTokensRequest(server string, params *ListTokensParams) (*http.Request, error) {
 	var err error
@@ -8697,6 +8804,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/settings (the `UpdateSettings` operationId).
 	UpdateSettingsWithResponse(ctx context.Context, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
+
+	// GetPhoneReportWithResponse What the last change of phone_region did to the stored phones
+	//
+	// How many numbers were rewritten, and those left as they were: numbers several customers would share (someone decides which customer keeps it) and numbers the region cannot read. Before any change, at is null and the lists are empty.
+	//
+	// Roles: super_admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
+	GetPhoneReportWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPhoneReportResponse, error)
 
 	// ListTokensWithResponse List program tokens
 	//
@@ -12250,6 +12368,75 @@ func (r UpdateSettingsResponse) ContentType() string {
 	return ""
 }
 
+type GetPhoneReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PhoneReportJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPhoneReportResponse) GetJSON200() *PhoneReportJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPhoneReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPhoneReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPhoneReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPhoneReportResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPhoneReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPhoneReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPhoneReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPhoneReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListTokensResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15015,6 +15202,23 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseUpdateSettingsResponse(rsp)
+}
+
+// GetPhoneReportWithResponse What the last change of phone_region did to the stored phones
+//
+// How many numbers were rewritten, and those left as they were: numbers several customers would share (someone decides which customer keeps it) and numbers the region cannot read. Before any change, at is null and the lists are empty.
+//
+// Roles: super_admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
+func (c *ClientWithResponses) GetPhoneReportWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPhoneReportResponse, error) {
+	rsp, err := c.GetPhoneReport(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPhoneReportResponse(rsp)
 }
 
 // ListTokensWithResponse List program tokens
@@ -18276,6 +18480,60 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPhoneReportResponse parses an HTTP response from a GetPhoneReportWithResponse call
+func ParseGetPhoneReportResponse(rsp *http.Response) (*GetPhoneReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPhoneReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PhoneReportJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal

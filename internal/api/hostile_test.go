@@ -119,6 +119,11 @@ func TestHostileRequests(t *testing.T) {
 			{"a rotation of no webhook", "POST", "/api/v1/webhooks/999999/rotate-secret", super, map[string]any{}, nil, 404, "not_found"},
 			{"a ping by an admin", "POST", "/api/v1/webhooks/" + hook + "/ping", clerk, nil, nil, 403, "forbidden"},
 			{"a ping of no webhook", "POST", "/api/v1/webhooks/999999/ping", super, nil, nil, 404, "not_found"},
+			{"a phone region in lower case", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "cn"}, nil, 422, "validation_failed"},
+			{"a phone region that is no region", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "XX"}, nil, 422, "validation_failed"},
+			{"a phone region of three letters", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "CHN"}, nil, 422, "validation_failed"},
+			{"a phone region as a number", "PATCH", "/api/v1/settings", super, `{"phone_region":86}`, nil, 422, "validation_failed"},
+			{"a phone region by an admin", "PATCH", "/api/v1/settings", clerk, map[string]any{"phone_region": "CN"}, nil, 403, "forbidden"},
 			{"a ping of a webhook id of letters", "POST", "/api/v1/webhooks/abc/ping", super, nil, nil, 404, "not_found"},
 		}
 		if len(cases) < 30 {

@@ -633,6 +633,13 @@ func TestRoleMatrix(t *testing.T) {
 			{method: "GET", path: "/api/v1/settings", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
 				return rmCall{path: "/api/v1/settings"}
 			}},
+			{method: "GET", path: "/api/v1/settings/phone-report", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/settings/phone-report", after: func(t *testing.T, r *resp) {
+					if _, ok := r.json()["collisions"].([]any); !ok {
+						t.Errorf("phone report = %s", r.Body)
+					}
+				}}
+			}},
 			{method: "PATCH", path: "/api/v1/settings", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
 				days := 200 + next()
 				return rmCall{path: "/api/v1/settings", body: map[string]any{"retention_days": days},

@@ -60,14 +60,14 @@ func (a *API) registerSettings() {
 	register(a, huma.Operation{OperationID: "get-phone-report", Method: http.MethodGet, Path: "/settings/phone-report", Tags: tags,
 		Summary: "What the last change of phone_region did to the stored phones",
 		Description: "How many numbers were rewritten, and those left as they were: numbers several customers would share " +
-			"(someone decides which customer keeps it) and numbers the region cannot read. 404 while phone_region was never changed."},
+			"(someone decides which customer keeps it) and numbers the region cannot read. Before any change, at is null and the lists are empty."},
 		auth.ActSystem, a.phoneReport)
 }
 
 // PhoneReportJSON is ledger.PhoneReport with ids as strings.
 type PhoneReportJSON struct {
 	Region     string                `json:"region" example:"CN"`
-	At         time.Time             `json:"at" doc:"When the change was made."`
+	At         *time.Time            `json:"at" doc:"When the change was made; null before any."`
 	Changed    int                   `json:"changed" doc:"Numbers rewritten." example:"1200"`
 	Collisions []PhoneCollisionJSON  `json:"collisions" doc:"Numbers several live customers would share; none of them was changed."`
 	Unreadable []UnreadablePhoneJSON `json:"unreadable" doc:"Numbers the region cannot read; left as they were."`
@@ -94,11 +94,11 @@ func (a *API) phoneReport(ctx context.Context, _ *struct{}) (*PhoneReportOutput,
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, ledger.ErrNotFound
+	j := PhoneReportJSON{Region: rep.Region, Changed: rep.Changed, Collisions: []PhoneCollisionJSON{}, Unreadable: []UnreadablePhoneJSON{}}
+	if ok {
+		at := utc(rep.At)
+		j.At = &at
 	}
-	j := PhoneReportJSON{Region: rep.Region, At: utc(rep.At), Changed: rep.Changed,
-		Collisions: []PhoneCollisionJSON{}, Unreadable: []UnreadablePhoneJSON{}}
 	for _, c := range rep.Collisions {
 		ids := make([]string, len(c.CustomerIDs))
 		for i, id := range c.CustomerIDs {

@@ -167,7 +167,11 @@ func (web *Web) importUpload(q *request) {
 	}
 	sum := sha256.Sum256(data)
 	c := &importCheck{File: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
-	imp := ledger.ReadImport(bytes.NewReader(data))
+	imp, err := web.readImport(q, data)
+	if err != nil {
+		q.internal(err)
+		return
+	}
 	if len(imp.Problems) == 0 && q.r.PostFormValue("step") == "import" {
 		web.importApply(q, p, name, imp)
 		return
@@ -258,7 +262,11 @@ func (web *Web) importConfirm(q *request) {
 		q.render("import", http.StatusConflict, p)
 		return
 	}
-	imp := ledger.ReadImport(bytes.NewReader(pend.data))
+	imp, err := web.readImport(q, pend.data)
+	if err != nil {
+		q.internal(err)
+		return
+	}
 	if !web.importApply(q, p, pend.name, imp) {
 		web.imports.restore(token, pend)
 	}
@@ -268,6 +276,11 @@ func (web *Web) importConfirm(q *request) {
 // reports whether the import ran.
 func (web *Web) importApply(q *request, p *page, name string, imp *ledger.Import) bool {
 	_, err := web.store.ApplyImport(q.r.Context(), q.actor(), name, imp)
+	if errors.Is(err, ledger.ErrStaleVersion) { // the phone region changed since the check
+		p.Error = q.L.T("err.import_stale")
+		q.render("import", http.StatusConflict, p)
+		return false
+	}
 	if err != nil {
 		if !q.formErrors(p, err) {
 			q.internal(err)
@@ -286,4 +299,14 @@ func (web *Web) importApply(q *request, p *page, name string, imp *ledger.Import
 	}
 	q.redirect(importPath + "?record=" + itoa(recs[0].ID))
 	return true
+}
+
+// readImport reads a file's rows with the phones in the form the
+// phone_region setting gives the customers they are matched with.
+func (web *Web) readImport(q *request, data []byte) (*ledger.Import, error) {
+	st, err := web.store.Settings(q.r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return ledger.ReadImport(bytes.NewReader(data), st.PhoneRegion), nil
 }

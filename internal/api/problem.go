@@ -141,6 +141,7 @@ var statusOf = map[string]int{
 	"not_pending":            http.StatusConflict,
 	"nonzero_balance":        http.StatusConflict,
 	"already_reversed":       http.StatusConflict,
+	"hold_not_active":        http.StatusConflict,
 	"request_in_progress":    http.StatusConflict,
 	"stale_version":          http.StatusConflict,
 	"customer_archived":      http.StatusConflict,

@@ -80,6 +80,7 @@ var (
 	ErrAccountFrozen        = define("account_frozen", "", "account is frozen: it takes credits only")
 	ErrAccountDisabled      = define("account_disabled", "", "account is disabled: it takes no postings")
 	ErrAlreadyReversed      = define("already_reversed", "", "transaction has already been reversed")
+	ErrHoldNotActive        = define("hold_not_active", "", "the hold is no longer active: captured, released or run out")
 	ErrIdempotencyKeyReused = define("idempotency_key_reused", "", "idempotency key was already used for a different request")
 	ErrRequestInProgress    = define("request_in_progress", "", "a request with this Idempotency-Key is still being answered; retry shortly")
 	ErrDuplicatePhone       = define("duplicate_phone", "", "another customer has this phone number")

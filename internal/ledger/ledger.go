@@ -59,7 +59,17 @@ type Account struct {
 	// credit limit, overdraft and its expiry, status), not with postings:
 	// an edit made on an out-of-date form can then be refused.
 	Version int64
+	// Held is the sum of the active holds (SPEC 8), HeldUntil the earliest
+	// of their expiries (nil: no hold). Past HeldUntil a hold has stopped
+	// counting and Held is too much: the store adds up what still counts
+	// (HeldKnown) before it checks or shows the account.
+	Held      int64
+	HeldUntil *time.Time
 }
+
+// HeldKnown reports whether Held is what the holds come to at now: no hold
+// has run out since it was last added up.
+func (a Account) HeldKnown(now time.Time) bool { return a.HeldUntil == nil || now.Before(*a.HeldUntil) }
 
 // OverdraftActive reports whether the temporary overdraft counts at now.
 func (a Account) OverdraftActive(now time.Time) bool {
@@ -76,9 +86,14 @@ func (a Account) Floor(now time.Time) int64 {
 	return -credit
 }
 
-// Available is what the customer can still spend: balance minus floor.
+// Available is what the customer can still spend: balance minus holds
+// minus floor.
 func (a Account) Available(now time.Time) (int64, error) {
-	return money.SubMinor(a.Balance, a.Floor(now))
+	free, err := money.SubMinor(a.Balance, a.Held)
+	if err != nil {
+		return 0, err
+	}
+	return money.SubMinor(free, a.Floor(now))
 }
 
 // BelowAlert reports whether the balance is under the alert amount.
@@ -96,19 +111,45 @@ const maxAmountMessage = "is more than the largest amount Coffer takes (10^15 mi
 // amounts too.
 const MaxLimit = MaxAmount
 
-// CheckDebit says whether amount (minor units, > 0) may be taken from a at now.
+// CheckDebit says whether amount (minor units, > 0) may be taken from a at
+// now: the holds count against the floor (a.Held, as HeldKnown at now).
 func (a Account) CheckDebit(amount int64, now time.Time) error {
+	if err := a.CheckHold(amount, now); err != nil {
+		return err
+	}
+	if a.Balance-amount < -MaxAmount { // CheckHold bounded both
+		return InvalidBecause("amount", "balance_bound", "the balance would go below the lowest balance Coffer holds (-10^15 minor units)")
+	}
+	return nil
+}
+
+// CheckHold says whether amount may be reserved on a at now: what a debit
+// may take, without the debit.
+func (a Account) CheckHold(amount int64, now time.Time) error {
 	switch a.Status {
 	case StatusDisabled:
 		return ErrAccountDisabled
 	case StatusFrozen:
 		return ErrAccountFrozen
 	}
-	after, err := money.SubMinor(a.Balance, amount)
-	if err != nil || after < a.Floor(now) {
+	free, err := a.Available(now)
+	if err != nil || amount > free {
 		return ErrInsufficientFunds
 	}
-	if after < -MaxAmount {
+	return nil
+}
+
+// CheckCapture says whether amount of a hold on a may be posted. A capture
+// fits within its own hold, so the floor is not checked again; the
+// account's status is.
+func (a Account) CheckCapture(amount int64) error {
+	switch a.Status {
+	case StatusDisabled:
+		return ErrAccountDisabled
+	case StatusFrozen:
+		return ErrAccountFrozen
+	}
+	if after, err := money.SubMinor(a.Balance, amount); err != nil || after < -MaxAmount {
 		return InvalidBecause("amount", "balance_bound", "the balance would go below the lowest balance Coffer holds (-10^15 minor units)")
 	}
 	return nil
@@ -172,6 +213,7 @@ type Transaction struct {
 	Reason    Reason // adjustments only
 	Corrects  int64  // the transaction this one reverses or corrects, 0 if none
 	TopUpID   int64  // the top-up request a TxTopUp came from, 0 if none
+	HoldID    int64  // the hold a charge captured, 0 if none
 	CreatedBy int64  // administrator id, 0 for the system
 	CreatedAt time.Time
 	Entries   []Entry

@@ -67,7 +67,7 @@ var FieldReasons = []string{
 	"unknown_currency", "phone_chars", "phone_digits", "phone_country", "phone_impossible", "phone_region", "email", "username", "balance_bound", "key_length",
 	"account_or_customer", "choose", "paid_at", "exchange_rate", "report_days", "name_length", "no_such",
 	"method_disabled", "too_many_vouchers", "not_on_account", "reverse_reversal", "archived_entries",
-	"batch_scope", "batch_size", "private_address",
+	"batch_scope", "batch_size", "private_address", "hold_expiry", "over_hold", "hold_ttl",
 	// Import files (import.go), by line and column.
 	"not_csv", "no_rows", "unknown_column", "duplicate_column", "missing_column", "file_too_large", "too_many_rows",
 	"field_count", "duplicate_in_file", "needs_currency", "below_floor", "negative",

@@ -25,6 +25,18 @@ type Settings struct {
 	// a number without + being a national one of this region (SPEC 7;
 	// NormalizePhone). Empty: numbers are stored as typed, less spacing.
 	PhoneRegion string `json:"phone_region,omitempty"`
+	// HoldTTLHours is how long a hold placed without expires_at lasts
+	// (SPEC 8: 168); at most 30 days.
+	HoldTTLHours int `json:"hold_ttl_hours,omitempty"`
+}
+
+// HoldTTL is how long a hold placed without an expiry lasts.
+func (s Settings) HoldTTL() time.Duration {
+	h := s.HoldTTLHours
+	if h == 0 {
+		h = DefaultHoldTTLHours
+	}
+	return time.Duration(h) * time.Hour
 }
 
 // DefaultSettings apply until a super admin changes them.
@@ -49,6 +61,9 @@ func (s Settings) Validate() error {
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
 		p = append(p, FieldProblem{Field: "timezone", Message: "must be an IANA time zone such as UTC or Asia/Shanghai"})
+	}
+	if s.HoldTTLHours < 0 || s.HoldTTLHours > MaxHoldDays*24 {
+		p = append(p, FieldProblem{Field: "hold_ttl_hours", Reason: "hold_ttl", Message: "must be 1 to 720 hours", Params: []any{1, MaxHoldDays * 24}})
 	}
 	if !ValidPhoneRegion(s.PhoneRegion) {
 		p = append(p, FieldProblem{Field: "phone_region", Reason: "phone_region",

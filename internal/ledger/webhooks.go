@@ -13,6 +13,7 @@ import (
 var WebhookEventTypes = []string{
 	"topup.submitted", "topup.approved", "topup.rejected",
 	"transaction.posted", "account.below_alert",
+	"hold.created", "hold.captured", "hold.released", "hold.expired",
 }
 
 // NewWebhook is a webhook to register. An empty Secret makes Coffer

@@ -11,15 +11,15 @@ import (
 	"github.com/cofferhq/coffer/internal/money"
 )
 
-const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at, version"
+const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at, version, held, held_until"
 
 func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 	var a ledger.Account
 	var cur string
 	var created, updated int64
-	var expires sql.NullInt64
+	var expires, heldUntil sql.NullInt64
 	err := row.Scan(&a.ID, &a.Number, &a.CustomerID, &cur, &a.Balance, &a.AlertAmount, &a.CreditLimit,
-		&a.Overdraft, &expires, &a.Status, &created, &updated, &a.Version)
+		&a.Overdraft, &expires, &a.Status, &created, &updated, &a.Version, &a.Held, &heldUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ledger.ErrNotFound
 	}
@@ -30,12 +30,36 @@ func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 		return a, fmt.Errorf("account %d: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt, a.OverdraftExpiresAt = fromMicros(created), fromMicros(updated), fromNullMicros(expires)
+	a.HeldUntil = fromNullMicros(heldUntil)
 	return a, nil
 }
 
 // Account returns one customer account.
 func (s *Store) Account(ctx context.Context, id int64) (ledger.Account, error) {
-	return scanAccount(s.readRow(ctx, "SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL", id))
+	a, err := scanAccount(s.readRow(ctx, "SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL", id))
+	if err != nil {
+		return a, err
+	}
+	return a, s.countHeld(ctx, s.rdb, &a, s.nowTime())
+}
+
+// countHeld makes a.Held what a's holds come to at now, when a hold has run
+// out since the account's held was last kept (ledger.Account.HeldKnown):
+// the holds still counting are added up. The row keeps its value until
+// the expiry job catches up; nothing needs it to be exact before then.
+func (s *Store) countHeld(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, a *ledger.Account, now time.Time) error {
+	if a.HeldKnown(now) {
+		return nil
+	}
+	var next sql.NullInt64
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(SUM(amount), 0), MIN(expires_at) FROM holds WHERE account_id = $1 AND status = 'active' AND expires_at > $2",
+		a.ID, micros(now)).Scan(&a.Held, &next); err != nil {
+		return err
+	}
+	a.HeldUntil = fromNullMicros(next)
+	return nil
 }
 
 // AccountCurrency returns the currency of a customer account. An account's
@@ -111,7 +135,10 @@ func (s *Store) lockByID(ctx context.Context, tx *txn, id int64, posting bool) (
 	if errors.Is(err, ledger.ErrNotFound) {
 		return a, ledger.InvalidBecause("account_id", "no_such", "no such account")
 	}
-	return a, err
+	if err != nil {
+		return a, err
+	}
+	return a, s.countHeld(ctx, tx, &a, s.nowTime())
 }
 
 // lockInfo is what a posting learns beside the account when it locks it.
@@ -171,6 +198,9 @@ func (s *Store) lockTarget(ctx context.Context, tx *txn, t ledger.Target, now ti
 	for range 5 {
 		a, err := s.scanLocked(tx, posting, tx.QueryRowContext(ctx, "SELECT "+accountCols+s.lockCols(posting)+
 			" FROM accounts WHERE customer_id = $1 AND currency = $2"+s.forUpdate, t.CustomerID, t.Currency))
+		if err == nil {
+			err = s.countHeld(ctx, tx, &a, now)
+		}
 		if !errors.Is(err, ledger.ErrNotFound) {
 			return a, err
 		}

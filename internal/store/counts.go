@@ -66,6 +66,9 @@ func (s *Store) AccountsOfCustomers(ctx context.Context, ids []int64) (map[int64
 			return nil, err
 		}
 		for _, a := range accs {
+			if err := s.countHeld(ctx, s.rdb, &a, s.nowTime()); err != nil {
+				return nil, err
+			}
 			out[a.CustomerID] = append(out[a.CustomerID], a)
 		}
 	}

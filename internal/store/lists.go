@@ -94,7 +94,14 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountRow, er
 		q += " OFFSET " + strconv.Itoa(f.Offset)
 	}
 	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
-	return collect(rows, err, scanAccountRow)
+	out, err := collect(rows, err, scanAccountRow)
+	now := s.nowTime()
+	for i := range out {
+		if err == nil {
+			err = s.countHeld(ctx, s.rdb, &out[i].Account, now)
+		}
+	}
+	return out, err
 }
 
 // accountWhere is the search (a common table expression, or "") and the

@@ -214,6 +214,14 @@ func newTransaction(st *txState, t ledger.Transaction, a ledger.Account, delta i
 
 // post runs one posting with idempotency.
 func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempotency, fp string, build buildFunc) (Posted, error) {
+	return s.postThen(ctx, actor, idem, fp, build, nil)
+}
+
+// postThen is post with a step that runs, in the same database
+// transaction, once the transaction is written (its id known): a capture
+// closes its hold there.
+func (s *Store) postThen(ctx context.Context, actor ledger.Actor, idem ledger.Idempotency, fp string, build buildFunc,
+	then func(ctx context.Context, st *txState, t *ledger.Transaction) error) (Posted, error) {
 	var out Posted
 	var st *txState
 	body := func(ctx context.Context, tx *txn) error {
@@ -234,6 +242,11 @@ func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempo
 		t, err := s.postIn(ctx, st, actor, build, idem)
 		if err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(ctx, st, t); err != nil {
+				return err
+			}
 		}
 		out.Transaction = *t
 		return nil
@@ -294,7 +307,7 @@ func auditPosting(t *ledger.Transaction) change {
 // writePostingByStatements writes a posting one row at a time (SQLite,
 // where a statement costs no round trip).
 func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor ledger.Actor, t *ledger.Transaction, idem ledger.Idempotency) error {
-	err := tx.QueryRowContext(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES ("+placeholders(1, 11)+") RETURNING id",
+	err := tx.QueryRowContext(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES ("+placeholders(1, 12)+") RETURNING id",
 		txArgs(t)...).Scan(&t.ID)
 	if unique, _ := uniqueViolation(err); unique && t.Type == ledger.TxReversal {
 		return ledger.ErrAlreadyReversed
@@ -393,13 +406,13 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 }
 
 const (
-	txInsertCols    = "(type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at)"
+	txInsertCols    = "(type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at, hold_id)"
 	entryInsertCols = "(transaction_id, account_id, amount, balance_after, created_at)"
 )
 
 func txArgs(t *ledger.Transaction) []any {
 	return []any{string(t.Type), t.AccountID, t.Currency.Code(), t.Amount, t.Reference, t.Note, string(t.Reason),
-		nullID(t.Corrects), nullID(t.TopUpID), nullID(t.CreatedBy), micros(t.CreatedAt)}
+		nullID(t.Corrects), nullID(t.TopUpID), nullID(t.CreatedBy), micros(t.CreatedAt), nullID(t.HoldID)}
 }
 
 func entryArgs(txID int64, e *ledger.Entry) []any {
@@ -424,6 +437,7 @@ type keyUse struct {
 	found   bool
 	txID    int64
 	topupID int64
+	holdID  int64
 }
 
 // claimKey claims an idempotency key inside tx. Inserting it first makes a
@@ -444,15 +458,15 @@ func (s *Store) claimKey(ctx context.Context, tx *txn, idem ledger.Idempotency, 
 		return keyUse{}, err
 	}
 	var prevFP string
-	var txID, topupID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id, topup_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
-		idem.Scope, idem.Key).Scan(&prevFP, &txID, &topupID); err != nil {
+	var txID, topupID, holdID sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id, topup_id, hold_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+		idem.Scope, idem.Key).Scan(&prevFP, &txID, &topupID, &holdID); err != nil {
 		return keyUse{}, err
 	}
 	if prevFP != fp {
 		return keyUse{}, ledger.ErrIdempotencyKeyReused
 	}
-	return keyUse{found: true, txID: txID.Int64, topupID: topupID.Int64}, nil
+	return keyUse{found: true, txID: txID.Int64, topupID: topupID.Int64, holdID: holdID.Int64}, nil
 }
 
 // settleKey records what a claimed key's request produced.
@@ -508,11 +522,11 @@ func (s *Store) Transaction(ctx context.Context, id int64) (ledger.Transaction, 
 func (s *Store) loadTransaction(ctx context.Context, tx *txn, id int64) (ledger.Transaction, error) {
 	var t ledger.Transaction
 	var cur string
-	var corrects, topup, by sql.NullInt64
+	var corrects, topup, by, hold sql.NullInt64
 	var created int64
-	err := tx.QueryRowContext(ctx, `SELECT id, type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at
+	err := tx.QueryRowContext(ctx, `SELECT id, type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at, hold_id
 		FROM transactions WHERE id = $1`, id).Scan(&t.ID, &t.Type, &t.AccountID, &cur, &t.Amount, &t.Reference, &t.Note,
-		&t.Reason, &corrects, &topup, &by, &created)
+		&t.Reason, &corrects, &topup, &by, &created, &hold)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ledger.ErrNotFound
 	}
@@ -522,7 +536,7 @@ func (s *Store) loadTransaction(ctx context.Context, tx *txn, id int64) (ledger.
 	if t.Currency, err = money.LookupCurrency(cur); err != nil {
 		return t, err
 	}
-	t.Corrects, t.TopUpID, t.CreatedBy, t.CreatedAt = corrects.Int64, topup.Int64, by.Int64, fromMicros(created)
+	t.Corrects, t.TopUpID, t.CreatedBy, t.CreatedAt, t.HoldID = corrects.Int64, topup.Int64, by.Int64, fromMicros(created), hold.Int64
 	rows, err := tx.QueryContext(ctx, "SELECT "+entryCols+" FROM entries WHERE transaction_id = $1 ORDER BY id", id)
 	t.Entries, err = collect(rows, err, scanEntry)
 	return t, err
@@ -556,6 +570,9 @@ func AuditTransaction(t *ledger.Transaction) map[string]any {
 	}
 	if t.TopUpID != 0 {
 		m["topup_id"] = t.TopUpID
+	}
+	if t.HoldID != 0 {
+		m["hold_id"] = t.HoldID
 	}
 	return m
 }

@@ -34,7 +34,7 @@ type TxRow struct {
 
 // txRowSelect reads a TxRow; the FROM names the transaction t.
 const txRowSelect = `SELECT t.id, t.type, t.account_id, t.currency, t.amount, t.reference, t.note, t.reason,
-	t.corrects, t.topup_id, t.created_by, t.created_at, a.number, a.customer_id, c.name, COALESCE(ad.username, ''),
+	t.corrects, t.topup_id, t.created_by, t.created_at, t.hold_id, a.number, a.customer_id, c.name, COALESCE(ad.username, ''),
 	(SELECT e.balance_after FROM entries e WHERE e.transaction_id = t.id AND e.account_id = t.account_id),
 	(SELECT r.id FROM transactions r WHERE r.corrects = t.id AND r.type = 'reversal')
 	FROM transactions t JOIN accounts a ON a.id = t.account_id JOIN customers c ON c.id = a.customer_id
@@ -43,17 +43,17 @@ const txRowSelect = `SELECT t.id, t.type, t.account_id, t.currency, t.amount, t.
 func scanTxRow(row scanner) (TxRow, error) {
 	var r TxRow
 	var cur string
-	var corrects, topup, by, after, reversal sql.NullInt64
+	var corrects, topup, by, hold, after, reversal sql.NullInt64
 	var created int64
 	err := row.Scan(&r.ID, &r.Type, &r.AccountID, &cur, &r.Amount, &r.Reference, &r.Note, &r.Reason, &corrects, &topup, &by,
-		&created, &r.AccountNumber, &r.CustomerID, &r.CustomerName, &r.Operator, &after, &reversal)
+		&created, &hold, &r.AccountNumber, &r.CustomerID, &r.CustomerName, &r.Operator, &after, &reversal)
 	if err != nil {
 		return r, err
 	}
 	if r.Currency, err = money.LookupCurrency(cur); err != nil {
 		return r, err
 	}
-	r.Corrects, r.TopUpID, r.CreatedBy, r.CreatedAt = corrects.Int64, topup.Int64, by.Int64, fromMicros(created)
+	r.Corrects, r.TopUpID, r.CreatedBy, r.CreatedAt, r.HoldID = corrects.Int64, topup.Int64, by.Int64, fromMicros(created), hold.Int64
 	if after.Valid {
 		r.BalanceAfter = &after.Int64
 	}

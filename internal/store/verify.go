@@ -64,7 +64,27 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 			problems = append(problems, fmt.Sprintf("archived entries: accounts' checkpoints count %d summing to %d, transactions' %d summing to %d, archives %d",
 				accN, accSum, txN, txSum, archN))
 		}
-		return nil
+		held, err := s.verifyHeld(ctx, tx)
+		problems = append(problems, held...)
+		return err
 	})
 	return problems, err
+}
+
+// verifyHeld checks every account's held against its holds: the sum of
+// the active holds that count now, while none has run out since it was
+// kept (held_until ahead); after that, between what counts now and every
+// active hold.
+func (s *Store) verifyHeld(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.held, COALESCE(SUM(CASE WHEN h.expires_at > $1 THEN h.amount END), 0),
+		COALESCE(SUM(h.amount), 0) FROM accounts a LEFT JOIN holds h ON h.account_id = a.id AND h.status = 'active'
+		WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.held, a.held_until
+		HAVING (a.held <> COALESCE(SUM(CASE WHEN h.expires_at > $1 THEN h.amount END), 0) AND (a.held_until IS NULL OR a.held_until > $1))
+			OR a.held < COALESCE(SUM(CASE WHEN h.expires_at > $1 THEN h.amount END), 0) OR a.held > COALESCE(SUM(h.amount), 0)`,
+		micros(s.nowTime()))
+	return collect(rows, err, func(row scanner) (string, error) {
+		var id, held, counting, all int64
+		err := row.Scan(&id, &held, &counting, &all)
+		return fmt.Sprintf("account %d: held %d, its holds that count sum to %d (all active ones to %d)", id, held, counting, all), err
+	})
 }

@@ -26,7 +26,8 @@ type AccountJSON struct {
 	CustomerName       string     `json:"customer_name,omitempty" example:"Shanghai Mingde Trading Co."`
 	Currency           string     `json:"currency" example:"CNY"`
 	Balance            string     `json:"balance" example:"120.00"`
-	Available          string     `json:"available" doc:"Balance plus credit limit plus the overdraft while it is active."`
+	Held               string     `json:"held" doc:"Sum of the active holds (SPEC 8); a hold stops counting when it runs out." example:"30.00"`
+	Available          string     `json:"available" doc:"Balance plus credit limit plus the overdraft while it is active, minus held."`
 	AlertAmount        string     `json:"alert_amount" example:"50.00"`
 	CreditLimit        string     `json:"credit_limit" example:"500.00"`
 	Overdraft          string     `json:"overdraft" example:"0.00"`
@@ -46,7 +47,7 @@ func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
 		avail = acc.Balance
 	}
 	return AccountJSON{ID: idString(acc.ID), Number: acc.Number, CustomerID: idString(acc.CustomerID), CustomerName: customerName,
-		Currency: cur.Code(), Balance: fmtAmount(acc.Balance, cur), Available: fmtAmount(avail, cur),
+		Currency: cur.Code(), Balance: fmtAmount(acc.Balance, cur), Held: fmtAmount(acc.Held, cur), Available: fmtAmount(avail, cur),
 		AlertAmount: fmtAmount(acc.AlertAmount, cur), CreditLimit: fmtAmount(acc.CreditLimit, cur), Overdraft: fmtAmount(acc.Overdraft, cur),
 		OverdraftExpiresAt: optTime(acc.OverdraftExpiresAt), Status: string(acc.Status), BelowAlert: acc.BelowAlert(),
 		CreatedAt: utc(acc.CreatedAt), UpdatedAt: utc(acc.UpdatedAt), Version: acc.Version}

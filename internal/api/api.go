@@ -90,6 +90,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerCustomers()
 	a.registerAccounts()
 	a.registerPostings()
+	a.registerHolds()
 	a.registerAudit()
 	a.registerSettings()
 	a.registerTopUps()

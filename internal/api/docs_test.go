@@ -65,7 +65,8 @@ func TestAPIGuideExamplesRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the examples in docs/api.md failed: %v\n%s", err, out)
 		}
-		for _, want := range []string{"Idempotent-Replayed: true", "id,number,customer_id,customer_name", "charge -12.50", "adjustment 100.00"} {
+		for _, want := range []string{"Idempotent-Replayed: true", "id,number,customer_id,customer_name", "charge -12.50", "adjustment 100.00",
+			`"held": "30.00"`, `"available": "57.50"`, `"captured_amount": "12.00"`} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("the examples' output lacks %q:\n%s", want, out)
 			}
@@ -82,16 +83,17 @@ func TestAPIGuideExamplesRun(t *testing.T) {
 			t.Fatalf("customers named Acme = %v, want one", custs)
 		}
 		accs := e.do("GET", "/api/v1/accounts?customer_id="+custs[0]["id"].(string), root, nil).want(200).items()
-		if len(accs) != 1 || accs[0]["currency"] != "USD" || accs[0]["balance"] != "87.50" {
-			t.Fatalf("accounts = %v, want one USD account with balance 87.50", accs)
+		if len(accs) != 1 || accs[0]["currency"] != "USD" || accs[0]["balance"] != "75.50" || accs[0]["held"] != "0.00" {
+			t.Fatalf("accounts = %v, want one USD account with balance 75.50 (87.50 less the 12.00 captured) and nothing held", accs)
 		}
 		acc := accs[0]["id"].(string)
 		charges := e.do("GET", "/api/v1/transactions?type=charge&account_id="+acc, root, nil).want(200).items()
-		if len(charges) != 1 || charges[0]["amount"] != "-12.50" || charges[0]["reference"] != "order-1001" {
-			t.Errorf("charges = %v, want exactly one of 12.50 for order-1001 although it was sent twice", charges)
+		if len(charges) != 2 || charges[1]["amount"] != "-12.50" || charges[1]["reference"] != "order-1001" ||
+			charges[0]["amount"] != "-12.00" || charges[0]["hold_id"] == nil {
+			t.Errorf("charges = %v, want one of 12.50 for order-1001 although it was sent twice, and the hold's capture of 12.00", charges)
 		}
-		if all := e.do("GET", "/api/v1/transactions?account_id="+acc, root, nil).want(200).items(); len(all) != 2 {
-			t.Errorf("the account has %d transactions, want 2 (the credit and the charge)", len(all))
+		if all := e.do("GET", "/api/v1/transactions?account_id="+acc, root, nil).want(200).items(); len(all) != 3 {
+			t.Errorf("the account has %d transactions, want 3 (the credit, the charge and the capture)", len(all))
 		}
 	})
 }

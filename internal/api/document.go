@@ -56,6 +56,7 @@ var tagOrder = []huma.Tag{
 	{Name: "customers", Description: "The businesses' customers: name, phone, email, company, remark."},
 	{Name: "accounts", Description: "A customer's account per currency: balance, credit limit, alert amount, status, entries."},
 	{Name: "postings", Description: "Charges, adjustments and reversals, and the ledger transactions they post."},
+	{Name: "holds", Description: "Money in flight: amounts reserved on an account, then captured as a charge, released, or run out."},
 	{Name: "top-ups", Description: "Recharges with their vouchers, reviewed before they are credited; payment methods."},
 	{Name: "alerts", Description: "Low-balance alerts, and alert amounts set for many accounts at once."},
 	{Name: "reports", Description: "Totals per currency, day, payment method or customer, as JSON, CSV or a chart."},

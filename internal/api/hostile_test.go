@@ -17,13 +17,14 @@ func TestHostileRequests(t *testing.T) {
 		othersTopUp := e.do("POST", "/api/v1/topups", super, map[string]any{"customer_id": cid, "currency": "USD", "amount": "1.00", "payment_method": "1"}).want(201).str("id")
 		charge := e.do("POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201).str("id")
 		reversal := e.do("POST", "/api/v1/transactions/"+charge+"/reverse", clerk, map[string]any{}).want(201).str("id")
+		hold := e.do("POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201).str("id")
 		hook := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/hostile", "events": []string{"topup.approved"}}).want(201).str("id")
 
 		snapshot := func() string {
 			var b strings.Builder
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500",
 				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods",
-				"/api/v1/webhooks", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/audit?object_type=webhook&object_id=" + hook} {
+				"/api/v1/webhooks", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/holds?limit=500", "/api/v1/audit?object_type=webhook&object_id=" + hook} {
 				b.Write(e.do("GET", p, super, nil).want(200).Body)
 			}
 			return b.String()
@@ -119,6 +120,20 @@ func TestHostileRequests(t *testing.T) {
 			{"a rotation of no webhook", "POST", "/api/v1/webhooks/999999/rotate-secret", super, map[string]any{}, nil, 404, "not_found"},
 			{"a ping by an admin", "POST", "/api/v1/webhooks/" + hook + "/ping", clerk, nil, nil, 403, "forbidden"},
 			{"a ping of no webhook", "POST", "/api/v1/webhooks/999999/ping", super, nil, nil, 404, "not_found"},
+			{"a hold past the funds", "POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "99999.00"}, nil, 422, "insufficient_funds"},
+			{"a hold of a negative amount", "POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "-1.00"}, nil, 422, "validation_failed"},
+			{"a hold with extra decimals", "POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "1.001"}, nil, 422, "validation_failed"},
+			{"a hold as a JSON number", "POST", "/api/v1/holds", clerk, `{"account_id":"` + acc + `","amount":1}`, nil, 422, "validation_failed"},
+			{"a hold running out in a year", "POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "1.00", "expires_at": "2036-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
+			{"a hold already run out", "POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "1.00", "expires_at": "2020-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
+			{"a hold on no account", "POST", "/api/v1/holds", clerk, map[string]any{"account_id": "999999", "amount": "1.00"}, nil, 404, "not_found"},
+			{"a hold with the amount twice", "POST", "/api/v1/holds", clerk, `{"account_id":"` + acc + `","amount":"1.00","amount":"2.00"}`, nil, 400, "bad_request"},
+			{"a hold by a reviewer", "POST", "/api/v1/holds", e.token[ledger.RoleReviewer], map[string]any{"account_id": acc, "amount": "1.00"}, nil, 403, "forbidden"},
+			{"a capture above the hold", "POST", "/api/v1/holds/" + hold + "/capture", clerk, map[string]any{"amount": "1.01"}, nil, 422, "validation_failed"},
+			{"a capture of zero", "POST", "/api/v1/holds/" + hold + "/capture", clerk, map[string]any{"amount": "0.00"}, nil, 422, "validation_failed"},
+			{"a capture of no hold", "POST", "/api/v1/holds/999999/capture", clerk, map[string]any{}, nil, 404, "not_found"},
+			{"a release of no hold", "POST", "/api/v1/holds/999999/release", clerk, nil, nil, 404, "not_found"},
+			{"a release by a reviewer", "POST", "/api/v1/holds/" + hold + "/release", e.token[ledger.RoleReviewer], nil, nil, 403, "forbidden"},
 			{"a phone region in lower case", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "cn"}, nil, 422, "validation_failed"},
 			{"a phone region that is no region", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "XX"}, nil, 422, "validation_failed"},
 			{"a phone region of three letters", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "CHN"}, nil, 422, "validation_failed"},

@@ -37,6 +37,7 @@ type TransactionJSON struct {
 	Reason    string          `json:"reason"`
 	Corrects  *string         `json:"corrects" doc:"The transaction this one reverses or corrects." example:"1023"`
 	TopUpID   *string         `json:"topup_id" example:"88"`
+	HoldID    *string         `json:"hold_id" doc:"The hold a charge captured."`
 	CreatedBy *string         `json:"created_by" example:"2"`
 	CreatedAt time.Time       `json:"created_at"`
 	Entries   []EntryLineJSON `json:"entries"`
@@ -45,7 +46,7 @@ type TransactionJSON struct {
 func transactionJSON(t ledger.Transaction) TransactionJSON {
 	j := TransactionJSON{ID: idString(t.ID), Type: string(t.Type), AccountID: idString(t.AccountID), Currency: t.Currency.Code(),
 		Amount: fmtAmount(t.Amount, t.Currency), Reference: t.Reference, Note: t.Note, Reason: string(t.Reason),
-		Corrects: optID(t.Corrects), TopUpID: optID(t.TopUpID), CreatedBy: optID(t.CreatedBy), CreatedAt: utc(t.CreatedAt)}
+		Corrects: optID(t.Corrects), TopUpID: optID(t.TopUpID), HoldID: optID(t.HoldID), CreatedBy: optID(t.CreatedBy), CreatedAt: utc(t.CreatedAt)}
 	for _, e := range t.Entries {
 		l := EntryLineJSON{AccountID: idString(e.AccountID), Amount: fmtAmount(e.Amount, t.Currency)}
 		if e.BalanceAfter != nil {
@@ -163,6 +164,23 @@ func (a *API) postAdjustment(ctx context.Context, in *AdjustmentInput) (*PostedO
 	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Adjust(ctx, req) })
 }
 
+// oneAtATime claims idem for this instance's request (see API.inFlight),
+// request_in_progress when another is being answered; done frees it.
+func (a *API) oneAtATime(idem ledger.Idempotency) error {
+	if idem.Key != "" {
+		if _, busy := a.inFlight.LoadOrStore(idem.Scope+"\x00"+idem.Key, true); busy {
+			return ledger.ErrRequestInProgress
+		}
+	}
+	return nil
+}
+
+func (a *API) done(idem ledger.Idempotency) {
+	if idem.Key != "" {
+		a.inFlight.Delete(idem.Scope + "\x00" + idem.Key)
+	}
+}
+
 // adjustment reads an adjustment's body into the domain's request.
 func (a *API) adjustment(ctx context.Context, in *AdjustmentInput) (ledger.Adjustment, error) {
 	c := callerOf(ctx)
@@ -249,13 +267,10 @@ func (a *API) postingCurrency(ctx context.Context, id int64) (money.Currency, er
 // request is running on this instance, a repeat is request_in_progress; on
 // another instance the repeat waits for the first and replays its answer.
 func (a *API) posted(idem ledger.Idempotency, post func() (store.Posted, error)) (*PostedOutput, error) {
-	if idem.Key != "" {
-		k := idem.Scope + "\x00" + idem.Key
-		if _, busy := a.inFlight.LoadOrStore(k, true); busy {
-			return nil, ledger.ErrRequestInProgress
-		}
-		defer a.inFlight.Delete(k)
+	if err := a.oneAtATime(idem); err != nil {
+		return nil, err
 	}
+	defer a.done(idem)
 	p, err := post()
 	if err != nil {
 		return nil, err

@@ -340,6 +340,59 @@ func TestRoleMatrix(t *testing.T) {
 						}
 					}}
 			}},
+			// Holds (SPEC 8): placed, captured and released as consumption is.
+			{method: "POST", path: "/api/v1/holds", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				before := account(accID)["held"]
+				return rmCall{path: "/api/v1/holds", body: map[string]any{"account_id": accID, "amount": "1.00", "reference": fmt.Sprintf("matrix-%d", next())},
+					hdr: []string{"Idempotency-Key", fmt.Sprintf("matrix-hold-%s-%d", role, next())},
+					after: func(t *testing.T, r *resp) {
+						if r.str("status") != "active" || account(accID)["held"] == before {
+							t.Errorf("hold %s; held still %v", r.Body, before)
+						}
+						e.do("POST", "/api/v1/holds/"+r.str("id")+"/release", super, nil).want(200)
+					},
+					kept: func(t *testing.T) { wantField(t, account(accID), "held", before) }}
+			}},
+			{method: "GET", path: "/api/v1/holds", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/holds?account_id=" + accID}
+			}},
+			{method: "GET", path: "/api/v1/holds/{id}", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := e.do("POST", "/api/v1/holds", super, map[string]any{"account_id": accID, "amount": "1.00"}).want(201).str("id")
+				t.Cleanup(func() { e.do("POST", "/api/v1/holds/"+id+"/release", super, nil) })
+				return rmCall{path: "/api/v1/holds/" + id}
+			}},
+			{method: "POST", path: "/api/v1/holds/{id}/capture", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := e.do("POST", "/api/v1/holds", super, map[string]any{"account_id": accID, "amount": "1.00"}).want(201).str("id")
+				status := func() string { return e.do("GET", "/api/v1/holds/"+id, super, nil).want(200).str("status") }
+				return rmCall{path: "/api/v1/holds/" + id + "/capture", body: map[string]any{"amount": "0.50"},
+					after: func(t *testing.T, r *resp) {
+						if r.str("hold_id") != id || status() != "captured" {
+							t.Errorf("capture %s; the hold is %s", r.Body, status())
+						}
+					},
+					kept: func(t *testing.T) {
+						if status() != "active" {
+							t.Errorf("a refused capture left the hold %s", status())
+						}
+						t.Cleanup(func() { e.do("POST", "/api/v1/holds/"+id+"/release", super, nil) })
+					}}
+			}},
+			{method: "POST", path: "/api/v1/holds/{id}/release", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := e.do("POST", "/api/v1/holds", super, map[string]any{"account_id": accID, "amount": "1.00"}).want(201).str("id")
+				status := func() string { return e.do("GET", "/api/v1/holds/"+id, super, nil).want(200).str("status") }
+				return rmCall{path: "/api/v1/holds/" + id + "/release",
+					after: func(t *testing.T, r *resp) {
+						if r.str("status") != "released" {
+							t.Errorf("release %s", r.Body)
+						}
+					},
+					kept: func(t *testing.T) {
+						if status() != "active" {
+							t.Errorf("a refused release left the hold %s", status())
+						}
+						t.Cleanup(func() { e.do("POST", "/api/v1/holds/"+id+"/release", super, nil) })
+					}}
+			}},
 			{method: "GET", path: "/api/v1/transactions", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
 				return rmCall{path: "/api/v1/transactions?account_id=" + accID}
 			}},

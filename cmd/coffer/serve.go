@@ -19,6 +19,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/auth"
+	"github.com/cofferhq/coffer/internal/expiry"
 	"github.com/cofferhq/coffer/internal/ledger"
 	"github.com/cofferhq/coffer/internal/retention"
 	"github.com/cofferhq/coffer/internal/server"
@@ -109,7 +110,8 @@ func serve(args []string) error {
 //     shutdown a run under way stops before its commit, removing its file,
 //     or finishes the commit;
 //   - webhook deliveries: on shutdown the worker finishes the attempts
-//     under way (at most its HTTP timeout).
+//     under way (at most its HTTP timeout);
+//   - marking the holds that ran out, every second (internal/expiry).
 func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger, hooks webhook.Options) (stop func()) {
 	var stops []func()
 	start := func(run func(ctx context.Context)) {
@@ -121,6 +123,7 @@ func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger
 	start(func(ctx context.Context) { audit.SealEvery(ctx, st, time.Second, log) })
 	start(func(ctx context.Context) { arch.Loop(ctx, log, retention.Schedule{}) })
 	start(func(ctx context.Context) { webhook.New(st, log, hooks).Run(ctx) })
+	start(func(ctx context.Context) { expiry.Every(ctx, st, time.Second, log) })
 	// In reverse order: deliveries, then retention, and the sealer last,
 	// once nothing else writes operation records.
 	return func() {

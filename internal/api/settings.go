@@ -23,11 +23,13 @@ type SettingsJSON struct {
 	DefaultCreditLimit map[string]string `json:"default_credit_limit" doc:"Credit limit a new account starts with, per currency."`
 	DirectTopUp        bool              `json:"direct_topup" doc:"Super admins may post top-ups without review."`
 	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports." example:"Asia/Shanghai"`
+	HoldTTLHours       int               `json:"hold_ttl_hours" doc:"How long a hold placed without expires_at lasts, 1 to 720 hours (default 168)." example:"168"`
 	PhoneRegion        string            `json:"phone_region" doc:"ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing." example:"CN"`
 }
 
 func settingsJSON(s ledger.Settings) SettingsJSON {
 	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, PhoneRegion: s.PhoneRegion,
+		HoldTTLHours: int(s.HoldTTL().Hours()),
 		DefaultCreditLimit: map[string]string{}}
 	for code, v := range s.DefaultCreditLimit {
 		if cur, err := money.LookupCurrency(code); err == nil {
@@ -47,6 +49,7 @@ type PatchSettingsInput struct {
 		DefaultCreditLimit map[string]string `json:"default_credit_limit,omitempty" doc:"Currencies given are set; others keep their value."`
 		DirectTopUp        *bool             `json:"direct_topup,omitempty"`
 		Timezone           *string           `json:"timezone,omitempty" example:"Asia/Shanghai"`
+		HoldTTLHours       *int              `json:"hold_ttl_hours,omitempty" doc:"1 to 720." example:"168"`
 		PhoneRegion        *string           `json:"phone_region,omitempty" maxLength:"2" doc:"Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report." example:"CN"`
 	}
 }
@@ -154,6 +157,12 @@ func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 		setGiven(&s.DirectTopUp, b.DirectTopUp)
 		setGiven(&s.Timezone, b.Timezone)
 		setGiven(&s.PhoneRegion, b.PhoneRegion)
+		if b.HoldTTLHours != nil {
+			if *b.HoldTTLHours < 1 { // 0 is the stored "default"; refuse it rather than read it so
+				return ledger.InvalidBecause("hold_ttl_hours", "hold_ttl", "must be 1 to 720 hours", 1, ledger.MaxHoldDays*24)
+			}
+			s.HoldTTLHours = *b.HoldTTLHours
+		}
 		for code, v := range b.DefaultCreditLimit {
 			cur, err := currency("default_credit_limit."+code, code)
 			if err != nil {

@@ -95,12 +95,16 @@ var (
 		"Accounts below their low-balance alert amount (database-wide).", nil, nil)
 	descRetention = prometheus.NewDesc("coffer_retention_last_run_timestamp_seconds",
 		"When retention last finished a run, as Unix time; 0 if it never has.", nil, nil)
+	descHolds = prometheus.NewDesc("coffer_holds_active",
+		"Holds that count against their accounts now (database-wide).", nil, nil)
+	descHoldsOverdue = prometheus.NewDesc("coffer_holds_overdue",
+		"Holds that ran out but are not marked expired yet; more than a few seconds' worth means the expiry job is stuck.", nil, nil)
 	descStateUp = prometheus.NewDesc("coffer_state_scrape_success",
 		"1 when the database answered this scrape's queries, else 0.", nil, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPending, descUnsealed, descSealLag, descAlerts, descRetention, descStateUp} {
+	for _, d := range []*prometheus.Desc{descPending, descUnsealed, descSealLag, descAlerts, descRetention, descHolds, descHoldsOverdue, descStateUp} {
 		ch <- d
 	}
 }
@@ -125,7 +129,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		d *prometheus.Desc
 		v float64
 	}{{descPending, float64(g.WebhooksPending)}, {descUnsealed, float64(g.Unsealed)}, {descSealLag, lag},
-		{descAlerts, float64(g.OpenAlerts)}, {descRetention, last}, {descStateUp, 1}} {
+		{descAlerts, float64(g.OpenAlerts)}, {descRetention, last}, {descHolds, float64(g.HoldsActive)},
+		{descHoldsOverdue, float64(g.HoldsOverdue)}, {descStateUp, 1}} {
 		ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, m.v)
 	}
 }

@@ -52,6 +52,8 @@ func TestMetrics(t *testing.T) {
 			"coffer_alerts_open 0",
 			"coffer_retention_last_run_timestamp_seconds 0",
 			"coffer_state_scrape_success 1",
+			"coffer_holds_active 0",
+			"coffer_holds_overdue 0",
 			`coffer_web_requests_total{code="200",method="GET",route="/login"} 1`,
 			`coffer_webhook_attempts_total{outcome="retry"} 1`,
 			"go_sql_max_open_connections{db_name=",

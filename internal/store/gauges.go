@@ -14,6 +14,8 @@ type Gauges struct {
 	OldestUnsealed   time.Time // when the oldest of them was written; zero when none
 	OpenAlerts       int64     // accounts below their alert amount
 	RetentionLastRun time.Time // when retention last finished a run; zero: never
+	HoldsActive      int64     // holds that count now
+	HoldsOverdue     int64     // holds that ran out but the expiry job has not marked yet
 }
 
 // ReadGauges reads the Gauges in one snapshot.
@@ -31,6 +33,11 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		// found through their partial index.
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM audit_log WHERE seq IS NULL").
 			Scan(&g.Unsealed, &oldest); err != nil {
+			return err
+		}
+		now := micros(s.nowTime())
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM holds WHERE status = 'active' AND expires_at > $1),
+			(SELECT COUNT(*) FROM holds WHERE status = 'active' AND expires_at <= $1)`, now).Scan(&g.HoldsActive, &g.HoldsOverdue); err != nil {
 			return err
 		}
 		if oldest > 0 {

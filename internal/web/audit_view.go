@@ -27,7 +27,7 @@ var auditActions = strings.Fields(`
 	customer.create customer.update customer.archive customer.rewrite_phones
 	account.create account.update alert_batch.create alert_batch.undo
 	topup.create topup.update voucher.create topup.cancel topup.approve topup.reject
-	transaction.create
+	transaction.create hold.create hold.capture hold.release hold.expire
 	admin.create admin.update admin.password admin.locale login login.failed logout
 	token.create token.revoke
 	settings.update payment_method.create payment_method.update
@@ -36,7 +36,7 @@ var auditActions = strings.Fields(`
 `)
 
 // auditObjects are the object types of records.
-var auditObjects = []string{"customer", "account", "alert_batch", "topup", "transaction", "admin", "token", "settings",
+var auditObjects = []string{"customer", "account", "alert_batch", "topup", "transaction", "hold", "admin", "token", "settings",
 	"payment_method", "webhook", "archive", "import"}
 
 // auditFields are the fields of the objects in records, in the order a
@@ -44,7 +44,7 @@ var auditObjects = []string{"customer", "account", "alert_batch", "topup", "tran
 var auditFields = []string{
 	"name", "username", "number", "type", "status", "role", "disabled", "phone", "email", "company", "default_currency",
 	"customer_id", "account_id", "currency", "amount", "actual_amount", "exchange_rate", "alert_amount", "credit_limit", "overdraft",
-	"overdraft_expires_at", "reason", "reference", "note", "corrects", "topup_id", "payment_method_id", "payment_account",
+	"overdraft_expires_at", "captured_amount", "hold_id", "transaction_id", "reason", "reference", "note", "corrects", "topup_id", "payment_method_id", "payment_account",
 	"transaction_no", "payment_status", "remark", "review_remark", "archived_at", "locale",
 	"scope", "matched", "changed", "undone_at",
 	"retention_days", "timezone", "phone_region", "collisions", "unreadable", "direct_topup", "default_credit_limit", "enabled", "expires_at",

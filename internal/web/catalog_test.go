@@ -23,7 +23,7 @@ import (
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`(?:L\.T[fn]?|navItem \. "[^"]*") "([a-z_.-]+)"`)
-	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks|holds)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			return nil
@@ -53,10 +53,11 @@ func TestCatalogIsComplete(t *testing.T) {
 		"reason.": "refund promotion compensation correction other opening_balance", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
 		"field.":          "name phone email company default_currency remark",
-		"done.":           "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged",
+		"done.":           "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged hold_placed hold_captured hold_released",
 		"batchscope.":     "accounts currency all",
 		"group.":          "currency day payment_method customer",
 		"webhooks.grace_": "0 1 24 72 168",
+		"holdstatus.":     "active captured released expired",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

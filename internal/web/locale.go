@@ -69,6 +69,16 @@ func (l *locale) localize(key string, count any) (string, error) {
 	return l.msgs.Localize(&i18n.LocalizeConfig{MessageID: key, PluralCount: count, TemplateParser: i18ntemplate.IdentityParser{}})
 }
 
+// Plain writes minor units of a currency as the decimal a form takes
+// ("12.50"), for placeholders and values of amount fields.
+func (l *locale) Plain(minor int64, code string) string {
+	cur, err := money.LookupCurrency(code)
+	if err != nil {
+		return fmt.Sprint(minor)
+	}
+	return money.FormatMinor(minor, cur.Digits())
+}
+
 // Money formats minor units of a currency the way the language writes money.
 func (l *locale) Money(minor any, code string) string {
 	var a currency.Amount

@@ -260,6 +260,8 @@ type accountDetailData struct {
 	Entries   []store.EntryRow
 	Pager     pager
 	TopUps    []ledger.TopUpRequest
+	Holds     []ledger.Hold // the latest, active ones first
+	FormToken string        // the idempotency key of the hold forms
 	// OverdraftActive tells whether the overdraft counts now (set, and not
 	// past its end).
 	OverdraftActive bool
@@ -342,6 +344,11 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 		q.internal(err)
 		return
 	}
+	if d.Holds, err = web.accountHolds(q, id); err != nil {
+		q.internal(err)
+		return
+	}
+	d.FormToken = q.formToken()
 	d.Editing = p.Form.Get("editing") == "1" || len(p.Errs) > 0 || status == http.StatusConflict
 	p.Title, p.Data = d.Customer.Name+" · "+d.Account.Currency.Code(), d
 	q.render("account", status, p)

@@ -188,6 +188,7 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		p.Form.Set("retention_days", itoa(int64(s.RetentionDays)))
 		p.Form.Set("timezone", s.Timezone)
 		p.Form.Set("phone_region", s.PhoneRegion)
+		p.Form.Set("hold_ttl_hours", itoa(int64(s.HoldTTL().Hours())))
 		if s.DirectTopUp {
 			p.Form.Set("direct_topup", "1")
 		}
@@ -207,6 +208,14 @@ func (web *Web) settingsSave(q *request) {
 	p := q.page(q.L.T("nav.settings"), nil)
 	p.Form = f
 	days, tz, credit := web.readSettings(q, p, f)
+	ttl := 0 // a form from before the setting keeps it as it is
+	if f.Has("hold_ttl_hours") {
+		var err error
+		ttl, err = strconv.Atoi(strings.TrimSpace(f.Get("hold_ttl_hours")))
+		if err != nil || ttl < 1 || ttl > ledger.MaxHoldDays*24 {
+			p.Errs["hold_ttl_hours"] = q.L.Tf("why.hold_ttl", 1, ledger.MaxHoldDays*24)
+		}
+	}
 	if len(p.Errs) > 0 {
 		web.renderSettings(q, p, http.StatusUnprocessableEntity)
 		return
@@ -219,6 +228,9 @@ func (web *Web) settingsSave(q *request) {
 	after, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
 		s.RetentionDays, s.Timezone, s.DirectTopUp = days, tz, f.Get("direct_topup") == "1"
 		s.PhoneRegion = strings.TrimSpace(f.Get("phone_region"))
+		if ttl > 0 {
+			s.HoldTTLHours = ttl
+		}
 		if credit != nil {
 			s.DefaultCreditLimit[credit.Currency().Code()] = credit.Minor()
 		}

@@ -29,7 +29,7 @@ type SettingsJSON struct {
 
 func settingsJSON(s ledger.Settings) SettingsJSON {
 	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, PhoneRegion: s.PhoneRegion,
-		HoldTTLHours: int(s.HoldTTL().Hours()),
+		HoldTTLHours:       int(s.HoldTTL().Hours()),
 		DefaultCreditLimit: map[string]string{}}
 	for code, v := range s.DefaultCreditLimit {
 		if cur, err := money.LookupCurrency(code); err == nil {

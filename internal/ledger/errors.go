@@ -85,7 +85,7 @@ var (
 	ErrRequestInProgress    = define("request_in_progress", "", "a request with this Idempotency-Key is still being answered; retry shortly")
 	ErrDuplicatePhone       = define("duplicate_phone", "", "another customer has this phone number")
 	ErrAlreadyExists        = define("already_exists", "", "already exists")
-	ErrNonzeroBalance       = define("nonzero_balance", "", "customer has an account with a non-zero balance")
+	ErrNonzeroBalance       = define("nonzero_balance", "", "customer has an account with a non-zero balance or an active hold")
 	ErrCustomerArchived     = define("customer_archived", "", "customer is archived")
 	ErrLastSuperAdmin       = define("last_super_admin", "", "this would leave no active super admin")
 	ErrTooLarge             = define("too_large", "", "what was sent is too large")

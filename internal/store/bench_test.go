@@ -43,3 +43,38 @@ func BenchmarkCharge(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHolds places a hold and captures part of it, each an
+// idempotent request, from 32 callers over 1000 accounts: a hold and a
+// capture per op.
+func BenchmarkHolds(b *testing.B) {
+	for _, d := range testdb.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			s := testdb.Open(b, d, store.Options{MaxConns: 32})
+			const nAccounts = 1000
+			ids := make([]int64, nAccounts)
+			for i := range ids {
+				_, a := fixture(b, s, fmt.Sprintf("6%07d", i), 1_000_000_000)
+				ids[i] = a.ID
+			}
+			var n atomic.Int64
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					h, _, err := s.PlaceHold(ctx, ledger.NewHold{AccountID: ids[i%nAccounts], Amount: 1000, Reference: "bench",
+						Idem: ledger.Idempotency{Scope: "bench", Key: fmt.Sprint("h", i)}})
+					if err == nil {
+						_, err = s.CaptureHold(ctx, ledger.Capture{HoldID: h.ID, Amount: 1 + i%500, Idem: ledger.Idempotency{Scope: "bench", Key: fmt.Sprint("c", i)}})
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "holds+captures/s")
+		})
+	}
+}

@@ -120,7 +120,8 @@ func (s *Store) ArchiveCustomer(ctx context.Context, actor ledger.Actor, id int6
 		}
 		// Lock the accounts so that no posting changes a balance between
 		// this check and the commit.
-		rows, err := tx.QueryContext(ctx, "SELECT balance FROM accounts WHERE customer_id = $1"+s.forUpdate, id)
+		// Money reserved by a hold is not yet the customer's to lose either.
+		rows, err := tx.QueryContext(ctx, "SELECT ABS(balance) + held FROM accounts WHERE customer_id = $1"+s.forUpdate, id)
 		balances, err := collect(rows, err, scanValue[int64])
 		if err != nil {
 			return err

@@ -1547,6 +1547,11 @@ type PatchSettingsInputBody struct {
 	DefaultCreditLimit *map[string]string `json:"default_credit_limit,omitempty"`
 	DirectTopup        *bool              `json:"direct_topup,omitempty"`
 
+	// HoldTtlHours 1 to 720.
+	//
+	// Example: 168
+	HoldTtlHours *int64 `json:"hold_ttl_hours,omitempty"`
+
 	// PhoneRegion Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report.
 	//
 	// Example: CN
@@ -1693,6 +1698,11 @@ type SettingsJSON struct {
 
 	// DirectTopup Super admins may post top-ups without review.
 	DirectTopup bool `json:"direct_topup"`
+
+	// HoldTtlHours How long a hold placed without expires_at lasts, 1 to 720 hours (default 168).
+	//
+	// Example: 168
+	HoldTtlHours int64 `json:"hold_ttl_hours"`
 
 	// PhoneRegion ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing.
 	//

@@ -52,11 +52,15 @@ func TestCatalogIsComplete(t *testing.T) {
 		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal",
 		"reason.": "refund promotion compensation correction other opening_balance", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
-		"field.":          "name phone email company default_currency remark",
-		"done.":           "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged",
-		"batchscope.":     "accounts currency all",
-		"group.":          "currency day payment_method customer",
-		"webhooks.grace_": "0 1 24 72 168",
+		"field.":                 "name phone email company default_currency remark",
+		"done.":                  "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged approval_approved approval_rejected approval_cancelled",
+		"approvals.kind.":        "adjustment credit_change",
+		"approvals.not_decider.": "adjustment credit_change",
+		"approvals.confirm.":     "adjustment credit_change",
+		"adjust.":                "credit debit",
+		"batchscope.":            "accounts currency all",
+		"group.":                 "currency day payment_method customer",
+		"webhooks.grace_":        "0 1 24 72 168",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

@@ -428,13 +428,14 @@ func (web *Web) accountEdit(q *request) {
 	}
 	p := q.page("", nil)
 	c := q.accountChangeOf(p, f, a.Currency)
+	var queued *ledger.Approval
 	if len(p.Errs) == 0 {
 		version, perr := strconv.ParseInt(f.Get("version"), 10, 64)
 		if perr != nil {
 			err = ledger.ErrStaleVersion // a form that does not say what it showed
 		} else {
 			c.Version = &version
-			_, err = web.store.UpdateAccount(q.r.Context(), q.actor(), id, c)
+			_, queued, err = web.store.SubmitAccountChange(q.r.Context(), q.actor(), id, c)
 		}
 	}
 	status := http.StatusUnprocessableEntity
@@ -445,6 +446,10 @@ func (web *Web) accountEdit(q *request) {
 		back := safeNext(f.Get("back"))
 		if back == "/" {
 			back = "/accounts/" + itoa(id)
+		}
+		if queued != nil { // applied only once another super admin approves (SPEC 9)
+			web.afterEdit(q, queuedTo(back, queued))
+			return
 		}
 		web.afterEdit(q, withDone(back, strings.TrimPrefix(modifiedFlash, "done.")))
 		return

@@ -31,6 +31,15 @@ type approvalView struct {
 	Credit                     *store.CreditChangeRequest
 }
 
+// SignedAmount is the amount as the account would see it: a debit
+// negative; a credit change shows the credit limit asked for.
+func (v approvalView) SignedAmount() int64 {
+	if v.Adjustment != nil && v.Adjustment.Direction == ledger.Debit {
+		return -v.Amount
+	}
+	return v.Amount
+}
+
 // approvalView names a's account, customer and administrators.
 func (web *Web) approvalView(ctx context.Context, a ledger.Approval, admins map[int64]string) (approvalView, error) {
 	v := approvalView{Approval: a, RequesterName: admins[a.RequestedBy], DeciderName: admins[a.DecidedBy]}

@@ -80,10 +80,13 @@ func (r CreditChangeRequest) change() AccountChange {
 	return c
 }
 
-// ChangesCredit reports whether c changes credit: the credit limit, the
+// ChangesCredit reports whether c changes a's credit: the credit limit, the
 // overdraft or its expiry (what approve_credit_changes sends to approval).
-func (c AccountChange) ChangesCredit() bool {
-	return c.CreditLimit != nil || c.Overdraft != nil || c.OverdraftExpiresAt != nil
+// A field given with the value it has changes nothing: the console's form
+// sends every field, and an edit of the alert amount alone must not wait.
+func (c AccountChange) ChangesCredit(a ledger.Account) bool {
+	return (c.CreditLimit != nil && *c.CreditLimit != a.CreditLimit) || (c.Overdraft != nil && *c.Overdraft != a.Overdraft) ||
+		(c.OverdraftExpiresAt != nil && nullMicros(*c.OverdraftExpiresAt) != nullMicros(a.OverdraftExpiresAt))
 }
 
 // AdjustOutcome is what submitting an adjustment did: posted it, or queued
@@ -202,11 +205,11 @@ func (s *Store) SubmitAccountChange(ctx context.Context, actor ledger.Actor, id 
 		if err != nil {
 			return err
 		}
-		if !settings.ApproveCreditChanges || !c.ChangesCredit() {
-			return s.changeAccount(ctx, actor, id, c, &acc)(tx)
-		}
 		if acc, err = scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL"+s.forUpdate, id)); err != nil {
 			return err
+		}
+		if !settings.ApproveCreditChanges || !c.ChangesCredit(acc) {
+			return s.changeAccount(ctx, actor, id, c, &acc)(tx)
 		}
 		if c.Version != nil && *c.Version != acc.Version {
 			return ledger.ErrStaleVersion.With("the account's settings changed since you saw them; look at them again")

@@ -199,8 +199,9 @@ func TestCreditChangeApproval(t *testing.T) {
 		if acc.CreditLimit != 0 || acc.AlertAmount != 0 {
 			t.Errorf("applied before approval: %+v", acc)
 		}
-		if _, ap2, err := s.SubmitAccountChange(ctx, clerk, a.ID, store.AccountChange{AlertAmount: &alert}); err != nil || ap2 != nil {
-			t.Fatalf("an alert amount alone: %+v, %v; want it applied", ap2, err)
+		same := int64(0)
+		if _, ap2, err := s.SubmitAccountChange(ctx, clerk, a.ID, store.AccountChange{AlertAmount: &alert, CreditLimit: &same}); err != nil || ap2 != nil {
+			t.Fatalf("an alert amount beside an unchanged credit limit: %+v, %v; want it applied", ap2, err)
 		}
 		r, err := s.ApproveApproval(ctx, super, ap.ID, store.ApprovalDecision{Remark: "ok"}, ledger.Idempotency{})
 		if err != nil || r.Approval.Status != ledger.ApprovalApproved {

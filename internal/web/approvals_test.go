@@ -71,3 +71,39 @@ func TestApprovalQueue(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountEditToApproval: while credit changes need approval, the
+// account dialog's change of credit waits and says so with a link; the
+// same dialog changing only the alert amount (credit sent as it is) saves.
+func TestAccountEditToApproval(t *testing.T) {
+	s := newSite(t, testdb.Dialects[0])
+	if _, err := s.st.UpdateSettings(context.Background(), ledger.Actor{Name: "test"}, func(st *ledger.Settings) error {
+		st.ApproveCreditChanges = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	root := s.login("root")
+	_, acc := submitRecharge(t, s, root, "Ada Lovelace", "1.00")
+	id := itoa(acc)
+	edit := func(alert, credit string) (int, string) {
+		_, page, _ := root.get("/accounts/" + id + "/edit")
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page)[1]
+		code, _, loc := root.post("/accounts/"+id+"/edit", root.form("version", version, "alert_amount", alert, "credit_limit", credit,
+			"overdraft", "0.00", "overdraft_expires_at", "", "status", "normal", "back", "/accounts/"+id))
+		return code, loc
+	}
+	if code, loc := edit("5.00", "0.00"); code != 303 || !strings.Contains(loc, "done=modified") {
+		t.Fatalf("alert amount alone = %d → %s; want it saved", code, loc)
+	}
+	code, loc := edit("5.00", "800.00")
+	if code != 303 || !strings.Contains(loc, "done=queued") || !strings.Contains(loc, "approval=") {
+		t.Fatalf("credit change = %d → %s; want it sent to approval", code, loc)
+	}
+	if _, page, _ := root.get(loc); !strings.Contains(page, `id="queued-link"`) {
+		t.Error("the account page does not say the change went to approval")
+	}
+	if a, _ := s.st.Account(context.Background(), acc); a.CreditLimit != 0 || a.AlertAmount != 500 {
+		t.Errorf("after the dialog: credit %d alert %d; want 0 and 500", a.CreditLimit, a.AlertAmount)
+	}
+}

@@ -129,12 +129,12 @@ func (a *API) registerAccounts() {
 		Errors: []int{409, 422}}, auth.ActOperate, a.createAccount)
 	register(a, huma.Operation{OperationID: "get-account", Method: http.MethodGet, Path: "/accounts/{id}", Tags: tags,
 		Summary: "One account with its balance and what is available"}, auth.ActView, a.getAccount)
-	register(a, huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
+	register(a, a.orApproval(huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
 		Summary: "Change an account's alert amount, credit, overdraft or status",
 		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. " +
 			"While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: " +
 			"the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).",
-		Errors: []int{403, 404, 409, 422}}, auth.ActOperate,
+		Errors: []int{403, 404, 409, 422}}, http.StatusOK, AccountJSON{}), auth.ActOperate,
 		a.updateAccount)
 	register(a, huma.Operation{OperationID: "list-entries", Method: http.MethodGet, Path: "/accounts/{id}/entries", Tags: tags,
 		Summary: "The account's ledger entries, newest first, with the balance after each"}, auth.ActView, a.listEntries)

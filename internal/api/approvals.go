@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -206,6 +208,21 @@ func (a *API) cancelApproval(ctx context.Context, in *CancelApprovalInput) (*App
 		return nil, err
 	}
 	return approvalOut(r), nil
+}
+
+// orApproval documents an operation that answers ok with okBody, or 202
+// with the approval when the change waits for a second person (SPEC 9):
+// its Go output is untyped, so the document says which is which.
+func (a *API) orApproval(op huma.Operation, ok int, okBody any) huma.Operation {
+	reg := a.huma.OpenAPI().Components.Schemas
+	content := func(v any) map[string]*huma.MediaType {
+		return map[string]*huma.MediaType{"application/json": {Schema: reg.Schema(reflect.TypeOf(v), true, "")}}
+	}
+	op.Responses = map[string]*huma.Response{
+		strconv.Itoa(ok): {Description: http.StatusText(ok), Content: content(okBody)},
+		"202":            {Description: "Not applied: it waits for a second person's approval, which is the answer.", Content: content(ApprovalJSON{})},
+	}
+	return op
 }
 
 func approvalOut(r store.ApprovalResult) *ApprovalOutput {

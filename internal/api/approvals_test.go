@@ -70,6 +70,8 @@ func TestCreditChangeApprovalAPI(t *testing.T) {
 		e.do("POST", "/api/v1/approvals/"+id+"/approve", super, map[string]any{}).wantProblem(403, "self_approval")
 		e.do("POST", "/api/v1/approvals/"+id+"/approve", checker, map[string]any{}).wantProblem(403, "forbidden")
 		e.do("PATCH", "/api/v1/accounts/"+acc, super, map[string]any{"alert_amount": "30.00"}).want(200)
+		// A credit field given with the value it has changes no credit.
+		e.do("PATCH", "/api/v1/accounts/"+acc, super, map[string]any{"alert_amount": "30.00", "credit_limit": "0.00"}).want(200)
 		other := e.do("POST", "/api/v1/admins", super, map[string]any{"username": "boss2", "role": "super_admin", "password": "correct horse battery"}).want(201)
 		_ = other
 		tok := e.login("boss2", "correct horse battery")

@@ -125,11 +125,11 @@ func (a *API) registerPostings() {
 	tags := []string{"postings"}
 	register(a, huma.Operation{OperationID: "post-charge", Method: http.MethodPost, Path: "/charges", Tags: tags,
 		Summary: "Post consumption: debit an account", Errors: []int{404, 409, 422}}, auth.ActOperate, a.postCharge)
-	register(a, huma.Operation{OperationID: "post-adjustment", Method: http.MethodPost, Path: "/adjustments", Tags: tags,
+	register(a, a.orApproval(huma.Operation{OperationID: "post-adjustment", Method: http.MethodPost, Path: "/adjustments", Tags: tags,
 		Summary: "Adjust a balance by hand, with a reason and a note",
 		Description: "At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval " +
 			"that a super admin or reviewer other than the requester approves (see /approvals).",
-		Errors: []int{404, 409, 422}}, auth.ActOperate, a.postAdjustment)
+		Errors: []int{404, 409, 422}}, http.StatusCreated, TransactionJSON{}), auth.ActOperate, a.postAdjustment)
 	register(a, huma.Operation{OperationID: "reverse-transaction", Method: http.MethodPost, Path: "/transactions/{id}/reverse", Tags: tags,
 		Summary: "Undo a transaction with a new one", Description: "A transaction is reversed at most once (already_reversed).",
 		Errors: []int{404, 409, 422}}, auth.ActOperate, a.reverseTransaction)

@@ -126,6 +126,48 @@ func (e AlertBatchJSONScope) Valid() bool {
 	}
 }
 
+// Defines values for ApprovalJSONKind.
+const (
+	ApprovalJSONKindAdjustment   ApprovalJSONKind = "adjustment"
+	ApprovalJSONKindCreditChange ApprovalJSONKind = "credit_change"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalJSONKind enum.
+func (e ApprovalJSONKind) Valid() bool {
+	switch e {
+	case ApprovalJSONKindAdjustment:
+		return true
+	case ApprovalJSONKindCreditChange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalJSONStatus.
+const (
+	ApprovalJSONStatusApproved  ApprovalJSONStatus = "approved"
+	ApprovalJSONStatusCancelled ApprovalJSONStatus = "cancelled"
+	ApprovalJSONStatusPending   ApprovalJSONStatus = "pending"
+	ApprovalJSONStatusRejected  ApprovalJSONStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalJSONStatus enum.
+func (e ApprovalJSONStatus) Valid() bool {
+	switch e {
+	case ApprovalJSONStatusApproved:
+		return true
+	case ApprovalJSONStatusCancelled:
+		return true
+	case ApprovalJSONStatusPending:
+		return true
+	case ApprovalJSONStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateTopUpInputBodyPaymentStatus.
 const (
 	CreateTopUpInputBodyPaymentStatusPaid   CreateTopUpInputBodyPaymentStatus = "paid"
@@ -528,6 +570,48 @@ func (e ListAlertsParamsActive) Valid() bool {
 	}
 }
 
+// Defines values for ListApprovalsParamsStatus.
+const (
+	ListApprovalsParamsStatusApproved  ListApprovalsParamsStatus = "approved"
+	ListApprovalsParamsStatusCancelled ListApprovalsParamsStatus = "cancelled"
+	ListApprovalsParamsStatusPending   ListApprovalsParamsStatus = "pending"
+	ListApprovalsParamsStatusRejected  ListApprovalsParamsStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the ListApprovalsParamsStatus enum.
+func (e ListApprovalsParamsStatus) Valid() bool {
+	switch e {
+	case ListApprovalsParamsStatusApproved:
+		return true
+	case ListApprovalsParamsStatusCancelled:
+		return true
+	case ListApprovalsParamsStatusPending:
+		return true
+	case ListApprovalsParamsStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListApprovalsParamsKind.
+const (
+	ListApprovalsParamsKindAdjustment   ListApprovalsParamsKind = "adjustment"
+	ListApprovalsParamsKindCreditChange ListApprovalsParamsKind = "credit_change"
+)
+
+// Valid indicates whether the value is a known member of the ListApprovalsParamsKind enum.
+func (e ListApprovalsParamsKind) Valid() bool {
+	switch e {
+	case ListApprovalsParamsKindAdjustment:
+		return true
+	case ListApprovalsParamsKindCreditChange:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListHoldsParamsStatus.
 const (
 	ListHoldsParamsStatusActive   ListHoldsParamsStatus = "active"
@@ -851,6 +935,49 @@ type AlertJSON struct {
 	TransactionId string `json:"transaction_id"`
 }
 
+// ApprovalJSON defines model for ApprovalJSON.
+type ApprovalJSON struct {
+	// AccountId Example: 7
+	AccountId string `json:"account_id"`
+
+	// Amount The adjustment's amount, or the credit limit asked for.
+	//
+	// Example: 1000.00
+	Amount string `json:"amount"`
+
+	// Currency Example: USD
+	Currency  string     `json:"currency"`
+	DecidedAt *time.Time `json:"decided_at"`
+	DecidedBy *string    `json:"decided_by"`
+
+	// Id Example: 12
+	Id     string           `json:"id"`
+	Kind   ApprovalJSONKind `json:"kind"`
+	Remark string           `json:"remark"`
+
+	// Request The change as asked for: an adjustment's account_id, direction, amount, reason, note, corrects; or an account change's account_id with the fields the PATCH gave.
+	Request     map[string]interface{} `json:"request"`
+	RequestedAt time.Time              `json:"requested_at"`
+
+	// RequestedBy Example: 2
+	RequestedBy string             `json:"requested_by"`
+	Status      ApprovalJSONStatus `json:"status"`
+
+	// TransactionId The adjustment's posting, once approved.
+	//
+	// Example: 1024
+	TransactionId *string `json:"transaction_id"`
+
+	// Version Grows with every change of the approval. Send it with approve or reject to have the decision refused (stale_version) if it changed since you saw it.
+	Version int64 `json:"version"`
+}
+
+// ApprovalJSONKind defines model for ApprovalJSON.Kind.
+type ApprovalJSONKind string
+
+// ApprovalJSONStatus defines model for ApprovalJSON.Status.
+type ApprovalJSONStatus string
+
 // ApproveInputBody defines model for ApproveInputBody.
 type ApproveInputBody struct {
 	// ActualAmount What was really received; default the requested amount (of version, when given).
@@ -1094,6 +1221,17 @@ type CustomerJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// DecideApprovalInputBody defines model for DecideApprovalInputBody.
+type DecideApprovalInputBody struct {
+	// Remark Why; required to reject.
+	//
+	// Example: Checked against ticket 4411
+	Remark *string `json:"remark,omitempty"`
+
+	// Version The approval's version the decision was made on; if it is no longer current, nothing changes and the answer is 409 stale_version.
+	Version *int64 `json:"version,omitempty"`
+}
+
 // DeliveryJSON defines model for DeliveryJSON.
 type DeliveryJSON struct {
 	// AttemptLog Every attempt, oldest first.
@@ -1252,6 +1390,14 @@ type ListAlertBatchJSON struct {
 // ListAlertJSON defines model for ListAlertJSON.
 type ListAlertJSON struct {
 	Items *[]AlertJSON `json:"items"`
+
+	// NextCursor Pass as cursor for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// ListApprovalJSON defines model for ListApprovalJSON.
+type ListApprovalJSON struct {
+	Items *[]ApprovalJSON `json:"items"`
 
 	// NextCursor Pass as cursor for the next page; null on the last page.
 	NextCursor *string `json:"next_cursor"`
@@ -1543,6 +1689,12 @@ type PatchPaymentMethodInputBody struct {
 
 // PatchSettingsInputBody defines model for PatchSettingsInputBody.
 type PatchSettingsInputBody struct {
+	// ApprovalThresholds Currencies given are set, "" removes one's threshold; others keep theirs.
+	//
+	// Example: {"USD":"1000.00"}
+	ApprovalThresholds   *map[string]string `json:"approval_thresholds,omitempty"`
+	ApproveCreditChanges *bool              `json:"approve_credit_changes,omitempty"`
+
 	// DefaultCreditLimit Currencies given are set; others keep their value.
 	DefaultCreditLimit *map[string]string `json:"default_credit_limit,omitempty"`
 	DirectTopup        *bool              `json:"direct_topup,omitempty"`
@@ -1693,6 +1845,14 @@ type RunRetentionOutputBody struct {
 
 // SettingsJSON defines model for SettingsJSON.
 type SettingsJSON struct {
+	// ApprovalThresholds Per currency, the amount from which an adjustment waits for a second person (202 with an approval). A currency not named has none; none by default.
+	//
+	// Example: {"USD":"1000.00"}
+	ApprovalThresholds map[string]string `json:"approval_thresholds"`
+
+	// ApproveCreditChanges Every change of credit limit or overdraft waits for another super admin (default false).
+	ApproveCreditChanges bool `json:"approve_credit_changes"`
+
 	// DefaultCreditLimit Credit limit a new account starts with, per currency.
 	DefaultCreditLimit map[string]string `json:"default_credit_limit"`
 
@@ -2131,6 +2291,42 @@ type ListAlertsParams struct {
 // ListAlertsParamsActive defines parameters for ListAlerts.
 type ListAlertsParamsActive string
 
+// ListApprovalsParams defines parameters for ListApprovals.
+type ListApprovalsParams struct {
+	// Limit Items per page, 1 to 500 (default 50).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page.
+	Cursor    *string                    `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Status    *ListApprovalsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Kind      *ListApprovalsParamsKind   `form:"kind,omitempty" json:"kind,omitempty"`
+	AccountId *string                    `form:"account_id,omitempty" json:"account_id,omitempty"`
+}
+
+// ListApprovalsParamsStatus defines parameters for ListApprovals.
+type ListApprovalsParamsStatus string
+
+// ListApprovalsParamsKind defines parameters for ListApprovals.
+type ListApprovalsParamsKind string
+
+// ApproveApprovalParams defines parameters for ApproveApproval.
+type ApproveApprovalParams struct {
+	// IdempotencyKey 1 to 255 characters. A repeat with the same key and body answers with the first result and posts nothing; the same key with another body is idempotency_key_reused.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelApprovalParams defines parameters for CancelApproval.
+type CancelApprovalParams struct {
+	// IdempotencyKey 1 to 255 characters. A repeat with the same key and body answers with the first result and posts nothing; the same key with another body is idempotency_key_reused.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// RejectApprovalParams defines parameters for RejectApproval.
+type RejectApprovalParams struct {
+	// IdempotencyKey 1 to 255 characters. A repeat with the same key and body answers with the first result and posts nothing; the same key with another body is idempotency_key_reused.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListArchivesParams defines parameters for ListArchives.
 type ListArchivesParams struct {
 	// Limit Items per page, 1 to 500 (default 50).
@@ -2391,6 +2587,12 @@ type UpdateAdminJSONRequestBody = PatchAdminInputBody
 // CreateAlertBatchJSONRequestBody defines body for CreateAlertBatch for application/json ContentType.
 type CreateAlertBatchJSONRequestBody = CreateAlertBatchInputBody
 
+// ApproveApprovalJSONRequestBody defines body for ApproveApproval for application/json ContentType.
+type ApproveApprovalJSONRequestBody = DecideApprovalInputBody
+
+// RejectApprovalJSONRequestBody defines body for RejectApproval for application/json ContentType.
+type RejectApprovalJSONRequestBody = DecideApprovalInputBody
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginInputBody
 
@@ -2562,7 +2764,7 @@ type ClientInterface interface {
 
 	// UpdateAccountWithBody Change an account's alert amount, credit, overdraft or status
 	//
-	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 	//
 	// Roles: super_admin, admin.
 	//
@@ -2573,7 +2775,7 @@ type ClientInterface interface {
 
 	// UpdateAccount Change an account's alert amount, credit, overdraft or status
 	//
-	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 	//
 	// Roles: super_admin, admin.
 	//
@@ -2591,6 +2793,8 @@ type ClientInterface interface {
 
 	// PostAdjustmentWithBody Adjust a balance by hand, with a reason and a note
 	//
+	// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
+	//
 	// Roles: super_admin, admin.
 	//
 	// Takes any type of body and a specified content type.
@@ -2599,6 +2803,8 @@ type ClientInterface interface {
 	PostAdjustmentWithBody(ctx context.Context, params *PostAdjustmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostAdjustment Adjust a balance by hand, with a reason and a note
+	//
+	// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
 	//
 	// Roles: super_admin, admin.
 	//
@@ -2723,6 +2929,69 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
 	ListAlerts(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListApprovals Changes waiting for, or past, a second person's decision
+	//
+	// Newest first; filter by status, kind and account.
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/approvals (the `ListApprovals` operationId).
+	ListApprovals(ctx context.Context, params *ListApprovalsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApproval One approval
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/approvals/{id} (the `GetApproval` operationId).
+	GetApproval(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveApprovalWithBody Approve a change and apply it
+	//
+	// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+	ApproveApprovalWithBody(ctx context.Context, id string, params *ApproveApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveApproval Approve a change and apply it
+	//
+	// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+	ApproveApproval(ctx context.Context, id string, params *ApproveApprovalParams, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelApproval Withdraw a change you requested
+	//
+	// Roles: super_admin, admin.
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/cancel (the `CancelApproval` operationId).
+	CancelApproval(ctx context.Context, id string, params *CancelApprovalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RejectApprovalWithBody Reject a change; remark required
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+	RejectApprovalWithBody(ctx context.Context, id string, params *RejectApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RejectApproval Reject a change; remark required
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+	RejectApproval(ctx context.Context, id string, params *RejectApprovalParams, body RejectApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListArchives Archives of old operation records and entries, newest first
 	//
@@ -3446,7 +3715,7 @@ func (c *Client) GetAccount(ctx context.Context, id string, reqEditors ...Reques
 
 // UpdateAccountWithBody Change an account's alert amount, credit, overdraft or status
 //
-// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 //
 // Roles: super_admin, admin.
 //
@@ -3467,7 +3736,7 @@ func (c *Client) UpdateAccountWithBody(ctx context.Context, id string, contentTy
 
 // UpdateAccount Change an account's alert amount, credit, overdraft or status
 //
-// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 //
 // Roles: super_admin, admin.
 //
@@ -3505,6 +3774,8 @@ func (c *Client) ListEntries(ctx context.Context, id string, params *ListEntries
 
 // PostAdjustmentWithBody Adjust a balance by hand, with a reason and a note
 //
+// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
+//
 // Roles: super_admin, admin.
 //
 // Takes any type of body and a specified content type.
@@ -3523,6 +3794,8 @@ func (c *Client) PostAdjustmentWithBody(ctx context.Context, params *PostAdjustm
 }
 
 // PostAdjustment Adjust a balance by hand, with a reason and a note
+//
+// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
 //
 // Roles: super_admin, admin.
 //
@@ -3778,6 +4051,139 @@ func (c *Client) UndoAlertBatch(ctx context.Context, id string, params *UndoAler
 // Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
 func (c *Client) ListAlerts(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAlertsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListApprovals Changes waiting for, or past, a second person's decision
+//
+// Newest first; filter by status, kind and account.
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/approvals (the `ListApprovals` operationId).
+func (c *Client) ListApprovals(ctx context.Context, params *ListApprovalsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListApprovalsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApproval One approval
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/approvals/{id} (the `GetApproval` operationId).
+func (c *Client) GetApproval(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApprovalRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveApprovalWithBody Approve a change and apply it
+//
+// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+//
+// Roles: super_admin, reviewer.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+func (c *Client) ApproveApprovalWithBody(ctx context.Context, id string, params *ApproveApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveApprovalRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveApproval Approve a change and apply it
+//
+// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+//
+// Roles: super_admin, reviewer.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+func (c *Client) ApproveApproval(ctx context.Context, id string, params *ApproveApprovalParams, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveApprovalRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelApproval Withdraw a change you requested
+//
+// Roles: super_admin, admin.
+//
+// Corresponds with POST /api/v1/approvals/{id}/cancel (the `CancelApproval` operationId).
+func (c *Client) CancelApproval(ctx context.Context, id string, params *CancelApprovalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelApprovalRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RejectApprovalWithBody Reject a change; remark required
+//
+// Roles: super_admin, reviewer.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+func (c *Client) RejectApprovalWithBody(ctx context.Context, id string, params *RejectApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRejectApprovalRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RejectApproval Reject a change; remark required
+//
+// Roles: super_admin, reviewer.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+func (c *Client) RejectApproval(ctx context.Context, id string, params *RejectApprovalParams, body RejectApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRejectApprovalRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6154,6 +6560,315 @@ func NewListAlertsRequest(server string, params *ListAlertsParams) (*http.Reques
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListApprovalsRequest constructs an http.Request for the ListApprovals method
+func NewListApprovalsRequest(server string, params *ListApprovalsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/approvals")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "account_id", *params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetApprovalRequest constructs an http.Request for the GetApproval method
+func NewGetApprovalRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/approvals/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApproveApprovalRequest calls the generic ApproveApproval builder with application/json body
+func NewApproveApprovalRequest(server string, id string, params *ApproveApprovalParams, body ApproveApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApproveApprovalRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewApproveApprovalRequestWithBody constructs an http.Request for the ApproveApproval method, with any body, and a specified content type
+func NewApproveApprovalRequestWithBody(server string, id string, params *ApproveApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/approvals/%s/approve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCancelApprovalRequest constructs an http.Request for the CancelApproval method
+func NewCancelApprovalRequest(server string, id string, params *CancelApprovalParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/approvals/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRejectApprovalRequest calls the generic RejectApproval builder with application/json body
+func NewRejectApprovalRequest(server string, id string, params *RejectApprovalParams, body RejectApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRejectApprovalRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRejectApprovalRequestWithBody constructs an http.Request for the RejectApproval method, with any body, and a specified content type
+func NewRejectApprovalRequestWithBody(server string, id string, params *RejectApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/approvals/%s/reject", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8991,7 +9706,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateAccountWithBodyWithResponse Change an account's alert amount, credit, overdraft or status
 	//
-	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 	//
 	// Roles: super_admin, admin.
 	//
@@ -9002,7 +9717,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateAccountWithResponse Change an account's alert amount, credit, overdraft or status
 	//
-	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+	// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 	//
 	// Roles: super_admin, admin.
 	//
@@ -9022,6 +9737,8 @@ type ClientWithResponsesInterface interface {
 
 	// PostAdjustmentWithBodyWithResponse Adjust a balance by hand, with a reason and a note
 	//
+	// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
+	//
 	// Roles: super_admin, admin.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9030,6 +9747,8 @@ type ClientWithResponsesInterface interface {
 	PostAdjustmentWithBodyWithResponse(ctx context.Context, params *PostAdjustmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostAdjustmentResponse, error)
 
 	// PostAdjustmentWithResponse Adjust a balance by hand, with a reason and a note
+	//
+	// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
 	//
 	// Roles: super_admin, admin.
 	//
@@ -9168,6 +9887,75 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/alerts (the `ListAlerts` operationId).
 	ListAlertsWithResponse(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*ListAlertsResponse, error)
+
+	// ListApprovalsWithResponse Changes waiting for, or past, a second person's decision
+	//
+	// Newest first; filter by status, kind and account.
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/approvals (the `ListApprovals` operationId).
+	ListApprovalsWithResponse(ctx context.Context, params *ListApprovalsParams, reqEditors ...RequestEditorFn) (*ListApprovalsResponse, error)
+
+	// GetApprovalWithResponse One approval
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/approvals/{id} (the `GetApproval` operationId).
+	GetApprovalWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetApprovalResponse, error)
+
+	// ApproveApprovalWithBodyWithResponse Approve a change and apply it
+	//
+	// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+	ApproveApprovalWithBodyWithResponse(ctx context.Context, id string, params *ApproveApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error)
+
+	// ApproveApprovalWithResponse Approve a change and apply it
+	//
+	// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+	ApproveApprovalWithResponse(ctx context.Context, id string, params *ApproveApprovalParams, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error)
+
+	// CancelApprovalWithResponse Withdraw a change you requested
+	//
+	// Roles: super_admin, admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/cancel (the `CancelApproval` operationId).
+	CancelApprovalWithResponse(ctx context.Context, id string, params *CancelApprovalParams, reqEditors ...RequestEditorFn) (*CancelApprovalResponse, error)
+
+	// RejectApprovalWithBodyWithResponse Reject a change; remark required
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+	RejectApprovalWithBodyWithResponse(ctx context.Context, id string, params *RejectApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectApprovalResponse, error)
+
+	// RejectApprovalWithResponse Reject a change; remark required
+	//
+	// Roles: super_admin, reviewer.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+	RejectApprovalWithResponse(ctx context.Context, id string, params *RejectApprovalParams, body RejectApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectApprovalResponse, error)
 
 	// ListArchivesWithResponse Archives of old operation records and entries, newest first
 	//
@@ -10129,6 +10917,8 @@ type UpdateAccountResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AccountJSON
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApprovalJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -10137,6 +10927,8 @@ type UpdateAccountResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -10148,6 +10940,11 @@ type UpdateAccountResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r UpdateAccountResponse) GetJSON200() *AccountJSON {
 	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r UpdateAccountResponse) GetJSON202() *ApprovalJSON {
+	return r.JSON202
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -10168,6 +10965,11 @@ func (r UpdateAccountResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r UpdateAccountResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateAccountResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -10307,6 +11109,8 @@ type PostAdjustmentResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *TransactionJSON
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ApprovalJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -10330,6 +11134,11 @@ type PostAdjustmentResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r PostAdjustmentResponse) GetJSON201() *TransactionJSON {
 	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PostAdjustmentResponse) GetJSON202() *ApprovalJSON {
+	return r.JSON202
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -11246,6 +12055,477 @@ func (r ListAlertsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAlertsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListApprovalsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListApprovalJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListApprovalsResponse) GetJSON200() *ListApprovalJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListApprovalsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListApprovalsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListApprovalsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListApprovalsResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListApprovalsResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListApprovalsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListApprovalsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListApprovalsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListApprovalsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApprovalResponse200Headers the declared response headers of an HTTP 200 response for GetApproval
+type GetApprovalResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+type GetApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetApprovalResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApprovalResponse) GetJSON200() *ApprovalJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApproveApprovalResponse200Headers the declared response headers of an HTTP 200 response for ApproveApproval
+type ApproveApprovalResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+type ApproveApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ApproveApprovalResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApproveApprovalResponse) GetJSON200() *ApprovalJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ApproveApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApproveApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApproveApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApproveApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelApprovalResponse200Headers the declared response headers of an HTTP 200 response for CancelApproval
+type CancelApprovalResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+type CancelApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CancelApprovalResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelApprovalResponse) GetJSON200() *ApprovalJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CancelApprovalResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RejectApprovalResponse200Headers the declared response headers of an HTTP 200 response for RejectApproval
+type RejectApprovalResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+type RejectApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RejectApprovalResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RejectApprovalResponse) GetJSON200() *ApprovalJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RejectApprovalResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RejectApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RejectApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RejectApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RejectApprovalResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15640,7 +16920,7 @@ func (c *ClientWithResponses) GetAccountWithResponse(ctx context.Context, id str
 
 // UpdateAccountWithBodyWithResponse Change an account's alert amount, credit, overdraft or status
 //
-// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 //
 // Roles: super_admin, admin.
 //
@@ -15657,7 +16937,7 @@ func (c *ClientWithResponses) UpdateAccountWithBodyWithResponse(ctx context.Cont
 
 // UpdateAccountWithResponse Change an account's alert amount, credit, overdraft or status
 //
-// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins.
+// Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).
 //
 // Roles: super_admin, admin.
 //
@@ -15689,6 +16969,8 @@ func (c *ClientWithResponses) ListEntriesWithResponse(ctx context.Context, id st
 
 // PostAdjustmentWithBodyWithResponse Adjust a balance by hand, with a reason and a note
 //
+// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
+//
 // Roles: super_admin, admin.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15703,6 +16985,8 @@ func (c *ClientWithResponses) PostAdjustmentWithBodyWithResponse(ctx context.Con
 }
 
 // PostAdjustmentWithResponse Adjust a balance by hand, with a reason and a note
+//
+// At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval that a super admin or reviewer other than the requester approves (see /approvals).
 //
 // Roles: super_admin, admin.
 //
@@ -15924,6 +17208,117 @@ func (c *ClientWithResponses) ListAlertsWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParseListAlertsResponse(rsp)
+}
+
+// ListApprovalsWithResponse Changes waiting for, or past, a second person's decision
+//
+// Newest first; filter by status, kind and account.
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/approvals (the `ListApprovals` operationId).
+func (c *ClientWithResponses) ListApprovalsWithResponse(ctx context.Context, params *ListApprovalsParams, reqEditors ...RequestEditorFn) (*ListApprovalsResponse, error) {
+	rsp, err := c.ListApprovals(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListApprovalsResponse(rsp)
+}
+
+// GetApprovalWithResponse One approval
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/approvals/{id} (the `GetApproval` operationId).
+func (c *ClientWithResponses) GetApprovalWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetApprovalResponse, error) {
+	rsp, err := c.GetApproval(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApprovalResponse(rsp)
+}
+
+// ApproveApprovalWithBodyWithResponse Approve a change and apply it
+//
+// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+//
+// Roles: super_admin, reviewer.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+func (c *ClientWithResponses) ApproveApprovalWithBodyWithResponse(ctx context.Context, id string, params *ApproveApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error) {
+	rsp, err := c.ApproveApprovalWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveApprovalResponse(rsp)
+}
+
+// ApproveApprovalWithResponse Approve a change and apply it
+//
+// Applies the change under the rules as they stand now, in the transaction of the decision: an adjustment that no longer fits the floor is insufficient_funds and the approval stays pending. Adjustments: super admins and reviewers; credit changes: super admins. Never the requester (self_approval).
+//
+// Roles: super_admin, reviewer.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/approvals/{id}/approve (the `ApproveApproval` operationId).
+func (c *ClientWithResponses) ApproveApprovalWithResponse(ctx context.Context, id string, params *ApproveApprovalParams, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error) {
+	rsp, err := c.ApproveApproval(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveApprovalResponse(rsp)
+}
+
+// CancelApprovalWithResponse Withdraw a change you requested
+//
+// Roles: super_admin, admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/approvals/{id}/cancel (the `CancelApproval` operationId).
+func (c *ClientWithResponses) CancelApprovalWithResponse(ctx context.Context, id string, params *CancelApprovalParams, reqEditors ...RequestEditorFn) (*CancelApprovalResponse, error) {
+	rsp, err := c.CancelApproval(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelApprovalResponse(rsp)
+}
+
+// RejectApprovalWithBodyWithResponse Reject a change; remark required
+//
+// Roles: super_admin, reviewer.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+func (c *ClientWithResponses) RejectApprovalWithBodyWithResponse(ctx context.Context, id string, params *RejectApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RejectApprovalResponse, error) {
+	rsp, err := c.RejectApprovalWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRejectApprovalResponse(rsp)
+}
+
+// RejectApprovalWithResponse Reject a change; remark required
+//
+// Roles: super_admin, reviewer.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/approvals/{id}/reject (the `RejectApproval` operationId).
+func (c *ClientWithResponses) RejectApprovalWithResponse(ctx context.Context, id string, params *RejectApprovalParams, body RejectApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectApprovalResponse, error) {
+	rsp, err := c.RejectApproval(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRejectApprovalResponse(rsp)
 }
 
 // ListArchivesWithResponse Archives of old operation records and entries, newest first
@@ -17273,6 +18668,13 @@ func ParseUpdateAccountResponse(rsp *http.Response) (*UpdateAccountResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17300,6 +18702,13 @@ func ParseUpdateAccountResponse(rsp *http.Response) (*UpdateAccountResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
@@ -17418,6 +18827,13 @@ func ParsePostAdjustmentResponse(rsp *http.Response) (*PostAdjustmentResponse, e
 			return nil, err
 		}
 		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -18219,6 +19635,429 @@ func ParseListAlertsResponse(rsp *http.Response) (*ListAlertsResponse, error) {
 	case rsp.StatusCode == 200:
 		// Content-type (text/csv) unsupported
 
+	}
+
+	return response, nil
+}
+
+// ParseListApprovalsResponse parses an HTTP response from a ListApprovalsWithResponse call
+func ParseListApprovalsResponse(rsp *http.Response) (*ListApprovalsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListApprovalsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseGetApprovalResponse parses an HTTP response from a GetApprovalWithResponse call
+func ParseGetApprovalResponse(rsp *http.Response) (*GetApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetApprovalResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseApproveApprovalResponse parses an HTTP response from a ApproveApprovalWithResponse call
+func ParseApproveApprovalResponse(rsp *http.Response) (*ApproveApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApproveApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ApproveApprovalResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelApprovalResponse parses an HTTP response from a CancelApprovalWithResponse call
+func ParseCancelApprovalResponse(rsp *http.Response) (*CancelApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CancelApprovalResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRejectApprovalResponse parses an HTTP response from a RejectApprovalWithResponse call
+func ParseRejectApprovalResponse(rsp *http.Response) (*RejectApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RejectApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RejectApprovalResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -130,9 +130,12 @@ func (a *API) registerAccounts() {
 		Errors: []int{409, 422}}, auth.ActOperate, a.createAccount)
 	register(a, huma.Operation{OperationID: "get-account", Method: http.MethodGet, Path: "/accounts/{id}", Tags: tags,
 		Summary: "One account with its balance and what is available"}, auth.ActView, a.getAccount)
-	register(a, huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
-		Summary:     "Change an account's alert amount, credit, overdraft or status",
-		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins."}, auth.ActOperate,
+	register(a, a.orApproval(huma.Operation{OperationID: "update-account", Method: http.MethodPatch, Path: "/accounts/{id}", Tags: tags,
+		Summary: "Change an account's alert amount, credit, overdraft or status",
+		Description: "Customer and number cannot change. Admins may change the alert amount; credit limit, overdraft and status are for super admins. " +
+			"While the setting approve_credit_changes is on, a change that touches credit_limit, overdraft or overdraft_expires_at is not applied: " +
+			"the whole change (every field it gives) waits for another super admin, and the answer is 202 with the approval (see /approvals).",
+		Errors: []int{403, 404, 409, 422}}, http.StatusOK, AccountJSON{}), auth.ActOperate,
 		a.updateAccount)
 	register(a, huma.Operation{OperationID: "list-entries", Method: http.MethodGet, Path: "/accounts/{id}/entries", Tags: tags,
 		Summary: "The account's ledger entries, newest first, with the balance after each"}, auth.ActView, a.listEntries)
@@ -184,7 +187,7 @@ func (a *API) getAccount(ctx context.Context, in *AccountIDInput) (*AccountOutpu
 	return &AccountOutput{Body: a.accountJSON(acc, c.Name)}, err
 }
 
-func (a *API) updateAccount(ctx context.Context, in *PatchAccountInput) (*AccountOutput, error) {
+func (a *API) updateAccount(ctx context.Context, in *PatchAccountInput) (*AccountChangeOutput, error) {
 	acc, err := byID(ctx, in.ID, "account", a.store.Account)
 	if err != nil {
 		return nil, err
@@ -197,8 +200,21 @@ func (a *API) updateAccount(ctx context.Context, in *PatchAccountInput) (*Accoun
 	if err != nil {
 		return nil, err
 	}
-	acc, err = a.store.UpdateAccount(ctx, callerOf(ctx).actor(), acc.ID, c)
-	return &AccountOutput{Body: a.accountJSON(acc, "")}, err
+	acc, queued, err := a.store.SubmitAccountChange(ctx, callerOf(ctx).actor(), acc.ID, c)
+	if err != nil {
+		return nil, err
+	}
+	if queued != nil {
+		return &AccountChangeOutput{Status: http.StatusAccepted, Body: approvalJSON(*queued)}, nil
+	}
+	return &AccountChangeOutput{Status: http.StatusOK, Body: a.accountJSON(acc, "")}, nil
+}
+
+// AccountChangeOutput is the account after a change (200), or the approval
+// the change waits as (202) while approve_credit_changes is on.
+type AccountChangeOutput struct {
+	Status int
+	Body   any `doc:"200: the account (AccountJSON); 202: the approval (ApprovalJSON)."`
 }
 
 // accountChange reads a change of an account's settings, its amounts in the

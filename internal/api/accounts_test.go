@@ -202,7 +202,7 @@ func TestEveryListExportsCSV(t *testing.T) {
 		}
 		tok := e.token[ledger.RoleSuperAdmin]
 		_, rows := exportCSV2(t, e, "/api/v1/transactions?type=charge", tok)
-		if len(rows) != 4 || rows[0][0] != "id" || rows[1][4] != "-1.00" || rows[1][5] != "'=1+2" || !strings.HasPrefix(rows[1][12], "[{") {
+		if len(rows) != 4 || rows[0][0] != "id" || rows[1][4] != "-1.00" || rows[1][5] != "'=1+2" || !strings.HasPrefix(rows[1][13], "[{") {
 			t.Errorf("transactions CSV = %v", rows)
 		}
 		_, rows = exportCSV2(t, e, "/api/v1/customers", tok)

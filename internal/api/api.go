@@ -94,6 +94,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAudit()
 	a.registerSettings()
 	a.registerTopUps()
+	a.registerApprovals()
 	a.registerVouchers()
 	a.registerPaymentMethods()
 	a.registerArchives()

@@ -18,13 +18,19 @@ func TestHostileRequests(t *testing.T) {
 		charge := e.do("POST", "/api/v1/charges", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201).str("id")
 		reversal := e.do("POST", "/api/v1/transactions/"+charge+"/reverse", clerk, map[string]any{}).want(201).str("id")
 		hold := e.do("POST", "/api/v1/holds", clerk, map[string]any{"account_id": acc, "amount": "1.00"}).want(201).str("id")
+		checker := e.token[ledger.RoleReviewer]
+		e.do("PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"JPY": "100"}}).want(200)
+		bigJPY := map[string]any{"customer_id": cid, "currency": "JPY", "direction": "credit", "amount": "100", "reason": "other", "note": "x"}
+		clerksApproval := e.do("POST", "/api/v1/adjustments", clerk, bigJPY).want(202).str("id")
+		ownApproval := e.do("POST", "/api/v1/adjustments", super, bigJPY).want(202).str("id")
 		hook := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/hostile", "events": []string{"topup.approved"}}).want(201).str("id")
 
 		snapshot := func() string {
 			var b strings.Builder
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500",
 				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods",
-				"/api/v1/webhooks", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/holds?limit=500", "/api/v1/audit?object_type=webhook&object_id=" + hook} {
+				"/api/v1/webhooks", "/api/v1/approvals?limit=500", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/holds?limit=500",
+				"/api/v1/audit?object_type=webhook&object_id=" + hook} {
 				b.Write(e.do("GET", p, super, nil).want(200).Body)
 			}
 			return b.String()
@@ -139,6 +145,29 @@ func TestHostileRequests(t *testing.T) {
 			{"a phone region of three letters", "PATCH", "/api/v1/settings", super, map[string]any{"phone_region": "CHN"}, nil, 422, "validation_failed"},
 			{"a phone region as a number", "PATCH", "/api/v1/settings", super, `{"phone_region":86}`, nil, 422, "validation_failed"},
 			{"a phone region by an admin", "PATCH", "/api/v1/settings", clerk, map[string]any{"phone_region": "CN"}, nil, 403, "forbidden"},
+			{"approval version as a string", "POST", "/api/v1/approvals/" + clerksApproval + "/approve", checker, `{"version":"1"}`, nil, 422, "validation_failed"},
+			{"approval version as a fraction", "POST", "/api/v1/approvals/" + clerksApproval + "/approve", checker, `{"version":1.5}`, nil, 422, "validation_failed"},
+			{"approval remark as a number", "POST", "/api/v1/approvals/" + clerksApproval + "/reject", checker, `{"remark":7}`, nil, 422, "validation_failed"},
+			{"approval on a stale version", "POST", "/api/v1/approvals/" + clerksApproval + "/approve", checker, map[string]any{"version": 5}, []string{"Idempotency-Key", "stale-a"}, 409, "stale_version"},
+			{"rejection on a stale version", "POST", "/api/v1/approvals/" + clerksApproval + "/reject", checker, map[string]any{"version": 0, "remark": "x"}, nil, 409, "stale_version"},
+			{"own approval", "POST", "/api/v1/approvals/" + ownApproval + "/approve", super, map[string]any{}, nil, 403, "self_approval"},
+			{"own rejection", "POST", "/api/v1/approvals/" + ownApproval + "/reject", super, map[string]any{"remark": "mine"}, nil, 403, "self_approval"},
+			{"rejection without a remark", "POST", "/api/v1/approvals/" + clerksApproval + "/reject", checker, map[string]any{}, nil, 422, "validation_failed"},
+			{"rejection with a remark of 1001 characters", "POST", "/api/v1/approvals/" + clerksApproval + "/reject", checker, map[string]any{"remark": strings.Repeat("r", 1001)}, nil, 422, "validation_failed"},
+			{"someone else's approval: cancel", "POST", "/api/v1/approvals/" + clerksApproval + "/cancel", super, nil, nil, 403, "forbidden"},
+			{"approval by an admin", "POST", "/api/v1/approvals/" + ownApproval + "/approve", clerk, map[string]any{}, nil, 403, "forbidden"},
+			{"unknown approval", "GET", "/api/v1/approvals/999999", clerk, nil, nil, 404, "not_found"},
+			{"unknown approval: approve", "POST", "/api/v1/approvals/999999/approve", checker, map[string]any{}, nil, 404, "not_found"},
+			{"unknown approval: cancel", "POST", "/api/v1/approvals/999999/cancel", clerk, nil, nil, 404, "not_found"},
+			{"approvals of an unknown kind", "GET", "/api/v1/approvals?kind=refund", clerk, nil, nil, 422, "validation_failed"},
+			{"threshold with extra decimals", "PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"USD": "1000.001"}}, nil, 422, "validation_failed"},
+			{"threshold with decimals JPY has not", "PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"JPY": "100.5"}}, nil, 422, "validation_failed"},
+			{"threshold in an unknown currency", "PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"XTS1": "1.00"}}, nil, 422, "validation_failed"},
+			{"threshold as a JSON number", "PATCH", "/api/v1/settings", super, `{"approval_thresholds":{"USD":1000}}`, nil, 422, "validation_failed"},
+			{"threshold of zero", "PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"USD": "0.00"}}, nil, 422, "validation_failed"},
+			{"negative threshold", "PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"USD": "-5.00"}}, nil, 422, "validation_failed"},
+			{"approve_credit_changes as a string", "PATCH", "/api/v1/settings", super, `{"approve_credit_changes":"yes"}`, nil, 422, "validation_failed"},
+			{"thresholds by an admin", "PATCH", "/api/v1/settings", clerk, map[string]any{"approval_thresholds": map[string]string{"USD": "1.00"}}, nil, 403, "forbidden"},
 			{"a ping of a webhook id of letters", "POST", "/api/v1/webhooks/abc/ping", super, nil, nil, 404, "not_found"},
 		}
 		if len(cases) < 30 {

@@ -126,8 +126,11 @@ func (a *API) registerPostings() {
 	tags := []string{"postings"}
 	register(a, huma.Operation{OperationID: "post-charge", Method: http.MethodPost, Path: "/charges", Tags: tags,
 		Summary: "Post consumption: debit an account", Errors: []int{404, 409, 422}}, auth.ActOperate, a.postCharge)
-	register(a, huma.Operation{OperationID: "post-adjustment", Method: http.MethodPost, Path: "/adjustments", Tags: tags,
-		Summary: "Adjust a balance by hand, with a reason and a note", Errors: []int{404, 409, 422}}, auth.ActOperate, a.postAdjustment)
+	register(a, a.orApproval(huma.Operation{OperationID: "post-adjustment", Method: http.MethodPost, Path: "/adjustments", Tags: tags,
+		Summary: "Adjust a balance by hand, with a reason and a note",
+		Description: "At or above its currency's threshold (setting approval_thresholds) nothing is posted: the answer is 202 with an approval " +
+			"that a super admin or reviewer other than the requester approves (see /approvals).",
+		Errors: []int{404, 409, 422}}, http.StatusCreated, TransactionJSON{}), auth.ActOperate, a.postAdjustment)
 	register(a, huma.Operation{OperationID: "reverse-transaction", Method: http.MethodPost, Path: "/transactions/{id}/reverse", Tags: tags,
 		Summary: "Undo a transaction with a new one", Description: "A transaction is reversed at most once (already_reversed).",
 		Errors: []int{404, 409, 422}}, auth.ActOperate, a.reverseTransaction)
@@ -156,12 +159,42 @@ func (a *API) postCharge(ctx context.Context, in *ChargeInput) (*PostedOutput, e
 	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Charge(ctx, req) })
 }
 
-func (a *API) postAdjustment(ctx context.Context, in *AdjustmentInput) (*PostedOutput, error) {
+func (a *API) postAdjustment(ctx context.Context, in *AdjustmentInput) (*AdjustmentOutput, error) {
 	req, err := a.adjustment(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return a.posted(req.Idem, func() (store.Posted, error) { return a.store.Adjust(ctx, req) })
+	var queued *ledger.Approval
+	var replayed bool
+	p, err := a.posted(req.Idem, func() (store.Posted, error) {
+		out, err := a.store.SubmitAdjustment(ctx, req)
+		queued, replayed = out.Approval, out.Replayed
+		if queued != nil {
+			// Nothing was posted: the approval is the answer (SPEC 9).
+			return store.Posted{Replayed: true}, err
+		}
+		return store.Posted{Transaction: out.Posted.Transaction, Replayed: out.Replayed}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if queued != nil {
+		out := &AdjustmentOutput{Status: http.StatusAccepted, Body: approvalJSON(*queued)}
+		if replayed {
+			out.Replayed = "true"
+		}
+		return out, nil
+	}
+	return &AdjustmentOutput{Status: p.Status, Replayed: p.Replayed, Body: p.Body}, nil
+}
+
+// AdjustmentOutput is the posted transaction (201), or the approval the
+// adjustment waits as (202) when its amount is at or above its currency's
+// threshold (setting approval_thresholds).
+type AdjustmentOutput struct {
+	Status   int
+	Replayed string `header:"Idempotent-Replayed" doc:"true when this answer repeats the first one for the Idempotency-Key."`
+	Body     any    `doc:"201: the transaction (TransactionJSON); 202: the approval (ApprovalJSON)."`
 }
 
 // oneAtATime claims idem for this instance's request (see API.inFlight),

@@ -99,7 +99,7 @@ func TestRoleMatrix(t *testing.T) {
 			var b strings.Builder
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/customers?archived=true&limit=500",
 				"/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings",
-				"/api/v1/topups?limit=500", "/api/v1/payment-methods"} {
+				"/api/v1/topups?limit=500", "/api/v1/payment-methods", "/api/v1/approvals?limit=500"} {
 				r := e.do("GET", p, super, nil).want(200)
 				b.WriteString(p + " ")
 				b.Write(r.Body)
@@ -161,6 +161,35 @@ func TestRoleMatrix(t *testing.T) {
 			return e.do("POST", "/api/v1/topups/"+id+"/vouchers", e.token[ledger.RoleAdmin], voucherBody, "Content-Type", voucherType).want(201).str("id")
 		}()
 		methodID := e.do("POST", "/api/v1/payment-methods", super, map[string]any{"name": "Matrix Pay"}).want(201).str("id")
+
+		// Approvals (SPEC 9): JPY adjustments from 100 wait for a second
+		// person; a second super admin requests credit changes, so that the
+		// first may decide them.
+		e.do("PATCH", "/api/v1/settings", super, map[string]any{"approval_thresholds": map[string]string{"JPY": "100"}}).want(200)
+		e.do("POST", "/api/v1/admins", super, map[string]any{"username": "root2", "role": "super_admin", "password": password}).want(201)
+		super2 := e.login("root2", password)
+		approval := func(role ledger.Role) string {
+			e.t.Helper()
+			if role == ledger.RoleReviewer {
+				role = ledger.RoleAdmin
+			}
+			return e.do("POST", "/api/v1/adjustments", e.token[role], map[string]any{"customer_id": custID, "currency": "JPY", "direction": "credit",
+				"amount": "100", "reason": "compensation", "note": "matrix"}).want(202).str("id")
+		}
+		// creditApproval asks for a credit limit the account does not have
+		// (an unchanged one is no change and needs no approval).
+		creditApproval := func() (string, string) {
+			e.t.Helper()
+			limit := fmt.Sprintf("3.%02d", next()%100)
+			e.do("PATCH", "/api/v1/settings", super, map[string]any{"approve_credit_changes": true}).want(200)
+			id := e.do("PATCH", "/api/v1/accounts/"+accID, super2, map[string]any{"credit_limit": limit}).want(202).str("id")
+			e.do("PATCH", "/api/v1/settings", super, map[string]any{"approve_credit_changes": false}).want(200)
+			return id, limit
+		}
+		approvalStatus := func(id string) any {
+			return e.do("GET", "/api/v1/approvals/"+id, super, nil).want(200).json()["status"]
+		}
+		pendingApproval := approval(ledger.RoleAdmin)
 
 		rows := []rmRow{
 			// Administrators and their own sessions.
@@ -442,6 +471,36 @@ func TestRoleMatrix(t *testing.T) {
 				return rmCall{path: "/api/v1/topups/" + id + "/cancel",
 					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "cancelled") },
 					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": topupStatus(id)}, "status", "pending") }}
+			}},
+			{method: "GET", path: "/api/v1/approvals", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/approvals?status=pending&kind=adjustment"}
+			}},
+			{method: "GET", path: "/api/v1/approvals/{id}", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/approvals/" + pendingApproval}
+			}},
+			{method: "POST", path: "/api/v1/approvals/{id}/approve", variant: "adjustment", allow: rmReviewers, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := approval(ledger.RoleAdmin) // requested by someone else: never one's own
+				return rmCall{path: "/api/v1/approvals/" + id + "/approve", body: map[string]any{"remark": "checked"},
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "approved") },
+					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": approvalStatus(id)}, "status", "pending") }}
+			}},
+			{method: "POST", path: "/api/v1/approvals/{id}/approve", variant: "credit_change", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				id, limit := creditApproval()
+				return rmCall{path: "/api/v1/approvals/" + id + "/approve", body: map[string]any{},
+					after: func(t *testing.T, r *resp) { wantField(t, account(accID), "credit_limit", limit) },
+					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": approvalStatus(id)}, "status", "pending") }}
+			}},
+			{method: "POST", path: "/api/v1/approvals/{id}/reject", allow: rmReviewers, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := approval(ledger.RoleAdmin)
+				return rmCall{path: "/api/v1/approvals/" + id + "/reject", body: map[string]any{"remark": "no ticket"},
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "rejected") },
+					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": approvalStatus(id)}, "status", "pending") }}
+			}},
+			{method: "POST", path: "/api/v1/approvals/{id}/cancel", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := approval(role)
+				return rmCall{path: "/api/v1/approvals/" + id + "/cancel",
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "status", "cancelled") },
+					kept:  func(t *testing.T) { wantField(t, map[string]any{"status": approvalStatus(id)}, "status", "pending") }}
 			}},
 			{method: "POST", path: "/api/v1/topups/{id}/vouchers", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
 				id := topup(role)

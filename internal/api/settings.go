@@ -19,21 +19,28 @@ import (
 
 // SettingsJSON are the system settings.
 type SettingsJSON struct {
-	RetentionDays      int               `json:"retention_days" doc:"Days operation records and entry details are kept (default 183)."`
-	DefaultCreditLimit map[string]string `json:"default_credit_limit" doc:"Credit limit a new account starts with, per currency."`
-	DirectTopUp        bool              `json:"direct_topup" doc:"Super admins may post top-ups without review."`
-	Timezone           string            `json:"timezone" doc:"Business time zone for dates in filters and reports." example:"Asia/Shanghai"`
-	HoldTTLHours       int               `json:"hold_ttl_hours" doc:"How long a hold placed without expires_at lasts, 1 to 720 hours (default 168)." example:"168"`
-	PhoneRegion        string            `json:"phone_region" doc:"ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing." example:"CN"`
+	RetentionDays        int               `json:"retention_days" doc:"Days operation records and entry details are kept (default 183)."`
+	DefaultCreditLimit   map[string]string `json:"default_credit_limit" doc:"Credit limit a new account starts with, per currency."`
+	DirectTopUp          bool              `json:"direct_topup" doc:"Super admins may post top-ups without review."`
+	Timezone             string            `json:"timezone" doc:"Business time zone for dates in filters and reports." example:"Asia/Shanghai"`
+	HoldTTLHours         int               `json:"hold_ttl_hours" doc:"How long a hold placed without expires_at lasts, 1 to 720 hours (default 168)." example:"168"`
+	PhoneRegion          string            `json:"phone_region" doc:"ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing." example:"CN"`
+	ApprovalThresholds   map[string]string `json:"approval_thresholds" doc:"Per currency, the amount from which an adjustment waits for a second person (202 with an approval). A currency not named has none; none by default." example:"{\"USD\": \"1000.00\"}"`
+	ApproveCreditChanges bool              `json:"approve_credit_changes" doc:"Every change of credit limit or overdraft waits for another super admin (default false)."`
 }
 
 func settingsJSON(s ledger.Settings) SettingsJSON {
 	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, PhoneRegion: s.PhoneRegion,
-		HoldTTLHours:       int(s.HoldTTL().Hours()),
-		DefaultCreditLimit: map[string]string{}}
+		HoldTTLHours: int(s.HoldTTL().Hours()), DefaultCreditLimit: map[string]string{}, ApprovalThresholds: map[string]string{},
+		ApproveCreditChanges: s.ApproveCreditChanges}
 	for code, v := range s.DefaultCreditLimit {
 		if cur, err := money.LookupCurrency(code); err == nil {
 			j.DefaultCreditLimit[code] = fmtAmount(v, cur)
+		}
+	}
+	for code, v := range s.ApprovalThresholds {
+		if cur, err := money.LookupCurrency(code); err == nil {
+			j.ApprovalThresholds[code] = fmtAmount(v, cur)
 		}
 	}
 	return j
@@ -45,12 +52,14 @@ type SettingsOutput struct{ Body SettingsJSON }
 // PatchSettingsInput changes the settings it gives.
 type PatchSettingsInput struct {
 	Body struct {
-		RetentionDays      *int              `json:"retention_days,omitempty"`
-		DefaultCreditLimit map[string]string `json:"default_credit_limit,omitempty" doc:"Currencies given are set; others keep their value."`
-		DirectTopUp        *bool             `json:"direct_topup,omitempty"`
-		Timezone           *string           `json:"timezone,omitempty" example:"Asia/Shanghai"`
-		HoldTTLHours       *int              `json:"hold_ttl_hours,omitempty" doc:"1 to 720." example:"168"`
-		PhoneRegion        *string           `json:"phone_region,omitempty" maxLength:"2" doc:"Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report." example:"CN"`
+		RetentionDays        *int              `json:"retention_days,omitempty"`
+		DefaultCreditLimit   map[string]string `json:"default_credit_limit,omitempty" doc:"Currencies given are set; others keep their value."`
+		DirectTopUp          *bool             `json:"direct_topup,omitempty"`
+		Timezone             *string           `json:"timezone,omitempty" example:"Asia/Shanghai"`
+		HoldTTLHours         *int              `json:"hold_ttl_hours,omitempty" doc:"1 to 720." example:"168"`
+		PhoneRegion          *string           `json:"phone_region,omitempty" maxLength:"2" doc:"Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report." example:"CN"`
+		ApprovalThresholds   map[string]string `json:"approval_thresholds,omitempty" doc:"Currencies given are set, \"\" removes one's threshold; others keep theirs." example:"{\"USD\": \"1000.00\"}"`
+		ApproveCreditChanges *bool             `json:"approve_credit_changes,omitempty"`
 	}
 }
 
@@ -163,6 +172,10 @@ func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 			}
 			s.HoldTTLHours = *b.HoldTTLHours
 		}
+		setGiven(&s.ApproveCreditChanges, b.ApproveCreditChanges)
+		if err := setThresholds(s, b.ApprovalThresholds); err != nil {
+			return err
+		}
 		for code, v := range b.DefaultCreditLimit {
 			cur, err := currency("default_credit_limit."+code, code)
 			if err != nil {
@@ -176,4 +189,26 @@ func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 		}
 		return nil
 	}
+}
+
+// setThresholds applies the approval thresholds a PATCH gives: a positive
+// amount in the currency's decimals, or "" to remove it.
+func setThresholds(s *ledger.Settings, given map[string]string) error {
+	for code, v := range given {
+		field := "approval_thresholds." + code
+		cur, err := currency(field, code)
+		if err != nil {
+			return err
+		}
+		if v == "" {
+			delete(s.ApprovalThresholds, code)
+			continue
+		}
+		minor, err := positiveAmount(field, v, cur)
+		if err != nil {
+			return err
+		}
+		s.ApprovalThresholds[code] = minor
+	}
+	return nil
 }

@@ -22,10 +22,16 @@ const (
 	// ActDirectTopUp posts a top-up without review, while the direct_topup
 	// setting is on (SPEC section 2, "Optional direct top-up").
 	ActDirectTopUp Action = "direct_topup"
+	// ActApproveAdjustment approves or rejects an adjustment that waited for
+	// a second person, ActApproveCredit a change of credit (SPEC section 9);
+	// never one's own.
+	ActApproveAdjustment Action = "approve_adjustment"
+	ActApproveCredit     Action = "approve_credit"
 )
 
 // Actions lists every action, in the order of SPEC section 3.
-var Actions = []Action{ActView, ActOperate, ActReview, ActCredit, ActArchive, ActAnyPeriod, ActAllRecords, ActSystem, ActDirectTopUp}
+var Actions = []Action{ActView, ActOperate, ActReview, ActCredit, ActArchive, ActAnyPeriod, ActAllRecords, ActSystem, ActDirectTopUp,
+	ActApproveAdjustment, ActApproveCredit}
 
 var (
 	everyone  = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleAdmin, ledger.RoleReviewer}
@@ -43,6 +49,17 @@ var permissions = map[Action][]ledger.Role{
 	ActAllRecords:  superOnly,
 	ActSystem:      superOnly,
 	ActDirectTopUp: superOnly,
+
+	ActApproveAdjustment: {ledger.RoleSuperAdmin, ledger.RoleReviewer},
+	ActApproveCredit:     superOnly,
+}
+
+// ApprovalAction is the action that decides an approval of kind k.
+func ApprovalAction(k ledger.ApprovalKind) Action {
+	if k == ledger.ApprovalCreditChange {
+		return ActApproveCredit
+	}
+	return ActApproveAdjustment
 }
 
 // Can reports whether role r may do a.

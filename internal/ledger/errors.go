@@ -100,6 +100,7 @@ var (
 	ErrNotSubmitter   = define("forbidden", "not_submitter", "only the administrator who submitted a top-up request may change or cancel it")
 	ErrDirectTopUpOff = define("forbidden", "direct_topup_off", "direct top-ups are switched off in the settings, or not for your role")
 	ErrStaleVersion   = define("stale_version", "", "it changed since you saw it; look at it again")
+	ErrNotRequester   = define("forbidden", "not_requester", "only the administrator who requested an approval may cancel it")
 
 	// Batches of alert amounts.
 	ErrAlertBatchUndone = define("already_undone", "", "this batch has already been undone")

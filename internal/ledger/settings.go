@@ -25,6 +25,13 @@ type Settings struct {
 	// a number without + being a national one of this region (SPEC 7;
 	// NormalizePhone). Empty: numbers are stored as typed, less spacing.
 	PhoneRegion string `json:"phone_region,omitempty"`
+	// ApprovalThresholds, in minor units per currency, send an adjustment
+	// at or above its currency's amount to a second person (SPEC 9); a
+	// currency not named has none.
+	ApprovalThresholds map[string]int64 `json:"approval_thresholds,omitempty"`
+	// ApproveCreditChanges sends every change of credit limit or overdraft
+	// to a second person, a super admin (SPEC 9).
+	ApproveCreditChanges bool `json:"approve_credit_changes,omitempty"`
 	// HoldTTLHours is how long a hold placed without expires_at lasts
 	// (SPEC 8: 168); at most 30 days.
 	HoldTTLHours int `json:"hold_ttl_hours,omitempty"`
@@ -74,6 +81,13 @@ func (s Settings) Validate() error {
 			p = append(p, FieldProblem{Field: "default_credit_limit." + cur, Message: err.Error()})
 		} else if v < 0 || v > MaxLimit {
 			p = append(p, FieldProblem{Field: "default_credit_limit." + cur, Message: "must be zero or more and within range"})
+		}
+	}
+	for cur, v := range s.ApprovalThresholds {
+		if _, err := money.LookupCurrency(cur); err != nil {
+			p = append(p, FieldProblem{Field: "approval_thresholds." + cur, Reason: "unknown_currency", Message: err.Error()})
+		} else if v <= 0 || v > MaxAmount {
+			p = append(p, FieldProblem{Field: "approval_thresholds." + cur, Reason: "not_positive", Message: "must be greater than zero and within range"})
 		}
 	}
 	if p != nil {

@@ -264,7 +264,15 @@ func (s *Store) UpdateAccount(ctx context.Context, actor ledger.Actor, id int64,
 		return ledger.Account{}, err
 	}
 	var a ledger.Account
-	err := s.write(ctx, func(tx *txn) error {
+	err := s.write(ctx, s.changeAccount(ctx, actor, id, c, &a))
+	return a, err
+}
+
+// changeAccount applies c to account id inside a transaction and sets *a to
+// the result; an approved credit change applies through it too, in the
+// transaction of its decision (approvals.go).
+func (s *Store) changeAccount(ctx context.Context, actor ledger.Actor, id int64, c AccountChange, a *ledger.Account) func(tx *txn) error {
+	return func(tx *txn) error {
 		before, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountCols+" FROM accounts WHERE id = $1 AND customer_id IS NOT NULL"+s.forUpdate, id))
 		if err != nil {
 			return err
@@ -303,16 +311,15 @@ func (s *Store) UpdateAccount(ctx context.Context, actor ledger.Actor, id int64,
 		if !sameSettings(before, after) {
 			after.Version++
 		}
-		a, err = scanAccount(tx.QueryRowContext(ctx, `UPDATE accounts SET alert_amount = $2, credit_limit = $3, overdraft = $4,
+		*a, err = scanAccount(tx.QueryRowContext(ctx, `UPDATE accounts SET alert_amount = $2, credit_limit = $3, overdraft = $4,
 			overdraft_expires_at = $5, status = $6, updated_at = $7, version = $8 WHERE id = $1 RETURNING `+accountCols,
 			id, after.AlertAmount, after.CreditLimit, after.Overdraft, nullMicros(after.OverdraftExpiresAt), string(after.Status), micros(after.UpdatedAt), after.Version))
 		if err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, change{action: "account.update", objectType: "account", objectID: id,
-			before: auditAccount(before), after: auditAccount(a)})
-	})
-	return a, err
+			before: auditAccount(before), after: auditAccount(*a)})
+	}
 }
 
 // sameSettings reports whether a and b have the same settings, the ones an

@@ -107,7 +107,13 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
+	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), s.buildAdjust(r))
+}
+
+// buildAdjust checks and builds adjustment r; an approved approval posts
+// through it too, in the transaction of its decision (approvals.go).
+func (s *Store) buildAdjust(r ledger.Adjustment) buildFunc {
+	return func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
 		a, err := s.lockTarget(ctx, st.tx, r.Target, st.now, true)
 		if err != nil {
 			return nil, err
@@ -138,7 +144,7 @@ func (s *Store) Adjust(ctx context.Context, r ledger.Adjustment) (Posted, error)
 		}
 		return newTransaction(st, ledger.Transaction{Type: ledger.TxAdjustment, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects, CreatedBy: r.Actor.AdminID},
 			a, delta, adj), nil
-	})
+	}
 }
 
 // Reverse posts a new transaction that undoes r.TransactionID, entry by

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 
 	"github.com/cofferhq/coffer/internal/ledger"
 )
@@ -48,6 +49,10 @@ func (s *Store) UpdateSettings(ctx context.Context, actor ledger.Actor, edit fun
 		after.DefaultCreditLimit = map[string]int64{}
 		for k, v := range before.DefaultCreditLimit {
 			after.DefaultCreditLimit[k] = v
+		}
+		after.ApprovalThresholds = maps.Clone(before.ApprovalThresholds)
+		if after.ApprovalThresholds == nil {
+			after.ApprovalThresholds = map[string]int64{}
 		}
 		if err := edit(&after); err != nil {
 			return err

@@ -214,7 +214,7 @@ func TestCustomerSearchAndDelete(t *testing.T) {
 				t.Error("a customer with money is offered deletion")
 			}
 			code, body, _ = root.post("/customers/"+cid+"/archive", root.form())
-			if code != 409 || !strings.Contains(body, "settle it first") || !strings.Contains(body, `id="customer-name"`) {
+			if code != 409 || !strings.Contains(body, "settle or release it first") || !strings.Contains(body, `id="customer-name"`) {
 				t.Errorf("deleting a customer with money = %d; want 409 on the customer's page with the reason", code)
 			}
 			if c, _ := s.st.Customer(context.Background(), accs[0].CustomerID); c.ArchivedAt != nil {

@@ -28,6 +28,7 @@ var auditActions = strings.Fields(`
 	account.create account.update alert_batch.create alert_batch.undo
 	topup.create topup.update voucher.create topup.cancel topup.approve topup.reject
 	transaction.create hold.create hold.capture hold.release hold.expire
+	approval.create approval.approve approval.reject approval.cancel
 	admin.create admin.update admin.password admin.locale login login.failed logout
 	token.create token.revoke
 	settings.update payment_method.create payment_method.update
@@ -36,7 +37,7 @@ var auditActions = strings.Fields(`
 `)
 
 // auditObjects are the object types of records.
-var auditObjects = []string{"customer", "account", "alert_batch", "topup", "transaction", "hold", "admin", "token", "settings",
+var auditObjects = []string{"customer", "account", "alert_batch", "topup", "approval", "transaction", "hold", "admin", "token", "settings",
 	"payment_method", "webhook", "archive", "import"}
 
 // auditFields are the fields of the objects in records, in the order a
@@ -52,6 +53,7 @@ var auditFields = []string{
 	"voucher_id", "content_type", "size", "sha256", "version",
 	"file_name", "rows", "customers_created", "customers_matched", "accounts_created", "accounts_skipped", "opening_balances",
 	"cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
+	"kind", "request", "approval_thresholds", "approve_credit_changes", "hold_ttl_hours",
 }
 
 // loginFailures are the reasons auth.Login records for a failed login.
@@ -61,7 +63,8 @@ var loginFailures = []string{"unknown username", "wrong password", "administrato
 // from values, or use in Go code (the catalog test counts them as used).
 func recordKeys() []string {
 	keys := []string{"audit.no", "audit.to_before_from", "reports.no_method", "common.yes", "admin.taken",
-		"settings.retention_range", "settings.timezone_bad", "settings.credit_range", "settings.method_taken"}
+		"settings.retention_range", "settings.timezone_bad", "settings.credit_range", "settings.method_taken",
+		"settings.threshold_range", "approvals.insufficient"}
 	for _, a := range auditActions {
 		keys = append(keys, "audit.act."+a)
 	}
@@ -202,6 +205,8 @@ func (c recordContext) objectLink(r store.AuditRecord) string {
 		return "/accounts/" + id
 	case "topup":
 		return "/topups/" + id
+	case "approval":
+		return "/approvals/" + id
 	case "transaction":
 		return "/transactions/" + id
 	case "alert_batch":
@@ -328,7 +333,7 @@ func (c recordContext) value(r store.AuditRecord, field string, v any, obj map[s
 			}
 		}
 	case "status":
-		if r.ObjectType == "topup" {
+		if r.ObjectType == "topup" || r.ObjectType == "approval" {
 			return shownValue{Text: c.label("topupstatus.", s)}
 		}
 		return shownValue{Text: c.label("status.", s)}

@@ -52,12 +52,16 @@ func TestCatalogIsComplete(t *testing.T) {
 		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal",
 		"reason.": "refund promotion compensation correction other opening_balance", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
-		"field.":          "name phone email company default_currency remark",
-		"done.":           "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged hold_placed hold_captured hold_released",
-		"batchscope.":     "accounts currency all",
-		"group.":          "currency day payment_method customer",
-		"webhooks.grace_": "0 1 24 72 168",
-		"holdstatus.":     "active captured released expired",
+		"field.":                 "name phone email company default_currency remark",
+		"done.":                  "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged hold_placed hold_captured hold_released approval_approved approval_rejected approval_cancelled",
+		"batchscope.":            "accounts currency all",
+		"group.":                 "currency day payment_method customer",
+		"webhooks.grace_":        "0 1 24 72 168",
+		"holdstatus.":            "active captured released expired",
+		"approvals.kind.":        "adjustment credit_change",
+		"approvals.not_decider.": "adjustment credit_change",
+		"approvals.confirm.":     "adjustment credit_change",
+		"adjust.":                "credit debit",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

@@ -435,14 +435,9 @@ func (web *Web) accountEdit(q *request) {
 	}
 	p := q.page("", nil)
 	c := q.accountChangeOf(p, f, a.Currency)
+	var queued *ledger.Approval
 	if len(p.Errs) == 0 {
-		version, perr := strconv.ParseInt(f.Get("version"), 10, 64)
-		if perr != nil {
-			err = ledger.ErrStaleVersion // a form that does not say what it showed
-		} else {
-			c.Version = &version
-			_, err = web.store.UpdateAccount(q.r.Context(), q.actor(), id, c)
-		}
+		queued, err = web.submitAccountEdit(q, id, f, c)
 	}
 	status := http.StatusUnprocessableEntity
 	switch {
@@ -452,6 +447,10 @@ func (web *Web) accountEdit(q *request) {
 		back := safeNext(f.Get("back"))
 		if back == "/" {
 			back = "/accounts/" + itoa(id)
+		}
+		if queued != nil { // applied only once another super admin approves (SPEC 9)
+			web.afterEdit(q, queuedTo(back, queued))
+			return
 		}
 		web.afterEdit(q, withDone(back, strings.TrimPrefix(modifiedFlash, "done.")))
 		return
@@ -469,6 +468,18 @@ func (web *Web) accountEdit(q *request) {
 		return
 	}
 	web.accountPage(q, id, p, status)
+}
+
+// submitAccountEdit applies c on the version the form showed; a change of
+// credit may go to approval instead (SPEC 9), which it returns.
+func (web *Web) submitAccountEdit(q *request, id int64, f url.Values, c store.AccountChange) (*ledger.Approval, error) {
+	version, err := strconv.ParseInt(f.Get("version"), 10, 64)
+	if err != nil {
+		return nil, ledger.ErrStaleVersion // a form that does not say what it showed
+	}
+	c.Version = &version
+	_, queued, err := web.store.SubmitAccountChange(q.r.Context(), q.actor(), id, c)
+	return queued, err
 }
 
 // afterEdit goes to where the dialog was opened, which shows the change:

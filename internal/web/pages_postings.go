@@ -233,7 +233,7 @@ func (web *Web) postingAmount(q *request, p *page, opening bool) (ledger.Target,
 // posting shown; a problem goes back to the form with everything typed
 // kept and the field marked. fieldErr is a problem the caller found in the
 // form's other fields, shown with the rest.
-func (web *Web) postingSubmit(q *request, form, done string, fieldErr error, post func(t ledger.Target, amount int64) (store.Posted, error)) {
+func (web *Web) postingSubmit(q *request, form, done string, fieldErr error, post func(t ledger.Target, amount int64) (store.AdjustOutcome, error)) {
 	if !q.need(auth.ActOperate) {
 		return
 	}
@@ -266,7 +266,11 @@ func (web *Web) postingSubmit(q *request, form, done string, fieldErr error, pos
 		q.internal(err)
 		return
 	}
-	q.redirect("/" + form + "?done=" + done + "&tx=" + itoa(res.Transaction.ID))
+	if res.Approval != nil { // nothing was posted: it waits for a second person (SPEC 9)
+		q.redirect(queuedTo("/"+form, res.Approval))
+		return
+	}
+	q.redirect("/" + form + "?done=" + done + "&tx=" + itoa(res.Posted.Transaction.ID))
 }
 
 // refusedDebit says beside the amount that the account cannot pay it, and
@@ -284,9 +288,10 @@ func (web *Web) refusedDebit(q *request, p *page, id int64) {
 
 func (web *Web) chargeSubmit(q *request) {
 	f := q.r.PostForm
-	web.postingSubmit(q, "charge", "charged", nil, func(t ledger.Target, amount int64) (store.Posted, error) {
-		return web.store.Charge(q.r.Context(), ledger.Charge{AccountID: t.AccountID, Amount: amount, Reference: f.Get("reference"),
+	web.postingSubmit(q, "charge", "charged", nil, func(t ledger.Target, amount int64) (store.AdjustOutcome, error) {
+		p, err := web.store.Charge(q.r.Context(), ledger.Charge{AccountID: t.AccountID, Amount: amount, Reference: f.Get("reference"),
 			Note: f.Get("note"), Actor: q.actor(), Idem: q.idem()})
+		return store.AdjustOutcome{Posted: p}, err
 	})
 }
 
@@ -295,8 +300,8 @@ func (web *Web) adjustSubmit(q *request) {
 	// The transaction corrected is optional; a typo in it is refused, as
 	// the API refuses it, not posted as an adjustment that corrects nothing.
 	corrects, badCorrects := q.idField(f, "corrects")
-	web.postingSubmit(q, "adjust", "adjusted", badCorrects, func(t ledger.Target, amount int64) (store.Posted, error) {
-		return web.store.Adjust(q.r.Context(), ledger.Adjustment{Target: t, Direction: ledger.Direction(f.Get("direction")),
+	web.postingSubmit(q, "adjust", "adjusted", badCorrects, func(t ledger.Target, amount int64) (store.AdjustOutcome, error) {
+		return web.store.SubmitAdjustment(q.r.Context(), ledger.Adjustment{Target: t, Direction: ledger.Direction(f.Get("direction")),
 			Amount: amount, Reason: ledger.Reason(f.Get("reason")), Note: f.Get("note"), Corrects: corrects, Actor: q.actor(), Idem: q.idem()})
 	})
 }

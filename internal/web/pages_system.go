@@ -141,8 +141,10 @@ type settingsData struct {
 	Settings ledger.Settings
 	Methods  []methodView
 	Credit   []creditView
-	Regions  []regionOption
-	Phones   *phoneReportView // the last change of the phone region did
+	// Thresholds are the approval thresholds (SPEC 9), by currency.
+	Thresholds []creditView
+	Regions    []regionOption
+	Phones     *phoneReportView // the last change of the phone region did
 }
 
 // methodView is a payment method as the settings list it.
@@ -184,6 +186,10 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		d.Credit = append(d.Credit, creditView{Currency: code, Amount: q.L.Money(v, code)})
 	}
 	slices.SortFunc(d.Credit, func(a, b creditView) int { return strings.Compare(a.Currency, b.Currency) })
+	for code, v := range s.ApprovalThresholds {
+		d.Thresholds = append(d.Thresholds, creditView{Currency: code, Amount: q.L.Money(v, code)})
+	}
+	slices.SortFunc(d.Thresholds, func(a, b creditView) int { return strings.Compare(a.Currency, b.Currency) })
 	if !p.Form.Has("retention_days") { // not the settings form coming back: show what is saved
 		p.Form.Set("retention_days", itoa(int64(s.RetentionDays)))
 		p.Form.Set("timezone", s.Timezone)
@@ -191,6 +197,9 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		p.Form.Set("hold_ttl_hours", itoa(int64(s.HoldTTL().Hours())))
 		if s.DirectTopUp {
 			p.Form.Set("direct_topup", "1")
+		}
+		if s.ApproveCreditChanges {
+			p.Form.Set("approve_credit_changes", "1")
 		}
 	}
 	if status >= http.StatusBadRequest && p.Error == "" {
@@ -216,6 +225,7 @@ func (web *Web) settingsSave(q *request) {
 			p.Errs["hold_ttl_hours"] = q.L.Tf("why.hold_ttl", 1, ledger.MaxHoldDays*24)
 		}
 	}
+	threshold := q.readThreshold(p, f)
 	if len(p.Errs) > 0 {
 		web.renderSettings(q, p, http.StatusUnprocessableEntity)
 		return
@@ -233,6 +243,14 @@ func (web *Web) settingsSave(q *request) {
 		}
 		if credit != nil {
 			s.DefaultCreditLimit[credit.Currency().Code()] = credit.Minor()
+		}
+		s.ApproveCreditChanges = f.Get("approve_credit_changes") == "1"
+		switch {
+		case threshold == nil:
+		case threshold.IsZero():
+			delete(s.ApprovalThresholds, threshold.Currency().Code())
+		default:
+			s.ApprovalThresholds[threshold.Currency().Code()] = threshold.Minor()
 		}
 		return nil
 	})
@@ -282,6 +300,32 @@ func (web *Web) readSettings(q *request, p *page, f url.Values) (days int, tz st
 		credit = &a
 	}
 	return days, tz, credit
+}
+
+// readThreshold reads the approval threshold typed for one currency, if
+// any: a positive amount sets it, 0 removes it (SPEC 9).
+func (q *request) readThreshold(p *page, f url.Values) *money.Amount {
+	code, amount := strings.ToUpper(strings.TrimSpace(f.Get("threshold_currency"))), strings.TrimSpace(f.Get("threshold_amount"))
+	if code == "" && amount == "" {
+		return nil
+	}
+	c, err := money.LookupCurrency(code)
+	if err != nil {
+		p.Errs["threshold_currency"] = q.L.T("err.currency")
+		return nil
+	}
+	a, err := money.Parse(amount, c)
+	switch {
+	case amount == "":
+		p.Errs["threshold_amount"] = q.L.T("why.required")
+	case err != nil:
+		p.Errs["threshold_amount"] = q.amountMessage("threshold_amount", err)
+	case a.IsNegative() || a.Minor() > ledger.MaxAmount:
+		p.Errs["threshold_amount"] = q.L.T("settings.threshold_range")
+	default:
+		return &a
+	}
+	return nil
 }
 
 func (web *Web) methodCreate(q *request) {

@@ -163,6 +163,9 @@ type page struct {
 	Title string
 	Flash string
 	Error string
+	// Queued is the approval a change was sent to instead of being applied
+	// (SPEC 9): the page says so, with a link to it.
+	Queued int64
 	// Form holds what the user typed, so that an error loses none of it;
 	// Errs holds the problem of each field.
 	Form url.Values
@@ -176,7 +179,9 @@ func (q *request) page(title string, data any) *page {
 	for name, a := range actions {
 		p.Can[name] = q.can(a)
 	}
-	if done := q.r.URL.Query().Get("done"); done != "" {
+	if done := q.r.URL.Query().Get("done"); done == "queued" {
+		p.Queued, _ = strconv.ParseInt(q.r.URL.Query().Get("approval"), 10, 64)
+	} else if done != "" {
 		p.Flash = q.L.T("done." + done)
 	}
 	return p

@@ -126,9 +126,9 @@ func TestEveryPageRenders(t *testing.T) {
 					"/customers/new", "/accounts", "/accounts?below_alert=1&currency=USD&balance_min=0", "/accounts/" + acc, "/recharge",
 					"/recharge?customer_id=" + cid, "/reviews", "/topups", "/charge?customer_id=" + cid, "/adjust?account_id=" + acc,
 					"/admins", "/audit", "/settings", "/reports", "/reports?from=2026-01-01&to=2026-12-31&group_by=payment_method",
-					"/reports/chart.svg", "/alerts", "/alerts?active=1", "/alert-batches", "/webhooks", "/import", "/archives"},
-				ledger.RoleAdmin:    {"/", "/customers", "/accounts", "/accounts/" + acc, "/recharge", "/topups", "/charge", "/adjust", "/audit", "/reports", "/alerts"},
-				ledger.RoleReviewer: {"/", "/customers", "/accounts", "/accounts/" + acc, "/reviews", "/topups", "/audit"},
+					"/reports/chart.svg", "/alerts", "/alerts?active=1", "/alert-batches", "/webhooks", "/import", "/archives", "/approvals", "/approvals?status=all"},
+				ledger.RoleAdmin:    {"/", "/customers", "/accounts", "/accounts/" + acc, "/recharge", "/topups", "/charge", "/adjust", "/audit", "/reports", "/alerts", "/approvals"},
+				ledger.RoleReviewer: {"/", "/customers", "/accounts", "/accounts/" + acc, "/reviews", "/topups", "/audit", "/approvals"},
 			}
 			users := map[ledger.Role]string{ledger.RoleSuperAdmin: "root", ledger.RoleAdmin: "clerk", ledger.RoleReviewer: "checker"}
 			for role, paths := range pages {

@@ -46,6 +46,7 @@ func TestBrowserHolds(t *testing.T) {
 				t.Errorf("available reads %q, want 380.00", got)
 			}
 			b.check("account-holds-" + short)
+			holdsInView(b, `#holds-table form[action$="/capture"] button`)
 			b.run("capture part", chromedp.SendKeys(`#holds-table input[name="capture_amount"]`, "45.50", chromedp.ByQuery))
 			b.submitPage("capture", `#holds-table form[action$="/capture"] button`, "#flash")
 			if got := b.text("#balance"); !strings.Contains(got, "454.50") {
@@ -57,9 +58,7 @@ func TestBrowserHolds(t *testing.T) {
 			b.run("second hold", chromedp.SendKeys("#f-hold_amount", "10.00", chromedp.ByID))
 			b.submitPage("place another", "#hold-place", "#holds-table")
 			b.run("accept the confirmation", chromedp.Evaluate(`window.confirm = () => true`, nil))
-			// The page arrives at #holds, under the sticky header: bring the
-			// button to the middle, where a person would click it.
-			b.run("scroll", chromedp.Evaluate(`document.querySelector('#holds-table form[action$="/release"] button').scrollIntoView({block: "center"})`, nil))
+			holdsInView(b, `#holds-table form[action$="/release"] button`)
 			b.submitPage("release", `#holds-table form[action$="/release"] button`, "#flash")
 			if b.exists("#held") || !strings.Contains(b.text("#holds-table"), map[string]string{"en": "Released", "zh-CN": "已释放"}[lang]) {
 				t.Errorf("after the release the holds read %q", b.text("#holds-table"))
@@ -67,4 +66,13 @@ func TestBrowserHolds(t *testing.T) {
 			b.check("account-holds-done-" + short)
 		})
 	}
+}
+
+// holdsInView brings a button of the holds card to the middle of the
+// window at once. The page arrives at #holds, and Bootstrap scrolls there
+// smoothly: a click while the page still moves lands beside the button.
+func holdsInView(b *browser, sel string) {
+	b.t.Helper()
+	b.run("scroll to "+sel, chromedp.Evaluate(`document.documentElement.style.scrollBehavior = "auto";
+		document.querySelector('`+sel+`').scrollIntoView({block: "center", behavior: "instant"})`, nil))
 }

@@ -21,16 +21,7 @@ func TestBrowserHolds(t *testing.T) {
 			b.login("root", "root password 1")
 			b.language(lang)
 			short := map[string]string{"en": "en", "zh-CN": "zh"}[lang]
-			b.open("/customers/new", "#f-name")
-			b.run("new customer", chromedp.SendKeys("#f-name", "Harbor Tea House", chromedp.ByID), chromedp.SendKeys("#f-phone", "13900002222", chromedp.ByID),
-				chromedp.SendKeys("#f-default_currency", "CNY", chromedp.ByID))
-			b.submit("save customer", "#save", "#to-recharge")
-			var path string
-			b.run("customer path", chromedp.Evaluate(`location.pathname`, &path))
-			b.open("/adjust?customer_id="+strings.TrimPrefix(path, "/customers/"), "#f-note")
-			b.run("adjust", chromedp.SendKeys("#f-amount", "500.00", chromedp.ByID), chromedp.SendKeys("#f-note", "Opening balance", chromedp.ByID))
-			b.submit("post adjustment", "#submit-adjust", "#to-account")
-			b.submit("to the account", "#to-account", "#hold-new")
+			fundedAccountPage(b, "Harbor Tea House", "13900002222", "#hold-new")
 
 			b.run("too much", chromedp.SendKeys("#f-hold_amount", "900.00", chromedp.ByID), chromedp.SendKeys("#f-hold_reference", "sale 1", chromedp.ByID))
 			b.submitPage("place too much", "#hold-place", "#hold-new")

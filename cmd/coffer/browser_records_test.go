@@ -84,16 +84,7 @@ func recordsMakeActivity(b *browser) {
 		b.t.Errorf("after a rotation the page says %q", got)
 	}
 
-	b.open("/customers/new", "#f-name")
-	b.run("new customer", chromedp.SendKeys("#f-name", "Harbor Tea House", chromedp.ByID), chromedp.SendKeys("#f-phone", "13900001111", chromedp.ByID),
-		chromedp.SendKeys("#f-default_currency", "CNY", chromedp.ByID))
-	b.submit("save customer", "#save", "#to-recharge")
-	var path string
-	b.run("customer path", chromedp.Evaluate(`location.pathname`, &path))
-	b.open("/adjust?customer_id="+strings.TrimPrefix(path, "/customers/"), "#f-note")
-	b.run("adjust", chromedp.SendKeys("#f-amount", "500.00", chromedp.ByID), chromedp.SendKeys("#f-note", "Opening balance", chromedp.ByID))
-	b.submit("post adjustment", "#submit-adjust", "#to-account")
-	b.submit("to the account", "#to-account", "#balance")
+	fundedAccountPage(b, "Harbor Tea House", "13900001111", "#balance")
 
 	b.open("/settings", "#f-retention_days")
 	b.run("retention", chromedp.SetValue("#f-retention_days", "200", chromedp.ByID))
@@ -154,4 +145,21 @@ func recordsPages(b *browser, lang, settingsAction, retentionLabel string) {
 	if !b.exists("#error") {
 		b.t.Errorf("%s: the error page does not say what went wrong", lang)
 	}
+}
+
+// fundedAccountPage makes a customer with a CNY account through the
+// console, credits it 500.00 with an adjustment ("Opening balance"), and
+// opens the account's page, waiting for waitFor there.
+func fundedAccountPage(b *browser, name, phone, waitFor string) {
+	b.t.Helper()
+	b.open("/customers/new", "#f-name")
+	b.run("new customer", chromedp.SendKeys("#f-name", name, chromedp.ByID), chromedp.SendKeys("#f-phone", phone, chromedp.ByID),
+		chromedp.SendKeys("#f-default_currency", "CNY", chromedp.ByID))
+	b.submit("save customer", "#save", "#to-recharge")
+	var path string
+	b.run("customer path", chromedp.Evaluate(`location.pathname`, &path))
+	b.open("/adjust?customer_id="+strings.TrimPrefix(path, "/customers/"), "#f-note")
+	b.run("adjust", chromedp.SendKeys("#f-amount", "500.00", chromedp.ByID), chromedp.SendKeys("#f-note", "Opening balance", chromedp.ByID))
+	b.submit("post adjustment", "#submit-adjust", "#to-account")
+	b.submit("to the account", "#to-account", waitFor)
 }

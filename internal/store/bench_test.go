@@ -19,12 +19,7 @@ func BenchmarkCharge(b *testing.B) {
 	for _, d := range testdb.Dialects {
 		b.Run(string(d), func(b *testing.B) {
 			s := testdb.Open(b, d, store.Options{MaxConns: 32})
-			const nAccounts = 1000
-			ids := make([]int64, nAccounts)
-			for i := range ids {
-				_, a := fixture(b, s, fmt.Sprintf("5%07d", i), 1_000_000_000)
-				ids[i] = a.ID
-			}
+			ids := benchAccounts(b, s, "5")
 			var n atomic.Int64
 			b.SetParallelism(16) // 16 goroutines per GOMAXPROCS: 32 callers on 2 cores
 			b.ResetTimer()
@@ -51,12 +46,7 @@ func BenchmarkHolds(b *testing.B) {
 	for _, d := range testdb.Dialects {
 		b.Run(string(d), func(b *testing.B) {
 			s := testdb.Open(b, d, store.Options{MaxConns: 32})
-			const nAccounts = 1000
-			ids := make([]int64, nAccounts)
-			for i := range ids {
-				_, a := fixture(b, s, fmt.Sprintf("6%07d", i), 1_000_000_000)
-				ids[i] = a.ID
-			}
+			ids := benchAccounts(b, s, "6")
 			var n atomic.Int64
 			b.SetParallelism(16)
 			b.ResetTimer()
@@ -77,4 +67,18 @@ func BenchmarkHolds(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "holds+captures/s")
 		})
 	}
+}
+
+// nAccounts is how many accounts the posting benchmarks spread over.
+const nAccounts = 1000
+
+// benchAccounts makes nAccounts funded accounts, their phones starting
+// with prefix.
+func benchAccounts(b *testing.B, s *store.Store, prefix string) []int64 {
+	ids := make([]int64, nAccounts)
+	for i := range ids {
+		_, a := fixture(b, s, fmt.Sprintf("%s%07d", prefix, i), 1_000_000_000)
+		ids[i] = a.ID
+	}
+	return ids
 }

@@ -115,7 +115,9 @@ func reviewWalk(t *testing.T, b *browser, judge bool) {
 	check("review-page-en")
 	b.run("enlarge the voucher", chromedp.Click(".previews a", chromedp.ByQuery), chromedp.WaitVisible(".modal.show img.img-fluid", chromedp.ByQuery))
 	b.submit("close the voucher", ".modal.show .btn-close", "#review-form .approve")
-	b.run("voucher closed", chromedp.WaitNotPresent(".modal.show", chromedp.ByQuery))
+	// The backdrop goes after the dialog; a click while it is still there
+	// lands on it, not on the page.
+	b.run("voucher closed", chromedp.WaitNotPresent(".modal.show", chromedp.ByQuery), chromedp.WaitNotPresent(".modal-backdrop", chromedp.ByQuery))
 	// A mistyped amount comes back beside its field, as typed.
 	b.run("mistype the amount", chromedp.SetValue("#f-actual", "498,00", chromedp.ByID),
 		chromedp.Click(".review button.approve", chromedp.ByQuery), chromedp.WaitVisible("#confirm-approve-yes", chromedp.ByID))

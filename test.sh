@@ -67,6 +67,10 @@ command -v chromium >/dev/null || tools+=(chromium)
 command -v node >/dev/null || tools+=(nodejs)
 command -v npm >/dev/null || tools+=(npm)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || tools+=(fonts-wqy-microhei)
+# Mail goes to a real SMTP server on loopback (Debian's aiosmtpd); statement
+# PDFs are read back with pdftotext.
+[ -x /usr/bin/aiosmtpd ] || tools+=(python3-aiosmtpd)
+command -v pdftotext >/dev/null || tools+=(poppler-utils)
 if [ ${#tools[@]} -gt 0 ]; then
   echo "test.sh: installing ${tools[*]} from Debian's packages" >&2
   as_root apt-get update -qq

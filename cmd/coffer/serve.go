@@ -21,6 +21,7 @@ import (
 	"github.com/cofferhq/coffer/internal/auth"
 	"github.com/cofferhq/coffer/internal/expiry"
 	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/notify"
 	"github.com/cofferhq/coffer/internal/retention"
 	"github.com/cofferhq/coffer/internal/server"
 	"github.com/cofferhq/coffer/internal/store"
@@ -75,7 +76,8 @@ func serve(args []string) error {
 	handler := server.New(st, log, server.Options{Archiver: arch, WebhooksAllowPrivate: c.hooksPrivate,
 		TrustedProxies: c.proxies, BaseURL: c.baseURL, Build: build()})
 	srv := server.HTTPServer(c.addr, handler, log)
-	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: c.hooksPrivate, Attempted: handler.ObserveWebhook})
+	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: c.hooksPrivate, Attempted: handler.ObserveWebhook},
+		notify.Options{Sent: handler.ObserveMail})
 	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -111,8 +113,10 @@ func serve(args []string) error {
 //     or finishes the commit;
 //   - webhook deliveries: on shutdown the worker finishes the attempts
 //     under way (at most its HTTP timeout);
-//   - marking the holds that ran out, every second (internal/expiry).
-func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger, hooks webhook.Options) (stop func()) {
+//   - marking the holds that ran out, every second (internal/expiry);
+//   - customer mail, and the monthly statements (internal/notify): on
+//     shutdown the worker finishes the messages under way.
+func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger, hooks webhook.Options, mail notify.Options) (stop func()) {
 	var stops []func()
 	start := func(run func(ctx context.Context)) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -124,6 +128,7 @@ func startBackground(st *store.Store, arch *retention.Archiver, log *slog.Logger
 	start(func(ctx context.Context) { arch.Loop(ctx, log, retention.Schedule{}) })
 	start(func(ctx context.Context) { webhook.New(st, log, hooks).Run(ctx) })
 	start(func(ctx context.Context) { expiry.Every(ctx, st, time.Second, log) })
+	start(func(ctx context.Context) { notify.New(st, log, mail).Run(ctx) })
 	// In reverse order: deliveries, then retention, and the sealer last,
 	// once nothing else writes operation records.
 	return func() {

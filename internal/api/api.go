@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,8 @@ type API struct {
 	archiver *retention.Archiver
 	// hooksPrivate lets webhooks reach private addresses (Options).
 	hooksPrivate bool
+	baseURL      *url.URL
+	testMail     func(ctx context.Context, to string) error
 
 	// inFlight holds the idempotency keys whose first request is still
 	// being answered by this instance: a repeat meanwhile gets
@@ -50,13 +53,20 @@ type Options struct {
 	// WebhooksAllowPrivate lets webhooks be registered for loopback,
 	// link-local and private addresses (webhook.ErrPrivateDestination).
 	WebhooksAllowPrivate bool
+	// BaseURL is where customers reach Coffer (--base-url), for statement
+	// links; nil: the address the request came to.
+	BaseURL *url.URL
+	// TestMail sends a test message through the mail settings (the
+	// notify package's); nil refuses.
+	TestMail func(ctx context.Context, to string) error
 }
 
 const prefix = "/api/v1"
 
 // New registers the API's routes on mux.
 func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
-	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now, archiver: opt.Archiver, hooksPrivate: opt.WebhooksAllowPrivate}
+	a := &API{store: st, log: log, metrics: opt.Metrics, now: opt.Now, archiver: opt.Archiver, hooksPrivate: opt.WebhooksAllowPrivate,
+		baseURL: opt.BaseURL, testMail: opt.TestMail}
 	if a.archiver == nil {
 		a.archiver = retention.New(st, "")
 	}
@@ -101,6 +111,8 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerAlerts()
 	a.registerWebhooks()
 	a.registerReports()
+	a.registerNotifications()
+	a.registerStatements()
 	a.finishDocument()
 	mux.HandleFunc(fallbackPattern, fallback(mux))
 	return a
@@ -116,7 +128,8 @@ const principalKey ctxKey = 0
 // caller is who makes the current request.
 type caller struct {
 	store.Principal
-	addr string
+	addr   string
+	origin string // scheme and host the client asked, for links without --base-url
 }
 
 // actor is the caller as the store records it, with the client's address.
@@ -212,7 +225,16 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 		writeProblem(ctx, &Problem{Status: 403, Code: "forbidden", Detail: "your role (" + string(p.Role()) + ") may not do this"})
 		return
 	}
-	next(huma.WithValue(ctx, principalKey, caller{Principal: p, addr: addr}))
+	next(huma.WithValue(ctx, principalKey, caller{Principal: p, addr: addr, origin: origin(r)}))
+}
+
+// origin is the scheme and host a request was sent to.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if clientaddr.Of(r).HTTPS {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // forbidden is for checks inside a handler (a field only a super admin may set).

@@ -22,6 +22,8 @@ type CustomerJSON struct {
 	Company         string     `json:"company" example:"Shanghai Mingde Trading Co."`
 	Remark          string     `json:"remark" example:"Pays on the 1st of each month"`
 	DefaultCurrency string     `json:"default_currency" example:"CNY"`
+	Locale          string     `json:"locale" enum:"en,zh-CN" doc:"The language of the customer's mail and statements." example:"zh-CN"`
+	Notify          NotifyJSON `json:"notify" doc:"Which mail the customer gets; none goes out without an email address."`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 	ArchivedAt      *time.Time `json:"archived_at"`
@@ -29,18 +31,56 @@ type CustomerJSON struct {
 
 func customerJSON(c ledger.Customer) CustomerJSON {
 	return CustomerJSON{ID: idString(c.ID), Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark,
-		DefaultCurrency: c.DefaultCurrency, CreatedAt: utc(c.CreatedAt), UpdatedAt: utc(c.UpdatedAt), ArchivedAt: optTime(c.ArchivedAt)}
+		DefaultCurrency: c.DefaultCurrency, Locale: c.Locale, Notify: NotifyJSON(c.Notify),
+		CreatedAt: utc(c.CreatedAt), UpdatedAt: utc(c.UpdatedAt), ArchivedAt: optTime(c.ArchivedAt)}
+}
+
+// NotifyJSON is which notifications a customer gets by email (SPEC 10).
+type NotifyJSON struct {
+	LowBalance bool `json:"low_balance" doc:"The balance fell below the account's alert amount, and came back."`
+	TopUp      bool `json:"topup" doc:"A top-up was approved or rejected."`
+	Adjustment bool `json:"adjustment" doc:"Staff adjusted the balance; the mail carries the note."`
+	Statement  bool `json:"statement" doc:"Last month's statement, on the first of the month."`
+}
+
+// NotifyPatch changes the toggles it gives.
+type NotifyPatch struct {
+	LowBalance *bool `json:"low_balance,omitempty"`
+	TopUp      *bool `json:"topup,omitempty"`
+	Adjustment *bool `json:"adjustment,omitempty"`
+	Statement  *bool `json:"statement,omitempty"`
+}
+
+// apply sets the toggles p gives on n.
+func (p *NotifyPatch) apply(n *ledger.Notify) {
+	if p == nil {
+		return
+	}
+	setGiven(&n.LowBalance, p.LowBalance)
+	setGiven(&n.TopUp, p.TopUp)
+	setGiven(&n.Adjustment, p.Adjustment)
+	setGiven(&n.Statement, p.Statement)
 }
 
 // CustomerFields are the fields a client sets; lengths are checked by the
 // domain, which says which field is wrong.
 type CustomerFields struct {
-	Name            string `json:"name"`
-	Phone           string `json:"phone,omitempty" doc:"Normalised: spaces, hyphens, dots and parentheses dropped, a leading + kept; 5 to 20 digits." example:"+8613800138000"`
-	Email           string `json:"email,omitempty" example:"accounts@mingde.example"`
-	Company         string `json:"company,omitempty" example:"Shanghai Mingde Trading Co."`
-	Remark          string `json:"remark,omitempty" example:"Pays on the 1st of each month"`
-	DefaultCurrency string `json:"default_currency,omitempty" doc:"If set, the customer's account in this currency is opened at once." example:"CNY"`
+	Name            string       `json:"name"`
+	Phone           string       `json:"phone,omitempty" doc:"Normalised: spaces, hyphens, dots and parentheses dropped, a leading + kept; 5 to 20 digits." example:"+8613800138000"`
+	Email           string       `json:"email,omitempty" example:"accounts@mingde.example"`
+	Company         string       `json:"company,omitempty" example:"Shanghai Mingde Trading Co."`
+	Remark          string       `json:"remark,omitempty" example:"Pays on the 1st of each month"`
+	DefaultCurrency string       `json:"default_currency,omitempty" doc:"If set, the customer's account in this currency is opened at once." example:"CNY"`
+	Locale          string       `json:"locale,omitempty" enum:"en,zh-CN" doc:"The language of their mail and statements; default en." example:"zh-CN"`
+	Notify          *NotifyPatch `json:"notify,omitempty" doc:"Toggles left out are on."`
+}
+
+// newCustomer is the domain's form of f: toggles it leaves out are on.
+func (f CustomerFields) newCustomer() ledger.NewCustomer {
+	n := ledger.AllNotify
+	f.Notify.apply(&n)
+	return ledger.NewCustomer{Name: f.Name, Phone: f.Phone, Email: f.Email, Company: f.Company, Remark: f.Remark,
+		DefaultCurrency: f.DefaultCurrency, Locale: f.Locale, Notify: &n}
 }
 
 // CustomerOutput is one customer.
@@ -58,12 +98,14 @@ type CreateCustomerInput struct{ Body CustomerFields }
 type PatchCustomerInput struct {
 	ID   string `path:"id"`
 	Body struct {
-		Name            *string `json:"name,omitempty"`
-		Phone           *string `json:"phone,omitempty" example:"+8613800138000"`
-		Email           *string `json:"email,omitempty" example:"accounts@mingde.example"`
-		Company         *string `json:"company,omitempty" example:"Shanghai Mingde Trading Co."`
-		Remark          *string `json:"remark,omitempty" example:"Pays on the 1st of each month"`
-		DefaultCurrency *string `json:"default_currency,omitempty" example:"CNY"`
+		Name            *string      `json:"name,omitempty"`
+		Phone           *string      `json:"phone,omitempty" example:"+8613800138000"`
+		Email           *string      `json:"email,omitempty" example:"accounts@mingde.example"`
+		Company         *string      `json:"company,omitempty" example:"Shanghai Mingde Trading Co."`
+		Remark          *string      `json:"remark,omitempty" example:"Pays on the 1st of each month"`
+		DefaultCurrency *string      `json:"default_currency,omitempty" example:"CNY"`
+		Locale          *string      `json:"locale,omitempty" enum:"en,zh-CN" example:"zh-CN"`
+		Notify          *NotifyPatch `json:"notify,omitempty" doc:"Toggles left out keep their value."`
 	}
 }
 
@@ -110,7 +152,7 @@ func (a *API) listCustomers(ctx context.Context, in *ListCustomersInput) (*Custo
 }
 
 func (a *API) createCustomer(ctx context.Context, in *CreateCustomerInput) (*CustomerOutput, error) {
-	c, err := a.store.CreateCustomer(ctx, callerOf(ctx).actor(), ledger.NewCustomer(in.Body))
+	c, err := a.store.CreateCustomer(ctx, callerOf(ctx).actor(), in.Body.newCustomer())
 	return &CustomerOutput{Body: customerJSON(c)}, err
 }
 
@@ -124,7 +166,8 @@ func (a *API) updateCustomer(ctx context.Context, in *PatchCustomerInput) (*Cust
 	if err != nil {
 		return nil, err
 	}
-	nc := ledger.NewCustomer{Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark, DefaultCurrency: c.DefaultCurrency}
+	nc := ledger.NewCustomer{Name: c.Name, Phone: c.Phone, Email: c.Email, Company: c.Company, Remark: c.Remark,
+		DefaultCurrency: c.DefaultCurrency, Locale: c.Locale, Notify: &c.Notify}
 	b := in.Body
 	setGiven(&nc.Name, b.Name)
 	setGiven(&nc.Phone, b.Phone)
@@ -132,6 +175,8 @@ func (a *API) updateCustomer(ctx context.Context, in *PatchCustomerInput) (*Cust
 	setGiven(&nc.Company, b.Company)
 	setGiven(&nc.Remark, b.Remark)
 	setGiven(&nc.DefaultCurrency, b.DefaultCurrency)
+	setGiven(&nc.Locale, b.Locale)
+	b.Notify.apply(nc.Notify)
 	c, err = a.store.UpdateCustomer(ctx, callerOf(ctx).actor(), c.ID, nc)
 	return &CustomerOutput{Body: customerJSON(c)}, err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/testsmtp"
 )
 
 // rmRoles are the roles of the permission table (SPEC section 3), in its
@@ -280,6 +281,78 @@ func TestRoleMatrix(t *testing.T) {
 						}
 					},
 					kept: func(t *testing.T) { wantField(t, customer(c), "archived_at", nil) }}
+			}},
+
+			// Statements, statement links and the mail log (SPEC 10).
+			{method: "GET", path: "/api/v1/customers/{id}/statement", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/customers/" + custID + "/statement", after: func(t *testing.T, r *resp) {
+					if r.str("currency") != "USD" || r.str("closing_balance") == "" {
+						t.Errorf("statement = %s", r.Body)
+					}
+				}}
+			}},
+			{method: "POST", path: "/api/v1/customers/{id}/statement-links", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				links := func() int { return len(e.do("GET", "/api/v1/customers/"+custID+"/statement-links", super, nil).want(200).json()["items"].([]any)) }
+				before := links()
+				return rmCall{path: "/api/v1/customers/" + custID + "/statement-links", body: map[string]any{"expires_in_days": 7},
+					after: func(t *testing.T, r *resp) {
+						if !strings.Contains(r.str("url"), "/s/cst_") || links() != before+1 {
+							t.Errorf("link = %s; %d links, %d before", r.Body, links(), before)
+						}
+					},
+					kept: func(t *testing.T) {
+						if links() != before {
+							t.Errorf("a refused call made a link")
+						}
+					}}
+			}},
+			{method: "GET", path: "/api/v1/customers/{id}/statement-links", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/customers/" + custID + "/statement-links"}
+			}},
+			{method: "DELETE", path: "/api/v1/customers/{id}/statement-links/{link_id}", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
+				r := e.do("POST", "/api/v1/customers/"+custID+"/statement-links", super, map[string]any{"expires_in_days": 1}).want(201)
+				id, url := r.str("id"), r.str("url")
+				opens := func() int { return e.do("GET", url[strings.Index(url, "/s/"):], "", nil).Code }
+				return rmCall{path: "/api/v1/customers/" + custID + "/statement-links/" + id,
+					after: func(t *testing.T, r *resp) {
+						if r.str("revoked_at") == "" || opens() != http.StatusNotFound {
+							t.Errorf("revoked link = %s; its page answers %d", r.Body, opens())
+						}
+					},
+					kept: func(t *testing.T) {
+						if opens() != http.StatusOK {
+							t.Errorf("a refused revocation closed the link: its page answers %d", opens())
+						}
+					}}
+			}},
+			{method: "GET", path: "/api/v1/notifications", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/notifications?customer_id=" + custID}
+			}},
+			{method: "POST", path: "/api/v1/settings/test-mail", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				smtp := testsmtp.Start(t, "")
+				e.do("PATCH", "/api/v1/settings", super, map[string]any{"smtp": map[string]any{"host": smtp.Host, "port": smtp.Port,
+					"from": "billing@shop.example"}}).want(200)
+				to := fmt.Sprintf("matrix-%d@shop.example", next())
+				got := func() int {
+					n := 0
+					for _, m := range smtp.Messages() {
+						if m.To == to {
+							n++
+						}
+					}
+					return n
+				}
+				return rmCall{path: "/api/v1/settings/test-mail", body: map[string]any{"to": to},
+					after: func(t *testing.T, r *resp) {
+						if got() != 1 {
+							t.Errorf("test mail: %s; %d messages to %s arrived", r.Body, got(), to)
+						}
+					},
+					kept: func(t *testing.T) {
+						if got() != 0 {
+							t.Errorf("a refused call sent mail")
+						}
+					}}
 			}},
 
 			// Accounts.

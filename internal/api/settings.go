@@ -27,12 +27,48 @@ type SettingsJSON struct {
 	PhoneRegion          string            `json:"phone_region" doc:"ISO 3166 code (CN, US, GB) whose national numbers phones without + are; they are stored in E.164. Empty: phones are stored as typed, less spacing." example:"CN"`
 	ApprovalThresholds   map[string]string `json:"approval_thresholds" doc:"Per currency, the amount from which an adjustment waits for a second person (202 with an approval). A currency not named has none; none by default." example:"{\"USD\": \"1000.00\"}"`
 	ApproveCreditChanges bool              `json:"approve_credit_changes" doc:"Every change of credit limit or overdraft waits for another super admin (default false)."`
+	BusinessName         string            `json:"business_name" doc:"How customers know the business: it heads their mail, statements and statement pages." example:"Mingde Logistics"`
+	SMTP                 SMTPJSON          `json:"smtp" doc:"The mail server customer notifications go through; without a host no mail is sent."`
+}
+
+// SMTPJSON is the mail server, without its password.
+type SMTPJSON struct {
+	Host        string `json:"host" example:"smtp.mingde.example"`
+	Port        int    `json:"port" example:"587"`
+	Username    string `json:"username" example:"billing@mingde.example"`
+	PasswordSet bool   `json:"password_set" doc:"A password is stored; it is never shown."`
+	From        string `json:"from" example:"Mingde Logistics <billing@mingde.example>"`
+	StartTLS    bool   `json:"starttls" doc:"Require STARTTLS (port 465 is TLS from the start)."`
+}
+
+// SMTPPatch changes the mail server fields it gives.
+type SMTPPatch struct {
+	Host     *string `json:"host,omitempty" example:"smtp.mingde.example"`
+	Port     *int    `json:"port,omitempty" example:"587"`
+	Username *string `json:"username,omitempty" example:"billing@mingde.example"`
+	Password *string `json:"password,omitempty" writeOnly:"true" doc:"Write-only; \"\" removes it."`
+	From     *string `json:"from,omitempty" example:"Mingde Logistics <billing@mingde.example>"`
+	StartTLS *bool   `json:"starttls,omitempty"`
+}
+
+func (p *SMTPPatch) apply(m *ledger.SMTP) {
+	if p == nil {
+		return
+	}
+	setGiven(&m.Host, p.Host)
+	setGiven(&m.Port, p.Port)
+	setGiven(&m.Username, p.Username)
+	setGiven(&m.Password, p.Password)
+	setGiven(&m.From, p.From)
+	setGiven(&m.StartTLS, p.StartTLS)
 }
 
 func settingsJSON(s ledger.Settings) SettingsJSON {
 	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, PhoneRegion: s.PhoneRegion,
 		HoldTTLHours: int(s.HoldTTL().Hours()), DefaultCreditLimit: map[string]string{}, ApprovalThresholds: map[string]string{},
-		ApproveCreditChanges: s.ApproveCreditChanges}
+		ApproveCreditChanges: s.ApproveCreditChanges, BusinessName: s.BusinessName,
+		SMTP: SMTPJSON{Host: s.SMTP.Host, Port: s.SMTP.Port, Username: s.SMTP.Username, PasswordSet: s.SMTP.Password != "",
+			From: s.SMTP.From, StartTLS: s.SMTP.StartTLS}}
 	for code, v := range s.DefaultCreditLimit {
 		if cur, err := money.LookupCurrency(code); err == nil {
 			j.DefaultCreditLimit[code] = fmtAmount(v, cur)
@@ -60,6 +96,8 @@ type PatchSettingsInput struct {
 		PhoneRegion          *string           `json:"phone_region,omitempty" maxLength:"2" doc:"Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report." example:"CN"`
 		ApprovalThresholds   map[string]string `json:"approval_thresholds,omitempty" doc:"Currencies given are set, \"\" removes one's threshold; others keep theirs." example:"{\"USD\": \"1000.00\"}"`
 		ApproveCreditChanges *bool             `json:"approve_credit_changes,omitempty"`
+		BusinessName         *string           `json:"business_name,omitempty" maxLength:"200" example:"Mingde Logistics"`
+		SMTP                 *SMTPPatch        `json:"smtp,omitempty" doc:"Fields given are set; others keep their value."`
 	}
 }
 
@@ -173,6 +211,8 @@ func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 			s.HoldTTLHours = *b.HoldTTLHours
 		}
 		setGiven(&s.ApproveCreditChanges, b.ApproveCreditChanges)
+		setGiven(&s.BusinessName, b.BusinessName)
+		b.SMTP.apply(&s.SMTP)
 		if err := setThresholds(s, b.ApprovalThresholds); err != nil {
 			return err
 		}

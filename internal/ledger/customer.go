@@ -28,6 +28,8 @@ type NewCustomer struct {
 	Company         string
 	Remark          string
 	DefaultCurrency string
+	Locale          string  // "" is English
+	Notify          *Notify // nil: every notification on (AllNotify)
 }
 
 // Normalize validates c and returns it with phone and email normalised;
@@ -50,6 +52,16 @@ func (c NewCustomer) Normalize(region string) (NewCustomer, error) {
 		p = append(p, err.(*ValidationError).Problems...)
 	}
 	c.Email = email
+	if c.Notify == nil {
+		all := AllNotify
+		c.Notify = &all
+	}
+	if c.Locale == "" {
+		c.Locale = CustomerLocales[0]
+	}
+	if !ValidLocale(c.Locale) {
+		p.because("locale", "locale", "must be en or zh-CN")
+	}
 	if c.DefaultCurrency != "" {
 		if _, err := money.LookupCurrency(c.DefaultCurrency); err != nil {
 			p.because("default_currency", "unknown_currency", err.Error())

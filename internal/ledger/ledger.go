@@ -21,6 +21,8 @@ type Customer struct {
 	Company         string
 	Remark          string
 	DefaultCurrency string // ISO 4217 code or ""
+	Locale          string // the language of their mail and statements (CustomerLocales)
+	Notify          Notify // which mail they get, when they have an address
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	ArchivedAt      *time.Time // deleting a customer archives it; history stays

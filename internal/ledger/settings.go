@@ -35,6 +35,20 @@ type Settings struct {
 	// HoldTTLHours is how long a hold placed without expires_at lasts
 	// (SPEC 8: 168); at most 30 days.
 	HoldTTLHours int `json:"hold_ttl_hours,omitempty"`
+	// BusinessName is how customers know the business: it heads their
+	// mail, statements and statement pages (SPEC 10).
+	BusinessName string `json:"business_name,omitempty"`
+	// SMTP is the mail server customer notifications go through; without a
+	// host no mail is sent (SPEC 10).
+	SMTP SMTP `json:"smtp"`
+}
+
+// Redacted is s without secrets, for operation records and answers.
+func (s Settings) Redacted() Settings {
+	if s.SMTP.Password != "" {
+		s.SMTP.Password = "********"
+	}
+	return s
 }
 
 // HoldTTL is how long a hold placed without an expiry lasts.
@@ -72,6 +86,10 @@ func (s Settings) Validate() error {
 	if s.HoldTTLHours < 0 || s.HoldTTLHours > MaxHoldDays*24 {
 		p = append(p, FieldProblem{Field: "hold_ttl_hours", Reason: "hold_ttl", Message: "must be 1 to 720 hours", Params: []any{1, MaxHoldDays * 24}})
 	}
+	if n := len([]rune(s.BusinessName)); n > 200 {
+		p = append(p, FieldProblem{Field: "business_name", Reason: "too_long", Message: "is longer than 200 characters", Params: []any{200}})
+	}
+	p = append(p, s.SMTP.validate()...)
 	if !ValidPhoneRegion(s.PhoneRegion) {
 		p = append(p, FieldProblem{Field: "phone_region", Reason: "phone_region",
 			Message: "must be empty or a region's ISO 3166 code in capitals, such as CN, US or GB"})

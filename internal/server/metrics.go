@@ -27,6 +27,7 @@ type metrics struct {
 	web      *prometheus.CounterVec
 	webTime  *prometheus.HistogramVec
 	attempts *prometheus.CounterVec
+	mail     *prometheus.CounterVec
 }
 
 // newRegistry is the registry /metrics serves, with the runtime's, the
@@ -49,13 +50,19 @@ func newRegistry(st *store.Store, log *slog.Logger, b Build) (*prometheus.Regist
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coffer_webhook_attempts_total",
 			Help: "Webhook delivery attempts this instance made, by outcome: delivered, retry (will be tried again) or failed (no attempts left)."},
 			[]string{"outcome"}),
+		mail: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coffer_notification_attempts_total",
+			Help: "Customer mail this instance tried to send, by outcome: sent, retry (will be tried again), failed (refused or no attempts left) or skipped (no mail server set up, or nothing to tell)."},
+			[]string{"outcome"}),
 	}
-	reg.MustRegister(info, m.web, m.webTime, m.attempts, &stateCollector{st: st, log: log})
+	reg.MustRegister(info, m.web, m.webTime, m.attempts, m.mail, &stateCollector{st: st, log: log})
 	return reg, m
 }
 
 // ObserveWebhook counts one webhook attempt's outcome (webhook.Options.Attempted).
 func (s *Server) ObserveWebhook(outcome string) { s.metrics.attempts.WithLabelValues(outcome).Inc() }
+
+// ObserveMail counts one customer mail attempt's outcome (notify.Options.Sent).
+func (s *Server) ObserveMail(outcome string) { s.metrics.mail.WithLabelValues(outcome).Inc() }
 
 // counted wraps a console handler to count its answers by pattern; the API
 // counts its own (api.Metrics), and /metrics and the health checks are not
@@ -87,6 +94,8 @@ type stateCollector struct {
 var (
 	descPending = prometheus.NewDesc("coffer_webhook_deliveries_pending",
 		"Webhook deliveries waiting to be sent or retried (database-wide).", nil, nil)
+	descMailPending = prometheus.NewDesc("coffer_notifications_pending",
+		"Customer mail waiting to be sent or retried (database-wide).", nil, nil)
 	descUnsealed = prometheus.NewDesc("coffer_audit_unsealed_records",
 		"Operation records not yet sealed into the hash chain (database-wide).", nil, nil)
 	descSealLag = prometheus.NewDesc("coffer_audit_seal_lag_seconds",
@@ -104,7 +113,7 @@ var (
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPending, descUnsealed, descSealLag, descAlerts, descRetention, descHolds, descHoldsOverdue, descStateUp} {
+	for _, d := range []*prometheus.Desc{descPending, descMailPending, descUnsealed, descSealLag, descAlerts, descRetention, descHolds, descHoldsOverdue, descStateUp} {
 		ch <- d
 	}
 }
@@ -128,7 +137,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range []struct {
 		d *prometheus.Desc
 		v float64
-	}{{descPending, float64(g.WebhooksPending)}, {descUnsealed, float64(g.Unsealed)}, {descSealLag, lag},
+	}{{descPending, float64(g.WebhooksPending)}, {descMailPending, float64(g.MailPending)}, {descUnsealed, float64(g.Unsealed)}, {descSealLag, lag},
 		{descAlerts, float64(g.OpenAlerts)}, {descRetention, last}, {descHolds, float64(g.HoldsActive)},
 		{descHoldsOverdue, float64(g.HoldsOverdue)}, {descStateUp, 1}} {
 		ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, m.v)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/api"
 	"github.com/cofferhq/coffer/internal/clientaddr"
+	"github.com/cofferhq/coffer/internal/notify"
 	"github.com/cofferhq/coffer/internal/retention"
 	"github.com/cofferhq/coffer/internal/store"
 	"github.com/cofferhq/coffer/internal/web"
@@ -85,7 +86,7 @@ func New(st *store.Store, log *slog.Logger, opt Options) *Server {
 		opt.Archiver = retention.New(st, "")
 	}
 	s.API = api.New(st, log, s.mux, api.Options{Now: opt.Now, Metrics: api.NewMetrics(reg), Archiver: opt.Archiver,
-		WebhooksAllowPrivate: opt.WebhooksAllowPrivate})
+		WebhooksAllowPrivate: opt.WebhooksAllowPrivate, BaseURL: opt.BaseURL, TestMail: notify.TestMail(st)})
 	web.New(st, opt.Archiver, log, opt.Now, s.mux, opt.WebhooksAllowPrivate).WithBaseURL(opt.BaseURL).Register(s.mux)
 	s.guarded = api.GuardJSON(s.mux)
 	return s

@@ -114,6 +114,9 @@ func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction,
 			return err
 		}
 		info.openAlert = 0
+		if err := s.notify(ctx, tx, accountID, ledger.NotifyRecovered, alertNotice(t, accountID, after, info.alertAmount)); err != nil {
+			return err
+		}
 	}
 	if raise {
 		a := Alert{AccountID: accountID, CustomerID: info.customerID, Currency: t.Currency, Balance: after, AlertAmount: info.alertAmount,
@@ -137,6 +140,9 @@ func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction,
 			if err := s.event(ctx, tx, "account.below_alert", alertEvent(a)); err != nil {
 				return err
 			}
+			if err := s.notify(ctx, tx, accountID, ledger.NotifyLowBalance, alertNotice(t, accountID, after, info.alertAmount)); err != nil {
+				return err
+			}
 		}
 	}
 	if clear || raise {
@@ -148,6 +154,15 @@ func (s *Store) settleAlert(ctx context.Context, tx *txn, t *ledger.Transaction,
 		tx.locked[accountID] = info
 	}
 	return nil
+}
+
+// alertNotice is the payload of a customer's low-balance or recovered
+// notification.
+func alertNotice(t *ledger.Transaction, accountID, balance, alertAmount int64) map[string]any {
+	d := t.Currency.Digits()
+	return map[string]any{"account_id": strconv.FormatInt(accountID, 10), "transaction_id": strconv.FormatInt(t.ID, 10),
+		"currency": t.Currency.Code(), "balance": money.FormatMinor(balance, d), "alert_amount": money.FormatMinor(alertAmount, d),
+		"at": t.CreatedAt.UTC()}
 }
 
 func alertEvent(a Alert) map[string]any {

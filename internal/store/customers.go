@@ -11,14 +11,17 @@ import (
 	"github.com/cofferhq/coffer/internal/ledger"
 )
 
-const customerCols = "id, name, phone, email, company, remark, default_currency, created_at, updated_at, archived_at"
+const customerCols = "id, name, phone, email, company, remark, default_currency, locale, " +
+	"notify_low_balance, notify_topup, notify_adjustment, notify_statement, created_at, updated_at, archived_at"
 
 func scanCustomer(row interface{ Scan(...any) error }) (ledger.Customer, error) {
 	var c ledger.Customer
 	var phone, email sql.NullString
 	var created, updated int64
 	var archived sql.NullInt64
-	err := row.Scan(&c.ID, &c.Name, &phone, &email, &c.Company, &c.Remark, &c.DefaultCurrency, &created, &updated, &archived)
+	n := &c.Notify
+	err := row.Scan(&c.ID, &c.Name, &phone, &email, &c.Company, &c.Remark, &c.DefaultCurrency, &c.Locale,
+		&n.LowBalance, &n.TopUp, &n.Adjustment, &n.Statement, &created, &updated, &archived)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ledger.ErrNotFound
 	}
@@ -50,9 +53,12 @@ func (s *Store) CreateCustomer(ctx context.Context, actor ledger.Actor, nc ledge
 			return err
 		}
 		now := s.nowTime()
-		row := tx.QueryRowContext(ctx, `INSERT INTO customers (name, phone, email, company, remark, default_currency, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+customerCols,
-			nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, micros(now))
+		n := *nc.Notify
+		row := tx.QueryRowContext(ctx, `INSERT INTO customers (name, phone, email, company, remark, default_currency, locale,
+			notify_low_balance, notify_topup, notify_adjustment, notify_statement, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING `+customerCols,
+			nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, nc.Locale,
+			n.LowBalance, n.TopUp, n.Adjustment, n.Statement, micros(now))
 		c, err = scanCustomer(row)
 		if unique, _ := uniqueViolation(err); unique {
 			return ledger.ErrDuplicatePhone
@@ -89,9 +95,12 @@ func (s *Store) UpdateCustomer(ctx context.Context, actor ledger.Actor, id int64
 		if before.ArchivedAt != nil {
 			return ledger.ErrCustomerArchived
 		}
+		n := *nc.Notify
 		c, err = scanCustomer(tx.QueryRowContext(ctx, `UPDATE customers SET name = $2, phone = $3, email = $4, company = $5, remark = $6,
-			default_currency = $7, updated_at = $8 WHERE id = $1 RETURNING `+customerCols,
-			id, nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, micros(s.nowTime())))
+			default_currency = $7, locale = $8, notify_low_balance = $9, notify_topup = $10, notify_adjustment = $11,
+			notify_statement = $12, updated_at = $13 WHERE id = $1 RETURNING `+customerCols,
+			id, nc.Name, nullString(nc.Phone), nullString(nc.Email), nc.Company, nc.Remark, nc.DefaultCurrency, nc.Locale,
+			n.LowBalance, n.TopUp, n.Adjustment, n.Statement, micros(s.nowTime())))
 		if unique, _ := uniqueViolation(err); unique {
 			return ledger.ErrDuplicatePhone
 		}
@@ -266,7 +275,9 @@ func (s *Store) customerWhere(f CustomerFilter) (string, where) {
 
 func auditCustomer(c ledger.Customer) map[string]any {
 	m := map[string]any{"name": c.Name, "phone": c.Phone, "email": c.Email, "company": c.Company, "remark": c.Remark,
-		"default_currency": c.DefaultCurrency}
+		"default_currency": c.DefaultCurrency, "locale": c.Locale,
+		"notify_low_balance": c.Notify.LowBalance, "notify_topup": c.Notify.TopUp, "notify_adjustment": c.Notify.Adjustment,
+		"notify_statement": c.Notify.Statement}
 	if c.ArchivedAt != nil {
 		m["archived_at"] = c.ArchivedAt
 	}

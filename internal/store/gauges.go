@@ -10,6 +10,7 @@ import (
 // index or one row, so reading them at every scrape costs little.
 type Gauges struct {
 	WebhooksPending  int64     // deliveries waiting to be sent or retried
+	MailPending      int64     // customer notifications waiting to be sent or retried
 	Unsealed         int64     // operation records not yet in the hash chain
 	OldestUnsealed   time.Time // when the oldest of them was written; zero when none
 	OpenAlerts       int64     // accounts below their alert amount
@@ -26,7 +27,8 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT
 			(SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'),
 			(SELECT COUNT(*) FROM alerts WHERE cleared_at IS NULL),
-			(SELECT last_run_at FROM retention_head WHERE id = 1)`).Scan(&g.WebhooksPending, &g.OpenAlerts, &lastRun); err != nil {
+			(SELECT last_run_at FROM retention_head WHERE id = 1),
+			(SELECT COUNT(*) FROM notifications WHERE status = 'pending')`).Scan(&g.WebhooksPending, &g.OpenAlerts, &lastRun, &g.MailPending); err != nil {
 			return err
 		}
 		// The unsealed records are few (the sealer runs every second) and

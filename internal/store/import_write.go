@@ -298,6 +298,8 @@ func (s *Store) insertPostingRecords(ctx context.Context, tx *txn, actor ledger.
 	if err := s.insertAudits(ctx, tx, actor, changes); err != nil {
 		return err
 	}
+	tx.quiet = true
+	defer func() { tx.quiet = false }()
 	for _, t := range txs {
 		// Only a negative opening balance can raise an alert: a credit
 		// from zero raises none (alertMove), and no alert is open yet.

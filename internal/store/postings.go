@@ -303,6 +303,9 @@ func (s *Store) writePosting(ctx context.Context, tx *txn, actor ledger.Actor, t
 	if err != nil {
 		return err
 	}
+	if err := s.notifyPosting(ctx, tx, t); err != nil {
+		return err
+	}
 	return s.settleAlerts(ctx, tx, t)
 }
 

@@ -69,7 +69,7 @@ func (s *Store) UpdateSettings(ctx context.Context, actor ledger.Actor, edit fun
 			return err
 		}
 		out = after
-		if err := s.audit(ctx, tx, actor, change{action: "settings.update", objectType: "settings", before: before, after: after}); err != nil {
+		if err := s.audit(ctx, tx, actor, change{action: "settings.update", objectType: "settings", before: before.Redacted(), after: after.Redacted()}); err != nil {
 			return err
 		}
 		if after.PhoneRegion != before.PhoneRegion {

@@ -497,6 +497,7 @@ func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t l
 	var txID sql.NullInt64
 	var actualAmount sql.NullInt64
 	var exRate sql.NullString
+	var posting *ledger.Transaction
 	if approve {
 		status, event, action = ledger.TopUpApproved, "topup.approved", "topup.approve"
 		amount := t.Amount
@@ -512,7 +513,7 @@ func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t l
 		if err != nil {
 			return t, err
 		}
-		txID = sql.NullInt64{Int64: posted.ID, Valid: true}
+		txID, posting = sql.NullInt64{Int64: posted.ID, Valid: true}, posted
 		actualAmount = sql.NullInt64{Int64: amount, Valid: true}
 		exRate = sql.NullString{String: rate, Valid: true}
 	}
@@ -526,6 +527,9 @@ func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t l
 		return t, err
 	}
 	if err := s.event(ctx, st.tx, event, topupEvent(after)); err != nil {
+		return t, err
+	}
+	if err := s.notifyTopUp(ctx, st.tx, after, posting); err != nil {
 		return t, err
 	}
 	return after, s.audit(ctx, st.tx, actor, change{action: action, objectType: "topup", objectID: t.ID, before: auditTopUp(t), after: auditTopUp(after)})
@@ -686,6 +690,24 @@ func auditTopUp(t ledger.TopUpRequest) map[string]any {
 }
 
 // topupEvent is what webhooks receive: ids are opaque strings, as in the API.
+// notifyTopUp queues the customer's notice of a decision on top-up t:
+// approved with posting (its credit and the new balance), or rejected with
+// the reviewer's remark.
+func (s *Store) notifyTopUp(ctx context.Context, tx *txn, t ledger.TopUpRequest, posting *ledger.Transaction) error {
+	kind, m := ledger.NotifyTopUpRejected, map[string]any{}
+	if posting != nil {
+		kind, m = ledger.NotifyTopUpApproved, postingNotice(posting)
+	} else {
+		cur, err := money.LookupCurrency(t.Currency)
+		if err != nil {
+			return err
+		}
+		m["currency"], m["amount"], m["at"] = t.Currency, money.FormatMinor(t.Amount, cur.Digits()), s.nowTime().UTC()
+	}
+	m["topup_id"], m["reference"], m["note"] = strconv.FormatInt(t.ID, 10), t.Number(), t.ReviewRemark
+	return s.notify(ctx, tx, t.AccountID, kind, m)
+}
+
 func topupEvent(t ledger.TopUpRequest) map[string]any {
 	m := auditTopUp(t)
 	for k, v := range map[string]int64{"id": t.ID, "customer_id": t.CustomerID, "account_id": t.AccountID, "payment_method_id": t.PaymentMethodID} {

@@ -126,6 +126,9 @@ type txn struct {
 	// learnt (accounts.go). A posting locks its account before it writes,
 	// so what it reads here is its own, even inside a group commit.
 	locked map[int64]lockInfo
+	// quiet keeps the postings of this transaction from mailing customers:
+	// an import's opening balances are not news to them.
+	quiet bool
 	// own, when set, holds statements prepared inside this transaction and
 	// reused for its life: a transaction of many thousand rows (an import)
 	// would otherwise parse each statement again for every row, since the

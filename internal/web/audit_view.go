@@ -33,7 +33,7 @@ var auditActions = strings.Fields(`
 	token.create token.revoke
 	settings.update payment_method.create payment_method.update
 	webhook.create webhook.delete webhook.redeliver webhook.ping webhook.rotate_secret archive.create
-	import.run
+	import.run statement_link.create statement_link.revoke
 `)
 
 // auditObjects are the object types of records.
@@ -54,6 +54,7 @@ var auditFields = []string{
 	"file_name", "rows", "customers_created", "customers_matched", "accounts_created", "accounts_skipped", "opening_balances",
 	"cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
 	"kind", "request", "approval_thresholds", "approve_credit_changes", "hold_ttl_hours",
+	"notify_low_balance", "notify_topup", "notify_adjustment", "notify_statement", "link_id", "business_name", "smtp",
 }
 
 // loginFailures are the reasons auth.Login records for a failed login.
@@ -345,7 +346,9 @@ func (c recordContext) value(r store.AuditRecord, field string, v any, obj map[s
 			return shownValue{Text: c.label("", loginFailureKey(s))}
 		}
 		return shownValue{Text: c.label("reason.", s)}
-	case "disabled", "direct_topup", "enabled":
+	case "smtp":
+		return shownValue{Text: smtpText(v)}
+	case "disabled", "direct_topup", "enabled", "notify_low_balance", "notify_topup", "notify_adjustment", "notify_statement":
 		if b, ok := v.(bool); ok && b {
 			return shownValue{Text: c.L.T("common.yes")}
 		}
@@ -412,4 +415,21 @@ func toID(v any) int64 {
 	var id int64
 	fmt.Sscan(fmt.Sprint(v), &id)
 	return id
+}
+
+// smtpText shows the mail server of a settings record on one line; its
+// password was never recorded.
+func smtpText(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || fmt.Sprint(m["host"]) == "" {
+		return "—"
+	}
+	s := fmt.Sprintf("%v:%v", m["host"], m["port"])
+	if u := fmt.Sprint(m["username"]); m["username"] != nil && u != "" {
+		s = u + "@" + s
+	}
+	if tls, _ := m["starttls"].(bool); tls {
+		s += " (STARTTLS)"
+	}
+	return s + " · " + fmt.Sprint(m["from"])
 }

@@ -11,6 +11,7 @@ var tones = map[string]map[string]string{
 	"topupstatus": {"pending": "warning", "approved": "success", "rejected": "danger", "cancelled": "secondary"},
 	"paid":        {"paid": "success", "unpaid": "danger"},
 	"delivery":    {"pending": "warning", "delivered": "success", "failed": "danger", "cancelled": "secondary"},
+	"mailstatus":  {"pending": "warning", "sent": "success", "failed": "danger", "skipped": "secondary"},
 	"holdstatus":  {"active": "warning", "captured": "success", "released": "secondary", "expired": "secondary"},
 	"role":        {"super_admin": "primary", "admin": "info", "reviewer": "secondary"},
 }

@@ -23,7 +23,7 @@ import (
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`(?:L\.T[fn]?|navItem \. "[^"]*") "([a-z_.-]+)"`)
-	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks|holds)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks|holds|mail|links|public|statement)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			return nil
@@ -53,7 +53,7 @@ func TestCatalogIsComplete(t *testing.T) {
 		"reason.": "refund promotion compensation correction other opening_balance", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
 		"field.":                 "name phone email company default_currency remark",
-		"done.":                  "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged hold_placed hold_captured hold_released approval_approved approval_rejected approval_cancelled",
+		"done.":                  "saved archived submitted approved rejected cancelled charged adjusted reversed password batch undone pinged hold_placed hold_captured hold_released approval_approved approval_rejected approval_cancelled revoked",
 		"batchscope.":            "accounts currency all",
 		"group.":                 "currency day payment_method customer",
 		"webhooks.grace_":        "0 1 24 72 168",
@@ -62,6 +62,12 @@ func TestCatalogIsComplete(t *testing.T) {
 		"approvals.not_decider.": "adjustment credit_change",
 		"approvals.confirm.":     "adjustment credit_change",
 		"adjust.":                "credit debit",
+		"locale.":                "en zh-CN",
+		"notify.":                "low_balance topup adjustment statement",
+		"mailkind.":              "low_balance recovered topup_approved topup_rejected adjustment statement",
+		"mailstatus.":            "pending sent failed skipped",
+		"mail.":                  "business_name smtp_host smtp_port smtp_username smtp_password smtp_from",
+		"statement.":             "from to",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

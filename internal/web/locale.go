@@ -12,7 +12,9 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 
+	"github.com/cofferhq/coffer/internal/ledger"
 	"github.com/cofferhq/coffer/internal/money"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // locale formats and translates for one request: the administrator's
@@ -142,10 +144,30 @@ var templateFuncs = template.FuncMap{
 	"badge":          badge,
 	"methodLabel":    methodLabel,
 	"importCountsOf": func(l *locale, c importCounts) importCountsView { return importCountsView{L: l, C: c} },
+	"mailLog": func(l *locale, items []ledger.Notification, names map[int64]string) mailLogArgs {
+		return mailLogArgs{L: l, Items: items, Names: names}
+	},
+	"linkExpired": func(l store.StatementLink) bool { return !l.ExpiresAt.After(time.Now()) },
+	"statementOf": func(l *locale, v *statementView) statementArgs { return statementArgs{L: l, V: v} },
+	// periodEnd is the last instant of a period that ends before t.
+	"periodEnd": func(t time.Time) time.Time { return t.Add(-time.Nanosecond) },
 	"navItem": func(p *page, href, key, id string) navLink {
 		current := p.Path == href || (href != "/" && strings.HasPrefix(p.Path, href+"/"))
 		return navLink{Href: href, Label: p.L.T(key), ID: id, Current: current}
 	},
+}
+
+// mailLogArgs are what the mail_log template shows.
+type mailLogArgs struct {
+	L     *locale
+	Items []ledger.Notification
+	Names map[int64]string
+}
+
+// statementArgs are what the statement_body template shows.
+type statementArgs struct {
+	L *locale
+	V *statementView
 }
 
 // navLink is one link of the sidebar, current on its own path and below.

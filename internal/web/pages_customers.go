@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -130,6 +131,7 @@ type customerDetailData struct {
 	// customer needs (R 3).
 	Settled bool
 	Back    string
+	customerExtras
 }
 
 func (web *Web) customerDetail(q *request) {
@@ -143,6 +145,12 @@ func (web *Web) customerDetail(q *request) {
 // customerPage shows a customer on p, with status: an archive refused
 // comes back to it with its reason.
 func (web *Web) customerPage(q *request, id int64, p *page, status int) {
+	web.customerPageWith(q, id, p, status, "")
+}
+
+// customerPageWith is customerPage showing, once, the URL of a statement
+// link just made.
+func (web *Web) customerPageWith(q *request, id int64, p *page, status int, newLink string) {
 	c, err := web.store.Customer(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err) // not found is 404, anything else ours
@@ -154,6 +162,11 @@ func (web *Web) customerPage(q *request, id int64, p *page, status int) {
 		return
 	}
 	d := customerDetailData{Customer: c, Accounts: accs, Settled: true, Back: "/customers/" + itoa(id)}
+	if d.customerExtras, err = web.loadCustomerExtras(q, id); err != nil {
+		q.internal(err)
+		return
+	}
+	d.NewLink = newLink
 	for _, a := range accs {
 		d.Settled = d.Settled && a.Balance == 0
 	}
@@ -187,11 +200,45 @@ func (web *Web) customerForm(q *request) {
 			return
 		}
 		p.Title = q.L.T("customer.edit")
-		for k, v := range map[string]string{"name": c.Name, "phone": c.Phone, "email": c.Email, "company": c.Company, "remark": c.Remark, "default_currency": c.DefaultCurrency} {
+		for k, v := range map[string]string{"name": c.Name, "phone": c.Phone, "email": c.Email, "company": c.Company, "remark": c.Remark,
+			"default_currency": c.DefaultCurrency, "locale": c.Locale} {
 			p.Form.Set(k, v)
 		}
+		setNotifyForm(p.Form, c.Notify)
+	} else {
+		// A new customer is written to in the language of whoever enters
+		// them, most often the customers' own, and hears of everything.
+		p.Form.Set("locale", q.L.Lang)
+		setNotifyForm(p.Form, ledger.AllNotify)
 	}
 	web.renderCustomerForm(q, p, id, http.StatusOK)
+}
+
+// notifyFields are the form's check boxes of ledger.Notify, in its order.
+func notifyFields(n *ledger.Notify) map[string]*bool {
+	return map[string]*bool{"notify_low_balance": &n.LowBalance, "notify_topup": &n.TopUp, "notify_adjustment": &n.Adjustment,
+		"notify_statement": &n.Statement}
+}
+
+func setNotifyForm(f url.Values, n ledger.Notify) {
+	for k, v := range notifyFields(&n) {
+		if *v {
+			f.Set(k, "on")
+		}
+	}
+}
+
+// notifyForm reads the check boxes: one left unticked is absent. A form
+// without them (one from before they existed) gives nil: no change.
+func notifyForm(f url.Values) *ledger.Notify {
+	if f.Get("notify_form") != "1" {
+		return nil
+	}
+	var n ledger.Notify
+	for k, v := range notifyFields(&n) {
+		*v = f.Get(k) == "on"
+	}
+	return &n
 }
 
 func (web *Web) renderCustomerForm(q *request, p *page, id int64, status int) {
@@ -210,7 +257,8 @@ func (web *Web) customerSave(q *request) {
 	}
 	f := q.r.PostForm
 	nc := ledger.NewCustomer{Name: f.Get("name"), Phone: f.Get("phone"), Email: f.Get("email"), Company: f.Get("company"),
-		Remark: f.Get("remark"), DefaultCurrency: strings.ToUpper(strings.TrimSpace(f.Get("default_currency")))}
+		Remark: f.Get("remark"), DefaultCurrency: strings.ToUpper(strings.TrimSpace(f.Get("default_currency"))),
+		Locale: f.Get("locale"), Notify: notifyForm(f)}
 	var c ledger.Customer
 	var err error
 	var id int64
@@ -221,6 +269,15 @@ func (web *Web) customerSave(q *request) {
 			return
 		}
 		p.Title = q.L.T("customer.edit")
+		if nc.Notify == nil || nc.Locale == "" {
+			// A form without them keeps what the customer has.
+			if c, err = web.store.Customer(q.r.Context(), id); err != nil {
+				q.failErr(err)
+				return
+			}
+			nc.Notify = cmp.Or(nc.Notify, &c.Notify)
+			nc.Locale = cmp.Or(nc.Locale, c.Locale)
+		}
 		c, err = web.store.UpdateCustomer(q.r.Context(), q.actor(), id, nc)
 	} else {
 		c, err = web.store.CreateCustomer(q.r.Context(), q.actor(), nc)

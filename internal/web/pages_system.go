@@ -145,6 +145,7 @@ type settingsData struct {
 	Thresholds []creditView
 	Regions    []regionOption
 	Phones     *phoneReportView // the last change of the phone region did
+	Mail       mailView
 }
 
 // methodView is a payment method as the settings list it.
@@ -174,7 +175,7 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		q.internal(err)
 		return
 	}
-	d := settingsData{Settings: s, Regions: phoneRegionOptions(q.L.Lang)}
+	d := settingsData{Settings: s, Regions: phoneRegionOptions(q.L.Lang), Mail: newMailView(s, p.Form)}
 	if d.Phones, err = web.phoneReport(q); err != nil {
 		q.internal(err)
 		return

@@ -20,7 +20,7 @@ import (
 	"github.com/cofferhq/coffer/internal/store"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/parts/*.html templates/public/*.html
 var templateFiles embed.FS
 
 //go:embed static
@@ -32,6 +32,9 @@ type Web struct {
 	log   *slog.Logger
 	now   func() time.Time
 	pages map[string]*template.Template
+	// public is the page a statement link opens: not the console's
+	// layout, nothing of the console in it.
+	public *template.Template
 	// api answers CSV exports: the web UI hands them to the API's exporter.
 	api http.Handler
 	// crossOrigin refuses form posts from other sites (see fromThisSite).
@@ -71,8 +74,10 @@ func New(st *store.Store, arch *retention.Archiver, log *slog.Logger, now func()
 		if base == "layout" {
 			continue
 		}
-		w.pages[base] = template.Must(template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", name))
+		w.pages[base] = template.Must(template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html",
+			"templates/parts/*.html", name))
 	}
+	w.public = template.Must(template.New("public").Funcs(templateFuncs).ParseFS(templateFiles, "templates/public/*.html", "templates/parts/*.html"))
 	return w
 }
 
@@ -101,6 +106,10 @@ func (w *Web) Register(mux interface {
 	page("GET /customers/{id}/edit", w.customerForm)
 	page("POST /customers/{id}/edit", w.customerSave)
 	page("POST /customers/{id}/archive", w.customerArchive)
+	page("GET /customers/{id}/statement", w.customerStatement)
+	page("POST /customers/{id}/statement-links", w.statementLinkCreate)
+	page("POST /customers/{id}/statement-links/{link}/revoke", w.statementLinkRevoke)
+	mux.HandleFunc("GET /s/{token}", w.statementPublic)
 
 	page("GET /accounts", w.accounts)
 	page("GET /accounts/export", w.accountsExport)
@@ -173,6 +182,9 @@ func (w *Web) Register(mux interface {
 	page("GET /audit", w.audit)
 	page("GET /settings", w.settings)
 	page("POST /settings", w.settingsSave)
+	page("POST /settings/mail", w.settingsMail)
+	page("POST /settings/test-mail", w.settingsTestMail)
+	page("GET /notifications", w.notifications)
 	page("POST /payment-methods", w.methodCreate)
 	page("POST /payment-methods/{id}", w.methodUpdate)
 }

@@ -148,3 +148,8 @@ document.addEventListener("htmx:beforeSwap", function (e) {
     e.detail.isError = false;
   }
 });
+// A field marked data-select-all (a link shown once) selects its text when
+// it takes the focus, ready to copy.
+document.addEventListener("focusin", function (e) {
+  if (e.target.matches && e.target.matches("[data-select-all]")) e.target.select();
+});

@@ -235,8 +235,9 @@ func (s *Store) QueueMonthlyStatements(ctx context.Context, now time.Time) (int,
 		res, err = tx.ExecContext(ctx, `INSERT INTO notifications (customer_id, kind, recipient, locale, payload, period_key, status, next_attempt_at, created_at, updated_at)
 			SELECT c.id, 'statement', c.email, c.locale, $1, $2, 'pending', $3, $3, $3 FROM customers c
 			WHERE c.email IS NOT NULL AND c.email <> '' AND c.archived_at IS NULL AND c.notify_statement
-			AND EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = c.id AND (a.balance <> 0 OR a.updated_at >= $4))
-			ON CONFLICT DO NOTHING`, payload, key, micros(now), micros(start))
+			AND EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = c.id AND (a.balance <> 0
+				OR a.id IN (SELECT account_id FROM transactions WHERE created_at >= $4 AND created_at < $5)))
+			ON CONFLICT DO NOTHING`, payload, key, micros(now), micros(start), micros(end))
 		if err != nil {
 			return err
 		}

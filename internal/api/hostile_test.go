@@ -23,6 +23,8 @@ func TestHostileRequests(t *testing.T) {
 		bigJPY := map[string]any{"customer_id": cid, "currency": "JPY", "direction": "credit", "amount": "100", "reason": "other", "note": "x"}
 		clerksApproval := e.do("POST", "/api/v1/adjustments", clerk, bigJPY).want(202).str("id")
 		ownApproval := e.do("POST", "/api/v1/adjustments", super, bigJPY).want(202).str("id")
+		otherCustomer, _ := e.customer("13800000098", 0)
+		link := e.do("POST", "/api/v1/customers/"+cid+"/statement-links", clerk, map[string]any{"expires_in_days": 3}).want(201).str("id")
 		hook := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/hostile", "events": []string{"topup.approved"}}).want(201).str("id")
 
 		snapshot := func() string {
@@ -30,7 +32,8 @@ func TestHostileRequests(t *testing.T) {
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500",
 				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods",
 				"/api/v1/webhooks", "/api/v1/approvals?limit=500", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/holds?limit=500",
-				"/api/v1/audit?object_type=webhook&object_id=" + hook} {
+				"/api/v1/audit?object_type=webhook&object_id=" + hook,
+				"/api/v1/customers/" + cid + "/statement-links", "/api/v1/customers/" + otherCustomer + "/statement-links"} {
 				b.Write(e.do("GET", p, super, nil).want(200).Body)
 			}
 			return b.String()
@@ -169,6 +172,36 @@ func TestHostileRequests(t *testing.T) {
 			{"approve_credit_changes as a string", "PATCH", "/api/v1/settings", super, `{"approve_credit_changes":"yes"}`, nil, 422, "validation_failed"},
 			{"thresholds by an admin", "PATCH", "/api/v1/settings", clerk, map[string]any{"approval_thresholds": map[string]string{"USD": "1.00"}}, nil, 403, "forbidden"},
 			{"a ping of a webhook id of letters", "POST", "/api/v1/webhooks/abc/ping", super, nil, nil, 404, "not_found"},
+			// Customer mail and statements (SPEC 10).
+			{"a customer language nobody speaks here", "POST", "/api/v1/customers", clerk, map[string]any{"name": "Eve", "locale": "fr"}, nil, 422, "validation_failed"},
+			{"a customer language in other case", "PATCH", "/api/v1/customers/" + cid, clerk, map[string]any{"locale": "ZH-cn"}, nil, 422, "validation_failed"},
+			{"a mail toggle as a string", "PATCH", "/api/v1/customers/" + cid, clerk, `{"notify":{"topup":"no"}}`, nil, 422, "validation_failed"},
+			{"a mail toggle nobody knows", "PATCH", "/api/v1/customers/" + cid, clerk, map[string]any{"notify": map[string]any{"sms": true}}, nil, 400, "bad_request"},
+			{"a mail toggle twice", "PATCH", "/api/v1/customers/" + cid, clerk, `{"notify":{"topup":true,"topup":false}}`, nil, 400, "bad_request"},
+			{"a mail server with a port of 0", "PATCH", "/api/v1/settings", super, map[string]any{"smtp": map[string]any{"host": "smtp.example.com", "port": 0, "from": "a@b.example"}}, nil, 422, "validation_failed"},
+			{"a mail server with a port of 70000", "PATCH", "/api/v1/settings", super, map[string]any{"smtp": map[string]any{"host": "smtp.example.com", "port": 70000, "from": "a@b.example"}}, nil, 422, "validation_failed"},
+			{"a mail server host with a path", "PATCH", "/api/v1/settings", super, map[string]any{"smtp": map[string]any{"host": "smtp.example.com/x", "port": 587, "from": "a@b.example"}}, nil, 422, "validation_failed"},
+			{"a sender that is no address", "PATCH", "/api/v1/settings", super, map[string]any{"smtp": map[string]any{"host": "smtp.example.com", "port": 587, "from": "billing"}}, nil, 422, "validation_failed"},
+			{"a sender without a server", "PATCH", "/api/v1/settings", super, map[string]any{"smtp": map[string]any{"from": "a@b.example"}}, nil, 422, "validation_failed"},
+			{"a mail server by an admin", "PATCH", "/api/v1/settings", clerk, map[string]any{"smtp": map[string]any{"host": "smtp.example.com"}}, nil, 403, "forbidden"},
+			{"a business name of 201 characters", "PATCH", "/api/v1/settings", super, map[string]any{"business_name": strings.Repeat("商", 201)}, nil, 422, "validation_failed"},
+			{"a test mail to no address", "POST", "/api/v1/settings/test-mail", super, map[string]any{"to": "nobody"}, nil, 422, "validation_failed"},
+			{"a test mail with no server set up", "POST", "/api/v1/settings/test-mail", super, map[string]any{"to": "ops@shop.example"}, nil, 422, "validation_failed"},
+			{"a test mail by an admin", "POST", "/api/v1/settings/test-mail", clerk, map[string]any{"to": "ops@shop.example"}, nil, 403, "forbidden"},
+			{"a statement from after its end", "GET", "/api/v1/customers/" + cid + "/statement?from=2026-11-30&to=2026-11-01", clerk, nil, nil, 422, "validation_failed"},
+			{"a statement from a date that is none", "GET", "/api/v1/customers/" + cid + "/statement?from=2026-02-30", clerk, nil, nil, 422, "validation_failed"},
+			{"a statement in a currency the customer has not", "GET", "/api/v1/customers/" + cid + "/statement?currency=EUR", clerk, nil, nil, 422, "validation_failed"},
+			{"a statement in a language nobody speaks here", "GET", "/api/v1/customers/" + cid + "/statement?lang=fr", clerk, nil, nil, 422, "validation_failed"},
+			{"a statement of no customer", "GET", "/api/v1/customers/999999/statement", clerk, nil, nil, 404, "not_found"},
+			{"a statement link of 91 days", "POST", "/api/v1/customers/" + cid + "/statement-links", clerk, map[string]any{"expires_in_days": 91}, nil, 422, "validation_failed"},
+			{"a statement link of -1 days", "POST", "/api/v1/customers/" + cid + "/statement-links", clerk, map[string]any{"expires_in_days": -1}, nil, 422, "validation_failed"},
+			{"a statement link's days as a string", "POST", "/api/v1/customers/" + cid + "/statement-links", clerk, `{"expires_in_days":"30"}`, nil, 422, "validation_failed"},
+			{"a statement link for no customer", "POST", "/api/v1/customers/999999/statement-links", clerk, map[string]any{"expires_in_days": 1}, nil, 404, "not_found"},
+			{"a statement link by a reviewer", "POST", "/api/v1/customers/" + cid + "/statement-links", checker, map[string]any{"expires_in_days": 1}, nil, 403, "forbidden"},
+			{"revoking another customer's link", "DELETE", "/api/v1/customers/" + otherCustomer + "/statement-links/" + link, clerk, nil, nil, 404, "not_found"},
+			{"revoking a link of letters", "DELETE", "/api/v1/customers/" + cid + "/statement-links/abc", clerk, nil, nil, 404, "not_found"},
+			{"the mail log of a customer of letters", "GET", "/api/v1/notifications?customer_id=abc", clerk, nil, nil, 422, "validation_failed"},
+			{"the mail log in a state nobody knows", "GET", "/api/v1/notifications?status=lost", clerk, nil, nil, 422, "validation_failed"},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d hostile cases", len(cases))

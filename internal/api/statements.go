@@ -181,7 +181,7 @@ func (a *API) statementPeriod(ctx context.Context, from, to string) (time.Time, 
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	end := a.now()
+	end := a.now().Truncate(time.Microsecond).Add(time.Microsecond) // a posting of this very microsecond is in
 	if to != "" {
 		end = *t
 	}

@@ -322,8 +322,8 @@ func (web *Web) publicStatement(w http.ResponseWriter, r *http.Request, pp *publ
 	}
 	from, _ := time.ParseInLocation("2006-01", pp.Month, l.loc)
 	to := from.AddDate(0, 1, 0)
-	if to.After(web.now()) {
-		to = web.now()
+	if now := upToNow(web.now()); to.After(now) {
+		to = now
 	}
 	st, err := web.store.Statement(ctx, pp.Customer.ID, pp.Currency, from, to)
 	var ve *ledger.ValidationError
@@ -392,3 +392,7 @@ func publicHeaders(w http.ResponseWriter) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 }
+
+// upToNow is the end of a period that runs to now: just after it, so that
+// a posting of this very microsecond is in.
+func upToNow(now time.Time) time.Time { return now.Add(time.Microsecond) }

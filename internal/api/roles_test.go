@@ -336,7 +336,7 @@ func TestRoleMatrix(t *testing.T) {
 				got := func() int {
 					n := 0
 					for _, m := range smtp.Messages() {
-						if m.To == to {
+						if slices.Contains(m.To, to) {
 							n++
 						}
 					}

@@ -115,6 +115,12 @@ func (m SMTP) validate() []FieldProblem {
 	if a, err := mail.ParseAddress(m.From); err != nil || a.Address == "" {
 		p = append(p, FieldProblem{Field: "smtp.from", Reason: "email", Message: "must be an address such as billing@shop.example or Shop <billing@shop.example>"})
 	}
+	// A password never crosses the network in clear (the mail package
+	// refuses to send it so, too): say it here, not in every failed mail.
+	local := m.Host == "localhost" || m.Host == "127.0.0.1" || m.Host == "::1"
+	if m.Username != "" && !m.StartTLS && m.Port != 465 && !local {
+		p = append(p, FieldProblem{Field: "smtp.starttls", Reason: "smtp_clear", Message: "a password is sent only over TLS: turn on STARTTLS or use port 465"})
+	}
 	if len(m.Username) > 200 || len(m.Password) > 200 {
 		p = append(p, FieldProblem{Field: "smtp.username", Reason: "too_long", Message: "username and password must be at most 200 characters", Params: []any{200}})
 	}

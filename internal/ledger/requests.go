@@ -69,7 +69,7 @@ var FieldReasons = []string{
 	"method_disabled", "too_many_vouchers", "not_on_account", "reverse_reversal", "archived_entries",
 	"batch_scope", "batch_size", "private_address", "hold_expiry", "over_hold", "hold_ttl",
 	// Customer mail and statements (SPEC 10).
-	"locale", "smtp_host", "port", "mail_off", "mail_failed", "link_days", "no_account", "choose_currency", "archived", "too_many_movements",
+	"locale", "smtp_host", "smtp_clear", "port", "mail_off", "mail_failed", "link_days", "no_account", "choose_currency", "archived", "too_many_movements",
 	// Import files (import.go), by line and column.
 	"not_csv", "no_rows", "unknown_column", "duplicate_column", "missing_column", "file_too_large", "too_many_rows",
 	"field_count", "duplicate_in_file", "needs_currency", "below_floor", "negative",

@@ -44,7 +44,7 @@ func newMailView(s ledger.Settings, typed url.Values) mailView {
 
 // mailFields are the settings' field names (ledger) as the form names them.
 var mailFields = map[string]string{"business_name": "business_name", "smtp.host": "smtp_host", "smtp.port": "smtp_port",
-	"smtp.username": "smtp_username", "smtp.from": "smtp_from"}
+	"smtp.username": "smtp_username", "smtp.from": "smtp_from", "smtp.starttls": "smtp_starttls"}
 
 func (web *Web) settingsMail(q *request) {
 	if !q.need(auth.ActSystem) {

@@ -250,7 +250,8 @@ func (b *browser) axe(name string) {
 // englishAllowed are words a Chinese page may show in Latin letters: the
 // brand, currency codes, formats and the language switch.
 var englishAllowed = map[string]bool{"Coffer": true, "EN": true, "English": true, "CSV": true, "JSON": true, "PDF": true,
-	"Webhook": true, "Webhooks": true, "URL": true, "ID": true, "API": true, "PNG": true, "JPEG": true, "IANA": true}
+	"Webhook": true, "Webhooks": true, "URL": true, "ID": true, "API": true, "PNG": true, "JPEG": true, "IANA": true,
+	"SMTP": true, "STARTTLS": true, "TLS": true}
 
 // allow declares the words of data the test typed (a customer's name, a
 // note): a Chinese page shows them as they are.

@@ -126,6 +126,9 @@ func (l *locale) Time(t any) string {
 	return v.Format("Jan 2, 2006 15:04")
 }
 
+// Clock is the hour and minute of a time in the business time zone.
+func (l *locale) Clock(t time.Time) string { return t.In(l.loc).Format("15:04") }
+
 // Date formats a day in the business time zone.
 func (l *locale) Date(t time.Time) string {
 	t = t.In(l.loc)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/api"
 	"github.com/cofferhq/coffer/internal/auth"
@@ -167,6 +168,11 @@ func (web *Web) customerPageWith(q *request, id int64, p *page, status int, newL
 		return
 	}
 	d.NewLink = newLink
+	if !p.Form.Has("from") { // the statement card offers this month so far
+		now := web.now().In(q.L.loc)
+		p.Form.Set("from", time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, q.L.loc).Format(time.DateOnly))
+		p.Form.Set("to", now.Format(time.DateOnly))
+	}
 	for _, a := range accs {
 		d.Settled = d.Settled && a.Balance == 0
 	}

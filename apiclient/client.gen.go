@@ -186,6 +186,42 @@ func (e CreateTopUpInputBodyPaymentStatus) Valid() bool {
 	}
 }
 
+// Defines values for CustomerFieldsLocale.
+const (
+	CustomerFieldsLocaleEn   CustomerFieldsLocale = "en"
+	CustomerFieldsLocaleZhCN CustomerFieldsLocale = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the CustomerFieldsLocale enum.
+func (e CustomerFieldsLocale) Valid() bool {
+	switch e {
+	case CustomerFieldsLocaleEn:
+		return true
+	case CustomerFieldsLocaleZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerJSONLocale.
+const (
+	CustomerJSONLocaleEn   CustomerJSONLocale = "en"
+	CustomerJSONLocaleZhCN CustomerJSONLocale = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the CustomerJSONLocale enum.
+func (e CustomerJSONLocale) Valid() bool {
+	switch e {
+	case CustomerJSONLocaleEn:
+		return true
+	case CustomerJSONLocaleZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryJSONStatus.
 const (
 	DeliveryJSONStatusCancelled DeliveryJSONStatus = "cancelled"
@@ -234,6 +270,30 @@ func (e HoldJSONStatus) Valid() bool {
 	}
 }
 
+// Defines values for MovementJSONType.
+const (
+	MovementJSONTypeAdjustment MovementJSONType = "adjustment"
+	MovementJSONTypeCharge     MovementJSONType = "charge"
+	MovementJSONTypeReversal   MovementJSONType = "reversal"
+	MovementJSONTypeTopup      MovementJSONType = "topup"
+)
+
+// Valid indicates whether the value is a known member of the MovementJSONType enum.
+func (e MovementJSONType) Valid() bool {
+	switch e {
+	case MovementJSONTypeAdjustment:
+		return true
+	case MovementJSONTypeCharge:
+		return true
+	case MovementJSONTypeReversal:
+		return true
+	case MovementJSONTypeTopup:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NewAdminInputBodyRole.
 const (
 	NewAdminInputBodyRoleAdmin      NewAdminInputBodyRole = "admin"
@@ -276,6 +336,78 @@ func (e NewTokenInputBodyRole) Valid() bool {
 	}
 }
 
+// Defines values for NotificationJSONKind.
+const (
+	NotificationJSONKindAdjustment    NotificationJSONKind = "adjustment"
+	NotificationJSONKindLowBalance    NotificationJSONKind = "low_balance"
+	NotificationJSONKindRecovered     NotificationJSONKind = "recovered"
+	NotificationJSONKindStatement     NotificationJSONKind = "statement"
+	NotificationJSONKindTopupApproved NotificationJSONKind = "topup_approved"
+	NotificationJSONKindTopupRejected NotificationJSONKind = "topup_rejected"
+)
+
+// Valid indicates whether the value is a known member of the NotificationJSONKind enum.
+func (e NotificationJSONKind) Valid() bool {
+	switch e {
+	case NotificationJSONKindAdjustment:
+		return true
+	case NotificationJSONKindLowBalance:
+		return true
+	case NotificationJSONKindRecovered:
+		return true
+	case NotificationJSONKindStatement:
+		return true
+	case NotificationJSONKindTopupApproved:
+		return true
+	case NotificationJSONKindTopupRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationJSONLocale.
+const (
+	NotificationJSONLocaleEn   NotificationJSONLocale = "en"
+	NotificationJSONLocaleZhCN NotificationJSONLocale = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the NotificationJSONLocale enum.
+func (e NotificationJSONLocale) Valid() bool {
+	switch e {
+	case NotificationJSONLocaleEn:
+		return true
+	case NotificationJSONLocaleZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationJSONStatus.
+const (
+	NotificationJSONStatusFailed  NotificationJSONStatus = "failed"
+	NotificationJSONStatusPending NotificationJSONStatus = "pending"
+	NotificationJSONStatusSent    NotificationJSONStatus = "sent"
+	NotificationJSONStatusSkipped NotificationJSONStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the NotificationJSONStatus enum.
+func (e NotificationJSONStatus) Valid() bool {
+	switch e {
+	case NotificationJSONStatusFailed:
+		return true
+	case NotificationJSONStatusPending:
+		return true
+	case NotificationJSONStatusSent:
+		return true
+	case NotificationJSONStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PatchAccountInputBodyStatus.
 const (
 	PatchAccountInputBodyStatusDisabled PatchAccountInputBodyStatus = "disabled"
@@ -312,6 +444,24 @@ func (e PatchAdminInputBodyRole) Valid() bool {
 	case PatchAdminInputBodyRoleReviewer:
 		return true
 	case PatchAdminInputBodyRoleSuperAdmin:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatchCustomerInputBodyLocale.
+const (
+	PatchCustomerInputBodyLocaleEn   PatchCustomerInputBodyLocale = "en"
+	PatchCustomerInputBodyLocaleZhCN PatchCustomerInputBodyLocale = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the PatchCustomerInputBodyLocale enum.
+func (e PatchCustomerInputBodyLocale) Valid() bool {
+	switch e {
+	case PatchCustomerInputBodyLocaleEn:
+		return true
+	case PatchCustomerInputBodyLocaleZhCN:
 		return true
 	default:
 		return false
@@ -612,6 +762,24 @@ func (e ListApprovalsParamsKind) Valid() bool {
 	}
 }
 
+// Defines values for GetStatementParamsLang.
+const (
+	GetStatementParamsLangEn   GetStatementParamsLang = "en"
+	GetStatementParamsLangZhCN GetStatementParamsLang = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the GetStatementParamsLang enum.
+func (e GetStatementParamsLang) Valid() bool {
+	switch e {
+	case GetStatementParamsLangEn:
+		return true
+	case GetStatementParamsLangZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListHoldsParamsStatus.
 const (
 	ListHoldsParamsStatusActive   ListHoldsParamsStatus = "active"
@@ -630,6 +798,60 @@ func (e ListHoldsParamsStatus) Valid() bool {
 	case ListHoldsParamsStatusExpired:
 		return true
 	case ListHoldsParamsStatusReleased:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNotificationsParamsStatus.
+const (
+	ListNotificationsParamsStatusFailed  ListNotificationsParamsStatus = "failed"
+	ListNotificationsParamsStatusPending ListNotificationsParamsStatus = "pending"
+	ListNotificationsParamsStatusSent    ListNotificationsParamsStatus = "sent"
+	ListNotificationsParamsStatusSkipped ListNotificationsParamsStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the ListNotificationsParamsStatus enum.
+func (e ListNotificationsParamsStatus) Valid() bool {
+	switch e {
+	case ListNotificationsParamsStatusFailed:
+		return true
+	case ListNotificationsParamsStatusPending:
+		return true
+	case ListNotificationsParamsStatusSent:
+		return true
+	case ListNotificationsParamsStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNotificationsParamsKind.
+const (
+	ListNotificationsParamsKindAdjustment    ListNotificationsParamsKind = "adjustment"
+	ListNotificationsParamsKindLowBalance    ListNotificationsParamsKind = "low_balance"
+	ListNotificationsParamsKindRecovered     ListNotificationsParamsKind = "recovered"
+	ListNotificationsParamsKindStatement     ListNotificationsParamsKind = "statement"
+	ListNotificationsParamsKindTopupApproved ListNotificationsParamsKind = "topup_approved"
+	ListNotificationsParamsKindTopupRejected ListNotificationsParamsKind = "topup_rejected"
+)
+
+// Valid indicates whether the value is a known member of the ListNotificationsParamsKind enum.
+func (e ListNotificationsParamsKind) Valid() bool {
+	switch e {
+	case ListNotificationsParamsKindAdjustment:
+		return true
+	case ListNotificationsParamsKindLowBalance:
+		return true
+	case ListNotificationsParamsKindRecovered:
+		return true
+	case ListNotificationsParamsKindStatement:
+		return true
+	case ListNotificationsParamsKindTopupApproved:
+		return true
+	case ListNotificationsParamsKindTopupRejected:
 		return true
 	default:
 		return false
@@ -1136,6 +1358,14 @@ type CreateAlertBatchInputBody struct {
 	Currency *string `json:"currency,omitempty"`
 }
 
+// CreateStatementLinkInputBody defines model for CreateStatementLinkInputBody.
+type CreateStatementLinkInputBody struct {
+	// ExpiresInDays 1 to 90 days (default 30).
+	//
+	// Example: 30
+	ExpiresInDays int64 `json:"expires_in_days"`
+}
+
 // CreateTopUpInputBody defines model for CreateTopUpInputBody.
 type CreateTopUpInputBody struct {
 	// Amount Example: 12.50
@@ -1184,7 +1414,13 @@ type CustomerFields struct {
 
 	// Email Example: accounts@mingde.example
 	Email *string `json:"email,omitempty"`
-	Name  string  `json:"name"`
+
+	// Locale The language of their mail and statements; default en.
+	//
+	// Example: zh-CN
+	Locale *CustomerFieldsLocale `json:"locale,omitempty"`
+	Name   string                `json:"name"`
+	Notify *NotifyPatch          `json:"notify,omitempty"`
 
 	// Phone Normalised: spaces, hyphens, dots and parentheses dropped, a leading + kept; 5 to 20 digits.
 	//
@@ -1194,6 +1430,11 @@ type CustomerFields struct {
 	// Remark Example: Pays on the 1st of each month
 	Remark *string `json:"remark,omitempty"`
 }
+
+// CustomerFieldsLocale The language of their mail and statements; default en.
+//
+// Example: zh-CN
+type CustomerFieldsLocale string
 
 // CustomerJSON defines model for CustomerJSON.
 type CustomerJSON struct {
@@ -1210,8 +1451,14 @@ type CustomerJSON struct {
 	Email string `json:"email"`
 
 	// Id Example: 42
-	Id   string `json:"id"`
-	Name string `json:"name"`
+	Id string `json:"id"`
+
+	// Locale The language of the customer's mail and statements.
+	//
+	// Example: zh-CN
+	Locale CustomerJSONLocale `json:"locale"`
+	Name   string             `json:"name"`
+	Notify NotifyJSON         `json:"notify"`
 
 	// Phone Example: +8613800138000
 	Phone string `json:"phone"`
@@ -1220,6 +1467,11 @@ type CustomerJSON struct {
 	Remark    string    `json:"remark"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
+
+// CustomerJSONLocale The language of the customer's mail and statements.
+//
+// Example: zh-CN
+type CustomerJSONLocale string
 
 // DecideApprovalInputBody defines model for DecideApprovalInputBody.
 type DecideApprovalInputBody struct {
@@ -1451,6 +1703,14 @@ type ListHoldJSON struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// ListNotificationJSON defines model for ListNotificationJSON.
+type ListNotificationJSON struct {
+	Items *[]NotificationJSON `json:"items"`
+
+	// NextCursor Pass as cursor for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
 // ListPaymentMethodJSON defines model for ListPaymentMethodJSON.
 type ListPaymentMethodJSON struct {
 	Items *[]PaymentMethodJSON `json:"items"`
@@ -1507,6 +1767,31 @@ type LoginOutputBody struct {
 	// Token Send as Authorization: Bearer <token>.
 	Token string `json:"token"`
 }
+
+// MovementJSON defines model for MovementJSON.
+type MovementJSON struct {
+	// Amount Signed: negative takes money out.
+	//
+	// Example: -20.50
+	Amount string    `json:"amount"`
+	At     time.Time `json:"at"`
+
+	// Balance The running balance after it.
+	//
+	// Example: 1179.50
+	Balance string `json:"balance"`
+	Note    string `json:"note"`
+
+	// Reference Example: ORDER-2026-1001
+	Reference string `json:"reference"`
+
+	// TransactionId Example: 9001
+	TransactionId string           `json:"transaction_id"`
+	Type          MovementJSONType `json:"type"`
+}
+
+// MovementJSONType defines model for MovementJSON.Type.
+type MovementJSONType string
 
 // NewAdminInputBody defines model for NewAdminInputBody.
 type NewAdminInputBody struct {
@@ -1613,6 +1898,73 @@ type NewWebhookOutputBody struct {
 	Url string `json:"url"`
 }
 
+// NotificationJSON defines model for NotificationJSON.
+type NotificationJSON struct {
+	// Attempts Example: 1
+	Attempts  int64     `json:"attempts"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// CustomerId Example: 42
+	CustomerId string `json:"customer_id"`
+
+	// Id Example: 17
+	Id   string               `json:"id"`
+	Kind NotificationJSONKind `json:"kind"`
+
+	// LastError What the mail server or the network said last time, if it failed.
+	LastError string                 `json:"last_error"`
+	Locale    NotificationJSONLocale `json:"locale"`
+
+	// NextAttemptAt When a pending message is tried next.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+
+	// Recipient The customer's address when the change happened.
+	//
+	// Example: accounts@mingde.example
+	Recipient string     `json:"recipient"`
+	SentAt    *time.Time `json:"sent_at"`
+
+	// Status skipped: no mail server was set up when it was due.
+	Status NotificationJSONStatus `json:"status"`
+
+	// Subject Set once a worker composed it.
+	//
+	// Example: Your balance is below 100.00 CNY
+	Subject string `json:"subject"`
+}
+
+// NotificationJSONKind defines model for NotificationJSON.Kind.
+type NotificationJSONKind string
+
+// NotificationJSONLocale defines model for NotificationJSON.Locale.
+type NotificationJSONLocale string
+
+// NotificationJSONStatus skipped: no mail server was set up when it was due.
+type NotificationJSONStatus string
+
+// NotifyJSON defines model for NotifyJSON.
+type NotifyJSON struct {
+	// Adjustment Staff adjusted the balance; the mail carries the note.
+	Adjustment bool `json:"adjustment"`
+
+	// LowBalance The balance fell below the account's alert amount, and came back.
+	LowBalance bool `json:"low_balance"`
+
+	// Statement Last month's statement, on the first of the month.
+	Statement bool `json:"statement"`
+
+	// Topup A top-up was approved or rejected.
+	Topup bool `json:"topup"`
+}
+
+// NotifyPatch defines model for NotifyPatch.
+type NotifyPatch struct {
+	Adjustment *bool `json:"adjustment,omitempty"`
+	LowBalance *bool `json:"low_balance,omitempty"`
+	Statement  *bool `json:"statement,omitempty"`
+	Topup      *bool `json:"topup,omitempty"`
+}
+
 // PasswordInputBody defines model for PasswordInputBody.
 type PasswordInputBody struct {
 	CurrentPassword string `json:"current_password"`
@@ -1672,7 +2024,11 @@ type PatchCustomerInputBody struct {
 
 	// Email Example: accounts@mingde.example
 	Email *string `json:"email,omitempty"`
-	Name  *string `json:"name,omitempty"`
+
+	// Locale Example: zh-CN
+	Locale *PatchCustomerInputBodyLocale `json:"locale,omitempty"`
+	Name   *string                       `json:"name,omitempty"`
+	Notify *NotifyPatch                  `json:"notify,omitempty"`
 
 	// Phone Example: +8613800138000
 	Phone *string `json:"phone,omitempty"`
@@ -1680,6 +2036,9 @@ type PatchCustomerInputBody struct {
 	// Remark Example: Pays on the 1st of each month
 	Remark *string `json:"remark,omitempty"`
 }
+
+// PatchCustomerInputBodyLocale Example: zh-CN
+type PatchCustomerInputBodyLocale string
 
 // PatchPaymentMethodInputBody defines model for PatchPaymentMethodInputBody.
 type PatchPaymentMethodInputBody struct {
@@ -1695,6 +2054,9 @@ type PatchSettingsInputBody struct {
 	ApprovalThresholds   *map[string]string `json:"approval_thresholds,omitempty"`
 	ApproveCreditChanges *bool              `json:"approve_credit_changes,omitempty"`
 
+	// BusinessName Example: Mingde Logistics
+	BusinessName *string `json:"business_name,omitempty"`
+
 	// DefaultCreditLimit Currencies given are set; others keep their value.
 	DefaultCreditLimit *map[string]string `json:"default_credit_limit,omitempty"`
 	DirectTopup        *bool              `json:"direct_topup,omitempty"`
@@ -1707,8 +2069,9 @@ type PatchSettingsInputBody struct {
 	// PhoneRegion Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report.
 	//
 	// Example: CN
-	PhoneRegion   *string `json:"phone_region,omitempty"`
-	RetentionDays *int64  `json:"retention_days,omitempty"`
+	PhoneRegion   *string    `json:"phone_region,omitempty"`
+	RetentionDays *int64     `json:"retention_days,omitempty"`
+	Smtp          *SMTPPatch `json:"smtp,omitempty"`
 
 	// Timezone Example: Asia/Shanghai
 	Timezone *string `json:"timezone,omitempty"`
@@ -1843,6 +2206,46 @@ type RunRetentionOutputBody struct {
 	More bool `json:"more"`
 }
 
+// SMTPJSON defines model for SMTPJSON.
+type SMTPJSON struct {
+	// From Example: Mingde Logistics <billing@mingde.example>
+	From string `json:"from"`
+
+	// Host Example: smtp.mingde.example
+	Host string `json:"host"`
+
+	// PasswordSet A password is stored; it is never shown.
+	PasswordSet bool `json:"password_set"`
+
+	// Port Example: 587
+	Port int64 `json:"port"`
+
+	// Starttls Require STARTTLS (port 465 is TLS from the start).
+	Starttls bool `json:"starttls"`
+
+	// Username Example: billing@mingde.example
+	Username string `json:"username"`
+}
+
+// SMTPPatch defines model for SMTPPatch.
+type SMTPPatch struct {
+	// From Example: Mingde Logistics <billing@mingde.example>
+	From *string `json:"from,omitempty"`
+
+	// Host Example: smtp.mingde.example
+	Host *string `json:"host,omitempty"`
+
+	// Password Write-only; "" removes it.
+	Password *string `json:"password,omitempty"`
+
+	// Port Example: 587
+	Port     *int64 `json:"port,omitempty"`
+	Starttls *bool  `json:"starttls,omitempty"`
+
+	// Username Example: billing@mingde.example
+	Username *string `json:"username,omitempty"`
+}
+
 // SettingsJSON defines model for SettingsJSON.
 type SettingsJSON struct {
 	// ApprovalThresholds Per currency, the amount from which an adjustment waits for a second person (202 with an approval). A currency not named has none; none by default.
@@ -1852,6 +2255,11 @@ type SettingsJSON struct {
 
 	// ApproveCreditChanges Every change of credit limit or overdraft waits for another super admin (default false).
 	ApproveCreditChanges bool `json:"approve_credit_changes"`
+
+	// BusinessName How customers know the business: it heads their mail, statements and statement pages.
+	//
+	// Example: Mingde Logistics
+	BusinessName string `json:"business_name"`
 
 	// DefaultCreditLimit Credit limit a new account starts with, per currency.
 	DefaultCreditLimit map[string]string `json:"default_credit_limit"`
@@ -1870,12 +2278,79 @@ type SettingsJSON struct {
 	PhoneRegion string `json:"phone_region"`
 
 	// RetentionDays Days operation records and entry details are kept (default 183).
-	RetentionDays int64 `json:"retention_days"`
+	RetentionDays int64    `json:"retention_days"`
+	Smtp          SMTPJSON `json:"smtp"`
 
 	// Timezone Business time zone for dates in filters and reports.
 	//
 	// Example: Asia/Shanghai
 	Timezone string `json:"timezone"`
+}
+
+// StatementJSON defines model for StatementJSON.
+type StatementJSON struct {
+	// ClosingBalance The balance at to: opening + credits - debits, exactly.
+	//
+	// Example: 1379.50
+	ClosingBalance string `json:"closing_balance"`
+
+	// Credits The sum of the movements into the account.
+	//
+	// Example: 500.00
+	Credits string `json:"credits"`
+
+	// Currency Example: CNY
+	Currency string `json:"currency"`
+
+	// CustomerId Example: 42
+	CustomerId string `json:"customer_id"`
+
+	// CustomerName Example: Shanghai Mingde Trading Co.
+	CustomerName string `json:"customer_name"`
+
+	// Debits The sum of the movements out of it, as a positive number.
+	//
+	// Example: 320.50
+	Debits string `json:"debits"`
+
+	// From Start of the period (inclusive).
+	From      time.Time       `json:"from"`
+	Movements *[]MovementJSON `json:"movements"`
+
+	// OpeningBalance The balance at from.
+	//
+	// Example: 1200.00
+	OpeningBalance string `json:"opening_balance"`
+
+	// Timezone Example: Asia/Shanghai
+	Timezone string `json:"timezone"`
+
+	// To End of the period (exclusive).
+	To time.Time `json:"to"`
+}
+
+// StatementLinkJSON defines model for StatementLinkJSON.
+type StatementLinkJSON struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CustomerId Example: 42
+	CustomerId string    `json:"customer_id"`
+	ExpiresAt  time.Time `json:"expires_at"`
+
+	// Id Example: 5
+	Id           string     `json:"id"`
+	LastOpenedAt *time.Time `json:"last_opened_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
+
+	// Url Only when the link is made: it is not kept.
+	//
+	// Example: https://coffer.mingde.example/s/cst_3q2…
+	Url *string `json:"url,omitempty"`
+}
+
+// StatementLinksOutputBody defines model for StatementLinksOutputBody.
+type StatementLinksOutputBody struct {
+	Items *[]StatementLinkJSON `json:"items"`
 }
 
 // SummaryJSON defines model for SummaryJSON.
@@ -1919,6 +2394,20 @@ type SummaryRowJSON struct {
 	//
 	// Example: 1000.00
 	Recharge string `json:"recharge"`
+}
+
+// TestMailInputBody defines model for TestMailInputBody.
+type TestMailInputBody struct {
+	// To An address to send the test message to.
+	//
+	// Example: ops@mingde.example
+	To string `json:"to"`
+}
+
+// TestMailOutputBody defines model for TestMailOutputBody.
+type TestMailOutputBody struct {
+	// Sent The mail server accepted the message.
+	Sent bool `json:"sent"`
 }
 
 // TokenJSON defines model for TokenJSON.
@@ -2385,6 +2874,27 @@ type ListCustomersParams struct {
 	Archived *bool `form:"archived,omitempty" json:"archived,omitempty"`
 }
 
+// GetStatementParams defines parameters for GetStatement.
+type GetStatementParams struct {
+	// From First day (YYYY-MM-DD, business time zone) or RFC 3339 time. Default: the first of the month that to falls in.
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day (inclusive) or RFC 3339 time (exclusive). Default: now.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Currency The account's currency; may be left out when the customer has one account.
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// Lang The language of a CSV or PDF; default the customer's.
+	Lang *GetStatementParamsLang `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Accept application/json (default), text/csv or application/pdf.
+	Accept *string `json:"Accept,omitempty"`
+}
+
+// GetStatementParamsLang defines parameters for GetStatement.
+type GetStatementParamsLang string
+
 // ListHoldsParams defines parameters for ListHolds.
 type ListHoldsParams struct {
 	// Limit Items per page, 1 to 500 (default 50).
@@ -2411,6 +2921,30 @@ type CaptureHoldParams struct {
 	// IdempotencyKey 1 to 255 characters. A repeat with the same key and body answers with the first result and posts nothing; the same key with another body is idempotency_key_reused.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
+
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	// Limit Items per page, 1 to 500 (default 50).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// CustomerId One customer's messages.
+	CustomerId *string `form:"customer_id,omitempty" json:"customer_id,omitempty"`
+
+	// Status Only messages in this state.
+	Status *ListNotificationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Kind Only messages of this kind.
+	Kind *ListNotificationsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+}
+
+// ListNotificationsParamsStatus defines parameters for ListNotifications.
+type ListNotificationsParamsStatus string
+
+// ListNotificationsParamsKind defines parameters for ListNotifications.
+type ListNotificationsParamsKind string
 
 // ListPaymentMethodsParams defines parameters for ListPaymentMethods.
 type ListPaymentMethodsParams struct {
@@ -2605,6 +3139,9 @@ type CreateCustomerJSONRequestBody = CustomerFields
 // UpdateCustomerJSONRequestBody defines body for UpdateCustomer for application/json ContentType.
 type UpdateCustomerJSONRequestBody = PatchCustomerInputBody
 
+// CreateStatementLinkJSONRequestBody defines body for CreateStatementLink for application/json ContentType.
+type CreateStatementLinkJSONRequestBody = CreateStatementLinkInputBody
+
 // PlaceHoldJSONRequestBody defines body for PlaceHold for application/json ContentType.
 type PlaceHoldJSONRequestBody = NewHoldInputBody
 
@@ -2622,6 +3159,9 @@ type UpdatePaymentMethodJSONRequestBody = PatchPaymentMethodInputBody
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = PatchSettingsInputBody
+
+// SendTestMailJSONRequestBody defines body for SendTestMail for application/json ContentType.
+type SendTestMailJSONRequestBody = TestMailInputBody
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = NewTokenInputBody
@@ -3142,6 +3682,53 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/customers/{id} (the `UpdateCustomer` operationId).
 	UpdateCustomer(ctx context.Context, id string, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetStatement A customer's statement for a period
+	//
+	// Opening balance, every movement with its running balance, closing balance; opening + movements = closing, exactly. Accept: application/json, text/csv or application/pdf (in the customer's language, or lang). A period that reaches back into what retention archived is refused (from, archived).
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/customers/{id}/statement (the `GetStatement` operationId).
+	GetStatement(ctx context.Context, id string, params *GetStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStatementLinks The customer's statement links, without their URLs
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/customers/{id}/statement-links (the `ListStatementLinks` operationId).
+	ListStatementLinks(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStatementLinkWithBody Make a link to the customer's statement page
+	//
+	// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+	//
+	// Roles: super_admin, admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+	CreateStatementLinkWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStatementLink Make a link to the customer's statement page
+	//
+	// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+	//
+	// Roles: super_admin, admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+	CreateStatementLink(ctx context.Context, id string, body CreateStatementLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeStatementLink Revoke a statement link
+	//
+	// Its page answers 404 from now on. Revoking twice changes nothing.
+	//
+	// Roles: super_admin, admin.
+	//
+	// Corresponds with DELETE /api/v1/customers/{id}/statement-links/{link_id} (the `RevokeStatementLink` operationId).
+	RevokeStatementLink(ctx context.Context, id string, linkId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListHolds Find holds, newest first
 	//
 	// Roles: super_admin, admin, reviewer.
@@ -3237,6 +3824,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/me/password (the `ChangePassword` operationId).
 	ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNotifications The log of mail sent to customers
+	//
+	// Newest first: low-balance and recovered notices, top-up decisions, adjustments and monthly statements, each with its state and last error.
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPaymentMethods Payment methods, disabled ones too
 	//
@@ -3345,6 +3941,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
 	GetPhoneReport(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SendTestMailWithBody Send a test message through the mail settings
+	//
+	// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+	//
+	// Roles: super_admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+	SendTestMailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SendTestMail Send a test message through the mail settings
+	//
+	// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+	//
+	// Roles: super_admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+	SendTestMail(ctx context.Context, body SendTestMailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTokens List program tokens
 	//
@@ -4513,6 +5131,103 @@ func (c *Client) UpdateCustomer(ctx context.Context, id string, body UpdateCusto
 	return c.Client.Do(req)
 }
 
+// GetStatement A customer's statement for a period
+//
+// Opening balance, every movement with its running balance, closing balance; opening + movements = closing, exactly. Accept: application/json, text/csv or application/pdf (in the customer's language, or lang). A period that reaches back into what retention archived is refused (from, archived).
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/customers/{id}/statement (the `GetStatement` operationId).
+func (c *Client) GetStatement(ctx context.Context, id string, params *GetStatementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatementRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStatementLinks The customer's statement links, without their URLs
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/customers/{id}/statement-links (the `ListStatementLinks` operationId).
+func (c *Client) ListStatementLinks(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStatementLinksRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStatementLinkWithBody Make a link to the customer's statement page
+//
+// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+//
+// Roles: super_admin, admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+func (c *Client) CreateStatementLinkWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStatementLinkRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStatementLink Make a link to the customer's statement page
+//
+// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+//
+// Roles: super_admin, admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+func (c *Client) CreateStatementLink(ctx context.Context, id string, body CreateStatementLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStatementLinkRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeStatementLink Revoke a statement link
+//
+// Its page answers 404 from now on. Revoking twice changes nothing.
+//
+// Roles: super_admin, admin.
+//
+// Corresponds with DELETE /api/v1/customers/{id}/statement-links/{link_id} (the `RevokeStatementLink` operationId).
+func (c *Client) RevokeStatementLink(ctx context.Context, id string, linkId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeStatementLinkRequest(c.Server, id, linkId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListHolds Find holds, newest first
 //
 // Roles: super_admin, admin, reviewer.
@@ -4699,6 +5414,25 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /api/v1/me/password (the `ChangePassword` operationId).
 func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNotifications The log of mail sent to customers
+//
+// Newest first: low-balance and recovered notices, top-up decisions, adjustments and monthly statements, each with its state and last error.
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4927,6 +5661,48 @@ func (c *Client) UpdateSettings(ctx context.Context, body UpdateSettingsJSONRequ
 // Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
 func (c *Client) GetPhoneReport(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPhoneReportRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SendTestMailWithBody Send a test message through the mail settings
+//
+// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+//
+// Roles: super_admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+func (c *Client) SendTestMailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendTestMailRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SendTestMail Send a test message through the mail settings
+//
+// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+//
+// Roles: super_admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+func (c *Client) SendTestMail(ctx context.Context, body SendTestMailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendTestMailRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7569,6 +8345,240 @@ func NewUpdateCustomerRequestWithBody(server string, id string, contentType stri
 	return req, nil
 }
 
+// NewGetStatementRequest constructs an http.Request for the GetStatement method
+func NewGetStatementRequest(server string, id string, params *GetStatementParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/statement", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.Accept != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept", *params.Accept, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListStatementLinksRequest constructs an http.Request for the ListStatementLinks method
+func NewListStatementLinksRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/statement-links", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateStatementLinkRequest calls the generic CreateStatementLink builder with application/json body
+func NewCreateStatementLinkRequest(server string, id string, body CreateStatementLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateStatementLinkRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateStatementLinkRequestWithBody constructs an http.Request for the CreateStatementLink method, with any body, and a specified content type
+func NewCreateStatementLinkRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/statement-links", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokeStatementLinkRequest constructs an http.Request for the RevokeStatementLink method
+func NewRevokeStatementLinkRequest(server string, id string, linkId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "link_id", linkId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/statement-links/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListHoldsRequest constructs an http.Request for the ListHolds method
 func NewListHoldsRequest(server string, params *ListHoldsParams) (*http.Request, error) {
 	var err error
@@ -7919,6 +8929,108 @@ func NewChangePasswordRequestWithBody(server string, contentType string, body io
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListNotificationsRequest constructs an http.Request for the ListNotifications method
+func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CustomerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "customer_id", *params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8388,6 +9500,46 @@ func NewGetPhoneReportRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSendTestMailRequest calls the generic SendTestMail builder with application/json body
+func NewSendTestMailRequest(server string, body SendTestMailJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSendTestMailRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSendTestMailRequestWithBody constructs an http.Request for the SendTestMail method, with any body, and a specified content type
+func NewSendTestMailRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/settings/test-mail")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10124,6 +11276,59 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/customers/{id} (the `UpdateCustomer` operationId).
 	UpdateCustomerWithResponse(ctx context.Context, id string, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
 
+	// GetStatementWithResponse A customer's statement for a period
+	//
+	// Opening balance, every movement with its running balance, closing balance; opening + movements = closing, exactly. Accept: application/json, text/csv or application/pdf (in the customer's language, or lang). A period that reaches back into what retention archived is refused (from, archived).
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/customers/{id}/statement (the `GetStatement` operationId).
+	GetStatementWithResponse(ctx context.Context, id string, params *GetStatementParams, reqEditors ...RequestEditorFn) (*GetStatementResponse, error)
+
+	// ListStatementLinksWithResponse The customer's statement links, without their URLs
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/customers/{id}/statement-links (the `ListStatementLinks` operationId).
+	ListStatementLinksWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListStatementLinksResponse, error)
+
+	// CreateStatementLinkWithBodyWithResponse Make a link to the customer's statement page
+	//
+	// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+	//
+	// Roles: super_admin, admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+	CreateStatementLinkWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStatementLinkResponse, error)
+
+	// CreateStatementLinkWithResponse Make a link to the customer's statement page
+	//
+	// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+	//
+	// Roles: super_admin, admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+	CreateStatementLinkWithResponse(ctx context.Context, id string, body CreateStatementLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStatementLinkResponse, error)
+
+	// RevokeStatementLinkWithResponse Revoke a statement link
+	//
+	// Its page answers 404 from now on. Revoking twice changes nothing.
+	//
+	// Roles: super_admin, admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/customers/{id}/statement-links/{link_id} (the `RevokeStatementLink` operationId).
+	RevokeStatementLinkWithResponse(ctx context.Context, id string, linkId string, reqEditors ...RequestEditorFn) (*RevokeStatementLinkResponse, error)
+
 	// ListHoldsWithResponse Find holds, newest first
 	//
 	// Roles: super_admin, admin, reviewer.
@@ -10227,6 +11432,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/me/password (the `ChangePassword` operationId).
 	ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error)
+
+	// ListNotificationsWithResponse The log of mail sent to customers
+	//
+	// Newest first: low-balance and recovered notices, top-up decisions, adjustments and monthly statements, each with its state and last error.
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
 
 	// ListPaymentMethodsWithResponse Payment methods, disabled ones too
 	//
@@ -10347,6 +11563,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/settings/phone-report (the `GetPhoneReport` operationId).
 	GetPhoneReportWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPhoneReportResponse, error)
+
+	// SendTestMailWithBodyWithResponse Send a test message through the mail settings
+	//
+	// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+	//
+	// Roles: super_admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+	SendTestMailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendTestMailResponse, error)
+
+	// SendTestMailWithResponse Send a test message through the mail settings
+	//
+	// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+	//
+	// Roles: super_admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+	SendTestMailWithResponse(ctx context.Context, body SendTestMailJSONRequestBody, reqEditors ...RequestEditorFn) (*SendTestMailResponse, error)
 
 	// ListTokensWithResponse List program tokens
 	//
@@ -13623,6 +14861,361 @@ func (r UpdateCustomerResponse) ContentType() string {
 	return ""
 }
 
+// GetStatementResponse200Headers the declared response headers of an HTTP 200 response for GetStatement
+type GetStatementResponse200Headers struct {
+	ContentDisposition  *string
+	ContentType         *string
+	XContentTypeOptions *string
+}
+
+type GetStatementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatementJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStatementResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStatementResponse) GetJSON200() *StatementJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetStatementResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetStatementResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetStatementResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetStatementResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetStatementResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetStatementResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStatementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStatementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStatementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStatementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListStatementLinksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatementLinksOutputBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStatementLinksResponse) GetJSON200() *StatementLinksOutputBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListStatementLinksResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListStatementLinksResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListStatementLinksResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListStatementLinksResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListStatementLinksResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListStatementLinksResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStatementLinksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStatementLinksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStatementLinksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStatementLinksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateStatementLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *StatementLinkJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateStatementLinkResponse) GetJSON201() *StatementLinkJSON {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateStatementLinkResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateStatementLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateStatementLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateStatementLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateStatementLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeStatementLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatementLinkJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeStatementLinkResponse) GetJSON200() *StatementLinkJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevokeStatementLinkResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeStatementLinkResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeStatementLinkResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeStatementLinkResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevokeStatementLinkResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeStatementLinkResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeStatementLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeStatementLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeStatementLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeStatementLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListHoldsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14233,6 +15826,82 @@ func (r ChangePasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListNotificationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationsResponse) GetJSON200() *ListNotificationJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListNotificationsResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14926,6 +16595,89 @@ func (r GetPhoneReportResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPhoneReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SendTestMailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TestMailOutputBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SendTestMailResponse) GetJSON200() *TestMailOutputBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SendTestMailResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SendTestMailResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SendTestMailResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SendTestMailResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SendTestMailResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SendTestMailResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SendTestMailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SendTestMailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SendTestMailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SendTestMailResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17590,6 +19342,89 @@ func (c *ClientWithResponses) UpdateCustomerWithResponse(ctx context.Context, id
 	return ParseUpdateCustomerResponse(rsp)
 }
 
+// GetStatementWithResponse A customer's statement for a period
+//
+// Opening balance, every movement with its running balance, closing balance; opening + movements = closing, exactly. Accept: application/json, text/csv or application/pdf (in the customer's language, or lang). A period that reaches back into what retention archived is refused (from, archived).
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/customers/{id}/statement (the `GetStatement` operationId).
+func (c *ClientWithResponses) GetStatementWithResponse(ctx context.Context, id string, params *GetStatementParams, reqEditors ...RequestEditorFn) (*GetStatementResponse, error) {
+	rsp, err := c.GetStatement(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStatementResponse(rsp)
+}
+
+// ListStatementLinksWithResponse The customer's statement links, without their URLs
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/customers/{id}/statement-links (the `ListStatementLinks` operationId).
+func (c *ClientWithResponses) ListStatementLinksWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListStatementLinksResponse, error) {
+	rsp, err := c.ListStatementLinks(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStatementLinksResponse(rsp)
+}
+
+// CreateStatementLinkWithBodyWithResponse Make a link to the customer's statement page
+//
+// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+//
+// Roles: super_admin, admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+func (c *ClientWithResponses) CreateStatementLinkWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStatementLinkResponse, error) {
+	rsp, err := c.CreateStatementLinkWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStatementLinkResponse(rsp)
+}
+
+// CreateStatementLinkWithResponse Make a link to the customer's statement page
+//
+// The URL opens a read-only page of this customer's balances, recent movements and PDF statements, without a login, until it expires or is revoked. It is shown once: only a hash of it is kept.
+//
+// Roles: super_admin, admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/customers/{id}/statement-links (the `CreateStatementLink` operationId).
+func (c *ClientWithResponses) CreateStatementLinkWithResponse(ctx context.Context, id string, body CreateStatementLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStatementLinkResponse, error) {
+	rsp, err := c.CreateStatementLink(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStatementLinkResponse(rsp)
+}
+
+// RevokeStatementLinkWithResponse Revoke a statement link
+//
+// Its page answers 404 from now on. Revoking twice changes nothing.
+//
+// Roles: super_admin, admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/customers/{id}/statement-links/{link_id} (the `RevokeStatementLink` operationId).
+func (c *ClientWithResponses) RevokeStatementLinkWithResponse(ctx context.Context, id string, linkId string, reqEditors ...RequestEditorFn) (*RevokeStatementLinkResponse, error) {
+	rsp, err := c.RevokeStatementLink(ctx, id, linkId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeStatementLinkResponse(rsp)
+}
+
 // ListHoldsWithResponse Find holds, newest first
 //
 // Roles: super_admin, admin, reviewer.
@@ -17752,6 +19587,23 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseChangePasswordResponse(rsp)
+}
+
+// ListNotificationsWithResponse The log of mail sent to customers
+//
+// Newest first: low-balance and recovered notices, top-up decisions, adjustments and monthly statements, each with its state and last error.
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error) {
+	rsp, err := c.ListNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationsResponse(rsp)
 }
 
 // ListPaymentMethodsWithResponse Payment methods, disabled ones too
@@ -17944,6 +19796,40 @@ func (c *ClientWithResponses) GetPhoneReportWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseGetPhoneReportResponse(rsp)
+}
+
+// SendTestMailWithBodyWithResponse Send a test message through the mail settings
+//
+// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+//
+// Roles: super_admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+func (c *ClientWithResponses) SendTestMailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendTestMailResponse, error) {
+	rsp, err := c.SendTestMailWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendTestMailResponse(rsp)
+}
+
+// SendTestMailWithResponse Send a test message through the mail settings
+//
+// Sends at once, not through the outbox: the answer says whether the server took it, or 422 mail_failed with what the server or the network said.
+//
+// Roles: super_admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/settings/test-mail (the `SendTestMail` operationId).
+func (c *ClientWithResponses) SendTestMailWithResponse(ctx context.Context, body SendTestMailJSONRequestBody, reqEditors ...RequestEditorFn) (*SendTestMailResponse, error) {
+	rsp, err := c.SendTestMail(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendTestMailResponse(rsp)
 }
 
 // ListTokensWithResponse List program tokens
@@ -21013,6 +22899,322 @@ func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, e
 	return response, nil
 }
 
+// ParseGetStatementResponse parses an HTTP response from a GetStatementWithResponse call
+func ParseGetStatementResponse(rsp *http.Response) (*GetStatementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStatementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatementJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStatementResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Content-Type"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Type", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentType = &value
+		}
+		if values := rsp.Header.Values("X-Content-Type-Options"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Content-Type-Options", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XContentTypeOptions = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListStatementLinksResponse parses an HTTP response from a ListStatementLinksWithResponse call
+func ParseListStatementLinksResponse(rsp *http.Response) (*ListStatementLinksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStatementLinksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatementLinksOutputBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateStatementLinkResponse parses an HTTP response from a CreateStatementLinkWithResponse call
+func ParseCreateStatementLinkResponse(rsp *http.Response) (*CreateStatementLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateStatementLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest StatementLinkJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeStatementLinkResponse parses an HTTP response from a RevokeStatementLinkWithResponse call
+func ParseRevokeStatementLinkResponse(rsp *http.Response) (*RevokeStatementLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeStatementLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatementLinkJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListHoldsResponse parses an HTTP response from a ListHoldsWithResponse call
 func ParseListHoldsResponse(rsp *http.Response) (*ListHoldsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21548,6 +23750,70 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListNotificationsResponse parses an HTTP response from a ListNotificationsWithResponse call
+func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListNotificationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 
@@ -22126,6 +24392,74 @@ func ParseGetPhoneReportResponse(rsp *http.Response) (*GetPhoneReportResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSendTestMailResponse parses an HTTP response from a SendTestMailWithResponse call
+func ParseSendTestMailResponse(rsp *http.Response) (*SendTestMailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SendTestMailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TestMailOutputBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal

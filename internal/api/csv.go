@@ -22,6 +22,10 @@ func WantsCSV(r *http.Request) bool {
 	return false
 }
 
+// OwnCSV reports whether the operation at path answers text/csv itself
+// (a statement) rather than through ExportCSV.
+func OwnCSV(path string) bool { return strings.HasSuffix(path, "/statement") }
+
 var plainNumber = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
 
 // safeCell keeps a spreadsheet from reading text as a formula: a cell that

@@ -123,8 +123,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, web.UploadLimit(r))
 	}
-	// Accept: text/csv on a list exports every page of it as CSV.
-	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/") && api.WantsCSV(r) {
+	// Accept: text/csv on a list exports every page of it as CSV; a
+	// statement writes its own.
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/") && api.WantsCSV(r) && !api.OwnCSV(r.URL.Path) {
 		api.ExportCSV(w, r, s.mux)
 		return
 	}

@@ -26,7 +26,7 @@ type NotificationJSON struct {
 	Attempts      int        `json:"attempts" example:"1"`
 	NextAttemptAt *time.Time `json:"next_attempt_at" doc:"When a pending message is tried next."`
 	Subject       string     `json:"subject" doc:"Set once a worker composed it." example:"Your balance is below 100.00 CNY"`
-	LastError     string     `json:"last_error" doc:"What the mail server or the network said last time, if it failed."`
+	LastError     string     `json:"last_error" doc:"What the mail server or the network said last time, if it failed; for skipped, why: no_mail_server or nothing_to_tell."`
 	CreatedAt     time.Time  `json:"created_at"`
 	SentAt        *time.Time `json:"sent_at"`
 }

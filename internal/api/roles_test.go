@@ -292,7 +292,9 @@ func TestRoleMatrix(t *testing.T) {
 				}}
 			}},
 			{method: "POST", path: "/api/v1/customers/{id}/statement-links", allow: rmOperators, call: func(t *testing.T, role ledger.Role) rmCall {
-				links := func() int { return len(e.do("GET", "/api/v1/customers/"+custID+"/statement-links", super, nil).want(200).json()["items"].([]any)) }
+				links := func() int {
+					return len(e.do("GET", "/api/v1/customers/"+custID+"/statement-links", super, nil).want(200).json()["items"].([]any))
+				}
 				before := links()
 				return rmCall{path: "/api/v1/customers/" + custID + "/statement-links", body: map[string]any{"expires_in_days": 7},
 					after: func(t *testing.T, r *resp) {

@@ -64,6 +64,16 @@ const (
 	NotificationSkipped = "skipped" // no mail server set up when it was due
 )
 
+// Why a notification was skipped: its LastError, a code the console
+// translates.
+const (
+	SkippedNoServer   = "no_mail_server"  // no mail server was set up when it was due
+	SkippedNothingNew = "nothing_to_tell" // a statement of accounts that neither moved nor held money
+)
+
+// SkipReasons are every skip code.
+var SkipReasons = []string{SkippedNoServer, SkippedNothingNew}
+
 // Notification is one message to a customer, sent or to be sent.
 type Notification struct {
 	ID            int64
@@ -76,7 +86,7 @@ type Notification struct {
 	Attempts      int
 	NextAttemptAt *time.Time
 	Subject       string // set when a worker composed it
-	LastError     string
+	LastError     string // the server's or the network's words; for skipped, a SkipReasons code
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	SentAt        *time.Time

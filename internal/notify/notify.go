@@ -149,12 +149,12 @@ func (w *Worker) deliver(ctx context.Context, settings ledger.Settings, c store.
 	msg, err := Compose(ctx, w.st, settings, c)
 	switch {
 	case errors.Is(err, errNothingToSay):
-		res.Status, res.Error = ledger.NotificationSkipped, err.Error()
+		res.Status, res.Error = ledger.NotificationSkipped, ledger.SkippedNothingNew
 	case err != nil:
 		// A bug or a database fault: try again later like a mail failure.
 		res.Error = "composing: " + err.Error()
 	case !settings.SMTP.Configured():
-		res.Status, res.Subject, res.Error = ledger.NotificationSkipped, msg.Subject, "no mail server is set up (settings, smtp)"
+		res.Status, res.Subject, res.Error = ledger.NotificationSkipped, msg.Subject, ledger.SkippedNoServer
 	default:
 		res.Subject = msg.Subject
 		if err = mail.Send(ctx, Config(settings.SMTP, w.opt.Timeout), msg); err == nil {

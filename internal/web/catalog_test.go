@@ -66,6 +66,7 @@ func TestCatalogIsComplete(t *testing.T) {
 		"notify.":                "low_balance topup adjustment statement",
 		"mailkind.":              "low_balance recovered topup_approved topup_rejected adjustment statement",
 		"mailstatus.":            "pending sent failed skipped",
+		"mailskip.":              "no_mail_server nothing_to_tell",
 		"mail.":                  "business_name smtp_host smtp_port smtp_username smtp_password smtp_from",
 		"statement.":             "from to",
 	} {

@@ -1911,7 +1911,7 @@ type NotificationJSON struct {
 	Id   string               `json:"id"`
 	Kind NotificationJSONKind `json:"kind"`
 
-	// LastError What the mail server or the network said last time, if it failed.
+	// LastError What the mail server or the network said last time, if it failed; for skipped, why: no_mail_server or nothing_to_tell.
 	LastError string                 `json:"last_error"`
 	Locale    NotificationJSONLocale `json:"locale"`
 

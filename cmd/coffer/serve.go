@@ -77,7 +77,7 @@ func serve(args []string) error {
 		TrustedProxies: c.proxies, BaseURL: c.baseURL, Build: build()})
 	srv := server.HTTPServer(c.addr, handler, log)
 	stopBackground := startBackground(st, arch, log, webhook.Options{AllowPrivate: c.hooksPrivate, Attempted: handler.ObserveWebhook},
-		notify.Options{Sent: handler.ObserveMail})
+		notify.Options{Sent: handler.ObserveMail, BaseURL: baseURLString(c.baseURL)})
 	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -347,4 +347,12 @@ func levelOr(name string) slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+// baseURLString is --base-url as text, "" when it is not given.
+func baseURLString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
 }

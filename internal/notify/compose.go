@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/ledger"
@@ -35,8 +36,14 @@ type payload struct {
 // neither moved nor held anything in the month.
 var errNothingToSay = errors.New("nothing to tell: no account moved or held money in the period")
 
-// Compose builds the message of a claimed notification in its language.
-func Compose(ctx context.Context, st *store.Store, settings ledger.Settings, c store.ClaimedNotification) (mail.Message, error) {
+// StatementLinkDays is how long the link a monthly statement mail carries
+// lasts: past the next month's mail.
+const StatementLinkDays = 35
+
+// Compose builds the message of a claimed notification in its language. A
+// statement mail carries a link to the customer's statement page when base
+// (where customers reach Coffer, --base-url) is known.
+func Compose(ctx context.Context, st *store.Store, settings ledger.Settings, c store.ClaimedNotification, base string) (mail.Message, error) {
 	var p payload
 	if err := json.Unmarshal([]byte(c.Payload), &p); err != nil {
 		return mail.Message{}, err
@@ -49,6 +56,13 @@ func Compose(ctx context.Context, st *store.Store, settings ledger.Settings, c s
 		var err error
 		if d.Statements, m.Attachments, err = statements(ctx, st, c, p.From, p.To); err != nil {
 			return mail.Message{}, err
+		}
+		if base != "" {
+			token, err := st.RenewNotificationLink(ctx, c.ID, c.Lease, StatementLinkDays)
+			if err != nil {
+				return mail.Message{}, err
+			}
+			d.Link = strings.TrimRight(base, "/") + "/s/" + token
 		}
 	}
 	var err error

@@ -45,6 +45,10 @@ type Options struct {
 	// QueueEvery is how often the monthly statements are looked at
 	// (default 1 minute).
 	QueueEvery time.Duration
+	// BaseURL is where customers reach Coffer (--base-url): a monthly
+	// statement mail then carries a link to their statement page. Empty:
+	// the mail carries the PDFs only.
+	BaseURL string
 	// Sent, if set, hears the outcome of every attempt: "sent", "retry",
 	// "failed" or "skipped", for the metrics.
 	Sent func(outcome string)
@@ -146,7 +150,7 @@ func Config(s ledger.SMTP, timeout time.Duration) mail.Config {
 // deliver makes one attempt at a claimed notification and records it.
 func (w *Worker) deliver(ctx context.Context, settings ledger.Settings, c store.ClaimedNotification) {
 	res := store.NotificationResult{ID: c.ID, Lease: c.Lease}
-	msg, err := Compose(ctx, w.st, settings, c)
+	msg, err := Compose(ctx, w.st, settings, c, w.opt.BaseURL)
 	switch {
 	case errors.Is(err, errNothingToSay):
 		res.Status, res.Error = ledger.NotificationSkipped, ledger.SkippedNothingNew

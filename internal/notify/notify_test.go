@@ -417,3 +417,52 @@ func TestMonthlyStatementMail(t *testing.T) {
 		})
 	}
 }
+
+// TestStatementMailLink: with the address customers reach Coffer at, the
+// monthly statement mail carries a link to the statement page; a retry
+// mails a new link and closes the one the failed attempt made, so that
+// only the link in the mail that went out opens the page.
+func TestStatementMailLink(t *testing.T) {
+	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
+		srv := testsmtp.Start(t, testsmtp.TempFail)
+		useServer(t, s, srv.Host, srv.Port)
+		_, a := customer(t, s, "Eve Shop", "13500000051", "en")
+		adjust(t, s, a.ID, ledger.Credit, 5000, "credit")
+		now := time.Now()
+		if _, err := s.QueueMonthlyStatements(ctx, now.AddDate(0, -1, 0)); err != nil { // notes the month before last
+			t.Fatal(err)
+		}
+		if n, err := s.QueueMonthlyStatements(ctx, now.AddDate(0, 1, 0)); err != nil || n != 1 {
+			t.Fatalf("queued %d: %v", n, err)
+		}
+		clk := &clock{t: now.AddDate(0, 1, 0)}
+		w := notify.New(s, log, notify.Options{Now: clk.Now, BaseURL: "https://coffer.example/", BaseDelay: time.Minute})
+		drain(t, w) // the adjustment's mail and the statement both meet a 451
+		srv.SetMode(testsmtp.Accept)
+		clk.Add(time.Hour)
+		drain(t, w)
+		var stmt *testsmtp.Received
+		for _, m := range srv.Wait(2, 10*time.Second) {
+			if len(m.Attachments) > 0 {
+				stmt = &m
+			}
+		}
+		if stmt == nil {
+			t.Fatal("no statement mail")
+		}
+		i := strings.Index(stmt.Text, "https://coffer.example/s/cst_")
+		if i < 0 {
+			t.Fatalf("the statement mail has no link: %s", stmt.Text)
+		}
+		token := strings.Fields(stmt.Text[i+len("https://coffer.example/s/"):])[0]
+		if _, err := s.OpenStatementLink(ctx, token); err != nil {
+			t.Errorf("the mailed link does not open: %v", err)
+		}
+		var live, all int
+		s.DB().QueryRow("SELECT COUNT(*) FROM statement_links WHERE revoked_at IS NULL").Scan(&live)
+		s.DB().QueryRow("SELECT COUNT(*) FROM statement_links").Scan(&all)
+		if live != 1 || all != 2 {
+			t.Errorf("%d links made, %d open; want 2 and 1 (the failed attempt's closed)", all, live)
+		}
+	})
+}

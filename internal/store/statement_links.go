@@ -133,3 +133,41 @@ func (s *Store) OpenStatementLink(ctx context.Context, token string) (StatementL
 	})
 	return l, err
 }
+
+// RenewNotificationLink makes a link, lasting days, to the statement page
+// of the customer of notification id, which its worker holds under lease,
+// and revokes the one an earlier attempt made: the token of a link is not
+// kept, so each attempt mails a new one and only the last stays open.
+func (s *Store) RenewNotificationLink(ctx context.Context, id int64, lease string, days int) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := "cst_" + base64.RawURLEncoding.EncodeToString(b)
+	err := s.write(ctx, func(tx *txn) error {
+		var customerID int64
+		var previous sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT customer_id, link_id FROM notifications WHERE id = $1 AND lease_owner = $2", id, lease).
+			Scan(&customerID, &previous)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotificationLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		now := s.nowTime()
+		if previous.Valid {
+			if _, err := tx.ExecContext(ctx, "UPDATE statement_links SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", previous.Int64, micros(now)); err != nil {
+				return err
+			}
+		}
+		var linkID int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO statement_links (customer_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			customerID, hashSecret(token), micros(now), micros(now.Add(time.Duration(days)*24*time.Hour))).Scan(&linkID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE notifications SET link_id = $2 WHERE id = $1", id, linkID)
+		return err
+	})
+	return token, err
+}

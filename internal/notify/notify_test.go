@@ -181,12 +181,12 @@ func TestTopUpDecisionsArrive(t *testing.T) {
 		srv := testsmtp.Start(t, testsmtp.Accept)
 		useServer(t, s, srv.Host, srv.Port)
 		c, _ := customer(t, s, "Bo Chen", "13500000011", "en")
-		clerk, checker := actors(t, s)
-		ok := submit(t, s, clerk, c.ID, 5000)
+		clerk, checker := testdb.Reviewers(t, s)
+		ok := testdb.SubmitTopUp(t, s, clerk, c.ID, "CNY", 5000)
 		if _, err := s.ApproveTopUp(ctx, checker, ok.ID, nil, "", "", ledger.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
-		no := submit(t, s, clerk, c.ID, 700)
+		no := testdb.SubmitTopUp(t, s, clerk, c.ID, "CNY", 700)
 		if _, err := s.RejectTopUp(ctx, checker, no.ID, "The transfer slip is unreadable", ledger.Idempotency{}); err != nil {
 			t.Fatal(err)
 		}
@@ -196,32 +196,6 @@ func TestTopUpDecisionsArrive(t *testing.T) {
 			t.Errorf("top-up mail: %+v", got)
 		}
 	})
-}
-
-func actors(t *testing.T, s *store.Store) (clerk, checker ledger.Actor) {
-	t.Helper()
-	for _, a := range []struct {
-		dst  *ledger.Actor
-		name string
-		role ledger.Role
-	}{{&clerk, "clerk", ledger.RoleAdmin}, {&checker, "checker", ledger.RoleReviewer}} {
-		adm, err := s.AddAdmin(ctx, sys, ledger.Admin{Username: a.name, Role: a.role, PasswordHash: "x"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		*a.dst = ledger.Actor{AdminID: adm.ID, Name: a.name, Role: a.role}
-	}
-	return clerk, checker
-}
-
-func submit(t *testing.T, s *store.Store, clerk ledger.Actor, customerID, amount int64) ledger.TopUpRequest {
-	t.Helper()
-	res, err := s.SubmitTopUp(ctx, clerk, store.NewTopUp{CustomerID: customerID, Currency: "CNY",
-		TopUpFields: ledger.TopUpFields{Amount: amount, PaymentMethodID: 1, PaymentStatus: "paid"}}, ledger.Idempotency{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.TopUp
 }
 
 // TestAFailingServerDelaysMailNotPostings: while the server answers 451,

@@ -283,3 +283,27 @@ func auditCustomer(c ledger.Customer) map[string]any {
 	}
 	return m
 }
+
+// CustomerNames returns the names of the customers ids name, in one query:
+// the lists that show a customer beside each row (alerts, mail) ask it once
+// a page.
+func (s *Store) CustomerNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList(ids, 0)
+	rows, err := s.rdb.QueryContext(ctx, "SELECT id, name FROM customers WHERE id IN ("+in+")", args...)
+	type named struct {
+		id   int64
+		name string
+	}
+	found, err := collect(rows, err, func(r scanner) (named, error) {
+		var n named
+		return n, r.Scan(&n.id, &n.name)
+	})
+	for _, n := range found {
+		out[n.id] = n.name
+	}
+	return out, err
+}

@@ -14,29 +14,11 @@ import (
 
 // reviewActors adds a submitting admin and a reviewer.
 func reviewActors(t *testing.T, s *store.Store) (clerk, checker ledger.Actor) {
-	t.Helper()
-	for _, a := range []struct {
-		dst  *ledger.Actor
-		name string
-		role ledger.Role
-	}{{&clerk, "clerk", ledger.RoleAdmin}, {&checker, "checker", ledger.RoleReviewer}} {
-		adm, err := s.AddAdmin(ctx, sys, ledger.Admin{Username: a.name, Role: a.role, PasswordHash: "x"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		*a.dst = ledger.Actor{AdminID: adm.ID, Name: a.name, Role: a.role}
-	}
-	return clerk, checker
+	return testdb.Reviewers(t, s)
 }
 
 func submit(t *testing.T, s *store.Store, clerk ledger.Actor, customerID, amount int64) ledger.TopUpRequest {
-	t.Helper()
-	res, err := s.SubmitTopUp(ctx, clerk, store.NewTopUp{CustomerID: customerID, Currency: "USD",
-		TopUpFields: ledger.TopUpFields{Amount: amount, PaymentMethodID: 1, PaymentStatus: "paid"}}, ledger.Idempotency{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.TopUp
+	return testdb.SubmitTopUp(t, s, clerk, customerID, "USD", amount)
 }
 
 func setAmount(amount int64) func(*ledger.TopUpFields) {

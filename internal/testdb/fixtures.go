@@ -56,3 +56,33 @@ func Balance(t testing.TB, s *store.Store, id int64) int64 {
 	}
 	return a.Balance
 }
+
+// Reviewers adds an admin who submits top-ups (clerk) and a reviewer who
+// decides them (checker).
+func Reviewers(t testing.TB, s *store.Store) (clerk, checker ledger.Actor) {
+	t.Helper()
+	for _, a := range []struct {
+		dst  *ledger.Actor
+		name string
+		role ledger.Role
+	}{{&clerk, "clerk", ledger.RoleAdmin}, {&checker, "checker", ledger.RoleReviewer}} {
+		adm, err := s.AddAdmin(context.Background(), system, ledger.Admin{Username: a.name, Role: a.role, PasswordHash: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*a.dst = ledger.Actor{AdminID: adm.ID, Name: a.name, Role: a.role}
+	}
+	return clerk, checker
+}
+
+// SubmitTopUp submits a paid top-up request of amount (minor units) in
+// currency for the customer, by the first payment method, as clerk.
+func SubmitTopUp(t testing.TB, s *store.Store, clerk ledger.Actor, customerID int64, currency string, amount int64) ledger.TopUpRequest {
+	t.Helper()
+	res, err := s.SubmitTopUp(context.Background(), clerk, store.NewTopUp{CustomerID: customerID, Currency: currency,
+		TopUpFields: ledger.TopUpFields{Amount: amount, PaymentMethodID: 1, PaymentStatus: "paid"}}, ledger.Idempotency{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.TopUp
+}

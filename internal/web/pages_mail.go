@@ -141,20 +141,18 @@ func (web *Web) notifications(q *request) {
 		return
 	}
 	ctx := q.r.Context()
-	d := notificationsData{Status: f.Status, Names: map[int64]string{}}
+	d := notificationsData{Status: f.Status}
 	if d.Items, err = web.store.Notifications(ctx, f); err != nil {
 		q.internal(err)
 		return
 	}
-	for _, n := range d.Items {
-		if _, ok := d.Names[n.CustomerID]; !ok {
-			c, err := web.store.Customer(ctx, n.CustomerID)
-			if err != nil {
-				q.internal(err)
-				return
-			}
-			d.Names[n.CustomerID] = c.Name
-		}
+	ids := make([]int64, len(d.Items))
+	for i, n := range d.Items {
+		ids[i] = n.CustomerID
+	}
+	if d.Names, err = web.store.CustomerNames(ctx, ids); err != nil {
+		q.internal(err)
+		return
 	}
 	if len(d.Items) == f.Limit {
 		next := url.Values{"before": {itoa(d.Items[len(d.Items)-1].ID)}}

@@ -241,16 +241,14 @@ func (web *Web) alerts(q *request) {
 		q.internal(err)
 		return
 	}
-	d := alertsData{Items: items, Names: map[int64]string{}}
-	for _, a := range items {
-		if _, ok := d.Names[a.CustomerID]; !ok {
-			c, err := web.store.Customer(q.r.Context(), a.CustomerID)
-			if err != nil {
-				q.internal(err)
-				return
-			}
-			d.Names[a.CustomerID] = c.Name
-		}
+	d := alertsData{Items: items}
+	ids := make([]int64, len(items))
+	for i, a := range items {
+		ids[i] = a.CustomerID
+	}
+	if d.Names, err = web.store.CustomerNames(q.r.Context(), ids); err != nil {
+		q.internal(err)
+		return
 	}
 	if len(items) == f.Limit {
 		v.Set("before", itoa(items[len(items)-1].ID))

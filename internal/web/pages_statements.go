@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/cofferhq/coffer/internal/api"
 	"github.com/cofferhq/coffer/internal/auth"
 	"github.com/cofferhq/coffer/internal/clientaddr"
@@ -263,7 +265,7 @@ func (web *Web) statementPublic(w http.ResponseWriter, r *http.Request) {
 	}
 	link, err := web.store.OpenStatementLink(ctx, r.PathValue("token"))
 	if err != nil {
-		web.publicFail(w, r, newLocale(r.URL.Query().Get("lang"), settings.Location()), err)
+		web.publicFail(w, r, newLocale(visitorLanguage(r), settings.Location()), err)
 		return
 	}
 	c, err := web.store.Customer(ctx, link.CustomerID)
@@ -396,3 +398,18 @@ func publicHeaders(w http.ResponseWriter) {
 // upToNow is the end of a period that runs to now: just after it, so that
 // a posting of this very microsecond is in.
 func upToNow(now time.Time) time.Time { return now.Add(time.Microsecond) }
+
+// visitorLanguage is the language of a page for someone Coffer does not
+// know: the one the page's switch asked for, else the first of the
+// browser's that the console speaks.
+func visitorLanguage(r *http.Request) string {
+	if lang := r.URL.Query().Get("lang"); slices.Contains(languages, lang) {
+		return lang
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return languages[0]
+	}
+	_, i, _ := language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese}).Match(tags...)
+	return languages[i]
+}

@@ -1,7 +1,9 @@
-// Package expiry is the background job that writes down the holds that ran
-// out (SPEC 8). A hold stops counting against its account at its expiry
-// whether or not this job has run; the job marks it expired, keeps the
-// account's held, and sends hold.expired to the webhooks.
+// Package expiry is the background job that writes down what ran out: the
+// holds (SPEC 8) and the bonus lots (SPEC 11). A hold stops counting
+// against its account at its expiry whether or not this job has run; the
+// job marks it expired, keeps the account's held, and sends hold.expired
+// to the webhooks. A bonus lot past its expiry is never spent; the job
+// posts what is left of it as a bonus_expired transaction.
 package expiry
 
 import (
@@ -14,7 +16,7 @@ import (
 )
 
 // ActorName names the job in the operation records.
-const ActorName = "hold expiry"
+const ActorName = "expiry"
 
 // batch is how many holds one round marks at most; a full round runs the
 // next one at once.
@@ -31,14 +33,20 @@ func Every(ctx context.Context, st *store.Store, interval time.Duration, log *sl
 			return
 		case <-t.C:
 		}
-		for {
-			n, err := st.ExpireHolds(ctx, actor, batch)
-			if err != nil && ctx.Err() == nil {
-				log.Error("holds: marking expired holds", "err", err)
-			}
-			if err != nil || n < batch {
-				break
-			}
+		drain(ctx, log, "holds: marking expired holds", func() (int, error) { return st.ExpireHolds(ctx, actor, batch) })
+		drain(ctx, log, "bonus: posting expired bonus", func() (int, error) { return st.ExpireBonus(ctx, actor, batch) })
+	}
+}
+
+// drain runs round until it does less than a batch or fails.
+func drain(ctx context.Context, log *slog.Logger, what string, round func() (int, error)) {
+	for {
+		n, err := round()
+		if err != nil && ctx.Err() == nil {
+			log.Error(what, "err", err)
+		}
+		if err != nil || n < batch {
+			return
 		}
 	}
 }

@@ -67,6 +67,16 @@ type Account struct {
 	// (HeldKnown) before it checks or shows the account.
 	Held      int64
 	HeldUntil *time.Time
+	// Bonus is the sum of the account's bonus entries (SPEC 11), held in
+	// lots; BonusUntil is the earliest expiry among them (nil: none
+	// expires). ExpiredBonus is what of Bonus has run out at the time the
+	// store read the account, not yet posted as bonus_expired by the job:
+	// it is never spent. Lots are the account's open lots, read by the
+	// store for a posting that needs them.
+	Bonus        int64
+	BonusUntil   *time.Time
+	ExpiredBonus int64
+	Lots         []Lot
 }
 
 // HeldKnown reports whether Held is what the holds come to at now: no hold
@@ -89,10 +99,13 @@ func (a Account) Floor(now time.Time) int64 {
 }
 
 // Available is what the customer can still spend: balance minus holds
-// minus floor.
+// minus bonus that ran out minus floor.
 func (a Account) Available(now time.Time) (int64, error) {
 	free, err := money.SubMinor(a.Balance, a.Held)
 	if err != nil {
+		return 0, err
+	}
+	if free, err = money.SubMinor(free, a.ExpiredBonus); err != nil {
 		return 0, err
 	}
 	return money.SubMinor(free, a.Floor(now))
@@ -219,6 +232,12 @@ type Transaction struct {
 	CreatedBy int64  // administrator id, 0 for the system
 	CreatedAt time.Time
 	Entries   []Entry
+	// LotUses is what the transaction takes from (or puts back into) the
+	// account's bonus lots; Grant, when set, is the lot its bonus entry
+	// opens. Neither is a column of the transaction: the store keeps them
+	// beside it (bonus_lots, bonus_lot_uses).
+	LotUses []LotUse
+	Grant   *Grant
 }
 
 // Entry is one line of a transaction: a signed amount on one account.
@@ -230,6 +249,7 @@ type Entry struct {
 	AccountID     int64
 	Amount        int64
 	BalanceAfter  *int64
+	Part          Part // customer accounts: which part of the balance; "" on system accounts
 	CreatedAt     time.Time
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cofferhq/coffer/internal/money"
@@ -73,6 +74,8 @@ var FieldReasons = []string{
 	// Import files (import.go), by line and column.
 	"not_csv", "no_rows", "unknown_column", "duplicate_column", "missing_column", "file_too_large", "too_many_rows",
 	"field_count", "duplicate_in_file", "needs_currency", "below_floor", "negative",
+	// Promotional credit (SPEC 11).
+	"bonus_promotion", "bonus_credit", "bonus_only", "not_future", "bonus_spent", "reverse_bonus", "reverse_expiry",
 }
 
 // InvalidBecause returns a ValidationError for one field with the reason
@@ -210,8 +213,13 @@ type Adjustment struct {
 	Reason    Reason
 	Note      string // mandatory: why the balance was changed
 	Corrects  int64  // optional: the transaction this one corrects
-	Actor     Actor
-	Idem      Idempotency
+	// Bonus makes a credit with reason promotion promotional credit
+	// (SPEC 11): a lot of bonus that expires at BonusExpiresAt (nil:
+	// never) instead of principal.
+	Bonus          bool
+	BonusExpiresAt *time.Time
+	Actor          Actor
+	Idem           Idempotency
 }
 
 func (r Adjustment) Validate() error {
@@ -226,11 +234,36 @@ func (r Adjustment) Validate() error {
 	}
 	p.text("note", r.Note, 1000, true)
 	p.idem(r.Idem)
+	if r.Bonus && r.Direction != Debit && r.Reason != ReasonPromotion {
+		p.because("bonus", "bonus_promotion", "only a credit with reason promotion can be bonus")
+	}
+	if r.Bonus && r.Direction == Debit {
+		p.because("bonus", "bonus_credit", "only a credit can be bonus; a debit takes bonus as the spending order says")
+	}
+	if r.BonusExpiresAt != nil && !r.Bonus {
+		p.because("bonus_expires_at", "bonus_only", "applies to bonus only; set bonus to true")
+	}
 	return p.err()
 }
 
+// CheckExpiry refuses bonus that would expire at or before now.
+func (r Adjustment) CheckExpiry(now time.Time) error {
+	if r.BonusExpiresAt != nil && !r.BonusExpiresAt.After(now) {
+		return InvalidBecause("bonus_expires_at", "not_future", "must be in the future")
+	}
+	return nil
+}
+
 func (r Adjustment) Fingerprint() string {
-	return fingerprint("adjustment", r.Target.AccountID, r.Target.CustomerID, r.Target.Currency, string(r.Direction), r.Amount, string(r.Reason), r.Note, r.Corrects)
+	parts := []any{"adjustment", r.Target.AccountID, r.Target.CustomerID, r.Target.Currency, string(r.Direction), r.Amount, string(r.Reason), r.Note, r.Corrects}
+	if r.Bonus { // so that the fingerprint of every other adjustment stays what it was
+		expires := ""
+		if r.BonusExpiresAt != nil {
+			expires = r.BonusExpiresAt.UTC().Format(time.RFC3339Nano)
+		}
+		parts = append(parts, "bonus", expires)
+	}
+	return fingerprint(parts...)
 }
 
 // Reversal undoes one transaction by posting its entries negated.

@@ -41,6 +41,17 @@ type Settings struct {
 	// SMTP is the mail server customer notifications go through; without a
 	// host no mail is sent (SPEC 10).
 	SMTP SMTP `json:"smtp"`
+	// SpendOrder says whether a debit takes bonus or principal first
+	// (SPEC 11); empty is bonus first.
+	SpendOrder SpendOrder `json:"spend_order,omitempty"`
+}
+
+// Spending is the spending order in force.
+func (s Settings) Spending() SpendOrder {
+	if s.SpendOrder == "" {
+		return BonusFirst
+	}
+	return s.SpendOrder
 }
 
 // Redacted is s without secrets, for operation records and answers.
@@ -90,6 +101,9 @@ func (s Settings) Validate() error {
 		p = append(p, FieldProblem{Field: "business_name", Reason: "too_long", Message: "is longer than 200 characters", Params: []any{200}})
 	}
 	p = append(p, s.SMTP.validate()...)
+	if !s.SpendOrder.Valid() {
+		p = append(p, FieldProblem{Field: "spend_order", Reason: "choose", Message: "must be bonus_first or principal_first"})
+	}
 	if !ValidPhoneRegion(s.PhoneRegion) {
 		p = append(p, FieldProblem{Field: "phone_region", Reason: "phone_region",
 			Message: "must be empty or a region's ISO 3166 code in capitals, such as CN, US or GB"})

@@ -69,6 +69,7 @@ type ArchivedEntry struct {
 	Amount        int64     `json:"amount"`
 	BalanceAfter  *int64    `json:"balance_after"`
 	CreatedAt     time.Time `json:"created_at"`
+	Part          string    `json:"part,omitempty"` // "bonus" on promotional credit; principal is left out
 }
 
 func recordLine(r store.AuditRecord) ArchivedRecord {
@@ -86,8 +87,12 @@ func recordLine(r store.AuditRecord) ArchivedRecord {
 }
 
 func entryLine(e ledger.Entry) ArchivedEntry {
-	return ArchivedEntry{Table: "entries", ID: e.ID, TransactionID: e.TransactionID, AccountID: e.AccountID, Amount: e.Amount,
+	line := ArchivedEntry{Table: "entries", ID: e.ID, TransactionID: e.TransactionID, AccountID: e.AccountID, Amount: e.Amount,
 		BalanceAfter: e.BalanceAfter, CreatedAt: e.CreatedAt}
+	if e.Part == ledger.PartBonus {
+		line.Part = string(e.Part)
+	}
+	return line
 }
 
 func header(now time.Time, b *store.RetentionBatch) ArchiveHeader {

@@ -11,15 +11,15 @@ import (
 	"github.com/cofferhq/coffer/internal/money"
 )
 
-const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at, version, held, held_until"
+const accountCols = "id, number, customer_id, currency, balance, alert_amount, credit_limit, overdraft, overdraft_expires_at, status, created_at, updated_at, version, held, held_until, bonus, bonus_until"
 
 func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 	var a ledger.Account
 	var cur string
 	var created, updated int64
-	var expires, heldUntil sql.NullInt64
+	var expires, heldUntil, bonusUntil sql.NullInt64
 	err := row.Scan(&a.ID, &a.Number, &a.CustomerID, &cur, &a.Balance, &a.AlertAmount, &a.CreditLimit,
-		&a.Overdraft, &expires, &a.Status, &created, &updated, &a.Version, &a.Held, &heldUntil)
+		&a.Overdraft, &expires, &a.Status, &created, &updated, &a.Version, &a.Held, &heldUntil, &a.Bonus, &bonusUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ledger.ErrNotFound
 	}
@@ -30,7 +30,7 @@ func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
 		return a, fmt.Errorf("account %d: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt, a.OverdraftExpiresAt = fromMicros(created), fromMicros(updated), fromNullMicros(expires)
-	a.HeldUntil = fromNullMicros(heldUntil)
+	a.HeldUntil, a.BonusUntil = fromNullMicros(heldUntil), fromNullMicros(bonusUntil)
 	return a, nil
 }
 
@@ -40,7 +40,11 @@ func (s *Store) Account(ctx context.Context, id int64) (ledger.Account, error) {
 	if err != nil {
 		return a, err
 	}
-	return a, s.countHeld(ctx, s.rdb, &a, s.nowTime())
+	now := s.nowTime()
+	if err := s.countHeld(ctx, s.rdb, &a, now); err != nil {
+		return a, err
+	}
+	return a, s.readBonus(ctx, s.rdb, &a, now, false)
 }
 
 // countHeld makes a.Held what a's holds come to at now, when a hold has run
@@ -138,7 +142,17 @@ func (s *Store) lockByID(ctx context.Context, tx *txn, id int64, posting bool) (
 	if err != nil {
 		return a, err
 	}
-	return a, s.countHeld(ctx, tx, &a, s.nowTime())
+	return a, s.completeLocked(ctx, tx, &a, s.nowTime(), posting)
+}
+
+// completeLocked adds to a locked account what its row does not say
+// exactly: the holds that still count, and its bonus that may be spent
+// (with the lots, for a posting).
+func (s *Store) completeLocked(ctx context.Context, tx *txn, a *ledger.Account, now time.Time, posting bool) error {
+	if err := s.countHeld(ctx, tx, a, now); err != nil {
+		return err
+	}
+	return s.readBonus(ctx, tx, a, now, posting)
 }
 
 // lockInfo is what a posting learns beside the account when it locks it.
@@ -199,7 +213,7 @@ func (s *Store) lockTarget(ctx context.Context, tx *txn, t ledger.Target, now ti
 		a, err := s.scanLocked(tx, posting, tx.QueryRowContext(ctx, "SELECT "+accountCols+s.lockCols(posting)+
 			" FROM accounts WHERE customer_id = $1 AND currency = $2"+s.forUpdate, t.CustomerID, t.Currency))
 		if err == nil {
-			err = s.countHeld(ctx, tx, &a, now)
+			err = s.completeLocked(ctx, tx, &a, now, posting)
 		}
 		if !errors.Is(err, ledger.ErrNotFound) {
 			return a, err

@@ -257,8 +257,8 @@ func (s *Store) CaptureHold(ctx context.Context, r ledger.Capture) (Posted, erro
 			note = h.Note
 		}
 		h.CapturedAmount = amount
-		return newTransaction(st, ledger.Transaction{Type: ledger.TxCharge, Reference: h.Reference, Note: note, HoldID: h.ID,
-			CreatedBy: r.Actor.AdminID}, a, -amount, rev), nil
+		return s.debitTransaction(ctx, st, ledger.Transaction{Type: ledger.TxCharge, Reference: h.Reference, Note: note, HoldID: h.ID,
+			CreatedBy: r.Actor.AdminID}, a, amount, rev)
 	}
 	then := func(ctx context.Context, st *txState, t *ledger.Transaction) error {
 		h.Status, h.TransactionID, h.ClosedAt = ledger.HoldCaptured, t.ID, &st.now

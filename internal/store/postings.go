@@ -63,8 +63,8 @@ func (s *Store) Charge(ctx context.Context, r ledger.Charge) (Posted, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newTransaction(st, ledger.Transaction{Type: ledger.TxCharge, Reference: r.Reference, Note: r.Note, CreatedBy: r.Actor.AdminID},
-			a, -r.Amount, rev), nil
+		return s.debitTransaction(ctx, st, ledger.Transaction{Type: ledger.TxCharge, Reference: r.Reference, Note: r.Note, CreatedBy: r.Actor.AdminID},
+			a, r.Amount, rev)
 	})
 }
 
@@ -128,81 +128,161 @@ func (s *Store) buildAdjust(r ledger.Adjustment) buildFunc {
 				return nil, err
 			}
 		}
-		delta := r.Amount
 		if r.Direction == ledger.Debit {
-			delta = -r.Amount
 			err = a.CheckDebit(r.Amount, st.now)
-		} else {
-			err = a.CheckCredit(r.Amount)
+		} else if err = a.CheckCredit(r.Amount); err == nil {
+			err = r.CheckExpiry(st.now)
 		}
 		if err != nil {
 			return nil, err
 		}
-		adj, err := s.systemAccount(ctx, st, ledger.SystemAdjustments, a.Currency)
+		code := ledger.SystemAdjustments
+		if r.Bonus {
+			code = ledger.SystemPromotions // promotional credit is a cost of promotions
+		}
+		sys, err := s.systemAccount(ctx, st, code, a.Currency)
 		if err != nil {
 			return nil, err
 		}
-		return newTransaction(st, ledger.Transaction{Type: ledger.TxAdjustment, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects, CreatedBy: r.Actor.AdminID},
-			a, delta, adj), nil
+		t := ledger.Transaction{Type: ledger.TxAdjustment, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects, CreatedBy: r.Actor.AdminID}
+		switch {
+		case r.Direction == ledger.Debit:
+			return s.debitTransaction(ctx, st, t, a, r.Amount, sys)
+		case r.Bonus:
+			return grantTransaction(st, t, a, r.Amount, sys, r.BonusExpiresAt), nil
+		}
+		return newTransaction(st, t, a, r.Amount, sys), nil
 	}
 }
 
 // Reverse posts a new transaction that undoes r.TransactionID, entry by
 // entry. A transaction is reversed at most once; a reversal is not reversed.
+// Reversing a top-up also takes back what is left of its bonus (SPEC 11),
+// as a reversal of the bonus in the same database transaction.
 func (s *Store) Reverse(ctx context.Context, r ledger.Reversal) (Posted, error) {
 	if err := r.Validate(); err != nil {
 		return Posted{}, err
 	}
-	return s.post(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
-		orig, err := s.loadTransaction(ctx, st.tx, r.TransactionID)
-		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, ledger.InvalidBecause("transaction_id", "no_such", "no such transaction")
+	var orig ledger.Transaction
+	then := func(ctx context.Context, st *txState, _ *ledger.Transaction) error {
+		if orig.Type != ledger.TxTopUp || orig.TopUpID == 0 {
+			return nil
 		}
+		return s.takeBackTopUpBonus(ctx, st, orig, r)
+	}
+	return s.postThen(ctx, r.Actor, r.Idem, r.Fingerprint(), func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
+		var err error
+		orig, err = s.reversible(ctx, st.tx, r.TransactionID)
 		if err != nil {
 			return nil, err
 		}
-		if orig.Type == ledger.TxReversal {
-			return nil, ledger.InvalidBecause("transaction_id", "reverse_reversal", "a reversal cannot itself be reversed; post an adjustment instead")
-		}
-		if len(orig.Entries) == 0 {
-			// Retention archived its entries: there is nothing to negate here.
-			return nil, ledger.InvalidBecause("transaction_id", "archived_entries", "its entries are archived; post a correcting adjustment instead")
-		}
-		// Lock the account first: it serialises concurrent reversals of one
-		// transaction, so the check below sees any earlier one.
-		a, err := s.lockAccount(ctx, st.tx, orig.AccountID)
+		return s.buildReversal(ctx, st, orig, r)
+	}, then)
+}
+
+// reversible loads transaction id and says whether it may be reversed.
+func (s *Store) reversible(ctx context.Context, tx *txn, id int64) (ledger.Transaction, error) {
+	orig, err := s.loadTransaction(ctx, tx, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return orig, ledger.InvalidBecause("transaction_id", "no_such", "no such transaction")
+	}
+	switch {
+	case err != nil:
+		return orig, err
+	case orig.Type == ledger.TxReversal:
+		return orig, ledger.InvalidBecause("transaction_id", "reverse_reversal", "a reversal cannot itself be reversed; post an adjustment instead")
+	case orig.Type == ledger.TxBonus:
+		return orig, ledger.InvalidBecause("transaction_id", "reverse_bonus", "a top-up's bonus goes back with its top-up: reverse the top-up")
+	case orig.Type == ledger.TxBonusExpired:
+		return orig, ledger.InvalidBecause("transaction_id", "reverse_expiry", "expired bonus cannot be restored; grant new bonus with an adjustment")
+	case len(orig.Entries) == 0:
+		// Retention archived its entries: there is nothing to negate here.
+		return orig, ledger.InvalidBecause("transaction_id", "archived_entries", "its entries are archived; post a correcting adjustment instead")
+	}
+	return orig, nil
+}
+
+// takeBackTopUpBonus reverses what is left of the bonus top-up orig
+// brought, if it brought one.
+func (s *Store) takeBackTopUpBonus(ctx context.Context, st *txState, orig ledger.Transaction, r ledger.Reversal) error {
+	var id int64
+	err := st.tx.QueryRowContext(ctx, "SELECT id FROM transactions WHERE topup_id = $1 AND type = 'bonus'", orig.TopUpID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	bonus, err := s.loadTransaction(ctx, st.tx, id)
+	if err != nil {
+		return err
+	}
+	if lot, ok, err := grantLot(ctx, st.tx, bonus.ID); err != nil || !ok || lot.Remaining == 0 {
+		return err // nothing is left of it to take back
+	}
+	_, err = s.postIn(ctx, st, r.Actor, func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
+		return s.buildReversal(ctx, st, bonus, r)
+	}, ledger.Idempotency{})
+	return err
+}
+
+// buildReversal builds the reversal of orig, which reversible allowed.
+func (s *Store) buildReversal(ctx context.Context, st *txState, orig ledger.Transaction, r ledger.Reversal) (*ledger.Transaction, error) {
+	// Lock the account first: it serialises concurrent reversals of one
+	// transaction, so the check below sees any earlier one.
+	a, err := s.lockAccount(ctx, st.tx, orig.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM transactions WHERE corrects = $1 AND type = 'reversal'", orig.ID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, ledger.ErrAlreadyReversed
+	}
+	if lot, ok, err := grantLot(ctx, st.tx, orig.ID); err != nil || ok {
 		if err != nil {
 			return nil, err
 		}
-		var n int
-		if err := st.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM transactions WHERE corrects = $1 AND type = 'reversal'", orig.ID).Scan(&n); err != nil {
-			return nil, err
+		return takeBack(st, orig, a, lot, r.Note, r.Actor.AdminID)
+	}
+	uses, err := lotUsesOf(ctx, st.tx, orig.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReversal(a, orig, st.now); err != nil {
+		return nil, err
+	}
+	t := &ledger.Transaction{Type: ledger.TxReversal, AccountID: a.ID, Currency: a.Currency, Amount: -orig.Amount,
+		Reference: orig.Reference, Note: r.Note, Corrects: orig.ID, CreatedBy: r.Actor.AdminID, CreatedAt: st.now}
+	for _, u := range uses {
+		t.LotUses = append(t.LotUses, ledger.LotUse{LotID: u.LotID, Amount: -u.Amount}) // put back
+	}
+	for _, e := range orig.Entries {
+		ne := ledger.Entry{AccountID: e.AccountID, Amount: -e.Amount, Part: e.Part, CreatedAt: st.now}
+		if e.AccountID == a.ID {
+			after := a.Balance - e.Amount // checked above
+			ne.BalanceAfter = &after
+			a.Balance = after
 		}
-		if n > 0 {
-			return nil, ledger.ErrAlreadyReversed
-		}
-		delta := -orig.Amount
-		if delta < 0 {
-			err = a.CheckDebit(-delta, st.now)
-		} else {
-			err = a.CheckCredit(delta)
-		}
-		if err != nil {
-			return nil, err
-		}
-		t := &ledger.Transaction{Type: ledger.TxReversal, AccountID: a.ID, Currency: a.Currency, Amount: delta,
-			Reference: orig.Reference, Note: r.Note, Corrects: orig.ID, CreatedBy: r.Actor.AdminID, CreatedAt: st.now}
-		for _, e := range orig.Entries {
-			ne := ledger.Entry{AccountID: e.AccountID, Amount: -e.Amount, CreatedAt: st.now}
-			if e.AccountID == a.ID {
-				after := a.Balance - e.Amount // checked above
-				ne.BalanceAfter = &after
-				a.Balance = after
-			}
-			t.Entries = append(t.Entries, ne)
-		}
-		return t, nil
-	})
+		t.Entries = append(t.Entries, ne)
+	}
+	return t, nil
+}
+
+// checkReversal says whether a may take the reversal of orig. Undoing a
+// credit takes principal (a credit's bonus goes back through takeBack), and
+// it must fit in the principal alone: promotional credit does not pay back
+// money received, and would leave the principal under the floor once it
+// expired.
+func checkReversal(a ledger.Account, orig ledger.Transaction, now time.Time) error {
+	if orig.Amount < 0 {
+		return a.CheckCredit(-orig.Amount)
+	}
+	own := a
+	own.Balance, own.Bonus, own.ExpiredBonus, own.Lots = a.Principal(), 0, 0, nil
+	return own.CheckDebit(orig.Amount, now)
 }
 
 // newTransaction builds a two-entry transaction moving delta (signed, as
@@ -212,8 +292,8 @@ func newTransaction(st *txState, t ledger.Transaction, a ledger.Account, delta i
 	after := a.Balance + delta
 	t.AccountID, t.Currency, t.Amount, t.CreatedAt = a.ID, a.Currency, delta, st.now
 	t.Entries = []ledger.Entry{
-		{AccountID: a.ID, Amount: delta, BalanceAfter: &after, CreatedAt: st.now},
-		{AccountID: sys, Amount: -delta, CreatedAt: st.now},
+		{AccountID: a.ID, Amount: delta, BalanceAfter: &after, Part: ledger.PartPrincipal, CreatedAt: st.now},
+		{AccountID: sys, Amount: -delta, Part: ledger.PartPrincipal, CreatedAt: st.now},
 	}
 	return &t
 }
@@ -303,6 +383,9 @@ func (s *Store) writePosting(ctx context.Context, tx *txn, actor ledger.Actor, t
 	if err != nil {
 		return err
 	}
+	if err := s.writeBonus(ctx, tx, t); err != nil {
+		return err
+	}
 	if err := s.notifyPosting(ctx, tx, t); err != nil {
 		return err
 	}
@@ -327,7 +410,7 @@ func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor led
 	for i := range t.Entries {
 		e := &t.Entries[i]
 		e.TransactionID = t.ID
-		if err := tx.QueryRowContext(ctx, "INSERT INTO entries "+entryInsertCols+" VALUES ("+placeholders(1, 5)+") RETURNING id",
+		if err := tx.QueryRowContext(ctx, "INSERT INTO entries "+entryInsertCols+" VALUES ("+placeholders(1, 6)+") RETURNING id",
 			entryArgs(t.ID, e)...).Scan(&e.ID); err != nil {
 			return err
 		}
@@ -376,7 +459,9 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 	}
 	q.WriteString(" RETURNING id)")
 	for i, e := range t.Entries {
-		if e.BalanceAfter != nil {
+		// A statement updates a row once (PostgreSQL keeps one of two
+		// updates): the last entry on an account sets its balance.
+		if e.BalanceAfter != nil && !laterEntryOn(t.Entries[i+1:], e.AccountID) {
 			fmt.Fprintf(&q, ", b%d AS (UPDATE accounts SET balance = %s, updated_at = %s WHERE id = %s)",
 				i, args.ph(*e.BalanceAfter), args.ph(micros(t.CreatedAt)), args.ph(e.AccountID))
 		}
@@ -414,9 +499,19 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 	return nil
 }
 
+// laterEntryOn reports whether one of entries is on account id.
+func laterEntryOn(entries []ledger.Entry, id int64) bool {
+	for _, e := range entries {
+		if e.AccountID == id {
+			return true
+		}
+	}
+	return false
+}
+
 const (
 	txInsertCols    = "(type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at, hold_id)"
-	entryInsertCols = "(transaction_id, account_id, amount, balance_after, created_at)"
+	entryInsertCols = "(transaction_id, account_id, amount, balance_after, created_at, part)"
 )
 
 func txArgs(t *ledger.Transaction) []any {
@@ -429,7 +524,10 @@ func entryArgs(txID int64, e *ledger.Entry) []any {
 	if e.BalanceAfter != nil {
 		after = sql.NullInt64{Int64: *e.BalanceAfter, Valid: true}
 	}
-	return []any{txID, e.AccountID, e.Amount, after, micros(e.CreatedAt)}
+	if e.Part == "" {
+		e.Part = ledger.PartPrincipal
+	}
+	return []any{txID, e.AccountID, e.Amount, after, micros(e.CreatedAt), string(e.Part)}
 }
 
 // remember caches the system accounts a committed transaction found.
@@ -551,13 +649,13 @@ func (s *Store) loadTransaction(ctx context.Context, tx *txn, id int64) (ledger.
 	return t, err
 }
 
-const entryCols = "id, transaction_id, account_id, amount, balance_after, created_at"
+const entryCols = "id, transaction_id, account_id, amount, balance_after, created_at, part"
 
 func scanEntry(row scanner) (ledger.Entry, error) {
 	var e ledger.Entry
 	var after sql.NullInt64
 	var created int64
-	err := row.Scan(&e.ID, &e.TransactionID, &e.AccountID, &e.Amount, &after, &created)
+	err := row.Scan(&e.ID, &e.TransactionID, &e.AccountID, &e.Amount, &after, &created, &e.Part)
 	if after.Valid {
 		e.BalanceAfter = &after.Int64
 	}

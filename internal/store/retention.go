@@ -300,7 +300,7 @@ func (p *retentionPlan) readEntries(ctx context.Context, tx *sql.Tx, cut int64) 
 			checks[t.id] = &check{}
 		}
 		list, args := inList(ids, 0)
-		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.transaction_id, e.account_id, e.amount, e.balance_after, e.created_at,
+		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.transaction_id, e.account_id, e.amount, e.balance_after, e.created_at, e.part,
 			CASE WHEN a.currency = t.currency THEN 0 ELSE 1 END
 			FROM entries e JOIN transactions t ON t.id = e.transaction_id JOIN accounts a ON a.id = e.account_id
 			WHERE e.transaction_id IN (`+list+")", args...)
@@ -311,7 +311,7 @@ func (p *retentionPlan) readEntries(ctx context.Context, tx *sql.Tx, cut int64) 
 			var e ledger.Entry
 			var after sql.NullInt64
 			var created, foreign int64
-			if err := rows.Scan(&e.ID, &e.TransactionID, &e.AccountID, &e.Amount, &after, &created, &foreign); err != nil {
+			if err := rows.Scan(&e.ID, &e.TransactionID, &e.AccountID, &e.Amount, &after, &created, &e.Part, &foreign); err != nil {
 				rows.Close()
 				return err
 			}
@@ -512,7 +512,7 @@ func (s *Store) recordPruned(ctx context.Context, tx *txn, p *retentionPlan, a *
 	if err := insertRows(ctx, tx, "INSERT INTO pruned_transactions (transaction_id, entries, amount, archive_id) VALUES ", "", txRows); err != nil {
 		return err
 	}
-	type sum struct{ n, total int64 }
+	type sum struct{ n, total, bonus int64 }
 	byAccount := map[int64]*sum{}
 	var order []int64
 	for _, e := range p.entries {
@@ -522,16 +522,19 @@ func (s *Store) recordPruned(ctx context.Context, tx *txn, p *retentionPlan, a *
 		}
 		byAccount[e.AccountID].n++
 		byAccount[e.AccountID].total += e.Amount
+		if e.Part == ledger.PartBonus {
+			byAccount[e.AccountID].bonus += e.Amount
+		}
 	}
 	// In account order, so that two writers would lock rows in one order.
 	slices.Sort(order)
 	accRows := make([][]any, 0, len(order))
 	for _, id := range order {
-		accRows = append(accRows, []any{id, byAccount[id].n, byAccount[id].total, micros(a.CreatedAt)})
+		accRows = append(accRows, []any{id, byAccount[id].n, byAccount[id].total, byAccount[id].bonus, micros(a.CreatedAt)})
 	}
-	return insertRows(ctx, tx, "INSERT INTO pruned_accounts (account_id, entries, amount, updated_at) VALUES ",
+	return insertRows(ctx, tx, "INSERT INTO pruned_accounts (account_id, entries, amount, bonus, updated_at) VALUES ",
 		` ON CONFLICT (account_id) DO UPDATE SET entries = pruned_accounts.entries + excluded.entries,
-		amount = pruned_accounts.amount + excluded.amount, updated_at = excluded.updated_at`, accRows)
+		amount = pruned_accounts.amount + excluded.amount, bonus = pruned_accounts.bonus + excluded.bonus, updated_at = excluded.updated_at`, accRows)
 }
 
 // insertRows inserts rows of equal width with multi-row VALUES, a few

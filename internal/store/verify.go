@@ -10,7 +10,10 @@ import (
 // returns one line per violation (none when all hold):
 //   - every customer account's stored balance equals the sum of its entries;
 //   - every transaction has at least two entries that sum to zero;
-//   - every entry is in its transaction's currency.
+//   - every entry is in its transaction's currency;
+//   - every customer account's bonus equals the sum of its bonus entries
+//     and what its lots hold, each lot holds its amount less its uses, and
+//     bonus_until is the first expiry of a lot that holds bonus.
 //
 // Entries that retention archived count through its checkpoints
 // (docs/retention.md): an account's entries are its remaining ones plus the
@@ -37,6 +40,20 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 		{`SELECT e.id, e.transaction_id, a.id FROM entries e JOIN transactions t ON t.id = e.transaction_id
 			JOIN accounts a ON a.id = e.account_id WHERE a.currency <> t.currency`,
 			"entry %d of transaction %d: account %d is in another currency"},
+		{`SELECT a.id, a.bonus, COALESCE(SUM(e.amount), 0) + COALESCE(p.bonus, 0) FROM accounts a
+			LEFT JOIN entries e ON e.account_id = a.id AND e.part = 'bonus' LEFT JOIN pruned_accounts p ON p.account_id = a.id
+			WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.bonus, p.bonus HAVING a.bonus <> COALESCE(SUM(e.amount), 0) + COALESCE(p.bonus, 0)`,
+			"account %d: stored bonus %d, bonus entries (archived ones included) sum to %d"},
+		{`SELECT a.id, a.bonus, COALESCE(SUM(l.remaining), 0) FROM accounts a LEFT JOIN bonus_lots l ON l.account_id = a.id
+			WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.bonus HAVING a.bonus <> COALESCE(SUM(l.remaining), 0)`,
+			"account %d: stored bonus %d, its lots hold %d"},
+		{`SELECT l.id, l.remaining, l.amount - COALESCE(SUM(u.amount), 0) FROM bonus_lots l LEFT JOIN bonus_lot_uses u ON u.lot_id = l.id
+			GROUP BY l.id, l.remaining, l.amount HAVING l.remaining <> l.amount - COALESCE(SUM(u.amount), 0)`,
+			"bonus lot %d: %d remaining, its amount less its uses is %d"},
+		{`SELECT a.id, COALESCE(a.bonus_until, -1), COALESCE(MIN(l.expires_at), -1) FROM accounts a
+			LEFT JOIN bonus_lots l ON l.account_id = a.id AND l.remaining > 0
+			WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.bonus_until HAVING COALESCE(a.bonus_until, -1) <> COALESCE(MIN(l.expires_at), -1)`,
+			"account %d: bonus_until %d, its first open lot expires at %d"},
 	}
 	err := s.snapshot(ctx, func(tx *sql.Tx) error {
 		for _, c := range checks {

@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferhq/coffer/internal/ledger"
+)
+
+// Principal and bonus (SPEC 11). Every entry on a customer account names
+// its part; accounts.bonus is the sum of the bonus entries, as balance is
+// of all of them. Bonus sits in lots (bonus_lots), one per grant: a debit
+// of an account with bonus is split into a bonus entry and a principal
+// entry (ledger.SplitDebit), and the lots it took from are written down
+// (bonus_lot_uses) so that a reversal puts back exactly that. An account
+// without bonus posts as it always did: one entry, no lot read.
+
+// querier is what reads need of a transaction or a pool.
+type querier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+const lotCols = "id, account_id, transaction_id, amount, remaining, expires_at, created_at"
+
+func scanLot(row scanner) (ledger.Lot, error) {
+	var l ledger.Lot
+	var expires sql.NullInt64
+	var created int64
+	err := row.Scan(&l.ID, &l.AccountID, &l.TransactionID, &l.Amount, &l.Remaining, &expires, &created)
+	l.ExpiresAt, l.CreatedAt = fromNullMicros(expires), fromMicros(created)
+	return l, err
+}
+
+// readBonus completes a's bonus figures at now. For a posting (withLots)
+// it reads the open lots, which the split of a debit needs; otherwise only
+// what has run out, and only when a lot may have (ledger.BonusKnown).
+func (s *Store) readBonus(ctx context.Context, q querier, a *ledger.Account, now time.Time, withLots bool) error {
+	if a.Bonus == 0 {
+		return nil
+	}
+	if !withLots {
+		if a.BonusKnown(now) {
+			return nil
+		}
+		return q.QueryRowContext(ctx, "SELECT COALESCE(SUM(remaining), 0) FROM bonus_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2",
+			a.ID, micros(now)).Scan(&a.ExpiredBonus)
+	}
+	rows, err := q.QueryContext(ctx, "SELECT "+lotCols+" FROM bonus_lots WHERE account_id = $1 AND remaining > 0 ORDER BY id", a.ID)
+	if a.Lots, err = collect(rows, err, scanLot); err != nil {
+		return err
+	}
+	var open int64
+	for _, l := range a.Lots {
+		open += l.Remaining
+	}
+	a.ExpiredBonus = open - ledger.LiveBonus(a.Lots, now)
+	return nil
+}
+
+// Lots returns the account's lots that still hold bonus, in the order a
+// debit spends them.
+func (s *Store) Lots(ctx context.Context, accountID int64) ([]ledger.Lot, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+lotCols+" FROM bonus_lots WHERE account_id = $1 AND remaining > 0", accountID)
+	lots, err := collect(rows, err, scanLot)
+	ledger.SpendingOrder(lots)
+	return lots, err
+}
+
+// spendOrder is the setting spend_order, read in tx.
+func (s *Store) spendOrder(ctx context.Context, tx *txn) (ledger.SpendOrder, error) {
+	set, err := loadSettings(ctx, tx, "")
+	return set.Spending(), err
+}
+
+// debitTransaction builds a debit of amount (> 0) from customer account a
+// to system account sys: one entry when a has no bonus to spend, else a
+// bonus entry and a principal entry as the spending order divides it. The
+// caller has checked that a may take amount.
+func (s *Store) debitTransaction(ctx context.Context, st *txState, t ledger.Transaction, a ledger.Account, amount, sys int64) (*ledger.Transaction, error) {
+	if len(a.Lots) == 0 {
+		return newTransaction(st, t, a, -amount, sys), nil
+	}
+	order, err := s.spendOrder(ctx, st.tx)
+	if err != nil {
+		return nil, err
+	}
+	bonus, uses := ledger.SplitDebit(amount, a.Principal(), a.Lots, order, st.now)
+	if bonus == 0 {
+		return newTransaction(st, t, a, -amount, sys), nil
+	}
+	t.AccountID, t.Currency, t.Amount, t.CreatedAt, t.LotUses = a.ID, a.Currency, -amount, st.now, uses
+	after := a.Balance - bonus
+	t.Entries = []ledger.Entry{{AccountID: a.ID, Amount: -bonus, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now}}
+	if rest := amount - bonus; rest > 0 {
+		after2 := after - rest
+		t.Entries = append(t.Entries, ledger.Entry{AccountID: a.ID, Amount: -rest, BalanceAfter: &after2, Part: ledger.PartPrincipal, CreatedAt: st.now})
+	}
+	t.Entries = append(t.Entries, ledger.Entry{AccountID: sys, Amount: amount, Part: ledger.PartPrincipal, CreatedAt: st.now})
+	return &t, nil
+}
+
+// grantTransaction builds a credit of amount as bonus to a from sys,
+// opening a lot that expires at expires (nil: never).
+func grantTransaction(st *txState, t ledger.Transaction, a ledger.Account, amount, sys int64, expires *time.Time) *ledger.Transaction {
+	g := newTransaction(st, t, a, amount, sys)
+	g.Entries[0].Part = ledger.PartBonus
+	g.Grant = &ledger.Grant{ExpiresAt: expires}
+	return g
+}
+
+// bonusDelta is what t changes the bonus of customer account id by.
+func bonusDelta(t *ledger.Transaction, id int64) int64 {
+	var d int64
+	for _, e := range t.Entries {
+		if e.AccountID == id && e.Part == ledger.PartBonus {
+			d += e.Amount
+		}
+	}
+	return d
+}
+
+// writeBonus writes what t does to its account's lots, once t and its
+// entries are written: the lot a grant opens, what it takes from or puts
+// back into lots, and the account's bonus and bonus_until. A transaction
+// that touches no bonus writes nothing here.
+func (s *Store) writeBonus(ctx context.Context, tx *txn, t *ledger.Transaction) error {
+	delta := bonusDelta(t, t.AccountID)
+	if delta == 0 && t.Grant == nil && len(t.LotUses) == 0 {
+		return nil
+	}
+	if t.Grant != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO bonus_lots (account_id, transaction_id, amount, remaining, expires_at, created_at) VALUES ($1, $2, $3, $3, $4, $5)",
+			t.AccountID, t.ID, delta, nullMicros(t.Grant.ExpiresAt), micros(t.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	for _, u := range t.LotUses {
+		// The CHECK on remaining refuses a lot below zero or above its amount.
+		r, err := tx.ExecContext(ctx, "UPDATE bonus_lots SET remaining = remaining - $1 WHERE id = $2 AND account_id = $3", u.Amount, u.LotID, t.AccountID)
+		if err := wantRows(r, err, 1, "bonus lots"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO bonus_lot_uses (lot_id, transaction_id, amount) VALUES ($1, $2, $3)", u.LotID, t.ID, u.Amount); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE accounts SET bonus = bonus + $1,
+		bonus_until = (SELECT MIN(expires_at) FROM bonus_lots WHERE account_id = $2 AND remaining > 0) WHERE id = $2`, delta, t.AccountID)
+	return err
+}
+
+// grantLot is the lot transaction id opened, if it opened one.
+func grantLot(ctx context.Context, tx *txn, id int64) (ledger.Lot, bool, error) {
+	l, err := scanLot(tx.QueryRowContext(ctx, "SELECT "+lotCols+" FROM bonus_lots WHERE transaction_id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, false, nil
+	}
+	return l, err == nil, err
+}
+
+// lotUsesOf is what transaction id took from lots.
+func lotUsesOf(ctx context.Context, tx *txn, id int64) ([]ledger.LotUse, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT lot_id, amount FROM bonus_lot_uses WHERE transaction_id = $1 ORDER BY id", id)
+	return collect(rows, err, func(row scanner) (ledger.LotUse, error) {
+		var u ledger.LotUse
+		err := row.Scan(&u.LotID, &u.Amount)
+		return u, err
+	})
+}
+
+// takeBack builds the reversal of grant orig: what is left of its lot
+// leaves the account again. What was spent of it stays spent.
+func takeBack(st *txState, orig ledger.Transaction, a ledger.Account, lot ledger.Lot, note string, by int64) (*ledger.Transaction, error) {
+	if lot.Remaining == 0 {
+		return nil, ledger.InvalidBecause("transaction_id", "bonus_spent", "nothing is left of its bonus: it was spent or expired")
+	}
+	if err := a.CheckCapture(lot.Remaining); err != nil { // the status; bonus leaving never breaks the floor
+		return nil, err
+	}
+	var sys int64
+	for _, e := range orig.Entries {
+		if e.AccountID != a.ID {
+			sys = e.AccountID
+		}
+	}
+	after := a.Balance - lot.Remaining
+	return &ledger.Transaction{Type: ledger.TxReversal, AccountID: a.ID, Currency: a.Currency, Amount: -lot.Remaining,
+		Reference: orig.Reference, Note: note, Corrects: orig.ID, CreatedBy: by, CreatedAt: st.now,
+		LotUses: []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}},
+		Entries: []ledger.Entry{
+			{AccountID: a.ID, Amount: -lot.Remaining, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now},
+			{AccountID: sys, Amount: lot.Remaining, Part: ledger.PartPrincipal, CreatedAt: st.now},
+		}}, nil
+}
+
+// ExpireBonus posts, as bonus_expired transactions, what is left of at
+// most limit lots whose expiry has passed, one database transaction each;
+// it returns how many it posted.
+func (s *Store) ExpireBonus(ctx context.Context, actor ledger.Actor, limit int) (int, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT id FROM bonus_lots WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2",
+		micros(s.nowTime()), limit)
+	ids, err := collect(rows, err, scanID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		posted, err := s.post(ctx, actor, ledger.Idempotency{}, "", s.buildExpiry(id))
+		if errors.Is(err, errNothingToExpire) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("store: expiring bonus lot %d: %w", id, err)
+		}
+		if posted.Transaction.ID != 0 {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// errNothingToExpire: the lot was spent or taken back since it was found.
+var errNothingToExpire = errors.New("store: nothing left to expire")
+
+// buildExpiry builds the bonus_expired transaction of lot id, read again
+// under its account's lock: a charge that raced the job either spent the
+// lot before it expired or finds it gone.
+func (s *Store) buildExpiry(id int64) buildFunc {
+	return func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
+		var accountID int64
+		if err := st.tx.QueryRowContext(ctx, "SELECT account_id FROM bonus_lots WHERE id = $1", id).Scan(&accountID); err != nil {
+			return nil, err
+		}
+		a, err := s.lockAccount(ctx, st.tx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		var lot *ledger.Lot
+		for i := range a.Lots {
+			if a.Lots[i].ID == id {
+				lot = &a.Lots[i]
+			}
+		}
+		if lot == nil || lot.Live(st.now) || lot.ExpiresAt == nil {
+			return nil, errNothingToExpire
+		}
+		sys, err := s.systemAccount(ctx, st, ledger.SystemBonusExpire, a.Currency)
+		if err != nil {
+			return nil, err
+		}
+		after := a.Balance - lot.Remaining
+		return &ledger.Transaction{Type: ledger.TxBonusExpired, AccountID: a.ID, Currency: a.Currency, Amount: -lot.Remaining,
+			Note: "bonus expired", CreatedAt: st.now, LotUses: []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}},
+			Entries: []ledger.Entry{
+				{AccountID: a.ID, Amount: -lot.Remaining, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now},
+				{AccountID: sys, Amount: lot.Remaining, Part: ledger.PartPrincipal, CreatedAt: st.now},
+			}}, nil
+	}
+}

@@ -1,0 +1,382 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testdb"
+)
+
+// bonusModel is what one account's principal and lots must be, worked out
+// without the ledger package's split: lots by grant transaction.
+type bonusModel struct {
+	principal, credit int64
+	lots              []*modelLot
+	order             ledger.SpendOrder
+	posted            map[int64]*modelTx // by transaction id
+}
+
+type modelLot struct {
+	grant     int64 // the granting transaction
+	remaining int64
+	expires   *time.Time
+}
+
+// modelTx is what a posted transaction did, for its reversal.
+type modelTx struct {
+	kind      string // topup, grant, debit
+	principal int64  // signed
+	took      map[*modelLot]int64
+	lot       *modelLot
+	reversed  bool
+}
+
+func (m *bonusModel) bonus() (sum int64) {
+	for _, l := range m.lots {
+		sum += l.remaining
+	}
+	return sum
+}
+
+func (m *bonusModel) live(now time.Time) []*modelLot {
+	var out []*modelLot
+	for _, l := range m.lots {
+		if l.remaining > 0 && (l.expires == nil || now.Before(*l.expires)) {
+			out = append(out, l)
+		}
+	}
+	// First to expire first, never-expiring last, then in grant order.
+	slices.SortStableFunc(out, func(a, b *modelLot) int {
+		ka, kb := int64(1<<62), int64(1<<62)
+		if a.expires != nil {
+			ka = a.expires.UnixMicro()
+		}
+		if b.expires != nil {
+			kb = b.expires.UnixMicro()
+		}
+		if ka != kb {
+			return map[bool]int{true: -1, false: 1}[ka < kb]
+		}
+		return map[bool]int{true: -1, false: 1}[a.grant < b.grant]
+	})
+	return out
+}
+
+// debit applies a debit of amount at now, or says it does not fit.
+func (m *bonusModel) debit(amount int64, now time.Time) (*modelTx, bool) {
+	live := m.live(now)
+	var liveSum int64
+	for _, l := range live {
+		liveSum += l.remaining
+	}
+	if m.principal+liveSum+m.credit < amount {
+		return nil, false
+	}
+	fromBonus := min(amount, liveSum)
+	if m.order == ledger.PrincipalFirst {
+		fromBonus = min(max(amount-max(m.principal, 0), 0), liveSum)
+	}
+	tx := &modelTx{kind: "debit", principal: -(amount - fromBonus), took: map[*modelLot]int64{}}
+	for _, l := range live {
+		take := min(fromBonus, l.remaining)
+		if take > 0 {
+			l.remaining -= take
+			fromBonus -= take
+			tx.took[l] = take
+		}
+	}
+	m.principal += tx.principal
+	return tx, true
+}
+
+// expire ends, at now, the lots that ran out; the job's work.
+func (m *bonusModel) expire(now time.Time) {
+	for _, l := range m.lots {
+		if l.expires != nil && !now.Before(*l.expires) {
+			l.remaining = 0
+		}
+	}
+}
+
+// reverse undoes tx, or says why not: "" when it should succeed.
+func (m *bonusModel) reverse(tx *modelTx) string {
+	switch {
+	case tx.reversed:
+		return "already"
+	case tx.kind == "grant":
+		if tx.lot.remaining == 0 {
+			return "spent"
+		}
+		tx.lot.remaining = 0
+	case tx.kind == "topup":
+		if m.principal-tx.principal < -m.credit {
+			return "funds"
+		}
+		m.principal -= tx.principal
+	default:
+		m.principal -= tx.principal
+		for l, n := range tx.took {
+			l.remaining += n
+		}
+	}
+	tx.reversed = true
+	return ""
+}
+
+// TestBonusProperties posts random top-ups, grants of bonus (with and
+// without expiry), charges, debits, reversals, moves of the clock with and
+// without the expiry job, and changes of the spending order, against a
+// model. After every step: principal and bonus are the model's and each the
+// sum of their entries (VerifyLedger), every lot holds what the model says
+// and none is below zero, and the balance is never below the floor.
+func TestBonusProperties(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+			s := testdb.Open(t, d, store.Options{Now: clk.Now})
+			n := 0
+			rapid.Check(t, func(rt *rapid.T) {
+				n++
+				_, a := fixture(t, s, fmt.Sprintf("5%05d", n), 0)
+				m := &bonusModel{posted: map[int64]*modelTx{}, order: ledger.BonusFirst}
+				setOrder(t, s, m.order)
+				if rapid.Bool().Draw(rt, "credit") {
+					m.credit = 3000
+					if _, err := setLimits(s, a.ID, AccountLimits{CreditLimit: m.credit}); err != nil {
+						rt.Fatal(err)
+					}
+				}
+				steps := rapid.IntRange(5, 30).Draw(rt, "steps")
+				for step := range steps {
+					op := rapid.SampledFrom([]string{"topup", "grant", "grant", "charge", "charge", "debit", "reverse", "time", "order"}).Draw(rt, "op")
+					bonusStep(rt, s, clk, a.ID, m, op)
+					checkBonusModel(rt, s, a.ID, m, fmt.Sprintf("step %d %s", step, op))
+				}
+			})
+		})
+	}
+}
+
+func setOrder(t interface{ Fatal(...any) }, s *store.Store, o ledger.SpendOrder) {
+	if _, err := s.UpdateSettings(ctx, sys, func(st *ledger.Settings) error { st.SpendOrder = o; return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bonusStep does op on the account and the model alike.
+func bonusStep(rt *rapid.T, s *store.Store, clk *clock, id int64, m *bonusModel, op string) {
+	amount := rapid.Int64Range(1, 5000)
+	var p store.Posted
+	var err error
+	var tx *modelTx
+	ok := true
+	switch op {
+	case "topup":
+		amt := amount.Draw(rt, "amount")
+		p, err = s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: id}, Amount: amt, PaymentMethod: "alipay"})
+		tx, m.principal = &modelTx{kind: "topup", principal: amt}, m.principal+amt
+	case "grant":
+		amt := amount.Draw(rt, "amount")
+		var exp *time.Time
+		if days := rapid.IntRange(0, 5).Draw(rt, "days"); days > 0 {
+			e := clk.Now().Add(time.Duration(days) * 24 * time.Hour)
+			exp = &e
+		}
+		p, err = s.Adjust(ctx, ledger.Adjustment{Target: ledger.Target{AccountID: id}, Direction: ledger.Credit, Amount: amt,
+			Reason: ledger.ReasonPromotion, Note: "bonus", Bonus: true, BonusExpiresAt: exp})
+		tx = &modelTx{kind: "grant", lot: &modelLot{remaining: amt, expires: exp}}
+		if err == nil {
+			tx.lot.grant = p.Transaction.ID
+			m.lots = append(m.lots, tx.lot)
+		}
+	case "charge", "debit":
+		amt := amount.Draw(rt, "amount")
+		tx, ok = m.debit(amt, clk.Now())
+		if op == "charge" {
+			p, err = s.Charge(ctx, ledger.Charge{AccountID: id, Amount: amt})
+		} else {
+			p, err = s.Adjust(ctx, ledger.Adjustment{Target: ledger.Target{AccountID: id}, Direction: ledger.Debit, Amount: amt,
+				Reason: ledger.ReasonCorrection, Note: "property"})
+		}
+	case "reverse":
+		reverseStep(rt, s, m)
+		return
+	case "time":
+		clk.Add(time.Duration(rapid.IntRange(1, 72).Draw(rt, "hours")) * time.Hour)
+		if rapid.Bool().Draw(rt, "job") {
+			if _, err := s.ExpireBonus(ctx, sys, 1000); err != nil {
+				rt.Fatal(err)
+			}
+			m.expire(clk.Now())
+		}
+		return
+	case "order":
+		m.order = rapid.SampledFrom([]ledger.SpendOrder{ledger.BonusFirst, ledger.PrincipalFirst}).Draw(rt, "order")
+		setOrder(rt, s, m.order)
+		return
+	}
+	switch {
+	case !ok && !errors.Is(err, ledger.ErrInsufficientFunds):
+		rt.Fatalf("%s: got %v, want insufficient funds", op, err)
+	case ok && err != nil:
+		rt.Fatalf("%s: %v", op, err)
+	case ok:
+		m.posted[p.Transaction.ID] = tx
+	}
+}
+
+// reverseStep reverses a transaction posted before, picked at random.
+func reverseStep(rt *rapid.T, s *store.Store, m *bonusModel) {
+	if len(m.posted) == 0 {
+		return
+	}
+	ids := make([]int64, 0, len(m.posted))
+	for id := range m.posted {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	id := rapid.SampledFrom(ids).Draw(rt, "transaction")
+	want := m.reverse(m.posted[id])
+	_, err := s.Reverse(ctx, ledger.Reversal{TransactionID: id})
+	var ve *ledger.ValidationError
+	switch want {
+	case "":
+		if err != nil {
+			rt.Fatalf("reverse %d: %v", id, err)
+		}
+	case "already":
+		if !errors.Is(err, ledger.ErrAlreadyReversed) {
+			rt.Fatalf("reverse %d again: got %v", id, err)
+		}
+	case "funds":
+		if !errors.Is(err, ledger.ErrInsufficientFunds) {
+			rt.Fatalf("reverse %d: got %v, want insufficient funds", id, err)
+		}
+	case "spent":
+		if !errors.As(err, &ve) || ve.Problems[0].Reason != "bonus_spent" {
+			rt.Fatalf("reverse %d: got %v, want bonus_spent", id, err)
+		}
+	}
+}
+
+// checkBonusModel compares the account and its lots with the model.
+func checkBonusModel(rt *rapid.T, s *store.Store, id int64, m *bonusModel, where string) {
+	a, err := s.Account(ctx, id)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	if a.Principal() != m.principal || a.Bonus != m.bonus() {
+		rt.Fatalf("%s: principal %d bonus %d, model says %d and %d", where, a.Principal(), a.Bonus, m.principal, m.bonus())
+	}
+	if a.Balance < -m.credit {
+		rt.Fatalf("%s: balance %d below the floor %d", where, a.Balance, -m.credit)
+	}
+	lots, err := s.Lots(ctx, id)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	got := map[int64]int64{}
+	for _, l := range lots {
+		got[l.TransactionID] = l.Remaining
+	}
+	for _, l := range m.lots {
+		if got[l.grant] != l.remaining {
+			rt.Fatalf("%s: lot of transaction %d holds %d, model says %d", where, l.grant, got[l.grant], l.remaining)
+		}
+	}
+	if problems, err := s.VerifyLedger(ctx); err != nil || len(problems) > 0 {
+		rt.Fatalf("%s: verify: %v %v", where, problems, err)
+	}
+}
+
+// TestChargesRaceExpiry charges one account from several goroutines while
+// its bonus lots run out and the expiry job posts them. No charge may take
+// from a lot at or after its expiry, and every unit of every lot ends
+// either spent or expired: none is lost or counted twice.
+func TestChargesRaceExpiry(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+			s := testdb.Open(t, d, store.Options{Now: clk.Now})
+			_, a := fixture(t, s, "5900001", 100000)
+			for i := range 6 {
+				exp := clk.Now().Add(time.Duration(i+1) * time.Minute)
+				if _, err := s.Adjust(ctx, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Credit, Amount: 2000,
+					Reason: ledger.ReasonPromotion, Note: "race", Bonus: true, BonusExpiresAt: &exp}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for range 4 {
+				wg.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 7}); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			for range 8 {
+				time.Sleep(30 * time.Millisecond) // let the charges spend meanwhile
+				clk.Add(50 * time.Second)
+				if _, err := s.ExpireBonus(ctx, sys, 100); err != nil {
+					t.Error(err)
+				}
+			}
+			close(stop)
+			wg.Wait()
+			checkNoLateSpending(t, s)
+			mustVerify(t, s)
+		})
+	}
+}
+
+// checkNoLateSpending fails when a debit took from a lot at or after the
+// lot's expiry, or when a lot's units do not add up to spent + expired.
+func checkNoLateSpending(t *testing.T, s *store.Store) {
+	t.Helper()
+	var late int
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM bonus_lot_uses u JOIN bonus_lots l ON l.id = u.lot_id JOIN transactions t ON t.id = u.transaction_id
+		WHERE t.type <> 'bonus_expired' AND l.expires_at <= t.created_at`).Scan(&late); err != nil {
+		t.Fatal(err)
+	}
+	if late > 0 {
+		t.Errorf("%d debits took bonus from a lot that had expired", late)
+	}
+	rows, err := s.DB().Query(`SELECT l.id, l.amount, l.remaining, COALESCE(SUM(CASE WHEN t.type = 'charge' THEN u.amount END), 0),
+		COALESCE(SUM(CASE WHEN t.type = 'bonus_expired' THEN u.amount END), 0)
+		FROM bonus_lots l LEFT JOIN bonus_lot_uses u ON u.lot_id = l.id LEFT JOIN transactions t ON t.id = u.transaction_id GROUP BY l.id, l.amount, l.remaining`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var spent, lapsed int64
+	for rows.Next() {
+		var id, amount, remaining, charged, expired int64
+		if err := rows.Scan(&id, &amount, &remaining, &charged, &expired); err != nil {
+			t.Fatal(err)
+		}
+		spent, lapsed = spent+charged, lapsed+expired
+		if remaining != 0 || charged+expired != amount {
+			t.Errorf("lot %d of %d: %d left, %d spent, %d expired", id, amount, remaining, charged, expired)
+		}
+	}
+	if spent == 0 || lapsed == 0 {
+		t.Errorf("charges spent %d and the job expired %d: the race did not happen", spent, lapsed)
+	}
+}

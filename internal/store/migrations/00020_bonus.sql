@@ -1,0 +1,80 @@
+-- Principal and bonus (SPEC section 11). Every entry on a customer account
+-- says which part of the balance it moves: principal (money received, and
+-- credit) or bonus (promotional credit). accounts.bonus is the sum of the
+-- account's bonus entries, kept like balance; principal is balance - bonus.
+-- Bonus sits in lots, one per grant, each with its expiry; a debit records
+-- what it took from which lot, so that its reversal can put it back.
+
+-- +goose Up
+{{if .Postgres -}}
+ALTER TABLE transactions DROP CONSTRAINT transactions_type_check;
+ALTER TABLE transactions ADD CONSTRAINT transactions_type_check
+    CHECK (type IN ('topup', 'charge', 'adjustment', 'reversal', 'bonus', 'bonus_expired'));
+{{- else -}}
+-- SQLite cannot change a CHECK constraint, and rebuilding transactions
+-- would mean rebuilding every table that refers to it. The constraint's
+-- text is widened in place instead, the documented way
+-- (https://sqlite.org/lang_altertable.html, "making other kinds of table
+-- schema changes"): only values are added to the list, so every row stays
+-- valid. The ALTER TABLE statements below make the connection read the
+-- schema again.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'CHECK (type IN (''topup'', ''charge'', ''adjustment'', ''reversal''))',
+                          'CHECK (type IN (''topup'', ''charge'', ''adjustment'', ''reversal'', ''bonus'', ''bonus_expired''))')
+ WHERE type = 'table' AND name = 'transactions';
+PRAGMA writable_schema = OFF;
+{{- end}}
+
+ALTER TABLE entries ADD COLUMN part TEXT NOT NULL DEFAULT 'principal' CHECK (part IN ('principal', 'bonus'));
+
+-- bonus_until is the earliest expiry of the account's lots that still hold
+-- bonus (NULL: none expires): before it, no lot has run out, and a posting
+-- needs no read of the lots to know what the account may spend.
+ALTER TABLE accounts ADD COLUMN bonus BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN bonus_until BIGINT;
+
+-- A lot is the bonus one transaction granted (a top-up's bonus, or an
+-- adjustment with reason promotion); remaining is what is left of it.
+-- expires_at NULL: it never expires. The expiry job posts what is left of a
+-- lot past its expiry as a bonus_expired transaction and sets remaining 0.
+CREATE TABLE bonus_lots (
+    id             {{.ID}},
+    account_id     BIGINT NOT NULL REFERENCES accounts (id),
+    transaction_id BIGINT NOT NULL REFERENCES transactions (id),
+    amount         BIGINT NOT NULL CHECK (amount > 0),
+    remaining      BIGINT NOT NULL CHECK (remaining >= 0 AND remaining <= amount),
+    expires_at     BIGINT,
+    created_at     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX bonus_lots_transaction ON bonus_lots (transaction_id);
+CREATE INDEX bonus_lots_open ON bonus_lots (account_id, id) WHERE remaining > 0;
+CREATE INDEX bonus_lots_expiring ON bonus_lots (expires_at, id) WHERE remaining > 0 AND expires_at IS NOT NULL;
+
+-- Retention's checkpoint of an account's archived entries keeps their
+-- bonus too, so that bonus still equals the sum of the bonus entries.
+ALTER TABLE pruned_accounts ADD COLUMN bonus BIGINT NOT NULL DEFAULT 0;
+
+-- What a transaction took from (amount > 0) or put back into (amount < 0)
+-- a lot.
+CREATE TABLE bonus_lot_uses (
+    id             {{.ID}},
+    lot_id         BIGINT NOT NULL REFERENCES bonus_lots (id),
+    transaction_id BIGINT NOT NULL REFERENCES transactions (id),
+    amount         BIGINT NOT NULL CHECK (amount <> 0)
+);
+CREATE INDEX bonus_lot_uses_transaction ON bonus_lot_uses (transaction_id);
+CREATE INDEX bonus_lot_uses_lot ON bonus_lot_uses (lot_id);
+
+-- +goose Down
+DROP TABLE bonus_lot_uses;
+DROP TABLE bonus_lots;
+ALTER TABLE pruned_accounts DROP COLUMN bonus;
+ALTER TABLE accounts DROP COLUMN bonus_until;
+ALTER TABLE accounts DROP COLUMN bonus;
+ALTER TABLE entries DROP COLUMN part;
+{{if .Postgres -}}
+ALTER TABLE transactions DROP CONSTRAINT transactions_type_check;
+ALTER TABLE transactions ADD CONSTRAINT transactions_type_check
+    CHECK (type IN ('topup', 'charge', 'adjustment', 'reversal'));
+{{- end}}

@@ -59,11 +59,21 @@ func postedEvent(t *ledger.Transaction) map[string]any {
 // written: it raises or clears the alerts of the customer accounts the
 // posting changed.
 func (s *Store) settleAlerts(ctx context.Context, tx *txn, t *ledger.Transaction) error {
-	for _, e := range t.Entries {
-		if e.BalanceAfter == nil {
-			continue // a system account: no balance, no alert
+	for i, e := range t.Entries {
+		if e.BalanceAfter == nil || (i > 0 && t.Entries[i-1].AccountID == e.AccountID) {
+			continue // a system account (no balance, no alert), or an account settled already
 		}
-		if err := s.settleAlert(ctx, tx, t, e.AccountID, *e.BalanceAfter-e.Amount, *e.BalanceAfter); err != nil {
+		// A split debit puts two entries on one account, one after the
+		// other (bonus.go): the alert follows the balance from before the
+		// first to after the last.
+		last := e
+		for _, next := range t.Entries[i+1:] {
+			if next.AccountID != e.AccountID {
+				break
+			}
+			last = next
+		}
+		if err := s.settleAlert(ctx, tx, t, e.AccountID, *e.BalanceAfter-e.Amount, *last.BalanceAfter); err != nil {
 			return err
 		}
 	}

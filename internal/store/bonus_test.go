@@ -380,3 +380,32 @@ func checkNoLateSpending(t *testing.T, s *store.Store) {
 		t.Errorf("charges spent %d and the job expired %d: the race did not happen", spent, lapsed)
 	}
 }
+
+// TestSplitDebitRaisesOneAlert: a charge that takes bonus and principal
+// writes two entries on the account; crossing the alert amount raises one
+// alert, not one per entry.
+func TestSplitDebitRaisesOneAlert(t *testing.T) {
+	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
+		_, a := fixture(t, s, "5900002", 900)
+		alert := int64(930) // 950 with the bonus: the bonus entry crosses it
+
+		if _, err := s.UpdateAccount(ctx, sys, a.ID, store.AccountChange{AlertAmount: &alert}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Adjust(ctx, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Credit, Amount: 50,
+			Reason: ledger.ReasonPromotion, Note: "bonus", Bonus: true}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(p.Transaction.Entries); n != 3 {
+			t.Fatalf("charge has %d entries, want bonus, principal and revenue", n)
+		}
+		if got := countRows(t, s, "alerts"); got != 1 {
+			t.Errorf("%d alerts raised, want 1", got)
+		}
+		mustVerify(t, s)
+	})
+}

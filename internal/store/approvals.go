@@ -47,6 +47,10 @@ type AdjustmentRequest struct {
 	Reason    ledger.Reason    `json:"reason"`
 	Note      string           `json:"note"`
 	Corrects  int64            `json:"corrects,omitempty"`
+	// Bonus credits promotional credit (SPEC 11), expiring at
+	// BonusExpiresAt (nil: never).
+	Bonus          bool       `json:"bonus,omitempty"`
+	BonusExpiresAt *time.Time `json:"bonus_expires_at,omitempty"`
 }
 
 // CreditChangeRequest is what an approval of kind credit_change applies:
@@ -166,7 +170,8 @@ func (s *Store) queueAdjustment(ctx context.Context, st *txState, r ledger.Adjus
 	if err != nil {
 		return ledger.Approval{}, err
 	}
-	req := AdjustmentRequest{AccountID: acc.ID, Direction: r.Direction, Amount: r.Amount, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects}
+	req := AdjustmentRequest{AccountID: acc.ID, Direction: r.Direction, Amount: r.Amount, Reason: r.Reason, Note: r.Note, Corrects: r.Corrects,
+		Bonus: r.Bonus, BonusExpiresAt: r.BonusExpiresAt}
 	return s.insertApproval(ctx, st.tx, r.Actor, ledger.ApprovalAdjustment, acc, r.Amount, req, r.Idem)
 }
 
@@ -336,7 +341,7 @@ func (s *Store) applyApproval(ctx context.Context, st *txState, actor ledger.Act
 			return 0, err
 		}
 		r := ledger.Adjustment{Target: ledger.Target{AccountID: req.AccountID}, Direction: req.Direction, Amount: req.Amount,
-			Reason: req.Reason, Note: req.Note, Corrects: req.Corrects, Actor: actor}
+			Reason: req.Reason, Note: req.Note, Corrects: req.Corrects, Bonus: req.Bonus, BonusExpiresAt: req.BonusExpiresAt, Actor: actor}
 		if err := r.Validate(); err != nil {
 			return 0, err
 		}

@@ -409,3 +409,28 @@ func TestSplitDebitRaisesOneAlert(t *testing.T) {
 		mustVerify(t, s)
 	})
 }
+
+// TestApprovedBonus: a bonus adjustment over the threshold waits for a
+// second person and, approved, credits bonus with its expiry, not
+// principal.
+func TestApprovedBonus(t *testing.T) {
+	testdb.Each(t, store.Options{}, func(t *testing.T, s *store.Store) {
+		clerk, checker := reviewActors(t, s)
+		_, a := fixture(t, s, "5900003", 1000)
+		approvalSettings(t, s, 100, false)
+		exp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+		ap := queue(t, s, ledger.Adjustment{Target: ledger.Target{AccountID: a.ID}, Direction: ledger.Credit, Amount: 500,
+			Reason: ledger.ReasonPromotion, Note: "opening offer", Bonus: true, BonusExpiresAt: &exp, Actor: clerk})
+		if _, err := s.ApproveApproval(ctx, checker, ap.ID, store.ApprovalDecision{}, ledger.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Account(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Principal() != 1000 || got.Bonus != 500 || got.BonusUntil == nil || !got.BonusUntil.Equal(exp) {
+			t.Errorf("principal %d bonus %d until %v; want 1000, 500, %v", got.Principal(), got.Bonus, got.BonusUntil, exp)
+		}
+		mustVerify(t, s)
+	})
+}

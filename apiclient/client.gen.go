@@ -246,6 +246,42 @@ func (e DeliveryJSONStatus) Valid() bool {
 	}
 }
 
+// Defines values for EntryJSONPart.
+const (
+	EntryJSONPartBonus     EntryJSONPart = "bonus"
+	EntryJSONPartPrincipal EntryJSONPart = "principal"
+)
+
+// Valid indicates whether the value is a known member of the EntryJSONPart enum.
+func (e EntryJSONPart) Valid() bool {
+	switch e {
+	case EntryJSONPartBonus:
+		return true
+	case EntryJSONPartPrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EntryLineJSONPart.
+const (
+	EntryLineJSONPartBonus     EntryLineJSONPart = "bonus"
+	EntryLineJSONPartPrincipal EntryLineJSONPart = "principal"
+)
+
+// Valid indicates whether the value is a known member of the EntryLineJSONPart enum.
+func (e EntryLineJSONPart) Valid() bool {
+	switch e {
+	case EntryLineJSONPartBonus:
+		return true
+	case EntryLineJSONPartPrincipal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HoldJSONStatus.
 const (
 	HoldJSONStatusActive   HoldJSONStatus = "active"
@@ -272,16 +308,22 @@ func (e HoldJSONStatus) Valid() bool {
 
 // Defines values for MovementJSONType.
 const (
-	MovementJSONTypeAdjustment MovementJSONType = "adjustment"
-	MovementJSONTypeCharge     MovementJSONType = "charge"
-	MovementJSONTypeReversal   MovementJSONType = "reversal"
-	MovementJSONTypeTopup      MovementJSONType = "topup"
+	MovementJSONTypeAdjustment   MovementJSONType = "adjustment"
+	MovementJSONTypeBonus        MovementJSONType = "bonus"
+	MovementJSONTypeBonusExpired MovementJSONType = "bonus_expired"
+	MovementJSONTypeCharge       MovementJSONType = "charge"
+	MovementJSONTypeReversal     MovementJSONType = "reversal"
+	MovementJSONTypeTopup        MovementJSONType = "topup"
 )
 
 // Valid indicates whether the value is a known member of the MovementJSONType enum.
 func (e MovementJSONType) Valid() bool {
 	switch e {
 	case MovementJSONTypeAdjustment:
+		return true
+	case MovementJSONTypeBonus:
+		return true
+	case MovementJSONTypeBonusExpired:
 		return true
 	case MovementJSONTypeCharge:
 		return true
@@ -468,6 +510,24 @@ func (e PatchCustomerInputBodyLocale) Valid() bool {
 	}
 }
 
+// Defines values for PatchSettingsInputBodySpendOrder.
+const (
+	PatchSettingsInputBodySpendOrderBonusFirst     PatchSettingsInputBodySpendOrder = "bonus_first"
+	PatchSettingsInputBodySpendOrderPrincipalFirst PatchSettingsInputBodySpendOrder = "principal_first"
+)
+
+// Valid indicates whether the value is a known member of the PatchSettingsInputBodySpendOrder enum.
+func (e PatchSettingsInputBodySpendOrder) Valid() bool {
+	switch e {
+	case PatchSettingsInputBodySpendOrderBonusFirst:
+		return true
+	case PatchSettingsInputBodySpendOrderPrincipalFirst:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PatchTopUpInputBodyPaymentStatus.
 const (
 	PatchTopUpInputBodyPaymentStatusPaid   PatchTopUpInputBodyPaymentStatus = "paid"
@@ -597,6 +657,24 @@ func (e ProblemCode) Valid() bool {
 	}
 }
 
+// Defines values for SettingsJSONSpendOrder.
+const (
+	SettingsJSONSpendOrderBonusFirst     SettingsJSONSpendOrder = "bonus_first"
+	SettingsJSONSpendOrderPrincipalFirst SettingsJSONSpendOrder = "principal_first"
+)
+
+// Valid indicates whether the value is a known member of the SettingsJSONSpendOrder enum.
+func (e SettingsJSONSpendOrder) Valid() bool {
+	switch e {
+	case SettingsJSONSpendOrderBonusFirst:
+		return true
+	case SettingsJSONSpendOrderPrincipalFirst:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TopUpJSONPaymentStatus.
 const (
 	TopUpJSONPaymentStatusPaid   TopUpJSONPaymentStatus = "paid"
@@ -641,16 +719,22 @@ func (e TopUpJSONStatus) Valid() bool {
 
 // Defines values for TransactionJSONType.
 const (
-	TransactionJSONTypeAdjustment TransactionJSONType = "adjustment"
-	TransactionJSONTypeCharge     TransactionJSONType = "charge"
-	TransactionJSONTypeReversal   TransactionJSONType = "reversal"
-	TransactionJSONTypeTopup      TransactionJSONType = "topup"
+	TransactionJSONTypeAdjustment   TransactionJSONType = "adjustment"
+	TransactionJSONTypeBonus        TransactionJSONType = "bonus"
+	TransactionJSONTypeBonusExpired TransactionJSONType = "bonus_expired"
+	TransactionJSONTypeCharge       TransactionJSONType = "charge"
+	TransactionJSONTypeReversal     TransactionJSONType = "reversal"
+	TransactionJSONTypeTopup        TransactionJSONType = "topup"
 )
 
 // Valid indicates whether the value is a known member of the TransactionJSONType enum.
 func (e TransactionJSONType) Valid() bool {
 	switch e {
 	case TransactionJSONTypeAdjustment:
+		return true
+	case TransactionJSONTypeBonus:
+		return true
+	case TransactionJSONTypeBonusExpired:
 		return true
 	case TransactionJSONTypeCharge:
 		return true
@@ -926,16 +1010,22 @@ func (e ListTopupsParamsStatus) Valid() bool {
 
 // Defines values for ListTransactionsParamsType.
 const (
-	ListTransactionsParamsTypeAdjustment ListTransactionsParamsType = "adjustment"
-	ListTransactionsParamsTypeCharge     ListTransactionsParamsType = "charge"
-	ListTransactionsParamsTypeReversal   ListTransactionsParamsType = "reversal"
-	ListTransactionsParamsTypeTopup      ListTransactionsParamsType = "topup"
+	ListTransactionsParamsTypeAdjustment   ListTransactionsParamsType = "adjustment"
+	ListTransactionsParamsTypeBonus        ListTransactionsParamsType = "bonus"
+	ListTransactionsParamsTypeBonusExpired ListTransactionsParamsType = "bonus_expired"
+	ListTransactionsParamsTypeCharge       ListTransactionsParamsType = "charge"
+	ListTransactionsParamsTypeReversal     ListTransactionsParamsType = "reversal"
+	ListTransactionsParamsTypeTopup        ListTransactionsParamsType = "topup"
 )
 
 // Valid indicates whether the value is a known member of the ListTransactionsParamsType enum.
 func (e ListTransactionsParamsType) Valid() bool {
 	switch e {
 	case ListTransactionsParamsTypeAdjustment:
+		return true
+	case ListTransactionsParamsTypeBonus:
+		return true
+	case ListTransactionsParamsTypeBonusExpired:
 		return true
 	case ListTransactionsParamsTypeCharge:
 		return true
@@ -980,10 +1070,20 @@ type AccountJSON struct {
 	// Available Balance plus credit limit plus the overdraft while it is active, minus held.
 	Available string `json:"available"`
 
-	// Balance Example: 120.00
-	Balance    string    `json:"balance"`
-	BelowAlert bool      `json:"below_alert"`
-	CreatedAt  time.Time `json:"created_at"`
+	// Balance principal + bonus.
+	//
+	// Example: 120.00
+	Balance    string `json:"balance"`
+	BelowAlert bool   `json:"below_alert"`
+
+	// Bonus Promotional credit: what the account's bonus lots hold. Spent before principal unless the setting spend_order says otherwise.
+	//
+	// Example: 20.00
+	Bonus string `json:"bonus"`
+
+	// BonusExpiresAt When the first of the bonus lots runs out; null when none expires.
+	BonusExpiresAt *time.Time `json:"bonus_expires_at"`
+	CreatedAt      time.Time  `json:"created_at"`
 
 	// CreditLimit Example: 500.00
 	CreditLimit string `json:"credit_limit"`
@@ -997,6 +1097,11 @@ type AccountJSON struct {
 	// CustomerName Example: Shanghai Mingde Trading Co.
 	CustomerName *string `json:"customer_name,omitempty"`
 
+	// ExpiredBonus Bonus that has run out and is no longer spendable, not yet posted as bonus_expired (the expiry job does that within a minute).
+	//
+	// Example: 0.00
+	ExpiredBonus string `json:"expired_bonus"`
+
 	// Held Sum of the active holds (SPEC 8); a hold stops counting when it runs out.
 	//
 	// Example: 30.00
@@ -1007,10 +1112,15 @@ type AccountJSON struct {
 	Number string `json:"number"`
 
 	// Overdraft Example: 0.00
-	Overdraft          string            `json:"overdraft"`
-	OverdraftExpiresAt *time.Time        `json:"overdraft_expires_at"`
-	Status             AccountJSONStatus `json:"status"`
-	UpdatedAt          time.Time         `json:"updated_at"`
+	Overdraft          string     `json:"overdraft"`
+	OverdraftExpiresAt *time.Time `json:"overdraft_expires_at"`
+
+	// Principal The customer's own money: the balance less its bonus (SPEC 11); negative when credit is in use.
+	//
+	// Example: 100.00
+	Principal string            `json:"principal"`
+	Status    AccountJSONStatus `json:"status"`
+	UpdatedAt time.Time         `json:"updated_at"`
 
 	// Version Grows with every change of the account's settings (alert amount, credit limit, overdraft and its expiry, status), not with postings. Send it back with a change to have the change refused (stale_version) if the settings changed since.
 	Version int64 `json:"version"`
@@ -1028,6 +1138,12 @@ type AdjustmentInputBody struct {
 
 	// Amount Example: 12.50
 	Amount string `json:"amount"`
+
+	// Bonus A credit with reason promotion only: credit it as bonus (SPEC 11), in a lot of its own, instead of principal.
+	Bonus *bool `json:"bonus,omitempty"`
+
+	// BonusExpiresAt With bonus: when the bonus runs out (in the future); absent, it never does.
+	BonusExpiresAt *time.Time `json:"bonus_expires_at,omitempty"`
 
 	// Corrects The transaction this adjustment corrects.
 	//
@@ -1536,10 +1652,16 @@ type EntryJSON struct {
 	// Id Example: 42
 	Id string `json:"id"`
 
+	// Part Which part of the balance the entry moves (SPEC 11). A debit that spends bonus and principal has one entry of each.
+	Part EntryJSONPart `json:"part"`
+
 	// TransactionId Example: 1024
 	TransactionId string `json:"transaction_id"`
 	Type          string `json:"type"`
 }
+
+// EntryJSONPart Which part of the balance the entry moves (SPEC 11). A debit that spends bonus and principal has one entry of each.
+type EntryJSONPart string
 
 // EntryLineJSON defines model for EntryLineJSON.
 type EntryLineJSON struct {
@@ -1553,7 +1675,13 @@ type EntryLineJSON struct {
 	//
 	// Example: 107.50
 	BalanceAfter *string `json:"balance_after"`
+
+	// Part On the customer account, which part of the balance the entry moves (SPEC 11); principal on system accounts.
+	Part EntryLineJSONPart `json:"part"`
 }
+
+// EntryLineJSONPart On the customer account, which part of the balance the entry moves (SPEC 11); principal on system accounts.
+type EntryLineJSONPart string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -2069,13 +2197,17 @@ type PatchSettingsInputBody struct {
 	// PhoneRegion Changing it rewrites every live customer's phone in the new form, in the same transaction, except numbers that would then be shared by several customers or cannot be read: those stay as they were and are listed by GET /settings/phone-report.
 	//
 	// Example: CN
-	PhoneRegion   *string    `json:"phone_region,omitempty"`
-	RetentionDays *int64     `json:"retention_days,omitempty"`
-	Smtp          *SMTPPatch `json:"smtp,omitempty"`
+	PhoneRegion   *string                           `json:"phone_region,omitempty"`
+	RetentionDays *int64                            `json:"retention_days,omitempty"`
+	Smtp          *SMTPPatch                        `json:"smtp,omitempty"`
+	SpendOrder    *PatchSettingsInputBodySpendOrder `json:"spend_order,omitempty"`
 
 	// Timezone Example: Asia/Shanghai
 	Timezone *string `json:"timezone,omitempty"`
 }
+
+// PatchSettingsInputBodySpendOrder defines model for PatchSettingsInputBody.SpendOrder.
+type PatchSettingsInputBodySpendOrder string
 
 // PatchTopUpInputBody defines model for PatchTopUpInputBody.
 type PatchTopUpInputBody struct {
@@ -2281,11 +2413,17 @@ type SettingsJSON struct {
 	RetentionDays int64    `json:"retention_days"`
 	Smtp          SMTPJSON `json:"smtp"`
 
+	// SpendOrder What a debit takes first (SPEC 11): bonus (the lot that expires first, then the next), or principal down to zero. Default bonus_first.
+	SpendOrder SettingsJSONSpendOrder `json:"spend_order"`
+
 	// Timezone Business time zone for dates in filters and reports.
 	//
 	// Example: Asia/Shanghai
 	Timezone string `json:"timezone"`
 }
+
+// SettingsJSONSpendOrder What a debit takes first (SPEC 11): bonus (the lot that expires first, then the next), or principal down to zero. Default bonus_first.
+type SettingsJSONSpendOrder string
 
 // StatementJSON defines model for StatementJSON.
 type StatementJSON struct {
@@ -2568,11 +2706,13 @@ type TransactionJSON struct {
 	Reference string `json:"reference"`
 
 	// TopupId Example: 88
-	TopupId *string             `json:"topup_id"`
-	Type    TransactionJSONType `json:"type"`
+	TopupId *string `json:"topup_id"`
+
+	// Type bonus: a top-up's bonus (topup_id names it); bonus_expired: what was left of a bonus lot at its expiry.
+	Type TransactionJSONType `json:"type"`
 }
 
-// TransactionJSONType defines model for TransactionJSON.Type.
+// TransactionJSONType bonus: a top-up's bonus (topup_id names it); bonus_expired: what was left of a bonus lot at its expiry.
 type TransactionJSONType string
 
 // UnreadablePhoneJSON defines model for UnreadablePhoneJSON.

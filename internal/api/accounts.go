@@ -25,7 +25,11 @@ type AccountJSON struct {
 	CustomerID         string     `json:"customer_id" example:"3"`
 	CustomerName       string     `json:"customer_name,omitempty" example:"Shanghai Mingde Trading Co."`
 	Currency           string     `json:"currency" example:"CNY"`
-	Balance            string     `json:"balance" example:"120.00"`
+	Balance            string     `json:"balance" doc:"principal + bonus." example:"120.00"`
+	Principal          string     `json:"principal" doc:"The customer's own money: the balance less its bonus (SPEC 11); negative when credit is in use." example:"100.00"`
+	Bonus              string     `json:"bonus" doc:"Promotional credit: what the account's bonus lots hold. Spent before principal unless the setting spend_order says otherwise." example:"20.00"`
+	BonusExpiresAt     *time.Time `json:"bonus_expires_at" doc:"When the first of the bonus lots runs out; null when none expires."`
+	ExpiredBonus       string     `json:"expired_bonus" doc:"Bonus that has run out and is no longer spendable, not yet posted as bonus_expired (the expiry job does that within a minute)." example:"0.00"`
 	Held               string     `json:"held" doc:"Sum of the active holds (SPEC 8); a hold stops counting when it runs out." example:"30.00"`
 	Available          string     `json:"available" doc:"Balance plus credit limit plus the overdraft while it is active, minus held."`
 	AlertAmount        string     `json:"alert_amount" example:"50.00"`
@@ -47,7 +51,8 @@ func (a *API) accountJSON(acc ledger.Account, customerName string) AccountJSON {
 		avail = acc.Balance
 	}
 	return AccountJSON{ID: idString(acc.ID), Number: acc.Number, CustomerID: idString(acc.CustomerID), CustomerName: customerName,
-		Currency: cur.Code(), Balance: fmtAmount(acc.Balance, cur), Held: fmtAmount(acc.Held, cur), Available: fmtAmount(avail, cur),
+		Currency: cur.Code(), Balance: fmtAmount(acc.Balance, cur), Principal: fmtAmount(acc.Principal(), cur), Bonus: fmtAmount(acc.Bonus, cur),
+		BonusExpiresAt: optTime(acc.BonusUntil), ExpiredBonus: fmtAmount(acc.ExpiredBonus, cur), Held: fmtAmount(acc.Held, cur), Available: fmtAmount(avail, cur),
 		AlertAmount: fmtAmount(acc.AlertAmount, cur), CreditLimit: fmtAmount(acc.CreditLimit, cur), Overdraft: fmtAmount(acc.Overdraft, cur),
 		OverdraftExpiresAt: optTime(acc.OverdraftExpiresAt), Status: string(acc.Status), BelowAlert: acc.BelowAlert(),
 		CreatedAt: utc(acc.CreatedAt), UpdatedAt: utc(acc.UpdatedAt), Version: acc.Version}
@@ -108,6 +113,7 @@ type EntryJSON struct {
 	Type          string    `json:"type"`
 	Amount        string    `json:"amount" doc:"Signed: negative takes money from the account." example:"12.50"`
 	BalanceAfter  string    `json:"balance_after" example:"107.50"`
+	Part          string    `json:"part" enum:"principal,bonus" doc:"Which part of the balance the entry moves (SPEC 11). A debit that spends bonus and principal has one entry of each."`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
@@ -291,7 +297,7 @@ func entryJSON(e store.EntryRow, cur money.Currency) EntryJSON {
 		after = fmtAmount(*e.BalanceAfter, cur)
 	}
 	return EntryJSON{ID: idString(e.ID), TransactionID: idString(e.TransactionID), Type: string(e.Type),
-		Amount: fmtAmount(e.Amount, cur), BalanceAfter: after, CreatedAt: utc(e.CreatedAt)}
+		Amount: fmtAmount(e.Amount, cur), BalanceAfter: after, Part: string(e.Part), CreatedAt: utc(e.CreatedAt)}
 }
 
 // accountFilter turns the list's query into a store filter.

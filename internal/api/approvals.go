@@ -58,6 +58,12 @@ func approvalRequest(a ledger.Approval, cur money.Currency) map[string]any {
 		if r.Corrects != 0 {
 			m["corrects"] = idString(r.Corrects)
 		}
+		if r.Bonus {
+			m["bonus"] = true
+			if r.BonusExpiresAt != nil {
+				m["bonus_expires_at"] = r.BonusExpiresAt.UTC().Format(time.RFC3339)
+			}
+		}
 		return m
 	}
 	var r store.CreditChangeRequest

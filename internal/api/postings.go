@@ -22,13 +22,14 @@ type EntryLineJSON struct {
 	AccountID    string  `json:"account_id" example:"7"`
 	Amount       string  `json:"amount" example:"12.50"`
 	BalanceAfter *string `json:"balance_after" doc:"For the customer account; null for system accounts." example:"107.50"`
+	Part         string  `json:"part" enum:"principal,bonus" doc:"On the customer account, which part of the balance the entry moves (SPEC 11); principal on system accounts."`
 }
 
 // TransactionJSON is a ledger transaction: its entries sum to zero, one of
 // them on the customer account.
 type TransactionJSON struct {
 	ID        string          `json:"id" example:"42"`
-	Type      string          `json:"type" enum:"topup,charge,adjustment,reversal"`
+	Type      string          `json:"type" enum:"topup,charge,adjustment,reversal,bonus,bonus_expired" doc:"bonus: a top-up's bonus (topup_id names it); bonus_expired: what was left of a bonus lot at its expiry."`
 	AccountID string          `json:"account_id" example:"7"`
 	Currency  string          `json:"currency" example:"CNY"`
 	Amount    string          `json:"amount" doc:"Signed effect on the customer account." example:"12.50"`
@@ -48,7 +49,7 @@ func transactionJSON(t ledger.Transaction) TransactionJSON {
 		Amount: fmtAmount(t.Amount, t.Currency), Reference: t.Reference, Note: t.Note, Reason: string(t.Reason),
 		Corrects: optID(t.Corrects), TopUpID: optID(t.TopUpID), HoldID: optID(t.HoldID), CreatedBy: optID(t.CreatedBy), CreatedAt: utc(t.CreatedAt)}
 	for _, e := range t.Entries {
-		l := EntryLineJSON{AccountID: idString(e.AccountID), Amount: fmtAmount(e.Amount, t.Currency)}
+		l := EntryLineJSON{AccountID: idString(e.AccountID), Amount: fmtAmount(e.Amount, t.Currency), Part: string(e.Part)}
 		if e.BalanceAfter != nil {
 			s := fmtAmount(*e.BalanceAfter, t.Currency)
 			l.BalanceAfter = &s
@@ -89,6 +90,9 @@ type AdjustmentInput struct {
 		Reason     string `json:"reason" enum:"refund,promotion,compensation,correction,other"`
 		Note       string `json:"note" doc:"Why: required." example:"SMS batch of 2026-12-01"`
 		Corrects   string `json:"corrects,omitempty" doc:"The transaction this adjustment corrects." example:"1023"`
+		Bonus      bool   `json:"bonus,omitempty" doc:"A credit with reason promotion only: credit it as bonus (SPEC 11), in a lot of its own, instead of principal."`
+		// A pointer: an absent expiry is "never", and huma reads an RFC 3339 time.
+		BonusExpiresAt *time.Time `json:"bonus_expires_at,omitempty" doc:"With bonus: when the bonus runs out (in the future); absent, it never does."`
 	}
 }
 
@@ -114,7 +118,7 @@ type ListTransactionsInput struct {
 	Page
 	AccountID  string `query:"account_id"`
 	CustomerID string `query:"customer_id"`
-	Type       string `query:"type" enum:"topup,charge,adjustment,reversal,"`
+	Type       string `query:"type" enum:"topup,charge,adjustment,reversal,bonus,bonus_expired,"`
 	From       string `query:"from" doc:"Date (business time zone) or RFC 3339 time."`
 	To         string `query:"to" doc:"Date (inclusive) or RFC 3339 time."`
 }
@@ -219,7 +223,7 @@ func (a *API) adjustment(ctx context.Context, in *AdjustmentInput) (ledger.Adjus
 	c := callerOf(ctx)
 	b := in.Body
 	req := ledger.Adjustment{Direction: ledger.Direction(b.Direction), Reason: ledger.Reason(b.Reason), Note: b.Note, Actor: c.actor(),
-		Idem: c.idempotency(in.Key)}
+		Bonus: b.Bonus, BonusExpiresAt: b.BonusExpiresAt, Idem: c.idempotency(in.Key)}
 	if err := readIDs(idField{"account_id", b.AccountID, &req.Target.AccountID}, idField{"customer_id", b.CustomerID, &req.Target.CustomerID},
 		idField{"corrects", b.Corrects, &req.Corrects}); err != nil {
 		return req, err

@@ -29,6 +29,7 @@ type SettingsJSON struct {
 	ApproveCreditChanges bool              `json:"approve_credit_changes" doc:"Every change of credit limit or overdraft waits for another super admin (default false)."`
 	BusinessName         string            `json:"business_name" doc:"How customers know the business: it heads their mail, statements and statement pages." example:"Mingde Logistics"`
 	SMTP                 SMTPJSON          `json:"smtp" doc:"The mail server customer notifications go through; without a host no mail is sent."`
+	SpendOrder           string            `json:"spend_order" enum:"bonus_first,principal_first" doc:"What a debit takes first (SPEC 11): bonus (the lot that expires first, then the next), or principal down to zero. Default bonus_first."`
 }
 
 // SMTPJSON is the mail server, without its password.
@@ -66,7 +67,7 @@ func (p *SMTPPatch) apply(m *ledger.SMTP) {
 func settingsJSON(s ledger.Settings) SettingsJSON {
 	j := SettingsJSON{RetentionDays: s.RetentionDays, DirectTopUp: s.DirectTopUp, Timezone: s.Timezone, PhoneRegion: s.PhoneRegion,
 		HoldTTLHours: int(s.HoldTTL().Hours()), DefaultCreditLimit: map[string]string{}, ApprovalThresholds: map[string]string{},
-		ApproveCreditChanges: s.ApproveCreditChanges, BusinessName: s.BusinessName,
+		ApproveCreditChanges: s.ApproveCreditChanges, BusinessName: s.BusinessName, SpendOrder: string(s.Spending()),
 		SMTP: SMTPJSON{Host: s.SMTP.Host, Port: s.SMTP.Port, Username: s.SMTP.Username, PasswordSet: s.SMTP.Password != "",
 			From: s.SMTP.From, StartTLS: s.SMTP.StartTLS}}
 	for code, v := range s.DefaultCreditLimit {
@@ -98,6 +99,7 @@ type PatchSettingsInput struct {
 		ApproveCreditChanges *bool             `json:"approve_credit_changes,omitempty"`
 		BusinessName         *string           `json:"business_name,omitempty" maxLength:"200" example:"Mingde Logistics"`
 		SMTP                 *SMTPPatch        `json:"smtp,omitempty" doc:"Fields given are set; others keep their value."`
+		SpendOrder           *string           `json:"spend_order,omitempty" enum:"bonus_first,principal_first"`
 	}
 }
 
@@ -212,6 +214,9 @@ func settingsChange(in *PatchSettingsInput) func(*ledger.Settings) error {
 		}
 		setGiven(&s.ApproveCreditChanges, b.ApproveCreditChanges)
 		setGiven(&s.BusinessName, b.BusinessName)
+		if b.SpendOrder != nil {
+			s.SpendOrder = ledger.SpendOrder(*b.SpendOrder)
+		}
 		b.SMTP.apply(&s.SMTP)
 		if err := setThresholds(s, b.ApprovalThresholds); err != nil {
 			return err

@@ -41,7 +41,7 @@ type StatementJSON struct {
 type MovementJSON struct {
 	TransactionID string    `json:"transaction_id" example:"9001"`
 	At            time.Time `json:"at"`
-	Type          string    `json:"type" enum:"topup,charge,adjustment,reversal"`
+	Type          string    `json:"type" enum:"topup,charge,adjustment,reversal,bonus,bonus_expired"`
 	Reference     string    `json:"reference" example:"ORDER-2026-1001"`
 	Note          string    `json:"note"`
 	Amount        string    `json:"amount" doc:"Signed: negative takes money out." example:"-20.50"`

@@ -49,9 +49,11 @@ func (a Alert) Active() bool { return a.ClearedAt == nil }
 
 // postedEvent is the transaction.posted event of t.
 func postedEvent(t *ledger.Transaction) map[string]any {
+	d, bonus := t.Currency.Digits(), bonusDelta(t, t.AccountID)
 	return map[string]any{
 		"id": strconv.FormatInt(t.ID, 10), "type": t.Type, "account_id": strconv.FormatInt(t.AccountID, 10),
-		"currency": t.Currency.Code(), "amount": money.FormatMinor(t.Amount, t.Currency.Digits()), "created_at": t.CreatedAt.UTC(),
+		"currency": t.Currency.Code(), "amount": money.FormatMinor(t.Amount, d), "created_at": t.CreatedAt.UTC(),
+		"principal": money.FormatMinor(t.Amount-bonus, d), "bonus": money.FormatMinor(bonus, d),
 	}
 }
 

@@ -2511,10 +2511,25 @@ type SummaryJSON struct {
 
 // SummaryRowJSON defines model for SummaryRowJSON.
 type SummaryRowJSON struct {
+	// Bonus Bonus credited with top-ups, minus what reversals took back; not in recharge, which is money received. Not split by payment method (0 in those rows).
+	//
+	// Example: 50.00
+	Bonus string `json:"bonus"`
+
 	// Consumption Charges minus reversals of charges, as a positive number.
 	//
 	// Example: 880.00
 	Consumption string `json:"consumption"`
+
+	// ConsumptionBonus The part of consumption bonus paid.
+	//
+	// Example: 50.00
+	ConsumptionBonus string `json:"consumption_bonus"`
+
+	// ConsumptionPrincipal The part of consumption the customers' own money paid.
+	//
+	// Example: 830.00
+	ConsumptionPrincipal string `json:"consumption_principal"`
 
 	// Count How many top-ups, charges and reversals of them.
 	Count int64 `json:"count"`
@@ -2649,16 +2664,34 @@ type TotalsRowJSON struct {
 	// BelowAlert Of those, accounts whose balance is under their alert amount.
 	BelowAlert int64 `json:"below_alert"`
 
+	// Bonus Bonus credited with top-ups, minus take-backs.
+	Bonus string `json:"bonus"`
+
+	// BonusAdjusted Bonus moved by adjustments (reason promotion credits, less take-backs and the bonus debit adjustments spent); inside adjustments_in and adjustments_out too.
+	BonusAdjusted string `json:"bonus_adjusted"`
+
+	// BonusExpired Bonus that ran out, positive.
+	BonusExpired string `json:"bonus_expired"`
+
 	// Consumption All charges minus their reversals, positive.
 	//
 	// Example: 880.00
 	Consumption string `json:"consumption"`
 
+	// ConsumptionBonus The part of consumption bonus paid.
+	ConsumptionBonus string `json:"consumption_bonus"`
+
 	// Currency Example: CNY
 	Currency string `json:"currency"`
 
-	// CustomerBalances Sum of the customer accounts' balances: recharge - consumption + adjustments_in - adjustments_out.
+	// CustomerBalances Sum of the customer accounts' balances: recharge - consumption + adjustments_in - adjustments_out + bonus - bonus_expired.
 	CustomerBalances string `json:"customer_balances"`
+
+	// CustomerBonus Sum of the customer accounts' bonus: bonus + bonus_adjusted - consumption_bonus - bonus_expired.
+	CustomerBonus string `json:"customer_bonus"`
+
+	// CustomerPrincipal The customers' own money the business holds: customer_balances - customer_bonus.
+	CustomerPrincipal string `json:"customer_principal"`
 
 	// Recharge All top-ups minus their reversals.
 	//

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math/big"
 	"net/http"
 	"slices"
 	"strconv"
@@ -50,6 +51,10 @@ type SummaryRowJSON struct {
 	Consumption string `json:"consumption" doc:"Charges minus reversals of charges, as a positive number." example:"880.00"`
 	Count       int64  `json:"count" doc:"How many top-ups, charges and reversals of them."`
 	Label       string `json:"label" doc:"The group for people: the day, currency, payment method's name or customer's name."`
+	// Promotional credit (SPEC 11), after the columns CSV readers know.
+	Bonus                string `json:"bonus" doc:"Bonus credited with top-ups, minus what reversals took back; not in recharge, which is money received. Not split by payment method (0 in those rows)." example:"50.00"`
+	ConsumptionPrincipal string `json:"consumption_principal" doc:"The part of consumption the customers' own money paid." example:"830.00"`
+	ConsumptionBonus     string `json:"consumption_bonus" doc:"The part of consumption bonus paid." example:"50.00"`
 }
 
 // SummaryJSON is recharge and consumption in a period.
@@ -71,10 +76,17 @@ type TotalsRowJSON struct {
 	Consumption      string `json:"consumption" doc:"All charges minus their reversals, positive." example:"880.00"`
 	AdjustmentsIn    string `json:"adjustments_in" doc:"Credit adjustments minus their reversals."`
 	AdjustmentsOut   string `json:"adjustments_out" doc:"Debit adjustments minus their reversals, positive."`
-	CustomerBalances string `json:"customer_balances" doc:"Sum of the customer accounts' balances: recharge - consumption + adjustments_in - adjustments_out."`
+	CustomerBalances string `json:"customer_balances" doc:"Sum of the customer accounts' balances: recharge - consumption + adjustments_in - adjustments_out + bonus - bonus_expired."`
 	Accounts         int64  `json:"accounts" doc:"Customer accounts in the currency."`
 	BelowAlert       int64  `json:"below_alert" doc:"Of those, accounts whose balance is under their alert amount."`
 	Transactions     int64  `json:"transactions" doc:"Ledger transactions in the currency, reversals included."`
+	// Promotional credit (SPEC 11).
+	Bonus             string `json:"bonus" doc:"Bonus credited with top-ups, minus take-backs."`
+	ConsumptionBonus  string `json:"consumption_bonus" doc:"The part of consumption bonus paid."`
+	BonusAdjusted     string `json:"bonus_adjusted" doc:"Bonus moved by adjustments (reason promotion credits, less take-backs and the bonus debit adjustments spent); inside adjustments_in and adjustments_out too."`
+	BonusExpired      string `json:"bonus_expired" doc:"Bonus that ran out, positive."`
+	CustomerPrincipal string `json:"customer_principal" doc:"The customers' own money the business holds: customer_balances - customer_bonus."`
+	CustomerBonus     string `json:"customer_bonus" doc:"Sum of the customer accounts' bonus: bonus + bonus_adjusted - consumption_bonus - bonus_expired."`
 }
 
 // TotalsJSON is the cumulative totals of every currency, from one snapshot.
@@ -149,7 +161,8 @@ func (a *API) reportSummary(ctx context.Context, in *SummaryInput) (*SummaryOutp
 			return nil, err
 		}
 		out.Body.Rows = append(out.Body.Rows, SummaryRowJSON{Key: r.Key, Label: r.Label, Currency: r.Currency,
-			Recharge: fmtTotal(r.Recharge, cur), Consumption: fmtTotal(r.Consumption, cur), Count: r.Count})
+			Recharge: fmtTotal(r.Recharge, cur), Consumption: fmtTotal(r.Consumption, cur), Count: r.Count, Bonus: fmtTotal(r.Bonus, cur),
+			ConsumptionPrincipal: fmtTotal(new(big.Int).Sub(r.Consumption, r.ConsumptionBonus), cur), ConsumptionBonus: fmtTotal(r.ConsumptionBonus, cur)})
 	}
 	return out, nil
 }
@@ -185,7 +198,9 @@ func (a *API) reportTotals(ctx context.Context, _ *struct{}) (*TotalsOutput, err
 		out.Body.Rows = append(out.Body.Rows, TotalsRowJSON{Currency: r.Currency, Recharge: fmtTotal(r.Recharge, cur),
 			Consumption: fmtTotal(r.Consumption, cur), AdjustmentsIn: fmtTotal(r.AdjustmentsIn, cur),
 			AdjustmentsOut: fmtTotal(r.AdjustmentsOut, cur), CustomerBalances: fmtTotal(r.CustomerBalances, cur),
-			Accounts: r.Accounts, BelowAlert: r.BelowAlert, Transactions: r.Transactions})
+			Accounts: r.Accounts, BelowAlert: r.BelowAlert, Transactions: r.Transactions, Bonus: fmtTotal(r.Bonus, cur),
+			ConsumptionBonus: fmtTotal(r.ConsumptionBonus, cur), BonusAdjusted: fmtTotal(r.BonusAdjusted, cur), BonusExpired: fmtTotal(r.BonusExpired, cur),
+			CustomerPrincipal: fmtTotal(r.CustomerPrincipal, cur), CustomerBonus: fmtTotal(r.CustomerBonus, cur)})
 	}
 	return out, nil
 }

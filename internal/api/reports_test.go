@@ -201,7 +201,7 @@ func TestReports(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(recs) != len(rows)+1 || strings.Join(recs[0], ",") != "key,currency,recharge,consumption,count,label" {
+				if len(recs) != len(rows)+1 || strings.Join(recs[0], ",") != "key,currency,recharge,consumption,count,label,bonus,consumption_principal,consumption_bonus" {
 					t.Fatalf("CSV has %d lines (want %d), header %v", len(recs), len(rows)+1, recs[0])
 				}
 				for i, x := range rows {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"sync"
 	"testing"
@@ -294,6 +295,50 @@ func checkBonusModel(rt *rapid.T, s *store.Store, id int64, m *bonusModel, where
 	}
 	if problems, err := s.VerifyLedger(ctx); err != nil || len(problems) > 0 {
 		rt.Fatalf("%s: verify: %v %v", where, problems, err)
+	}
+	checkBonusTotals(rt, s, where)
+}
+
+// checkBonusTotals checks that the reports add up to the ledger, principal
+// and bonus apart: the cumulative totals' identities, the accounts' bonus
+// as their lots hold it, and a summary over all time against the totals.
+func checkBonusTotals(rt *rapid.T, s *store.Store, where string) {
+	totals, err := s.ReportTotals(ctx)
+	if err != nil || len(totals) != 1 {
+		rt.Fatalf("%s: totals %v, %v", where, totals, err)
+	}
+	r := totals[0]
+	sum := func(plus []*big.Int, minus ...*big.Int) *big.Int {
+		t := new(big.Int)
+		for _, x := range plus {
+			t.Add(t, x)
+		}
+		for _, x := range minus {
+			t.Sub(t, x)
+		}
+		return t
+	}
+	if want := sum([]*big.Int{r.Recharge, r.AdjustmentsIn, r.Bonus}, r.Consumption, r.AdjustmentsOut, r.BonusExpired); want.Cmp(r.CustomerBalances) != 0 {
+		rt.Fatalf("%s: customer balances %v, the totals say %v (%+v)", where, r.CustomerBalances, want, r)
+	}
+	if want := sum([]*big.Int{r.Bonus, r.BonusAdjusted}, r.ConsumptionBonus, r.BonusExpired); want.Cmp(r.CustomerBonus) != 0 {
+		rt.Fatalf("%s: customer bonus %v, the totals say %v (%+v)", where, r.CustomerBonus, want, r)
+	}
+	var lots int64
+	if err := s.DB().QueryRow("SELECT COALESCE(SUM(remaining), 0) FROM bonus_lots").Scan(&lots); err != nil || big.NewInt(lots).Cmp(r.CustomerBonus) != 0 {
+		rt.Fatalf("%s: lots hold %d, customer bonus %v (%v)", where, lots, r.CustomerBonus, err)
+	}
+	rows, err := s.ReportSummary(ctx, store.ReportQuery{From: time.Unix(0, 0), To: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil || len(rows) > 1 {
+		rt.Fatalf("%s: summary %v, %v", where, rows, err)
+	}
+	if len(rows) == 0 { // nothing a summary counts yet
+		zero := new(big.Int)
+		rows = []store.ReportRow{{Recharge: zero, Consumption: zero, Bonus: zero, ConsumptionBonus: zero}}
+	}
+	if rows[0].Recharge.Cmp(r.Recharge) != 0 || rows[0].Consumption.Cmp(r.Consumption) != 0 ||
+		rows[0].Bonus.Cmp(r.Bonus) != 0 || rows[0].ConsumptionBonus.Cmp(r.ConsumptionBonus) != 0 {
+		rt.Fatalf("%s: summary over all time %+v, totals %+v", where, rows[0], r)
 	}
 }
 

@@ -399,7 +399,7 @@ func auditPosting(t *ledger.Transaction) change {
 // writePostingByStatements writes a posting one row at a time (SQLite,
 // where a statement costs no round trip).
 func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor ledger.Actor, t *ledger.Transaction, idem ledger.Idempotency) error {
-	err := tx.QueryRowContext(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES ("+placeholders(1, 12)+") RETURNING id",
+	err := tx.QueryRowContext(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES ("+placeholders(1, 13)+") RETURNING id",
 		txArgs(t)...).Scan(&t.ID)
 	if unique, _ := uniqueViolation(err); unique && t.Type == ledger.TxReversal {
 		return ledger.ErrAlreadyReversed
@@ -510,13 +510,13 @@ func laterEntryOn(entries []ledger.Entry, id int64) bool {
 }
 
 const (
-	txInsertCols    = "(type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at, hold_id)"
+	txInsertCols    = "(type, account_id, currency, amount, reference, note, reason, corrects, topup_id, created_by, created_at, hold_id, bonus)"
 	entryInsertCols = "(transaction_id, account_id, amount, balance_after, created_at, part)"
 )
 
 func txArgs(t *ledger.Transaction) []any {
 	return []any{string(t.Type), t.AccountID, t.Currency.Code(), t.Amount, t.Reference, t.Note, string(t.Reason),
-		nullID(t.Corrects), nullID(t.TopUpID), nullID(t.CreatedBy), micros(t.CreatedAt), nullID(t.HoldID)}
+		nullID(t.Corrects), nullID(t.TopUpID), nullID(t.CreatedBy), micros(t.CreatedAt), nullID(t.HoldID), bonusDelta(t, t.AccountID)}
 }
 
 func entryArgs(txID int64, e *ledger.Entry) []any {

@@ -20,7 +20,13 @@ import (
 //     posted in the period (whenever the top-up itself was posted);
 //   - consumption = charges posted in the period, minus reversals of charges
 //     posted in the period, as a positive number;
-//   - count       = how many of those transactions there are.
+//   - count       = how many of those transactions there are;
+//   - bonus       = bonus credited with top-ups in the period (transactions
+//     of type bonus), minus what reversals took back: recharge is the money
+//     received, without it (SPEC 11);
+//   - consumption_bonus = the part of consumption paid with bonus
+//     (transactions.bonus of the charges), so that consumption less it is
+//     what real money paid.
 //
 // Adjustments are neither: they appear in the cumulative totals only. A
 // reversal counts in the period it is posted in, so a report of a closed
@@ -65,7 +71,10 @@ type ReportRow struct {
 	Currency    string
 	Recharge    *big.Int
 	Consumption *big.Int
-	Count       int64
+	Bonus       *big.Int // credited with top-ups, beside Recharge
+	// ConsumptionBonus is the part of Consumption that bonus paid.
+	ConsumptionBonus *big.Int
+	Count            int64
 }
 
 // StartOfDay is the first instant of the day y-m-d (normalised, so d may
@@ -115,10 +124,16 @@ func DayBounds(from, to time.Time, loc *time.Location) (bounds []time.Time, labe
 const reportFrom = ` FROM transactions t
 	LEFT JOIN transactions o ON t.type = 'reversal' AND o.id = t.corrects`
 
-const reportWhere = `(t.type IN ('topup', 'charge') OR o.type IN ('topup', 'charge'))`
+const reportWhere = `(t.type IN ('topup', 'charge', 'bonus') OR o.type IN ('topup', 'charge', 'bonus'))`
 
 var reportSums = exactSum("CASE WHEN COALESCE(o.type, t.type) = 'topup' THEN t.amount ELSE 0 END") + ",\n\t" +
-	exactSum("CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END")
+	exactSum("CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.amount ELSE 0 END") + ",\n\t" +
+	exactSum("CASE WHEN COALESCE(o.type, t.type) = 'bonus' THEN t.amount ELSE 0 END") + ",\n\t" +
+	exactSum("CASE WHEN COALESCE(o.type, t.type) = 'charge' THEN -t.bonus ELSE 0 END")
+
+// reportCount counts the top-ups and charges of a summary (its bonus
+// transactions go with their top-ups).
+const reportCount = "COUNT(CASE WHEN COALESCE(o.type, t.type) IN ('topup', 'charge') THEN 1 END)"
 
 // exactSum sums an integer expression exactly, as two columns: the sum of
 // its high parts (v / 2^32) and of its low parts (v % 2^32). Both databases
@@ -186,15 +201,18 @@ func (s *Store) ReportSummary(ctx context.Context, q ReportQuery) ([]ReportRow, 
 	if q.Currency != "" {
 		w.add("t.currency = ?", q.Currency)
 	}
+	if q.GroupBy == GroupPaymentMethod {
+		w.add("t.type <> 'bonus' AND COALESCE(o.type, '') <> 'bonus'") // bonus has no payment method
+	}
 	label := "''"
 	if q.GroupBy == GroupCustomer {
 		label = "c.name"
 	}
-	sqlText := g.with + "SELECT " + g.key + ", " + label + ", t.currency, " + reportSums + ", COUNT(*)" + reportFrom + g.join + w.sql() + " GROUP BY " + g.group
+	sqlText := g.with + "SELECT " + g.key + ", " + label + ", t.currency, " + reportSums + ", " + reportCount + reportFrom + g.join + w.sql() + " GROUP BY " + g.group
 	rows, err := s.rdb.QueryContext(ctx, sqlText, w.args...)
 	out, err := collect(rows, err, func(row scanner) (ReportRow, error) {
 		var r ReportRow
-		err := scanSums(row, []any{&r.Key, &r.Label, &r.Currency}, []any{&r.Count}, &r.Recharge, &r.Consumption)
+		err := scanSums(row, []any{&r.Key, &r.Label, &r.Currency}, []any{&r.Count}, &r.Recharge, &r.Consumption, &r.Bonus, &r.ConsumptionBonus)
 		return r, err
 	})
 	if err != nil {
@@ -323,10 +341,19 @@ type TotalsRow struct {
 	AdjustmentsIn  *big.Int // credit adjustments minus their reversals
 	AdjustmentsOut *big.Int // debit adjustments minus their reversals, positive
 	Transactions   int64    // every ledger transaction, reversals included
+	// Promotional credit (SPEC 11): Bonus is what top-ups brought (net of
+	// take-backs), ConsumptionBonus the part of Consumption bonus paid,
+	// BonusAdjusted the bonus adjustments moved (grants less take-backs and
+	// debits' bonus parts; in AdjustmentsIn/Out too), BonusExpired what ran
+	// out, positive.
+	Bonus, ConsumptionBonus, BonusAdjusted, BonusExpired *big.Int
 	// CustomerBalances is the sum of the customer accounts' stored
 	// balances. It equals Recharge - Consumption + AdjustmentsIn -
-	// AdjustmentsOut, since every transaction is one of those kinds.
-	CustomerBalances *big.Int
+	// AdjustmentsOut + Bonus - BonusExpired, since every transaction is one
+	// of those kinds. CustomerBonus, the sum of their bonus, equals Bonus +
+	// BonusAdjusted - ConsumptionBonus - BonusExpired; CustomerPrincipal is
+	// the rest: the customers' own money the business holds.
+	CustomerBalances, CustomerPrincipal, CustomerBonus *big.Int
 	Accounts         int64 // customer accounts
 	BelowAlert       int64 // customer accounts whose balance is under their alert amount
 }
@@ -341,11 +368,13 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT t.currency, `+reportSums+`,
 			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) > 0 THEN t.amount ELSE 0 END")+`,
 			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' AND COALESCE(o.amount, t.amount) < 0 THEN -t.amount ELSE 0 END")+`,
+			`+exactSum("CASE WHEN COALESCE(o.type, t.type) = 'adjustment' THEN t.bonus ELSE 0 END")+`,
+			`+exactSum("CASE WHEN t.type = 'bonus_expired' THEN -t.amount ELSE 0 END")+`,
 			COUNT(*)`+reportFrom+` GROUP BY t.currency`)
 		if moved, err = collect(rows, err, scanMoved); err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT currency, `+exactSum("balance")+`, COUNT(*),
+		rows, err = tx.QueryContext(ctx, `SELECT currency, `+exactSum("balance")+`, `+exactSum("bonus")+`, COUNT(*),
 			COUNT(CASE WHEN balance < alert_amount THEN 1 END)
 			FROM accounts WHERE customer_id IS NOT NULL GROUP BY currency`)
 		held, err = collect(rows, err, scanHeld)
@@ -363,11 +392,12 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 	for _, h := range held {
 		r := byCur[h.Currency]
 		if r == nil {
-			r = &TotalsRow{Currency: h.Currency, Recharge: new(big.Int), Consumption: new(big.Int),
-				AdjustmentsIn: new(big.Int), AdjustmentsOut: new(big.Int)}
+			r = &TotalsRow{Currency: h.Currency, Recharge: new(big.Int), Consumption: new(big.Int), AdjustmentsIn: new(big.Int), AdjustmentsOut: new(big.Int),
+				Bonus: new(big.Int), ConsumptionBonus: new(big.Int), BonusAdjusted: new(big.Int), BonusExpired: new(big.Int)}
 			byCur[h.Currency] = r
 		}
-		r.CustomerBalances, r.Accounts, r.BelowAlert = h.CustomerBalances, h.Accounts, h.BelowAlert
+		r.CustomerBalances, r.CustomerBonus, r.Accounts, r.BelowAlert = h.CustomerBalances, h.CustomerBonus, h.Accounts, h.BelowAlert
+		r.CustomerPrincipal = new(big.Int).Sub(h.CustomerBalances, h.CustomerBonus)
 	}
 	out := []TotalsRow{}
 	for _, r := range byCur {
@@ -379,15 +409,16 @@ func (s *Store) ReportTotals(ctx context.Context) ([]TotalsRow, error) {
 
 // scanMoved reads a currency's transaction totals into a TotalsRow.
 func scanMoved(row scanner) (TotalsRow, error) {
-	r := TotalsRow{CustomerBalances: new(big.Int)}
-	err := scanSums(row, []any{&r.Currency}, []any{&r.Transactions}, &r.Recharge, &r.Consumption, &r.AdjustmentsIn, &r.AdjustmentsOut)
+	r := TotalsRow{CustomerBalances: new(big.Int), CustomerPrincipal: new(big.Int), CustomerBonus: new(big.Int)}
+	err := scanSums(row, []any{&r.Currency}, []any{&r.Transactions}, &r.Recharge, &r.Consumption, &r.Bonus, &r.ConsumptionBonus,
+		&r.AdjustmentsIn, &r.AdjustmentsOut, &r.BonusAdjusted, &r.BonusExpired)
 	return r, err
 }
 
 // scanHeld reads a currency's customer accounts' totals into a TotalsRow.
 func scanHeld(row scanner) (TotalsRow, error) {
 	var r TotalsRow
-	err := scanSums(row, []any{&r.Currency}, []any{&r.Accounts, &r.BelowAlert}, &r.CustomerBalances)
+	err := scanSums(row, []any{&r.Currency}, []any{&r.Accounts, &r.BelowAlert}, &r.CustomerBalances, &r.CustomerBonus)
 	return r, err
 }
 

@@ -12,7 +12,8 @@ import (
 //   - every transaction has at least two entries that sum to zero;
 //   - every entry is in its transaction's currency;
 //   - every customer account's bonus equals the sum of its bonus entries
-//     and what its lots hold, each lot holds its amount less its uses, and
+//     and what its lots hold, a transaction's bonus the sum of its bonus
+//     entries on its account, each lot holds its amount less its uses, and
 //     bonus_until is the first expiry of a lot that holds bonus.
 //
 // Entries that retention archived count through its checkpoints
@@ -47,6 +48,11 @@ func (s *Store) VerifyLedger(ctx context.Context) ([]string, error) {
 		{`SELECT a.id, a.bonus, COALESCE(SUM(l.remaining), 0) FROM accounts a LEFT JOIN bonus_lots l ON l.account_id = a.id
 			WHERE a.customer_id IS NOT NULL GROUP BY a.id, a.bonus HAVING a.bonus <> COALESCE(SUM(l.remaining), 0)`,
 			"account %d: stored bonus %d, its lots hold %d"},
+		{`SELECT t.id, t.bonus, COALESCE(SUM(e.amount), 0) FROM transactions t
+			LEFT JOIN entries e ON e.transaction_id = t.id AND e.account_id = t.account_id AND e.part = 'bonus'
+			WHERE NOT EXISTS (SELECT 1 FROM pruned_transactions p WHERE p.transaction_id = t.id)
+			GROUP BY t.id, t.bonus HAVING t.bonus <> COALESCE(SUM(e.amount), 0)`,
+			"transaction %d: bonus %d, its bonus entries sum to %d"},
 		{`SELECT l.id, l.remaining, l.amount - COALESCE(SUM(u.amount), 0) FROM bonus_lots l LEFT JOIN bonus_lot_uses u ON u.lot_id = l.id
 			GROUP BY l.id, l.remaining, l.amount HAVING l.remaining <> l.amount - COALESCE(SUM(u.amount), 0)`,
 			"bonus lot %d: %d remaining, its amount less its uses is %d"},

@@ -6,6 +6,12 @@
 -- what it took from which lot, so that its reversal can put it back.
 
 -- +goose Up
+-- A transaction's effect on its account's bonus (amount - bonus on its
+-- principal): the reports read it, and it stays when retention archives the
+-- entries. (Before the CHECK below is widened: SQLite's ADD COLUMN
+-- edits the table's text at places it read before.)
+ALTER TABLE transactions ADD COLUMN bonus BIGINT NOT NULL DEFAULT 0;
+
 {{if .Postgres -}}
 ALTER TABLE transactions DROP CONSTRAINT transactions_type_check;
 ALTER TABLE transactions ADD CONSTRAINT transactions_type_check
@@ -73,6 +79,7 @@ ALTER TABLE pruned_accounts DROP COLUMN bonus;
 ALTER TABLE accounts DROP COLUMN bonus_until;
 ALTER TABLE accounts DROP COLUMN bonus;
 ALTER TABLE entries DROP COLUMN part;
+ALTER TABLE transactions DROP COLUMN bonus;
 {{if .Postgres -}}
 ALTER TABLE transactions DROP CONSTRAINT transactions_type_check;
 ALTER TABLE transactions ADD CONSTRAINT transactions_type_check

@@ -354,8 +354,8 @@ type TotalsRow struct {
 	// BonusAdjusted - ConsumptionBonus - BonusExpired; CustomerPrincipal is
 	// the rest: the customers' own money the business holds.
 	CustomerBalances, CustomerPrincipal, CustomerBonus *big.Int
-	Accounts         int64 // customer accounts
-	BelowAlert       int64 // customer accounts whose balance is under their alert amount
+	Accounts                                           int64 // customer accounts
+	BelowAlert                                         int64 // customer accounts whose balance is under their alert amount
 }
 
 // ReportTotals returns the cumulative totals per currency, all read from one

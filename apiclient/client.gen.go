@@ -1908,7 +1908,17 @@ type MovementJSON struct {
 	//
 	// Example: 1179.50
 	Balance string `json:"balance"`
-	Note    string `json:"note"`
+
+	// Bonus The part of amount that moved bonus; a charge that spent bonus and own money is one movement.
+	//
+	// Example: -20.50
+	Bonus string `json:"bonus"`
+
+	// BonusBalance Of balance, bonus after it.
+	//
+	// Example: 0.00
+	BonusBalance string `json:"bonus_balance"`
+	Note         string `json:"note"`
 
 	// Reference Example: ORDER-2026-1001
 	Reference string `json:"reference"`
@@ -2432,6 +2442,11 @@ type StatementJSON struct {
 	// Example: 1379.50
 	ClosingBalance string `json:"closing_balance"`
 
+	// ClosingBonus Of the closing balance, bonus.
+	//
+	// Example: 20.00
+	ClosingBonus string `json:"closing_bonus"`
+
 	// Credits The sum of the movements into the account.
 	//
 	// Example: 500.00
@@ -2459,6 +2474,11 @@ type StatementJSON struct {
 	//
 	// Example: 1200.00
 	OpeningBalance string `json:"opening_balance"`
+
+	// OpeningBonus Of the opening balance, bonus (SPEC 11); the rest is the customer's own money.
+	//
+	// Example: 50.00
+	OpeningBonus string `json:"opening_bonus"`
 
 	// Timezone Example: Asia/Shanghai
 	Timezone string `json:"timezone"`

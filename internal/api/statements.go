@@ -34,6 +34,8 @@ type StatementJSON struct {
 	Credits      string         `json:"credits" doc:"The sum of the movements into the account." example:"500.00"`
 	Debits       string         `json:"debits" doc:"The sum of the movements out of it, as a positive number." example:"320.50"`
 	Closing      string         `json:"closing_balance" doc:"The balance at to: opening + credits - debits, exactly." example:"1379.50"`
+	OpeningBonus string         `json:"opening_bonus" doc:"Of the opening balance, bonus (SPEC 11); the rest is the customer's own money." example:"50.00"`
+	ClosingBonus string         `json:"closing_bonus" doc:"Of the closing balance, bonus." example:"20.00"`
 	Movements    []MovementJSON `json:"movements"`
 }
 
@@ -46,6 +48,8 @@ type MovementJSON struct {
 	Note          string    `json:"note"`
 	Amount        string    `json:"amount" doc:"Signed: negative takes money out." example:"-20.50"`
 	Balance       string    `json:"balance" doc:"The running balance after it." example:"1179.50"`
+	Bonus         string    `json:"bonus" doc:"The part of amount that moved bonus; a charge that spent bonus and own money is one movement." example:"-20.50"`
+	BonusBalance  string    `json:"bonus_balance" doc:"Of balance, bonus after it." example:"0.00"`
 }
 
 // StatementInput asks for a statement; Accept picks its form.
@@ -90,7 +94,7 @@ func statementResponses(a *API) map[string]*huma.Response {
 	ref := a.huma.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(StatementJSON{}), true, "")
 	return map[string]*huma.Response{"200": {Description: "The statement", Content: map[string]*huma.MediaType{
 		"application/json": {Schema: ref},
-		"text/csv":         {Schema: &huma.Schema{Type: huma.TypeString, Description: "time, type, reference, note, amount, balance; an opening row first and a closing row last."}},
+		"text/csv":         {Schema: &huma.Schema{Type: huma.TypeString, Description: "time, type, reference, note, amount, balance, bonus, bonus balance; an opening row first and a closing row last."}},
 		"application/pdf":  {Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}},
 	}}}
 }
@@ -161,10 +165,11 @@ func statementJSON(st statement.Statement) (StatementJSON, error) {
 	cur := st.Currency
 	j := StatementJSON{CustomerID: idString(st.CustomerID), CustomerName: st.CustomerName, Currency: cur.Code(), From: utc(st.From), To: utc(st.To),
 		Timezone: st.Location.String(), Opening: fmtAmount(st.Opening, cur), Credits: fmtAmount(credits, cur), Debits: fmtAmount(debits, cur),
-		Closing: fmtAmount(st.Closing, cur), Movements: make([]MovementJSON, len(st.Movements))}
+		Closing: fmtAmount(st.Closing, cur), OpeningBonus: fmtAmount(st.OpeningBonus, cur), ClosingBonus: fmtAmount(st.ClosingBonus, cur),
+		Movements: make([]MovementJSON, len(st.Movements))}
 	for i, m := range st.Movements {
 		j.Movements[i] = MovementJSON{TransactionID: idString(m.TransactionID), At: utc(m.At), Type: m.Type, Reference: m.Reference, Note: m.Note,
-			Amount: fmtAmount(m.Amount, cur), Balance: fmtAmount(m.Balance, cur)}
+			Amount: fmtAmount(m.Amount, cur), Balance: fmtAmount(m.Balance, cur), Bonus: fmtAmount(m.Bonus, cur), BonusBalance: fmtAmount(m.BonusBalance, cur)}
 	}
 	return j, err
 }

@@ -12,7 +12,8 @@ import (
 // CSV writes the statement as CSV, headings in lang (one of Languages;
 // anything else is English). A block of header lines would break every
 // program that reads the file as a table, so there is one row per movement
-// (time, type, reference, note, amount, balance) between an opening row at
+// (time, type, reference, note, amount, balance, then the part of the amount
+// and of the balance that is bonus, SPEC 11) between an opening row at
 // From and a closing row at To, whose type cell names them and whose amount
 // is empty. Times are RFC 3339 in the business time zone, figures plain
 // decimals (money.FormatMinor, no thousands separators) so that spreadsheets
@@ -33,20 +34,21 @@ func CSV(w io.Writer, s Statement, lang string) error {
 		headings[i] = heading(lang, key, code)
 	}
 	cw.Write(headings)
-	cw.Write([]string{stamp(s.From, loc), label(lang, "opening"), "", "", "", money.FormatMinor(s.Opening, digits)})
+	f := func(v int64) string { return money.FormatMinor(v, digits) }
+	cw.Write([]string{stamp(s.From, loc), label(lang, "opening"), "", "", "", f(s.Opening), "", f(s.OpeningBonus)})
 	for _, m := range s.Movements {
 		cw.Write([]string{
 			stamp(m.At, loc), sheetText(typeLabel(lang, m.Type)), sheetText(m.Reference), sheetText(m.Note),
-			money.FormatMinor(m.Amount, digits), money.FormatMinor(m.Balance, digits),
+			f(m.Amount), f(m.Balance), f(m.Bonus), f(m.BonusBalance),
 		})
 	}
-	cw.Write([]string{stamp(s.To, loc), label(lang, "closing"), "", "", "", money.FormatMinor(s.Closing, digits)})
+	cw.Write([]string{stamp(s.To, loc), label(lang, "closing"), "", "", "", f(s.Closing), "", f(s.ClosingBonus)})
 	cw.Flush()
 	return cw.Error()
 }
 
 // csvColumns are the label keys of the CSV's columns, in order.
-var csvColumns = []string{"col.time", "col.type", "col.reference", "col.note", "col.amount", "col.balance"}
+var csvColumns = []string{"col.time", "col.type", "col.reference", "col.note", "col.amount", "col.balance", "col.bonus", "col.bonus_balance"}
 
 func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339) }
 

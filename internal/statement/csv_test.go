@@ -43,8 +43,8 @@ func TestCSV(t *testing.T) {
 				t.Errorf("amount heading %q, want %q", rows[0][4], tt.amountHeading)
 			}
 			first, last := rows[1], rows[len(rows)-1]
-			wantRow(t, first, "2026-01-01T00:00:00+08:00", tt.opening, "", "", "", "1234.50")
-			wantRow(t, last, "2026-02-01T00:00:00+08:00", tt.closing, "", "", "", money.FormatMinor(s.Closing, 2))
+			wantRow(t, first, "2026-01-01T00:00:00+08:00", tt.opening, "", "", "", "1234.50", "", money.FormatMinor(s.OpeningBonus, 2))
+			wantRow(t, last, "2026-02-01T00:00:00+08:00", tt.closing, "", "", "", money.FormatMinor(s.Closing, 2), "", money.FormatMinor(s.ClosingBonus, 2))
 			if rows[2][1] != tt.topup {
 				t.Errorf("the first movement's type is %q, want %q", rows[2][1], tt.topup)
 			}
@@ -79,7 +79,7 @@ func checkMovementRow(t *testing.T, row []string, m Movement, cur money.Currency
 	if _, offset := at.Zone(); offset != 8*3600 {
 		t.Errorf("time %q is not in the business time zone (+08:00)", row[0])
 	}
-	for i, want := range map[int]int64{4: m.Amount, 5: m.Balance} {
+	for i, want := range map[int]int64{4: m.Amount, 5: m.Balance, 6: m.Bonus, 7: m.BonusBalance} {
 		got, err := money.Parse(row[i], cur)
 		if err != nil || got.Minor() != want {
 			t.Errorf("figure %q reads as %v (%v), want %d minor units", row[i], got, err, want)
@@ -102,7 +102,7 @@ func TestCSVFormulaInjection(t *testing.T) {
 	for i, text := range texts {
 		balance -= 100
 		s.Movements = append(s.Movements, Movement{
-			TransactionID: int64(i), At: s.From, Type: text, Reference: text, Note: text, Amount: -100, Balance: balance,
+			TransactionID: int64(i), At: s.From, Type: text, Reference: text, Note: text, Amount: -100, Balance: balance, BonusBalance: s.OpeningBonus,
 		})
 	}
 	s.Closing = balance

@@ -34,9 +34,10 @@ func sample(t testing.TB, n int) Statement {
 		To:           time.Date(2026, 2, 1, 0, 0, 0, 0, loc),
 		Location:     loc,
 		Opening:      123450,
+		OpeningBonus: 2000,
 		GeneratedAt:  time.Date(2026, 2, 1, 9, 30, 0, 0, loc),
 	}
-	balance := s.Opening
+	balance, bonus := s.Opening, s.OpeningBonus
 	for i := range n {
 		m := Movement{
 			TransactionID: int64(1000 + i),
@@ -55,10 +56,16 @@ func sample(t testing.TB, n int) Statement {
 		default:
 			m.Type, m.Amount, m.Note = "hold_capture", -500, ""
 		}
-		balance += m.Amount
-		m.Balance = balance
+		switch i % 6 { // the compensation is bonus; the first charge of each round spends some
+		case 3:
+			m.Bonus = m.Amount
+		case 1:
+			m.Bonus = -min(bonus, 1000)
+		}
+		balance, bonus = balance+m.Amount, bonus+m.Bonus
+		m.Balance, m.BonusBalance = balance, bonus
 		s.Movements = append(s.Movements, m)
 	}
-	s.Closing = balance
+	s.Closing, s.ClosingBonus = balance, bonus
 	return s
 }

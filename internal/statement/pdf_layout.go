@@ -198,8 +198,13 @@ func (d *document) summary() {
 		{"debits", d.s.withCode(d.debits)},
 		{"closing", d.s.withCode(d.s.Closing)},
 	}
+	closing := len(totals) - 1
+	if d.s.HasBonus() { // the closing balance's two parts, under it
+		totals = append(totals, [2]string{"own.money", d.s.withCode(d.s.Closing - d.s.ClosingBonus)},
+			[2]string{"of.bonus", d.s.withCode(d.s.ClosingBonus)})
+	}
 	for i, kv := range totals {
-		bold := i == len(totals)-1
+		bold := i == closing
 		if bold {
 			d.pdf.SetDrawColor(ruleColor[0], ruleColor[1], ruleColor[2])
 			d.pdf.SetLineWidth(0.3)

@@ -25,6 +25,11 @@ type Movement struct {
 	Note          string // may be "", may contain Chinese
 	Amount        int64  // minor units, signed: + credits the customer, - debits
 	Balance       int64  // the running balance after this movement, minor units
+	// Bonus is the part of Amount that moved promotional credit (SPEC 11),
+	// BonusBalance the bonus after this movement: of Balance, the rest is
+	// the customer's own money.
+	Bonus        int64
+	BonusBalance int64
 }
 
 // Statement is one account (one currency) of one customer over [From, To).
@@ -37,6 +42,8 @@ type Statement struct {
 	Location     *time.Location // business time zone for dates shown; nil is UTC
 	Opening      int64          // balance at From
 	Closing      int64          // balance at To
+	OpeningBonus int64          // of Opening, bonus
+	ClosingBonus int64          // of Closing, bonus
 	Movements    []Movement     // in posting order
 	GeneratedAt  time.Time
 }
@@ -69,7 +76,44 @@ func (s Statement) Check() error {
 		return fmt.Errorf("%w: closing balance %d, opening balance plus movements is %d",
 			ErrInconsistent, s.Closing, running)
 	}
+	return s.checkBonus()
+}
+
+// checkBonus is Check for the bonus part: each movement's bonus within
+// its amount's sign, the running bonus, and the closing bonus.
+func (s Statement) checkBonus() error {
+	running := s.OpeningBonus
+	for i, m := range s.Movements {
+		if (m.Amount >= 0 && (m.Bonus < 0 || m.Bonus > m.Amount)) || (m.Amount < 0 && (m.Bonus > 0 || m.Bonus < m.Amount)) {
+			return fmt.Errorf("%w: movement %d (transaction %d): bonus %d is not part of amount %d", ErrInconsistent, i+1, m.TransactionID, m.Bonus, m.Amount)
+		}
+		next, err := money.AddMinor(running, m.Bonus)
+		if err != nil {
+			return fmt.Errorf("%w: movement %d (transaction %d): bonus %d + %d: %w", ErrInconsistent, i+1, m.TransactionID, running, m.Bonus, err)
+		}
+		running = next
+		if m.BonusBalance != running {
+			return fmt.Errorf("%w: movement %d (transaction %d) shows bonus %d, the running bonus is %d",
+				ErrInconsistent, i+1, m.TransactionID, m.BonusBalance, running)
+		}
+	}
+	if running != s.ClosingBonus {
+		return fmt.Errorf("%w: closing bonus %d, opening bonus plus movements is %d", ErrInconsistent, s.ClosingBonus, running)
+	}
 	return nil
+}
+
+// HasBonus reports whether any bonus shows on the statement.
+func (s Statement) HasBonus() bool {
+	if s.OpeningBonus != 0 || s.ClosingBonus != 0 {
+		return true
+	}
+	for _, m := range s.Movements {
+		if m.Bonus != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Totals returns the totals of positive amounts (credits) and of negative

@@ -18,27 +18,32 @@ func TestCheck(t *testing.T) {
 		overflow bool // the error must also be money.ErrOverflow
 	}{
 		{name: "OK", ok: true},
-		{name: "OKNoMovements", ok: true, edit: func(s *Statement) { s.Movements = nil; s.Closing = s.Opening }},
+		{name: "OKNoMovements", ok: true, edit: func(s *Statement) { s.Movements = nil; s.Closing, s.ClosingBonus = s.Opening, s.OpeningBonus }},
 		{name: "ErrClosing", edit: func(s *Statement) { s.Closing++ }},
 		{name: "ErrClosingWithoutMovements", edit: func(s *Statement) { s.Movements = nil }},
 		{name: "ErrRunningBalance", edit: func(s *Statement) { s.Movements[7].Balance-- }},
+		{name: "ErrRunningBonus", edit: func(s *Statement) { s.Movements[7].BonusBalance-- }},
+		{name: "ErrClosingBonus", edit: func(s *Statement) { s.ClosingBonus++ }},
+		// Bonus is part of its movement's amount, of the same sign.
+		{name: "ErrBonusPastAmount", edit: func(s *Statement) { s.Movements[3].Bonus++; s.Movements[3].BonusBalance++; s.ClosingBonus++ }},
+		{name: "ErrBonusAgainstAmount", edit: func(s *Statement) { s.Movements[0].Bonus = -1; s.Movements[0].BonusBalance--; s.ClosingBonus-- }},
 		// Two errors that cancel out: the sum is right, the rows are not.
 		{name: "ErrSwappedAmounts", edit: func(s *Statement) {
 			m := s.Movements
 			m[0].Amount, m[1].Amount = m[1].Amount, m[0].Amount
 		}},
 		{name: "ErrOverflowUp", overflow: true, edit: func(s *Statement) {
-			s.Opening = math.MaxInt64
+			s.Opening, s.OpeningBonus, s.ClosingBonus = math.MaxInt64, 0, 0
 			s.Movements = []Movement{{Amount: 1, Balance: math.MinInt64}}
 			s.Closing = math.MinInt64 // what wrapping around would give
 		}},
 		{name: "ErrOverflowDown", overflow: true, edit: func(s *Statement) {
-			s.Opening = math.MinInt64 + 1
+			s.Opening, s.OpeningBonus, s.ClosingBonus = math.MinInt64+1, 0, 0
 			s.Movements = []Movement{{Amount: -2, Balance: math.MaxInt64}}
 			s.Closing = math.MaxInt64
 		}},
 		{name: "OKAtTheLimits", ok: true, edit: func(s *Statement) {
-			s.Opening = math.MaxInt64
+			s.Opening, s.OpeningBonus, s.ClosingBonus = math.MaxInt64, 0, 0
 			s.Movements = []Movement{{Amount: math.MinInt64, Balance: -1}, {Amount: 1, Balance: 0}}
 			s.Closing = 0
 		}},

@@ -146,7 +146,7 @@ func TestBonusProperties(t *testing.T) {
 			n := 0
 			rapid.Check(t, func(rt *rapid.T) {
 				n++
-				_, a := fixture(t, s, fmt.Sprintf("5%05d", n), 0)
+				c, a := fixture(t, s, fmt.Sprintf("5%05d", n), 0)
 				m := &bonusModel{posted: map[int64]*modelTx{}, order: ledger.BonusFirst}
 				setOrder(t, s, m.order)
 				if rapid.Bool().Draw(rt, "credit") {
@@ -159,7 +159,9 @@ func TestBonusProperties(t *testing.T) {
 				for step := range steps {
 					op := rapid.SampledFrom([]string{"topup", "grant", "grant", "charge", "charge", "debit", "reverse", "time", "order"}).Draw(rt, "op")
 					bonusStep(rt, s, clk, a.ID, m, op)
-					checkBonusModel(rt, s, a.ID, m, fmt.Sprintf("step %d %s", step, op))
+					where := fmt.Sprintf("step %d %s", step, op)
+					checkBonusModel(rt, s, a.ID, m, where)
+					checkBonusStatement(rt, s, c.ID, m, where)
 				}
 			})
 		})
@@ -478,4 +480,19 @@ func TestApprovedBonus(t *testing.T) {
 		}
 		mustVerify(t, s)
 	})
+}
+
+// checkBonusStatement checks the account's statement over all its time:
+// it adds up, principal and bonus apart, to what the model says.
+func checkBonusStatement(rt *rapid.T, s *store.Store, customerID int64, m *bonusModel, where string) {
+	st, err := s.Statement(ctx, customerID, "USD", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		rt.Fatalf("%s: statement: %v", where, err)
+	}
+	if err := st.Check(); err != nil {
+		rt.Fatalf("%s: statement: %v", where, err)
+	}
+	if st.Closing != m.principal+m.bonus() || st.ClosingBonus != m.bonus() || st.Opening != 0 || st.OpeningBonus != 0 {
+		rt.Fatalf("%s: statement closes at %d (bonus %d), model says %d (bonus %d)", where, st.Closing, st.ClosingBonus, m.principal+m.bonus(), m.bonus())
+	}
 }

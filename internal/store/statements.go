@@ -108,33 +108,72 @@ func (s *Store) checkRetained(ctx context.Context, tx *txn, accountID int64, fro
 // posting locks it), so the range is a chain of balances even if two
 // instances' clocks disagree by a little at a boundary.
 func (s *Store) statementMovements(ctx context.Context, tx *txn, accountID int64, st *statement.Statement) error {
-	rows, err := tx.QueryContext(ctx, `SELECT e.amount, e.balance_after, t.id, t.type, t.reference, t.note, t.created_at
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.amount, e.balance_after, e.part, t.id, t.type, t.reference, t.note, t.created_at
 		FROM entries e JOIN transactions t ON t.id = e.transaction_id
 		WHERE e.account_id = $1
 		AND e.id >= COALESCE((SELECT MIN(id) FROM entries WHERE account_id = $1 AND created_at >= $2), $4)
 		AND e.id < COALESCE((SELECT MIN(id) FROM entries WHERE account_id = $1 AND created_at >= $3), $4)
 		ORDER BY e.id LIMIT $5`, accountID, micros(st.From), micros(st.To), int64(math.MaxInt64), MaxStatementMovements+1)
-	st.Movements, err = collect(rows, err, func(r scanner) (statement.Movement, error) {
-		var m statement.Movement
+	type line struct {
+		entryID int64
+		part    ledger.Part
+		statement.Movement
+	}
+	lines, err := collect(rows, err, func(r scanner) (line, error) {
+		var l line
 		var at int64
-		err := r.Scan(&m.Amount, &m.Balance, &m.TransactionID, &m.Type, &m.Reference, &m.Note, &at)
-		m.At = fromMicros(at)
-		return m, err
+		err := r.Scan(&l.entryID, &l.Amount, &l.Balance, &l.part, &l.TransactionID, &l.Type, &l.Reference, &l.Note, &at)
+		l.At = fromMicros(at)
+		return l, err
 	})
 	if err != nil {
 		return err
 	}
-	if len(st.Movements) > MaxStatementMovements {
+	if len(lines) > MaxStatementMovements {
 		return ledger.InvalidBecause("from", "too_many_movements", "the period has more than 20000 movements: ask for a shorter one")
 	}
-	if n := len(st.Movements); n > 0 {
-		st.Opening, st.Closing = st.Movements[0].Balance-st.Movements[0].Amount, st.Movements[n-1].Balance
-		return nil
+	if len(lines) == 0 {
+		return s.quietPeriod(ctx, tx, accountID, st)
 	}
-	// No movement: the balance is what the last entry before the period
-	// left, or, when retention removed every earlier entry, their sum.
-	err = tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT balance_after FROM entries WHERE account_id = $1 AND created_at < $2 ORDER BY id DESC LIMIT 1),
+	if err := tx.QueryRowContext(ctx, openingBonus, accountID, lines[0].entryID).Scan(&st.OpeningBonus); err != nil {
+		return err
+	}
+	st.Opening, st.Movements = lines[0].Balance-lines[0].Amount, nil
+	bonus := st.OpeningBonus
+	for i, l := range lines {
+		if l.part == ledger.PartBonus {
+			l.Bonus, bonus = l.Amount, bonus+l.Amount
+		}
+		l.BonusBalance = bonus
+		// A debit that took bonus and principal wrote one entry of each, one
+		// after the other: the customer sees one movement.
+		if n := len(st.Movements); i > 0 && lines[i-1].TransactionID == l.TransactionID {
+			m := &st.Movements[n-1]
+			m.Amount, m.Bonus, m.Balance, m.BonusBalance = m.Amount+l.Amount, m.Bonus+l.Bonus, l.Balance, l.BonusBalance
+			continue
+		}
+		st.Movements = append(st.Movements, l.Movement)
+	}
+	st.Closing, st.ClosingBonus = lines[len(lines)-1].Balance, bonus
+	return nil
+}
+
+// openingBonus sums an account's bonus entries before a point, with those
+// retention archived.
+const openingBonus = `SELECT COALESCE((SELECT SUM(amount) FROM entries WHERE account_id = $1 AND part = 'bonus' AND id < $2), 0)
+	+ COALESCE((SELECT bonus FROM pruned_accounts WHERE account_id = $1), 0)`
+
+// quietPeriod sets the balance of a period without movements: what the
+// last entry before the period left, or, when retention removed every
+// earlier entry, their sum.
+func (s *Store) quietPeriod(ctx context.Context, tx *txn, accountID int64, st *statement.Statement) error {
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT balance_after FROM entries WHERE account_id = $1 AND created_at < $2 ORDER BY id DESC LIMIT 1),
 		(SELECT amount FROM pruned_accounts WHERE account_id = $1), 0)`, accountID, micros(st.From)).Scan(&st.Opening)
-	st.Closing = st.Opening
+	if err != nil {
+		return err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT SUM(amount) FROM entries WHERE account_id = $1 AND part = 'bonus' AND created_at < $2), 0)
+		+ COALESCE((SELECT bonus FROM pruned_accounts WHERE account_id = $1), 0)`, accountID, micros(st.From)).Scan(&st.OpeningBonus)
+	st.Closing, st.ClosingBonus = st.Opening, st.OpeningBonus
 	return err
 }

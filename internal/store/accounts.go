@@ -44,7 +44,7 @@ func (s *Store) Account(ctx context.Context, id int64) (ledger.Account, error) {
 	if err := s.countHeld(ctx, s.rdb, &a, now); err != nil {
 		return a, err
 	}
-	return a, s.readBonus(ctx, s.rdb, &a, now, false)
+	return a, s.readBonus(ctx, s.rdb, &a, now, false, false)
 }
 
 // countHeld makes a.Held what a's holds come to at now, when a hold has run
@@ -152,7 +152,7 @@ func (s *Store) completeLocked(ctx context.Context, tx *txn, a *ledger.Account, 
 	if err := s.countHeld(ctx, tx, a, now); err != nil {
 		return err
 	}
-	return s.readBonus(ctx, tx, a, now, posting)
+	return s.readBonus(ctx, tx, a, now, posting, tx.locked[a.ID].lotsStale)
 }
 
 // lockInfo is what a posting learns beside the account when it locks it.
@@ -160,6 +160,7 @@ type lockInfo struct {
 	customerID, alertAmount int64
 	openAlert               int64 // the account's open low-balance alert, 0 for none
 	nextTxID                int64 // PostgreSQL: the id the posting's transaction takes
+	lotsStale               bool  // PostgreSQL: the lots read with the lock may be out of date (lotsCol)
 }
 
 // lockCols follow accountCols in the reads that lock an account: its open
@@ -168,6 +169,9 @@ type lockInfo struct {
 // posting's rows go in one statement (writePosting). Each saves a round trip.
 func (s *Store) lockCols(posting bool) string {
 	c := ", open_alert_id"
+	if posting {
+		c += lotsCol[s.dialect]
+	}
 	if posting && s.dialect == Postgres {
 		c += ", nextval(pg_get_serial_sequence('transactions', 'id'))"
 	}
@@ -177,16 +181,25 @@ func (s *Store) lockCols(posting bool) string {
 // scanLocked reads an account and its lockCols, and notes them in tx.
 func (s *Store) scanLocked(tx *txn, posting bool, row *sql.Row) (ledger.Account, error) {
 	var open sql.NullInt64
+	var lots sql.NullString
+	var xminLocked, xminSeen sql.NullInt64
 	var info lockInfo
 	extra := []any{&open}
+	if posting {
+		extra = append(extra, &lots)
+	}
 	if posting && s.dialect == Postgres {
-		extra = append(extra, &info.nextTxID)
+		extra = append(extra, &xminLocked, &xminSeen, &info.nextTxID)
 	}
 	a, err := scanAccount(scanWith{row, extra})
 	if err != nil {
 		return a, err
 	}
+	if a.Lots, err = parseLots(a.ID, lots.String); err != nil {
+		return a, err
+	}
 	info.customerID, info.alertAmount, info.openAlert = a.CustomerID, a.AlertAmount, open.Int64
+	info.lotsStale = xminLocked != xminSeen
 	tx.note(a.ID, info)
 	return a, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/ledger"
 	"github.com/cofferhq/coffer/internal/store"
@@ -19,24 +20,58 @@ func BenchmarkCharge(b *testing.B) {
 	for _, d := range testdb.Dialects {
 		b.Run(string(d), func(b *testing.B) {
 			s := testdb.Open(b, d, store.Options{MaxConns: 32})
-			ids := benchAccounts(b, s, "5")
-			var n atomic.Int64
-			b.SetParallelism(16) // 16 goroutines per GOMAXPROCS: 32 callers on 2 cores
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					_, err := s.Charge(ctx, ledger.Charge{AccountID: ids[i%nAccounts], Amount: 1 + i%500, Reference: "bench",
-						Idem: ledger.Idempotency{Scope: "bench", Key: fmt.Sprint(i)}})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "charges/s")
+			benchCharges(b, s, benchAccounts(b, s, "5"))
 		})
 	}
+}
+
+// BenchmarkChargeBonus is BenchmarkCharge on accounts that hold three
+// bonus lots each (two expiring, one not), so that every charge splits
+// into bonus and principal entries and spends lots (SPEC 11). Run it
+// beside BenchmarkCharge and compare the two in one run:
+//
+//	go test ./internal/store -run XXX -bench 'Charge(Bonus)?$' -benchtime 20000x -count 3
+func BenchmarkChargeBonus(b *testing.B) {
+	for _, d := range testdb.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			s := testdb.Open(b, d, store.Options{MaxConns: 32})
+			ids := benchAccounts(b, s, "7")
+			for _, id := range ids {
+				for days := range 3 {
+					r := ledger.Adjustment{Target: ledger.Target{AccountID: id}, Direction: ledger.Credit, Amount: 100_000_000,
+						Reason: ledger.ReasonPromotion, Note: "bench", Bonus: true}
+					if days > 0 {
+						exp := time.Now().Add(time.Duration(days) * 24 * time.Hour)
+						r.BonusExpiresAt = &exp
+					}
+					if _, err := s.Adjust(ctx, r); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			benchCharges(b, s, ids)
+		})
+	}
+}
+
+// benchCharges posts b.N charges over ids from 32 callers, each with its
+// idempotency key, and reports charges per second.
+func benchCharges(b *testing.B, s *store.Store, ids []int64) {
+	var n atomic.Int64
+	b.SetParallelism(16) // 16 goroutines per GOMAXPROCS: 32 callers on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			_, err := s.Charge(ctx, ledger.Charge{AccountID: ids[i%nAccounts], Amount: 1 + i%500, Reference: "bench",
+				Idem: ledger.Idempotency{Scope: "bench", Key: fmt.Sprint(i)}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "charges/s")
 }
 
 // BenchmarkHolds places a hold and captures part of it, each an

@@ -73,6 +73,8 @@ var FieldReasons = []string{
 	// Import files (import.go), by line and column.
 	"not_csv", "no_rows", "unknown_column", "duplicate_column", "missing_column", "file_too_large", "too_many_rows",
 	"field_count", "duplicate_in_file", "needs_currency", "below_floor", "negative",
+	// Promotion rules (promotion.go).
+	"bonus_kind", "percent", "percent_range", "valid_to", "bonus_days",
 }
 
 // InvalidBecause returns a ValidationError for one field with the reason

@@ -69,6 +69,7 @@ func TestCatalogIsComplete(t *testing.T) {
 		"mailskip.":              "no_mail_server nothing_to_tell",
 		"mail.":                  "business_name smtp_host smtp_port smtp_username smtp_password smtp_from",
 		"statement.":             "from to",
+		"promostatus.":           "upcoming active ended",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

@@ -27,12 +27,15 @@ const localMinute = "2006-01-02T15:04"
 type promotionView struct {
 	ledger.Promotion
 	Status string // upcoming, active or ended, now
-	Min    string
+	Min    string // the minimum top-up, or "any amount"
 	Bonus  string // "10%" or the amount in its currency
 }
 
 func (web *Web) promotionView(q *request, p ledger.Promotion) promotionView {
 	v := promotionView{Promotion: p, Status: string(p.StatusAt(web.now())), Min: q.L.Money(p.MinAmount, p.Currency.Code())}
+	if p.MinAmount == 0 {
+		v.Min = q.L.T("promotions.any_amount")
+	}
 	if p.BonusPercentBP > 0 {
 		v.Bonus = ledger.FormatBonusPercent(p.BonusPercentBP) + "%"
 	} else {

@@ -82,7 +82,7 @@ func (p *problems) bonus(fixed, bp int64) {
 	case fixed > 0 && bp > 0:
 		p.because("bonus_fixed", "bonus_kind", "give either bonus_fixed or bonus_percent, not both")
 	case fixed == 0 && bp == 0:
-		p.because("bonus_fixed", "bonus_kind", "give bonus_fixed or bonus_percent")
+		p.because("bonus_fixed", "bonus_kind", "give bonus_fixed or bonus_percent, greater than zero")
 	}
 	p.amountAtLeastZero("bonus_fixed", fixed)
 	if bp < 0 || bp > MaxBonusPercentBP {
@@ -141,10 +141,11 @@ func (p Promotion) Bonus(amount int64) int64 {
 	return int64(q)
 }
 
-// BonusFor picks the rule that gives a top-up of amount in currency, made
-// at at, the largest bonus; of rules that give the same, the oldest (the
-// lowest id), so that the choice never depends on the order of rules. ok
-// is false when no rule gives anything.
+// BonusFor picks, of the rules valid at time at, the one that gives a
+// top-up of amount in currency the largest bonus; of rules that give the
+// same, the oldest (the lowest id), so that the choice never depends on
+// the order of rules. Bonuses of several rules are never added up. ok is
+// false when no rule gives anything.
 func BonusFor(rules []Promotion, currency money.Currency, amount int64, at time.Time) (bonus int64, rule Promotion, ok bool) {
 	for _, p := range rules {
 		if p.Currency.Code() != currency.Code() || !p.ValidAt(at) {

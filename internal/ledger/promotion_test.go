@@ -14,9 +14,9 @@ import (
 )
 
 var (
-	usd = money.MustCurrency("USD")
-	jpy = money.MustCurrency("JPY")
-	t0  = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	promoUSD = money.MustCurrency("USD")
+	promoJPY = money.MustCurrency("JPY")
+	promoT0  = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // modelBonus is Bonus worked out in arbitrary precision: the exact
@@ -122,9 +122,9 @@ func TestBonusForPicksTheBest(t *testing.T) {
 		ids := rapid.Permutation([]int64{1, 2, 3, 4, 5, 6, 7, 8}).Draw(rt, "ids")
 		rules := make([]Promotion, n)
 		for i := range rules {
-			p := Promotion{ID: ids[i], Currency: rapid.SampledFrom([]money.Currency{usd, jpy}).Draw(rt, "currency"),
+			p := Promotion{ID: ids[i], Currency: rapid.SampledFrom([]money.Currency{promoUSD, promoJPY}).Draw(rt, "currency"),
 				MinAmount: rapid.Int64Range(0, 5_000).Draw(rt, "min"),
-				ValidFrom: t0.Add(time.Duration(rapid.IntRange(-5, 5).Draw(rt, "from")) * time.Hour)}
+				ValidFrom: promoT0.Add(time.Duration(rapid.IntRange(-5, 5).Draw(rt, "from")) * time.Hour)}
 			if rapid.Bool().Draw(rt, "fixed") {
 				p.BonusFixed = rapid.Int64Range(1, 1_000).Draw(rt, "bonus_fixed")
 			} else {
@@ -136,9 +136,9 @@ func TestBonusForPicksTheBest(t *testing.T) {
 			}
 			rules[i] = p
 		}
-		cur := rapid.SampledFrom([]money.Currency{usd, jpy}).Draw(rt, "top-up currency")
+		cur := rapid.SampledFrom([]money.Currency{promoUSD, promoJPY}).Draw(rt, "top-up currency")
 		amount := rapid.Int64Range(1, 20_000).Draw(rt, "amount")
-		at := t0.Add(time.Duration(rapid.IntRange(-6*60, 16*60).Draw(rt, "minutes")) * time.Minute)
+		at := promoT0.Add(time.Duration(rapid.IntRange(-6*60, 16*60).Draw(rt, "minutes")) * time.Minute)
 		bonus, rule, ok := BonusFor(rules, cur, amount, at)
 		want, wantID, wantOK := modelBonusFor(rules, cur, amount, at)
 		if bonus != want || ok != wantOK || (ok && rule.ID != wantID) {
@@ -152,15 +152,15 @@ func TestBonusForPicksTheBest(t *testing.T) {
 }
 
 func TestValidityWindow(t *testing.T) {
-	end := t0.Add(48 * time.Hour)
-	p := Promotion{ValidFrom: t0, ValidTo: &end}
+	end := promoT0.Add(48 * time.Hour)
+	p := Promotion{ValidFrom: promoT0, ValidTo: &end}
 	for _, c := range []struct {
 		at     time.Time
 		valid  bool
 		status PromotionStatus
 	}{
-		{t0.Add(-time.Microsecond), false, PromotionUpcoming},
-		{t0, true, PromotionActive},
+		{promoT0.Add(-time.Microsecond), false, PromotionUpcoming},
+		{promoT0, true, PromotionActive},
 		{end.Add(-time.Microsecond), true, PromotionActive},
 		{end, false, PromotionEnded},
 	} {
@@ -171,27 +171,27 @@ func TestValidityWindow(t *testing.T) {
 			t.Errorf("StatusAt(%v) = %s, want %s", c.at, got, c.status)
 		}
 	}
-	if open := (Promotion{ValidFrom: t0}); !open.ValidAt(t0.AddDate(100, 0, 0)) {
+	if open := (Promotion{ValidFrom: promoT0}); !open.ValidAt(promoT0.AddDate(100, 0, 0)) {
 		t.Error("a rule without an end has ended")
 	}
 }
 
 func TestBonusExpiry(t *testing.T) {
-	if got := (Promotion{}).BonusExpiry(t0); got != nil {
+	if got := (Promotion{}).BonusExpiry(promoT0); got != nil {
 		t.Errorf("0 days: expiry %v, want none", got)
 	}
-	if got := (Promotion{BonusExpiresInDays: 30}).BonusExpiry(t0); got == nil || !got.Equal(t0.Add(720*time.Hour)) {
-		t.Errorf("30 days: expiry %v, want %v", got, t0.Add(720*time.Hour))
+	if got := (Promotion{BonusExpiresInDays: 30}).BonusExpiry(promoT0); got == nil || !got.Equal(promoT0.Add(720*time.Hour)) {
+		t.Errorf("30 days: expiry %v, want %v", got, promoT0.Add(720*time.Hour))
 	}
 }
 
 // validPromotion is a rule that Validate accepts, for tests to spoil.
 func validPromotion() Promotion {
-	return Promotion{Name: "Winter top-up", Currency: usd, MinAmount: 10_000, BonusPercentBP: 1_000, ValidFrom: t0}
+	return Promotion{Name: "Winter top-up", Currency: promoUSD, MinAmount: 10_000, BonusPercentBP: 1_000, ValidFrom: promoT0}
 }
 
 func TestPromotionValidate(t *testing.T) {
-	before := t0.Add(-time.Hour)
+	before := promoT0.Add(-time.Hour)
 	for _, c := range []struct {
 		name   string
 		change func(p *Promotion)
@@ -200,7 +200,7 @@ func TestPromotionValidate(t *testing.T) {
 	}{
 		{"OK", func(p *Promotion) {}, "", ""},
 		{"OKFixedWithEndAndExpiry", func(p *Promotion) {
-			end := t0.Add(time.Hour)
+			end := promoT0.Add(time.Hour)
 			p.BonusPercentBP, p.BonusFixed, p.ValidTo, p.BonusExpiresInDays = 0, 500, &end, MaxBonusExpiresInDays
 		}, "", ""},
 		{"OKHundredPercent", func(p *Promotion) { p.BonusPercentBP = MaxBonusPercentBP }, "", ""},
@@ -218,7 +218,7 @@ func TestPromotionValidate(t *testing.T) {
 		{"ErrPercentAbove100", func(p *Promotion) { p.BonusPercentBP = MaxBonusPercentBP + 1 }, "bonus_percent", "percent_range"},
 		{"ErrFromRequired", func(p *Promotion) { p.ValidFrom = time.Time{} }, "valid_from", "required"},
 		{"ErrToBeforeFrom", func(p *Promotion) { p.ValidTo = &before }, "valid_to", "valid_to"},
-		{"ErrToAtFrom", func(p *Promotion) { p.ValidTo = &t0 }, "valid_to", "valid_to"},
+		{"ErrToAtFrom", func(p *Promotion) { p.ValidTo = &promoT0 }, "valid_to", "valid_to"},
 		{"ErrExpiryNegative", func(p *Promotion) { p.BonusExpiresInDays = -1 }, "bonus_expires_in_days", "bonus_days"},
 		{"ErrExpiryTooLong", func(p *Promotion) { p.BonusExpiresInDays = MaxBonusExpiresInDays + 1 }, "bonus_expires_in_days", "bonus_days"},
 	} {

@@ -216,17 +216,27 @@ func (q *request) promotionForm(r ledger.Promotion) url.Values {
 	return f
 }
 
-func (web *Web) promotionPage(q *request) {
+// promotionToEdit is the rule a super admin's edit names; ok is false
+// when it has been answered already (not theirs to edit, not found).
+func (web *Web) promotionToEdit(q *request) (r ledger.Promotion, ok bool) {
 	if !q.need(auth.ActPromotions) {
-		return
+		return r, false
 	}
 	id, ok := q.pathID()
 	if !ok {
-		return
+		return r, false
 	}
 	r, err := web.store.Promotion(q.r.Context(), id)
 	if err != nil {
 		q.failErr(err)
+		return r, false
+	}
+	return r, true
+}
+
+func (web *Web) promotionPage(q *request) {
+	r, ok := web.promotionToEdit(q)
+	if !ok {
 		return
 	}
 	p := q.page(r.Name, nil)
@@ -236,16 +246,8 @@ func (web *Web) promotionPage(q *request) {
 }
 
 func (web *Web) promotionUpdate(q *request) {
-	if !q.need(auth.ActPromotions) {
-		return
-	}
-	id, ok := q.pathID()
+	rule, ok := web.promotionToEdit(q)
 	if !ok {
-		return
-	}
-	rule, err := web.store.Promotion(q.r.Context(), id)
-	if err != nil {
-		q.failErr(err)
 		return
 	}
 	f := q.r.PostForm
@@ -261,6 +263,7 @@ func (web *Web) promotionUpdate(q *request) {
 	}
 	version, verr := strconv.ParseInt(f.Get("version"), 10, 64)
 	rule.Version = version
+	var err error
 	if verr != nil {
 		err = ledger.ErrStaleVersion // a form that does not say what it showed
 	} else {

@@ -1847,6 +1847,14 @@ type ListPaymentMethodJSON struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// ListPromotionJSON defines model for ListPromotionJSON.
+type ListPromotionJSON struct {
+	Items *[]PromotionJSON `json:"items"`
+
+	// NextCursor Pass as cursor for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
 // ListTokenJSON defines model for ListTokenJSON.
 type ListTokenJSON struct {
 	Items *[]TokenJSON `json:"items"`
@@ -1970,6 +1978,45 @@ type NewPaymentMethodInputBody struct {
 	// Enabled Default true.
 	Enabled *bool  `json:"enabled,omitempty"`
 	Name    string `json:"name"`
+}
+
+// NewPromotionInputBody defines model for NewPromotionInputBody.
+type NewPromotionInputBody struct {
+	// BonusExpiresInDays 0 to 3650 days; default 0, the bonus never expires.
+	//
+	// Example: 90
+	BonusExpiresInDays *int64 `json:"bonus_expires_in_days,omitempty"`
+
+	// BonusFixed A fixed bonus in the currency. Give this or bonus_percent, not both.
+	//
+	// Example: 10.00
+	BonusFixed *string `json:"bonus_fixed,omitempty"`
+
+	// BonusPercent The bonus as a percentage of the top-up, 0.01 to 100 with at most two decimals.
+	//
+	// Example: 12.5
+	BonusPercent *string `json:"bonus_percent,omitempty"`
+
+	// Currency The currency of the top-ups it applies to; it cannot be changed later.
+	//
+	// Example: USD
+	Currency string `json:"currency"`
+
+	// MinAmount The smallest top-up that earns the bonus; default 0, any top-up.
+	//
+	// Example: 100.00
+	MinAmount *string `json:"min_amount,omitempty"`
+
+	// Name 1 to 200 characters.
+	//
+	// Example: Winter top-up
+	Name string `json:"name"`
+
+	// ValidFrom From when the rule applies.
+	ValidFrom time.Time `json:"valid_from"`
+
+	// ValidTo When it stops applying (exclusive), after valid_from; left out, it has no end.
+	ValidTo *time.Time `json:"valid_to,omitempty"`
 }
 
 // NewTokenInputBody defines model for NewTokenInputBody.
@@ -2184,6 +2231,37 @@ type PatchPaymentMethodInputBody struct {
 	Name    *string `json:"name,omitempty"`
 }
 
+// PatchPromotionInputBody defines model for PatchPromotionInputBody.
+type PatchPromotionInputBody struct {
+	// BonusExpiresInDays Example: 90
+	BonusExpiresInDays *int64 `json:"bonus_expires_in_days,omitempty"`
+
+	// BonusFixed Makes the bonus fixed (the percentage goes).
+	//
+	// Example: 10.00
+	BonusFixed *string `json:"bonus_fixed,omitempty"`
+
+	// BonusPercent Makes the bonus a percentage (the fixed bonus goes).
+	//
+	// Example: 12.5
+	BonusPercent *string `json:"bonus_percent,omitempty"`
+
+	// MinAmount Example: 100.00
+	MinAmount *string `json:"min_amount,omitempty"`
+
+	// Name Example: Winter top-up
+	Name      *string    `json:"name,omitempty"`
+	ValidFrom *time.Time `json:"valid_from,omitempty"`
+
+	// ValidTo An RFC 3339 time, or "" for no end.
+	ValidTo *string `json:"valid_to,omitempty"`
+
+	// Version The version you saw. When the rule has changed since, nothing changes and the answer is 409 stale_version.
+	//
+	// Example: 1
+	Version int64 `json:"version"`
+}
+
 // PatchSettingsInputBody defines model for PatchSettingsInputBody.
 type PatchSettingsInputBody struct {
 	// ApprovalThresholds Currencies given are set, "" removes one's threshold; others keep theirs.
@@ -2299,6 +2377,47 @@ type Problem struct {
 
 // ProblemCode Stable machine-readable code, e.g. insufficient_funds, validation_failed.
 type ProblemCode string
+
+// PromotionJSON defines model for PromotionJSON.
+type PromotionJSON struct {
+	// BonusExpiresInDays How many days of 24 hours a bonus credited under the rule lasts; 0: it never expires.
+	//
+	// Example: 90
+	BonusExpiresInDays int64 `json:"bonus_expires_in_days"`
+
+	// BonusFixed A fixed bonus in the currency; null when the bonus is a percentage.
+	//
+	// Example: 10.00
+	BonusFixed *string `json:"bonus_fixed"`
+
+	// BonusPercent The bonus as a percentage of the top-up, rounded down to the minor unit; null when the bonus is fixed.
+	//
+	// Example: 12.5
+	BonusPercent *string   `json:"bonus_percent"`
+	CreatedAt    time.Time `json:"created_at"`
+
+	// Currency Example: USD
+	Currency string `json:"currency"`
+
+	// Id Example: 3
+	Id string `json:"id"`
+
+	// MinAmount The smallest top-up that earns the bonus; 0: any.
+	//
+	// Example: 100.00
+	MinAmount string `json:"min_amount"`
+
+	// Name Example: Winter top-up
+	Name      string    `json:"name"`
+	UpdatedAt time.Time `json:"updated_at"`
+	ValidFrom time.Time `json:"valid_from"`
+
+	// ValidTo When the rule stops applying (a top-up at this time gets nothing); null: no end.
+	ValidTo *time.Time `json:"valid_to"`
+
+	// Version Grows with every change; send it with a change to have it refused (stale_version) if the rule changed since you saw it.
+	Version int64 `json:"version"`
+}
 
 // RejectInputBody defines model for RejectInputBody.
 type RejectInputBody struct {
@@ -3148,6 +3267,15 @@ type ListPaymentMethodsParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListPromotionsParams defines parameters for ListPromotions.
+type ListPromotionsParams struct {
+	// Limit Items per page, 1 to 500 (default 50).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ReportChartParams defines parameters for ReportChart.
 type ReportChartParams struct {
 	// From First day (YYYY-MM-DD, business time zone) or RFC 3339 time. Default: today.
@@ -3349,6 +3477,12 @@ type CreatePaymentMethodJSONRequestBody = NewPaymentMethodInputBody
 
 // UpdatePaymentMethodJSONRequestBody defines body for UpdatePaymentMethod for application/json ContentType.
 type UpdatePaymentMethodJSONRequestBody = PatchPaymentMethodInputBody
+
+// CreatePromotionJSONRequestBody defines body for CreatePromotion for application/json ContentType.
+type CreatePromotionJSONRequestBody = NewPromotionInputBody
+
+// UpdatePromotionJSONRequestBody defines body for UpdatePromotion for application/json ContentType.
+type UpdatePromotionJSONRequestBody = PatchPromotionInputBody
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = PatchSettingsInputBody
@@ -4073,6 +4207,66 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/payment-methods/{id} (the `UpdatePaymentMethod` operationId).
 	UpdatePaymentMethod(ctx context.Context, id string, body UpdatePaymentMethodJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPromotions Promotion rules, ended ones too
+	//
+	// Oldest first.
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/promotions (the `ListPromotions` operationId).
+	ListPromotions(ctx context.Context, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePromotionWithBody Make a promotion rule
+	//
+	// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+	//
+	// Roles: super_admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+	CreatePromotionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePromotion Make a promotion rule
+	//
+	// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+	//
+	// Roles: super_admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+	CreatePromotion(ctx context.Context, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPromotion One promotion rule
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Corresponds with GET /api/v1/promotions/{id} (the `GetPromotion` operationId).
+	GetPromotion(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePromotionWithBody Change a promotion rule
+	//
+	// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+	//
+	// Roles: super_admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+	UpdatePromotionWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePromotion Change a promotion rule
+	//
+	// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+	//
+	// Roles: super_admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+	UpdatePromotion(ctx context.Context, id string, body UpdatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReportChart A daily chart of recharge and consumption (SVG)
 	//
@@ -5723,6 +5917,126 @@ func (c *Client) UpdatePaymentMethodWithBody(ctx context.Context, id string, con
 // Corresponds with PATCH /api/v1/payment-methods/{id} (the `UpdatePaymentMethod` operationId).
 func (c *Client) UpdatePaymentMethod(ctx context.Context, id string, body UpdatePaymentMethodJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePaymentMethodRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPromotions Promotion rules, ended ones too
+//
+// Oldest first.
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/promotions (the `ListPromotions` operationId).
+func (c *Client) ListPromotions(ctx context.Context, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPromotionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePromotionWithBody Make a promotion rule
+//
+// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+//
+// Roles: super_admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+func (c *Client) CreatePromotionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePromotionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePromotion Make a promotion rule
+//
+// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+//
+// Roles: super_admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+func (c *Client) CreatePromotion(ctx context.Context, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePromotionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPromotion One promotion rule
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Corresponds with GET /api/v1/promotions/{id} (the `GetPromotion` operationId).
+func (c *Client) GetPromotion(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPromotionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePromotionWithBody Change a promotion rule
+//
+// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+//
+// Roles: super_admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+func (c *Client) UpdatePromotionWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePromotionRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePromotion Change a promotion rule
+//
+// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+//
+// Roles: super_admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+func (c *Client) UpdatePromotion(ctx context.Context, id string, body UpdatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePromotionRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9381,6 +9695,193 @@ func NewUpdatePaymentMethodRequestWithBody(server string, id string, contentType
 	return req, nil
 }
 
+// NewListPromotionsRequest constructs an http.Request for the ListPromotions method
+func NewListPromotionsRequest(server string, params *ListPromotionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/promotions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePromotionRequest calls the generic CreatePromotion builder with application/json body
+func NewCreatePromotionRequest(server string, body CreatePromotionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePromotionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreatePromotionRequestWithBody constructs an http.Request for the CreatePromotion method, with any body, and a specified content type
+func NewCreatePromotionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/promotions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPromotionRequest constructs an http.Request for the GetPromotion method
+func NewGetPromotionRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/promotions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePromotionRequest calls the generic UpdatePromotion builder with application/json body
+func NewUpdatePromotionRequest(server string, id string, body UpdatePromotionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePromotionRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdatePromotionRequestWithBody constructs an http.Request for the UpdatePromotion method, with any body, and a specified content type
+func NewUpdatePromotionRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/promotions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewReportChartRequest constructs an http.Request for the ReportChart method
 func NewReportChartRequest(server string, params *ReportChartParams) (*http.Request, error) {
 	var err error
@@ -11685,6 +12186,70 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/payment-methods/{id} (the `UpdatePaymentMethod` operationId).
 	UpdatePaymentMethodWithResponse(ctx context.Context, id string, body UpdatePaymentMethodJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePaymentMethodResponse, error)
+
+	// ListPromotionsWithResponse Promotion rules, ended ones too
+	//
+	// Oldest first.
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/promotions (the `ListPromotions` operationId).
+	ListPromotionsWithResponse(ctx context.Context, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*ListPromotionsResponse, error)
+
+	// CreatePromotionWithBodyWithResponse Make a promotion rule
+	//
+	// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+	//
+	// Roles: super_admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+	CreatePromotionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error)
+
+	// CreatePromotionWithResponse Make a promotion rule
+	//
+	// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+	//
+	// Roles: super_admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+	CreatePromotionWithResponse(ctx context.Context, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error)
+
+	// GetPromotionWithResponse One promotion rule
+	//
+	// Roles: super_admin, admin, reviewer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/promotions/{id} (the `GetPromotion` operationId).
+	GetPromotionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetPromotionResponse, error)
+
+	// UpdatePromotionWithBodyWithResponse Change a promotion rule
+	//
+	// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+	//
+	// Roles: super_admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+	UpdatePromotionWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePromotionResponse, error)
+
+	// UpdatePromotionWithResponse Change a promotion rule
+	//
+	// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+	//
+	// Roles: super_admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+	UpdatePromotionWithResponse(ctx context.Context, id string, body UpdatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePromotionResponse, error)
 
 	// ReportChartWithResponse A daily chart of recharge and consumption (SVG)
 	//
@@ -16350,6 +16915,345 @@ func (r UpdatePaymentMethodResponse) ContentType() string {
 	return ""
 }
 
+type ListPromotionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListPromotionJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPromotionsResponse) GetJSON200() *ListPromotionJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListPromotionsResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPromotionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPromotionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPromotionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPromotionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreatePromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PromotionJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePromotionResponse) GetJSON201() *PromotionJSON {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreatePromotionResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PromotionJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPromotionResponse) GetJSON200() *PromotionJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPromotionResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdatePromotionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PromotionJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePromotionResponse) GetJSON200() *PromotionJSON {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdatePromotionResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePromotionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePromotionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePromotionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePromotionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReportChartResponse200Headers the declared response headers of an HTTP 200 response for ReportChart
 type ReportChartResponse200Headers struct {
 	ContentSecurityPolicy *string
@@ -19876,6 +20780,106 @@ func (c *ClientWithResponses) UpdatePaymentMethodWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseUpdatePaymentMethodResponse(rsp)
+}
+
+// ListPromotionsWithResponse Promotion rules, ended ones too
+//
+// Oldest first.
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/promotions (the `ListPromotions` operationId).
+func (c *ClientWithResponses) ListPromotionsWithResponse(ctx context.Context, params *ListPromotionsParams, reqEditors ...RequestEditorFn) (*ListPromotionsResponse, error) {
+	rsp, err := c.ListPromotions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPromotionsResponse(rsp)
+}
+
+// CreatePromotionWithBodyWithResponse Make a promotion rule
+//
+// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+//
+// Roles: super_admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+func (c *ClientWithResponses) CreatePromotionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error) {
+	rsp, err := c.CreatePromotionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePromotionResponse(rsp)
+}
+
+// CreatePromotionWithResponse Make a promotion rule
+//
+// A top-up in the currency of at least min_amount, made while the rule is valid, earns its bonus; of several rules the one that gives the most (the oldest of equals).
+//
+// Roles: super_admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/promotions (the `CreatePromotion` operationId).
+func (c *ClientWithResponses) CreatePromotionWithResponse(ctx context.Context, body CreatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePromotionResponse, error) {
+	rsp, err := c.CreatePromotion(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePromotionResponse(rsp)
+}
+
+// GetPromotionWithResponse One promotion rule
+//
+// Roles: super_admin, admin, reviewer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/promotions/{id} (the `GetPromotion` operationId).
+func (c *ClientWithResponses) GetPromotionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetPromotionResponse, error) {
+	rsp, err := c.GetPromotion(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPromotionResponse(rsp)
+}
+
+// UpdatePromotionWithBodyWithResponse Change a promotion rule
+//
+// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+//
+// Roles: super_admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+func (c *ClientWithResponses) UpdatePromotionWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePromotionResponse, error) {
+	rsp, err := c.UpdatePromotionWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePromotionResponse(rsp)
+}
+
+// UpdatePromotionWithResponse Change a promotion rule
+//
+// Bonuses already credited stay as they were; the change applies to top-ups from now on.
+//
+// Roles: super_admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/promotions/{id} (the `UpdatePromotion` operationId).
+func (c *ClientWithResponses) UpdatePromotionWithResponse(ctx context.Context, id string, body UpdatePromotionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePromotionResponse, error) {
+	rsp, err := c.UpdatePromotion(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePromotionResponse(rsp)
 }
 
 // ReportChartWithResponse A daily chart of recharge and consumption (SVG)
@@ -24193,6 +25197,288 @@ func ParseUpdatePaymentMethodResponse(rsp *http.Response) (*UpdatePaymentMethodR
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPromotionsResponse parses an HTTP response from a ListPromotionsWithResponse call
+func ParseListPromotionsResponse(rsp *http.Response) (*ListPromotionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPromotionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListPromotionJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseCreatePromotionResponse parses an HTTP response from a CreatePromotionWithResponse call
+func ParseCreatePromotionResponse(rsp *http.Response) (*CreatePromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PromotionJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPromotionResponse parses an HTTP response from a GetPromotionWithResponse call
+func ParseGetPromotionResponse(rsp *http.Response) (*GetPromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PromotionJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePromotionResponse parses an HTTP response from a UpdatePromotionWithResponse call
+func ParseUpdatePromotionResponse(rsp *http.Response) (*UpdatePromotionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePromotionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PromotionJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge

@@ -95,6 +95,17 @@ func serveForBrowserArgs(t *testing.T, args []string) *browser {
 	return b
 }
 
+// api makes a request of the server's API, for a test's data, and fails
+// the test unless the answer has status want.
+func (b *browser) api(want int, method, path, token string, body any) map[string]any {
+	b.t.Helper()
+	code, m, err := apiCall(b.base, method, path, token, body)
+	if err != nil || code != want {
+		b.t.Fatalf("%s %s = %d %v: %v", method, path, code, m, err)
+	}
+	return m
+}
+
 func (b *browser) run(step string, actions ...chromedp.Action) {
 	b.t.Helper()
 	if err := chromedp.Run(b.ctx, actions...); err != nil {

@@ -27,14 +27,7 @@ type moneyData struct {
 
 func seedMoney(t *testing.T, b *browser) moneyData {
 	t.Helper()
-	must := func(want int, method, path, token string, body any) map[string]any {
-		t.Helper()
-		code, m, err := apiCall(b.base, method, path, token, body)
-		if err != nil || code != want {
-			t.Fatalf("%s %s = %d %v: %v", method, path, code, m, err)
-		}
-		return m
-	}
+	must := b.api
 	root := must(200, "POST", "/api/v1/auth/login", "", map[string]any{"username": "root", "password": "root password 1"})["token"].(string)
 	must(201, "POST", "/api/v1/admins", root, map[string]any{"username": "clerk", "name": "Clerk", "role": "admin", "password": "staff password 1"})
 	c := must(201, "POST", "/api/v1/customers", root, map[string]any{"name": "Harbour Freight Ltd", "phone": "+86 138 0013 8000",

@@ -244,7 +244,7 @@ func accountChange(in *PatchAccountInput, cur money.Currency) (store.AccountChan
 	c.CreditLimit = amount("credit_limit", b.CreditLimit)
 	c.Overdraft = amount("overdraft", b.Overdraft)
 	if b.OverdraftExpiresAt != nil {
-		exp, err := overdraftExpiry(*b.OverdraftExpiresAt)
+		exp, err := optionalTime("overdraft_expires_at", *b.OverdraftExpiresAt)
 		problems.add(err)
 		c.OverdraftExpiresAt = &exp
 	}
@@ -255,15 +255,15 @@ func accountChange(in *PatchAccountInput, cur money.Currency) (store.AccountChan
 	return c, problems.err()
 }
 
-// overdraftExpiry reads overdraft_expires_at: an RFC 3339 time, or "" for an
-// overdraft that does not expire (nil).
-func overdraftExpiry(s string) (*time.Time, error) {
+// optionalTime reads a field that is an RFC 3339 time or "" for none
+// (nil): an overdraft that does not expire, a promotion without an end.
+func optionalTime(field, s string) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return nil, invalid("overdraft_expires_at", "must be an RFC 3339 time or \"\"")
+		return nil, invalid(field, "must be an RFC 3339 time or \"\"")
 	}
 	return &t, nil
 }

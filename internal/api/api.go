@@ -107,6 +107,7 @@ func New(st *store.Store, log *slog.Logger, mux humago.Mux, opt Options) *API {
 	a.registerApprovals()
 	a.registerVouchers()
 	a.registerPaymentMethods()
+	a.registerPromotions()
 	a.registerArchives()
 	a.registerAlerts()
 	a.registerWebhooks()

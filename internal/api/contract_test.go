@@ -118,6 +118,8 @@ func TestMissingFieldsAreNamed(t *testing.T) {
 			{"/api/v1/auth/login", "", map[string]any{"username": "clerk"}, "password"},
 			{"/api/v1/admins", super, map[string]any{"username": "x1", "password": password}, "role"},
 			{"/api/v1/webhooks", super, map[string]any{"events": []string{"topup.approved"}}, "url"},
+			{"/api/v1/promotions", super, map[string]any{"currency": "USD", "bonus_percent": "5"}, "name"},
+			{"/api/v1/promotions", super, map[string]any{"name": "P", "currency": "USD", "bonus_percent": "5"}, "valid_from"},
 		}
 		for _, c := range cases {
 			r := e.do("POST", c.path, c.token, c.body).wantProblem(422, "validation_failed")
@@ -170,14 +172,17 @@ func TestUsernamesIgnoreCase(t *testing.T) {
 	})
 }
 
-// TestShortListsArePaged: administrators, tokens and payment methods answer
-// like every other list, with next_cursor.
+// TestShortListsArePaged: administrators, tokens, payment methods and
+// promotion rules answer like every other list, with next_cursor.
 func TestShortListsArePaged(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		super := e.token[ledger.RoleSuperAdmin]
 		e.do("POST", "/api/v1/tokens", super, map[string]any{"name": "shop", "role": "admin"}).want(201)
 		e.do("POST", "/api/v1/tokens", super, map[string]any{"name": "sms", "role": "admin"}).want(201)
-		for _, path := range []string{"/api/v1/admins", "/api/v1/tokens", "/api/v1/payment-methods"} {
+		for _, name := range []string{"Spring", "Summer"} {
+			e.do("POST", "/api/v1/promotions", super, map[string]any{"name": name, "currency": "USD", "bonus_percent": "5", "valid_from": "2026-12-01T00:00:00Z"}).want(201)
+		}
+		for _, path := range []string{"/api/v1/admins", "/api/v1/tokens", "/api/v1/payment-methods", "/api/v1/promotions"} {
 			whole := e.do("GET", path, super, nil).want(200)
 			if v, ok := whole.json()["next_cursor"]; !ok || v != nil {
 				t.Errorf("%s: next_cursor = %v (present %v), want null", path, v, ok)

@@ -66,7 +66,8 @@ func TestAPIGuideExamplesRun(t *testing.T) {
 			t.Fatalf("the examples in docs/api.md failed: %v\n%s", err, out)
 		}
 		for _, want := range []string{"Idempotent-Replayed: true", "id,number,customer_id,customer_name", "charge -12.50", "adjustment 100.00",
-			`"held": "30.00"`, `"available": "57.50"`, `"captured_amount": "12.00"`} {
+			`"held": "30.00"`, `"available": "57.50"`, `"captured_amount": "12.00"`,
+			"Winter top-up: 10% from 100.00 USD, version 1", `{"bonus_fixed":"15.00","bonus_percent":null,"version":2}`, "409 stale_version"} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("the examples' output lacks %q:\n%s", want, out)
 			}
@@ -91,6 +92,9 @@ func TestAPIGuideExamplesRun(t *testing.T) {
 		if len(charges) != 2 || charges[1]["amount"] != "-12.50" || charges[1]["reference"] != "order-1001" ||
 			charges[0]["amount"] != "-12.00" || charges[0]["hold_id"] == nil {
 			t.Errorf("charges = %v, want one of 12.50 for order-1001 although it was sent twice, and the hold's capture of 12.00", charges)
+		}
+		if ps := e.do("GET", "/api/v1/promotions", root, nil).want(200).items(); len(ps) != 1 || ps[0]["name"] != "Winter top-up" || ps[0]["version"] != 2.0 {
+			t.Errorf("promotions = %v, want the winter rule at version 2, not renamed by the stale edit", ps)
 		}
 		if all := e.do("GET", "/api/v1/transactions?account_id="+acc, root, nil).want(200).items(); len(all) != 3 {
 			t.Errorf("the account has %d transactions, want 3 (the credit, the charge and the capture)", len(all))

@@ -58,6 +58,7 @@ var tagOrder = []huma.Tag{
 	{Name: "postings", Description: "Charges, adjustments and reversals, and the ledger transactions they post."},
 	{Name: "holds", Description: "Money in flight: amounts reserved on an account, then captured as a charge, released, or run out."},
 	{Name: "top-ups", Description: "Recharges with their vouchers, reviewed before they are credited; payment methods."},
+	{Name: "promotions", Description: "Bonus rules for top-ups: which top-ups earn what, from when to when, and how long a bonus lasts."},
 	{Name: "alerts", Description: "Low-balance alerts, and alert amounts set for many accounts at once."},
 	{Name: "reports", Description: "Totals per currency, day, payment method or customer, as JSON, CSV or a chart."},
 	{Name: "audit", Description: "The operation record: who did what, when and from where, in a hash chain."},

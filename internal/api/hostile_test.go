@@ -26,6 +26,20 @@ func TestHostileRequests(t *testing.T) {
 		otherCustomer, _ := e.customer("13800000098", 0)
 		link := e.do("POST", "/api/v1/customers/"+cid+"/statement-links", clerk, map[string]any{"expires_in_days": 3}).want(201).str("id")
 		hook := e.do("POST", "/api/v1/webhooks", super, map[string]any{"url": "https://hooks.example.com/hostile", "events": []string{"topup.approved"}}).want(201).str("id")
+		promo := e.do("POST", "/api/v1/promotions", super, map[string]any{"name": "Hostile", "currency": "USD", "bonus_percent": "5",
+			"valid_from": "2026-12-01T00:00:00Z"}).want(201).str("id")
+		// rule is a valid new promotion rule with changes; nil removes a field.
+		rule := func(changes map[string]any) map[string]any {
+			m := map[string]any{"name": "Spring", "currency": "USD", "min_amount": "100.00", "bonus_percent": "10", "valid_from": "2026-12-01T00:00:00Z"}
+			for k, v := range changes {
+				if v == nil {
+					delete(m, k)
+				} else {
+					m[k] = v
+				}
+			}
+			return m
+		}
 
 		snapshot := func() string {
 			var b strings.Builder
@@ -33,7 +47,8 @@ func TestHostileRequests(t *testing.T) {
 				"/api/v1/topups?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings", "/api/v1/payment-methods",
 				"/api/v1/webhooks", "/api/v1/approvals?limit=500", "/api/v1/webhooks/" + hook + "/deliveries", "/api/v1/holds?limit=500",
 				"/api/v1/audit?object_type=webhook&object_id=" + hook,
-				"/api/v1/customers/" + cid + "/statement-links", "/api/v1/customers/" + otherCustomer + "/statement-links"} {
+				"/api/v1/customers/" + cid + "/statement-links", "/api/v1/customers/" + otherCustomer + "/statement-links",
+				"/api/v1/promotions", "/api/v1/audit?object_type=promotion"} {
 				b.Write(e.do("GET", p, super, nil).want(200).Body)
 			}
 			return b.String()
@@ -210,6 +225,51 @@ func TestHostileRequests(t *testing.T) {
 			{"revoking a link of letters", "DELETE", "/api/v1/customers/" + cid + "/statement-links/abc", clerk, nil, nil, 404, "not_found"},
 			{"the mail log of a customer of letters", "GET", "/api/v1/notifications?customer_id=abc", clerk, nil, nil, 422, "validation_failed"},
 			{"the mail log in a state nobody knows", "GET", "/api/v1/notifications?status=lost", clerk, nil, nil, 422, "validation_failed"},
+			// Promotion rules (SPEC 11).
+			{"a promotion with both kinds of bonus", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_fixed": "1.00"}), nil, 422, "validation_failed"},
+			{"a promotion with no bonus", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": nil}), nil, 422, "validation_failed"},
+			{"a promotion with a bonus of zero", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": "0"}), nil, 422, "validation_failed"},
+			{"a negative fixed bonus", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": nil, "bonus_fixed": "-1.00"}), nil, 422, "validation_failed"},
+			{"a negative percentage", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": "-5"}), nil, 422, "validation_failed"},
+			{"a negative minimum", "POST", "/api/v1/promotions", super, rule(map[string]any{"min_amount": "-5.00"}), nil, 422, "validation_failed"},
+			{"a percentage with three decimals", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": "12.345"}), nil, 422, "validation_failed"},
+			{"a percentage with a percent sign", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": "10%"}), nil, 422, "validation_failed"},
+			{"a percentage above 100", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": "100.01"}), nil, 422, "validation_failed"},
+			{"a percentage of 40 digits", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": strings.Repeat("9", 40)}), nil, 422, "validation_failed"},
+			{"a fixed bonus with extra decimals", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": nil, "bonus_fixed": "1.001"}), nil, 422, "validation_failed"},
+			{"a minimum with decimals JPY has not", "POST", "/api/v1/promotions", super, rule(map[string]any{"currency": "JPY", "min_amount": "100.5"}), nil, 422, "validation_failed"},
+			{"a percentage as a JSON number", "POST", "/api/v1/promotions", super, `{"name":"N","currency":"USD","bonus_percent":12.5,"valid_from":"2026-12-01T00:00:00Z"}`, nil, 422, "validation_failed"},
+			{"a minimum as a JSON number", "POST", "/api/v1/promotions", super, `{"name":"N","currency":"USD","min_amount":100,"bonus_percent":"5","valid_from":"2026-12-01T00:00:00Z"}`, nil, 422, "validation_failed"},
+			{"a promotion in an unknown currency", "POST", "/api/v1/promotions", super, rule(map[string]any{"currency": "XTS1"}), nil, 422, "validation_failed"},
+			{"a promotion in a lower-case currency", "POST", "/api/v1/promotions", super, rule(map[string]any{"currency": "usd"}), nil, 422, "validation_failed"},
+			{"a minimum past int64", "POST", "/api/v1/promotions", super, rule(map[string]any{"min_amount": "92233720368547758.08"}), nil, 422, "validation_failed"},
+			{"a fixed bonus past 10^15 minor units", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_percent": nil, "bonus_fixed": "10000000000000.01"}), nil, 422, "validation_failed"},
+			{"a promotion ending before it starts", "POST", "/api/v1/promotions", super, rule(map[string]any{"valid_to": "2026-11-30T23:59:59Z"}), nil, 422, "validation_failed"},
+			{"a promotion ending as it starts", "POST", "/api/v1/promotions", super, rule(map[string]any{"valid_to": "2026-12-01T00:00:00Z"}), nil, 422, "validation_failed"},
+			{"a promotion start that is no time", "POST", "/api/v1/promotions", super, rule(map[string]any{"valid_from": "tomorrow"}), nil, 422, "validation_failed"},
+			{"a promotion without a start", "POST", "/api/v1/promotions", super, rule(map[string]any{"valid_from": nil}), nil, 422, "validation_failed"},
+			{"a promotion without a name", "POST", "/api/v1/promotions", super, rule(map[string]any{"name": " "}), nil, 422, "validation_failed"},
+			{"a promotion name of 201 characters", "POST", "/api/v1/promotions", super, rule(map[string]any{"name": strings.Repeat("促", 201)}), nil, 422, "validation_failed"},
+			{"bonus days as a string", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_expires_in_days": "30"}), nil, 422, "validation_failed"},
+			{"bonus days as a fraction", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_expires_in_days": 1.5}), nil, 422, "validation_failed"},
+			{"bonus days of 3651", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_expires_in_days": 3651}), nil, 422, "validation_failed"},
+			{"negative bonus days", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_expires_in_days": -1}), nil, 422, "validation_failed"},
+			{"a promotion bonus given twice", "POST", "/api/v1/promotions", super, `{"name":"N","currency":"USD","bonus_percent":"5","bonus_percent":"90","valid_from":"2026-12-01T00:00:00Z"}`, nil, 400, "bad_request"},
+			{"a promotion bonus in capitals beside its twin", "POST", "/api/v1/promotions", super, `{"name":"N","currency":"USD","bonus_percent":"5","BONUS_PERCENT":"90","valid_from":"2026-12-01T00:00:00Z"}`, nil, 400, "bad_request"},
+			{"a promotion with an unknown field", "POST", "/api/v1/promotions", super, rule(map[string]any{"bonus_kind": "percent"}), nil, 400, "bad_request"},
+			{"a promotion by an admin", "POST", "/api/v1/promotions", clerk, rule(nil), nil, 403, "forbidden"},
+			{"a promotion by a reviewer", "POST", "/api/v1/promotions", checker, rule(nil), nil, 403, "forbidden"},
+			{"a promotion change by an admin", "PATCH", "/api/v1/promotions/" + promo, clerk, map[string]any{"version": 1, "bonus_percent": "50"}, nil, 403, "forbidden"},
+			{"a promotion change on a stale version", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"version": 0, "bonus_percent": "50"}, nil, 409, "stale_version"},
+			{"a promotion change on a future version", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"version": 2, "bonus_percent": "50"}, nil, 409, "stale_version"},
+			{"a promotion change without a version", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"bonus_percent": "50"}, nil, 422, "validation_failed"},
+			{"a promotion version as a string", "PATCH", "/api/v1/promotions/" + promo, super, `{"version":"1","bonus_percent":"50"}`, nil, 422, "validation_failed"},
+			{"a promotion change with both kinds", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"version": 1, "bonus_percent": "50", "bonus_fixed": "1.00"}, nil, 422, "validation_failed"},
+			{"a promotion change of its currency", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"version": 1, "currency": "EUR"}, nil, 400, "bad_request"},
+			{"a promotion change ending before it starts", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"version": 1, "valid_to": "2020-01-01T00:00:00Z"}, nil, 422, "validation_failed"},
+			{"a promotion end that is no time", "PATCH", "/api/v1/promotions/" + promo, super, map[string]any{"version": 1, "valid_to": "soon"}, nil, 422, "validation_failed"},
+			{"a promotion of letters", "GET", "/api/v1/promotions/abc", clerk, nil, nil, 404, "not_found"},
+			{"a change of no promotion", "PATCH", "/api/v1/promotions/999999", super, map[string]any{"version": 1}, nil, 404, "not_found"},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d hostile cases", len(cases))

@@ -60,6 +60,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"GET /api/v1/reports/summary", "GET /api/v1/reports/totals", "GET /api/v1/reports/chart.svg",
 		"GET /api/v1/alerts", "POST /api/v1/alert-batches", "GET /api/v1/alert-batches", "POST /api/v1/alert-batches/{id}/undo",
 		"GET /api/v1/archives", "GET /api/v1/archives/{id}", "POST /api/v1/archives/run",
+		"GET /api/v1/promotions", "POST /api/v1/promotions", "GET /api/v1/promotions/{id}", "PATCH /api/v1/promotions/{id}",
 	} {
 		if !slices.Contains(served, want) {
 			t.Errorf("contract route %s is not served", want)

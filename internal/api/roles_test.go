@@ -100,7 +100,7 @@ func TestRoleMatrix(t *testing.T) {
 			var b strings.Builder
 			for _, p := range []string{"/api/v1/customers?limit=500", "/api/v1/customers?archived=true&limit=500",
 				"/api/v1/accounts?limit=500", "/api/v1/transactions?limit=500", "/api/v1/admins", "/api/v1/tokens", "/api/v1/settings",
-				"/api/v1/topups?limit=500", "/api/v1/payment-methods", "/api/v1/approvals?limit=500"} {
+				"/api/v1/topups?limit=500", "/api/v1/payment-methods", "/api/v1/approvals?limit=500", "/api/v1/promotions?limit=500"} {
 				r := e.do("GET", p, super, nil).want(200)
 				b.WriteString(p + " ")
 				b.Write(r.Body)
@@ -162,6 +162,13 @@ func TestRoleMatrix(t *testing.T) {
 			return e.do("POST", "/api/v1/topups/"+id+"/vouchers", e.token[ledger.RoleAdmin], voucherBody, "Content-Type", voucherType).want(201).str("id")
 		}()
 		methodID := e.do("POST", "/api/v1/payment-methods", super, map[string]any{"name": "Matrix Pay"}).want(201).str("id")
+		// Promotion rules (SPEC 11): super admins write them, everyone reads.
+		promotion := func(name string) string {
+			e.t.Helper()
+			return e.do("POST", "/api/v1/promotions", super, map[string]any{"name": name, "currency": "USD", "bonus_percent": "5",
+				"valid_from": "2026-12-01T00:00:00Z"}).want(201).str("id")
+		}
+		promotionID := promotion("Matrix promotion")
 
 		// Approvals (SPEC 9): JPY adjustments from 100 wait for a second
 		// person; a second super admin requests credit changes, so that the
@@ -596,6 +603,24 @@ func TestRoleMatrix(t *testing.T) {
 			}},
 			{method: "PATCH", path: "/api/v1/payment-methods/{id}", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
 				return rmCall{path: "/api/v1/payment-methods/" + methodID, body: map[string]any{"name": fmt.Sprintf("Matrix Pay %d", next())}}
+			}},
+			{method: "GET", path: "/api/v1/promotions", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/promotions"}
+			}},
+			{method: "GET", path: "/api/v1/promotions/{id}", allow: rmEveryone, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/promotions/" + promotionID}
+			}},
+			{method: "POST", path: "/api/v1/promotions", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				return rmCall{path: "/api/v1/promotions", body: map[string]any{"name": fmt.Sprintf("Promotion %s %d", role, next()), "currency": "EUR",
+					"min_amount": "50.00", "bonus_fixed": "5.00", "valid_from": "2026-12-01T00:00:00Z"}}
+			}},
+			{method: "PATCH", path: "/api/v1/promotions/{id}", allow: rmSuperOnly, call: func(t *testing.T, role ledger.Role) rmCall {
+				id := promotion(fmt.Sprintf("To change %d", next()))
+				return rmCall{path: "/api/v1/promotions/" + id, body: map[string]any{"version": 1, "bonus_percent": "7.5"},
+					after: func(t *testing.T, r *resp) { wantField(t, r.json(), "bonus_percent", "7.5") },
+					kept: func(t *testing.T) {
+						wantField(t, e.do("GET", "/api/v1/promotions/"+id, super, nil).want(200).json(), "bonus_percent", "5")
+					}}
 			}},
 
 			// Alerts and batches.

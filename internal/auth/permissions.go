@@ -27,11 +27,15 @@ const (
 	// never one's own.
 	ActApproveAdjustment Action = "approve_adjustment"
 	ActApproveCredit     Action = "approve_credit"
+	// ActPromotions writes promotion rules (SPEC section 11); every role
+	// reads them (ActView), so that whoever takes a top-up can tell the
+	// customer what it earns.
+	ActPromotions Action = "promotions"
 )
 
 // Actions lists every action, in the order of SPEC section 3.
 var Actions = []Action{ActView, ActOperate, ActReview, ActCredit, ActArchive, ActAnyPeriod, ActAllRecords, ActSystem, ActDirectTopUp,
-	ActApproveAdjustment, ActApproveCredit}
+	ActApproveAdjustment, ActApproveCredit, ActPromotions}
 
 var (
 	everyone  = []ledger.Role{ledger.RoleSuperAdmin, ledger.RoleAdmin, ledger.RoleReviewer}
@@ -52,6 +56,7 @@ var permissions = map[Action][]ledger.Role{
 
 	ActApproveAdjustment: {ledger.RoleSuperAdmin, ledger.RoleReviewer},
 	ActApproveCredit:     superOnly,
+	ActPromotions:        superOnly,
 }
 
 // ApprovalAction is the action that decides an approval of kind k.

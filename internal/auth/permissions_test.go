@@ -26,6 +26,7 @@ func TestPermissionTable(t *testing.T) {
 		{"direct top-up (configurable role; Coffer: super admins)", ActDirectTopUp, []ledger.Role{S}},
 		{"approve adjustments above a threshold (SPEC 9; never one's own)", ActApproveAdjustment, []ledger.Role{S, R}},
 		{"approve credit changes (SPEC 9; never one's own)", ActApproveCredit, []ledger.Role{S}},
+		{"promotion rules (SPEC 11; every role reads them)", ActPromotions, []ledger.Role{S}},
 	}
 	if len(spec) != len(Actions) {
 		t.Fatalf("the test covers %d actions, the table has %d", len(spec), len(Actions))

@@ -76,6 +76,8 @@ var FieldReasons = []string{
 	"field_count", "duplicate_in_file", "needs_currency", "below_floor", "negative",
 	// Promotional credit (SPEC 11).
 	"bonus_promotion", "bonus_credit", "bonus_only", "not_future", "bonus_spent", "reverse_bonus", "reverse_expiry",
+	// Promotion rules (promotion.go).
+	"bonus_kind", "percent", "percent_range", "valid_to", "bonus_days",
 }
 
 // InvalidBecause returns a ValidationError for one field with the reason

@@ -5,6 +5,9 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/cofferhq/coffer/internal/ledger"
 )
 
 // SumExactly sums values in the database with the reports' exactSum, so
@@ -26,4 +29,16 @@ func (s *Store) SumExactly(ctx context.Context, values []int64) (*big.Int, error
 		}
 	}
 	return total, q.Err()
+}
+
+// PromotionsAt runs the posting's reader of promotion rules in a
+// transaction of its own.
+func (s *Store) PromotionsAt(ctx context.Context, currency string, at time.Time) ([]ledger.Promotion, error) {
+	var out []ledger.Promotion
+	err := s.read(ctx, func(tx *txn) error {
+		var err error
+		out, err = s.promotionsAt(ctx, tx, currency, at)
+		return err
+	})
+	return out, err
 }

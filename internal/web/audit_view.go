@@ -34,11 +34,12 @@ var auditActions = strings.Fields(`
 	settings.update payment_method.create payment_method.update
 	webhook.create webhook.delete webhook.redeliver webhook.ping webhook.rotate_secret archive.create
 	import.run statement_link.create statement_link.revoke
+	promotion.create promotion.update
 `)
 
 // auditObjects are the object types of records.
 var auditObjects = []string{"customer", "account", "alert_batch", "topup", "approval", "transaction", "hold", "admin", "token", "settings",
-	"payment_method", "webhook", "archive", "import"}
+	"payment_method", "webhook", "archive", "import", "promotion"}
 
 // auditFields are the fields of the objects in records, in the order a
 // change lists them.
@@ -55,6 +56,7 @@ var auditFields = []string{
 	"cutoff", "entries", "transactions", "audit_records", "audit_first_seq", "audit_last_seq", "audit_last_hash",
 	"kind", "request", "approval_thresholds", "approve_credit_changes", "hold_ttl_hours",
 	"notify_low_balance", "notify_topup", "notify_adjustment", "notify_statement", "link_id", "business_name", "smtp",
+	"min_amount", "bonus_fixed", "bonus_percent", "valid_from", "valid_to", "bonus_expires_in_days",
 }
 
 // loginFailures are the reasons auth.Login records for a failed login.
@@ -212,6 +214,8 @@ func (c recordContext) objectLink(r store.AuditRecord) string {
 		return "/transactions/" + id
 	case "alert_batch":
 		return "/alert-batches"
+	case "promotion": // every role reads the rules
+		return "/promotions"
 	}
 	if !c.System {
 		return ""
@@ -325,7 +329,7 @@ func (c recordContext) value(r store.AuditRecord, field string, v any, obj map[s
 	base, code, _ := strings.Cut(field, ".")
 	s := fmt.Sprint(v) // a json.Number prints as written
 	switch base {
-	case "amount", "actual_amount", "alert_amount", "credit_limit", "overdraft":
+	case "amount", "actual_amount", "alert_amount", "credit_limit", "overdraft", "min_amount", "bonus_fixed":
 		return shownValue{Text: c.money(s, fmt.Sprint(obj["currency"]))}
 	case "default_credit_limit": // minor units, per currency
 		if n, ok := v.(json.Number); ok {
@@ -353,7 +357,9 @@ func (c recordContext) value(r store.AuditRecord, field string, v any, obj map[s
 			return shownValue{Text: c.L.T("common.yes")}
 		}
 		return shownValue{Text: c.L.T("audit.no")}
-	case "overdraft_expires_at", "archived_at", "undone_at", "cutoff", "expires_at":
+	case "bonus_percent":
+		return shownValue{Text: s + "%"}
+	case "overdraft_expires_at", "archived_at", "undone_at", "cutoff", "expires_at", "valid_from", "valid_to":
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return shownValue{Text: c.L.Time(t)}
 		}

@@ -14,6 +14,7 @@ var tones = map[string]map[string]string{
 	"mailstatus":  {"pending": "warning", "sent": "success", "failed": "danger", "skipped": "secondary"},
 	"holdstatus":  {"active": "warning", "captured": "success", "released": "secondary", "expired": "secondary"},
 	"role":        {"super_admin": "primary", "admin": "info", "reviewer": "secondary"},
+	"promostatus": {"upcoming": "info", "active": "success", "ended": "secondary"},
 }
 
 // badge labels value of kind with the message kind.value.

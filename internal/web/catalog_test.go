@@ -23,7 +23,7 @@ import (
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`(?:L\.T[fn]?|navItem \. "[^"]*") "([a-z_.-]+)"`)
-	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks|holds|mail|links|public|statement)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks|holds|mail|links|public|statement|promotions)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			return nil
@@ -69,6 +69,7 @@ func TestCatalogIsComplete(t *testing.T) {
 		"mailskip.":              "no_mail_server nothing_to_tell",
 		"mail.":                  "business_name smtp_host smtp_port smtp_username smtp_password smtp_from",
 		"statement.":             "from to",
+		"promostatus.":           "upcoming active ended",
 	} {
 		for _, v := range strings.Fields(values) {
 			used[prefix+v] = true

@@ -7,6 +7,7 @@ import "github.com/cofferhq/coffer/internal/auth"
 var actions = map[string]auth.Action{
 	"operate": auth.ActOperate, "review": auth.ActReview, "credit": auth.ActCredit, "archive": auth.ActArchive,
 	"system": auth.ActSystem, "anyPeriod": auth.ActAnyPeriod, "allRecords": auth.ActAllRecords, "directTopUp": auth.ActDirectTopUp,
+	"promotions": auth.ActPromotions,
 }
 
 // need answers 403 unless the administrator may do a.

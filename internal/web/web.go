@@ -187,6 +187,10 @@ func (w *Web) Register(mux interface {
 	page("GET /notifications", w.notifications)
 	page("POST /payment-methods", w.methodCreate)
 	page("POST /payment-methods/{id}", w.methodUpdate)
+	page("GET /promotions", w.promotions)
+	page("POST /promotions", w.promotionCreate)
+	page("GET /promotions/{id}", w.promotionPage)
+	page("POST /promotions/{id}", w.promotionUpdate)
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/auth"
 	"github.com/cofferhq/coffer/internal/ledger"
@@ -121,14 +122,21 @@ func TestEveryPageRenders(t *testing.T) {
 			cid := strings.TrimSuffix(strings.TrimPrefix(loc, "/customers/"), "?done=saved")
 			accs, _ := s.st.Accounts(context.Background(), store.AccountFilter{Limit: 10})
 			acc := itoa(accs[0].ID)
+			rule, err := s.st.CreatePromotion(context.Background(), ledger.Actor{Name: "test"}, ledger.Promotion{Name: "Spring",
+				Currency: accs[0].Currency, BonusPercentBP: 500, ValidFrom: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			promo := itoa(rule.ID)
 			pages := map[ledger.Role][]string{
 				ledger.RoleSuperAdmin: {"/", "/profile", "/customers", "/customers?phone=138", "/customers/" + cid, "/customers/" + cid + "/edit",
 					"/customers/new", "/accounts", "/accounts?below_alert=1&currency=USD&balance_min=0", "/accounts/" + acc, "/recharge",
 					"/recharge?customer_id=" + cid, "/reviews", "/topups", "/charge?customer_id=" + cid, "/adjust?account_id=" + acc,
 					"/admins", "/audit", "/settings", "/reports", "/reports?from=2026-01-01&to=2026-12-31&group_by=payment_method",
-					"/reports/chart.svg", "/alerts", "/alerts?active=1", "/alert-batches", "/webhooks", "/import", "/archives", "/approvals", "/approvals?status=all"},
-				ledger.RoleAdmin:    {"/", "/customers", "/accounts", "/accounts/" + acc, "/recharge", "/topups", "/charge", "/adjust", "/audit", "/reports", "/alerts", "/approvals"},
-				ledger.RoleReviewer: {"/", "/customers", "/accounts", "/accounts/" + acc, "/reviews", "/topups", "/audit", "/approvals"},
+					"/reports/chart.svg", "/alerts", "/alerts?active=1", "/alert-batches", "/webhooks", "/import", "/archives", "/approvals", "/approvals?status=all",
+					"/promotions", "/promotions/" + promo},
+				ledger.RoleAdmin:    {"/", "/customers", "/accounts", "/accounts/" + acc, "/recharge", "/topups", "/charge", "/adjust", "/audit", "/reports", "/alerts", "/approvals", "/promotions"},
+				ledger.RoleReviewer: {"/", "/customers", "/accounts", "/accounts/" + acc, "/reviews", "/topups", "/audit", "/approvals", "/promotions"},
 			}
 			users := map[ledger.Role]string{ledger.RoleSuperAdmin: "root", ledger.RoleAdmin: "clerk", ledger.RoleReviewer: "checker"}
 			for role, paths := range pages {
@@ -165,7 +173,7 @@ func TestEveryPageRenders(t *testing.T) {
 			}
 			// Pages a role lacks are refused, not just hidden.
 			reviewer := s.login("checker")
-			for _, p := range []string{"/recharge", "/charge", "/adjust", "/admins", "/settings", "/customers/new", "/webhooks", "/import", "/archives"} {
+			for _, p := range []string{"/recharge", "/charge", "/adjust", "/admins", "/settings", "/customers/new", "/webhooks", "/import", "/archives", "/promotions/" + promo} {
 				if code, _, _ := reviewer.get(p); code != 403 {
 					t.Errorf("reviewer GET %s = %d, want 403", p, code)
 				}

@@ -49,7 +49,8 @@ func TestCatalogIsComplete(t *testing.T) {
 	}
 	// Keys built from a value in a template: {{.L.T (print "status." .Status)}}.
 	for prefix, values := range map[string]string{
-		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal",
+		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal bonus bonus_expired",
+		"part.":   "bonus principal",
 		"reason.": "refund promotion compensation correction other opening_balance", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
 		"field.":                 "name phone email company default_currency remark",

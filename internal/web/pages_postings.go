@@ -53,6 +53,13 @@ func (v postedView) Amount() int64 {
 	return v.Tx.Amount
 }
 
+// Bonus is what the posting moved of the account's bonus (SPEC 11): a
+// bonus credit, or the part of a debit that bonus paid.
+func (v postedView) Bonus() int64 {
+	b, _ := partSums(v.Tx.Entries, v.Tx.AccountID)
+	return b
+}
+
 // postingForm shows the consumption or adjustment form (name) for an
 // account (?account_id=), a customer's accounts (?customer_id=), or what
 // the picker found (?q=). An id that does not parse, or names nothing, is

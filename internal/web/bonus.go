@@ -1,0 +1,112 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+// Principal and bonus in the console (SPEC 11). A customer account's
+// balance is its own money (principal) plus bonus, promotional credit held
+// in lots that may expire. The console says a bonus's end as the last day
+// it may be spent: the adjustment form reads "valid through D" as an
+// expiry at the start of the day after D in the business time zone (the
+// day ends, the bonus with it), and ValidThrough shows such an expiry as D
+// again. An expiry set otherwise (the API takes any moment) shows as that
+// moment.
+
+// ValidThrough says until when bonus that expires at t may be spent: the
+// day before t when t starts a day of the business time zone, else t
+// itself; nil: it never expires.
+func (l *locale) ValidThrough(t *time.Time) string {
+	if t == nil {
+		return l.T("account.lot_never")
+	}
+	v := t.In(l.loc)
+	if store.StartOfDay(v.Year(), v.Month(), v.Day(), l.loc).Equal(v) {
+		return l.Date(v.Add(-time.Nanosecond))
+	}
+	return l.Time(v)
+}
+
+// bonusExpiry reads the adjustment form's last day of a bonus (field
+// bonus_expires_at, a date): the bonus expires at the start of the next
+// day in the business time zone. Empty: it never expires.
+func (q *request) bonusExpiry(f url.Values) (*time.Time, error) {
+	s := strings.TrimSpace(f.Get("bonus_expires_at"))
+	if s == "" {
+		return nil, nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil, ledger.Invalid("bonus_expires_at", q.L.T("err.date"))
+	}
+	t := store.StartOfDay(d.Year(), d.Month(), d.Day()+1, q.L.loc) // StartOfDay carries day 32 into the next month
+	return &t, nil
+}
+
+// lotView is an open lot as the account page lists it.
+type lotView struct {
+	ledger.Lot
+	Expired bool // run out, and not yet posted as bonus_expired by the job
+}
+
+// bonusView is what the account page says of an account's bonus: its
+// open lots, and the bonus that expires first (NextAmount at NextExpiry)
+// among those that may still be spent.
+type bonusView struct {
+	Lots       []lotView
+	NextAmount int64
+	NextExpiry *time.Time
+}
+
+// newBonusView describes lots (in spending order, as store.Lots gives
+// them) at now.
+func newBonusView(lots []ledger.Lot, now time.Time) bonusView {
+	var v bonusView
+	for _, l := range lots {
+		v.Lots = append(v.Lots, lotView{Lot: l, Expired: !l.Live(now)})
+		if !l.Live(now) || l.ExpiresAt == nil {
+			continue
+		}
+		switch {
+		case v.NextExpiry == nil:
+			v.NextExpiry, v.NextAmount = l.ExpiresAt, l.Remaining
+		case l.ExpiresAt.Equal(*v.NextExpiry):
+			v.NextAmount += l.Remaining
+		}
+	}
+	return v
+}
+
+// partSums adds up the entries on customer account id by the part of its
+// balance they move.
+func partSums(entries []ledger.Entry, id int64) (bonus, principal int64) {
+	for _, e := range entries {
+		if e.AccountID != id {
+			continue
+		}
+		if e.Part == ledger.PartBonus {
+			bonus += e.Amount
+		} else {
+			principal += e.Amount
+		}
+	}
+	return bonus, principal
+}
+
+// bonusEntries is the set of transactions that move bonus among an
+// account's entries: the account page names the part of their entries,
+// since a split debit shows as two (SPEC 11).
+func bonusEntries(rows []store.EntryRow) map[int64]bool {
+	out := map[int64]bool{}
+	for _, e := range rows {
+		if e.Part == ledger.PartBonus {
+			out[e.TransactionID] = true
+		}
+	}
+	return out
+}

@@ -98,15 +98,19 @@ func partSums(entries []ledger.Entry, id int64) (bonus, principal int64) {
 	return bonus, principal
 }
 
-// bonusEntries is the set of transactions that move bonus among an
-// account's entries: the account page names the part of their entries,
-// since a split debit shows as two (SPEC 11).
-func bonusEntries(rows []store.EntryRow) map[int64]bool {
-	out := map[int64]bool{}
+// entryParts reads an account's entries (newest first, as the account
+// page lists them): bonusTx are the transactions that move bonus, whose
+// entries the page names the part of, since a split debit shows as two
+// (SPEC 11); repeat, the entries after the first of their transaction.
+func entryParts(rows []store.EntryRow) (bonusTx, repeat map[int64]bool) {
+	bonusTx, repeat = map[int64]bool{}, map[int64]bool{}
+	seen := map[int64]bool{}
 	for _, e := range rows {
 		if e.Part == ledger.PartBonus {
-			out[e.TransactionID] = true
+			bonusTx[e.TransactionID] = true
 		}
+		repeat[e.ID] = seen[e.TransactionID]
+		seen[e.TransactionID] = true
 	}
-	return out
+	return bonusTx, repeat
 }

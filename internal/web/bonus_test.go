@@ -87,3 +87,65 @@ func TestBonusOnTransactionPages(t *testing.T) {
 		})
 	}
 }
+
+// TestBonusOnAccountPages: an account with bonus shows its balance as own
+// money and bonus, the bonus that expires first, and its lots linked to
+// their grants; once a lot has run out (and the job has not yet taken it
+// off) the page says so and what can be spent leaves it out. The lists
+// say the bonus under the balance. An account that never had bonus shows
+// none of it. In both languages.
+func TestBonusOnAccountPages(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+			s := newSiteAt(t, d, func() time.Time { return now })
+			c, a := testdb.Funded(t, s.st, "13800006666", 10000)
+			soon, later := now.Add(2*time.Hour), store.StartOfDay(2026, 12, 31+1, time.UTC)
+			first := grantBonus(t, s, a.ID, 300, &soon)
+			grantBonus(t, s, a.ID, 200, &later)
+			grantBonus(t, s, a.ID, 100, nil)
+			_, plain := testdb.Funded(t, s.st, "13800006667", 5000)
+			b := s.login("clerk")
+			_, page, _ := b.get("/accounts/" + itoa(a.ID))
+			for _, want := range []string{`id="balance">$106.00`, `id="principal">$100.00`, `id="bonus">$6.00`,
+				`id="bonus-next">$3.00 valid through Dec 4, 2026 11:00`, `id="lots-table"`, `href="/transactions/` + itoa(first) + `"`,
+				"Dec 31, 2026", "no expiry", `part-bonus">· Bonus`} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the account page lacks %q", want)
+				}
+			}
+			if strings.Contains(page, `id="bonus-expired"`) {
+				t.Error("bonus shows as expired before its time")
+			}
+			_, list, _ := b.get("/accounts")
+			if !strings.Contains(list, "incl. bonus $6.00") || strings.Count(list, "incl-bonus") != 1 {
+				t.Errorf("the accounts list does not say the bonus under the balance, once")
+			}
+			if _, cust, _ := b.get("/customers/" + itoa(c.ID)); !strings.Contains(cust, "incl. bonus $6.00") {
+				t.Error("the customer's accounts do not say the bonus")
+			}
+			_, page, _ = b.get("/accounts/" + itoa(plain.ID))
+			for _, no := range []string{`id="principal"`, `id="bonus"`, `id="bonus-lots"`, "part-"} {
+				if strings.Contains(page, no) {
+					t.Errorf("an account without bonus shows %s", no)
+				}
+			}
+
+			now = now.Add(3 * time.Hour) // the first lot has run out; no job runs here
+			_, page, _ = b.get("/accounts/" + itoa(a.ID))
+			for _, want := range []string{`id="bonus-expired">$3.00 has expired`, `id="available">$103.00`, `id="bonus-next">$2.00 valid through Dec 31, 2026<`,
+				`<span class="badge text-bg-secondary">Expired</span>`} {
+				if !strings.Contains(page, want) {
+					t.Errorf("after the first lot ran out the account page lacks %q", want)
+				}
+			}
+			b.post("/lang", b.form("lang", "zh-CN", "back", "/"))
+			_, page, _ = b.get("/accounts/" + itoa(a.ID))
+			for _, want := range []string{"本金", "赠送金额明细", "已过期", "长期有效", "有效期至 2026年12月31日"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the Chinese account page lacks %q", want)
+				}
+			}
+		})
+	}
+}

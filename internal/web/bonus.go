@@ -114,3 +114,30 @@ func entryParts(rows []store.EntryRow) (bonusTx, repeat map[int64]bool) {
 	}
 	return bonusTx, repeat
 }
+
+// bonusApprovalGuard refuses, beside its amount, a bonus credit that its
+// size would send to a second person (SPEC 9). The approval keeps the
+// adjustment as store.AdjustmentRequest, which has no bonus fields:
+// approving it would post the bonus as the customer's own money, which
+// the business then counts as money received. Until the request keeps
+// them, such a grant is not queued. The threshold is read here, a moment
+// before SubmitAdjustment reads it again: a threshold changed in between
+// can still queue one.
+func (web *Web) bonusApprovalGuard(q *request, r ledger.Adjustment) error {
+	if !r.Bonus {
+		return nil
+	}
+	code := r.Target.Currency
+	if r.Target.AccountID != 0 {
+		a, err := web.store.Account(q.r.Context(), r.Target.AccountID)
+		if err != nil {
+			return err
+		}
+		code = a.Currency.Code()
+	}
+	set, err := web.store.Settings(q.r.Context())
+	if err != nil || !set.NeedsApproval(code, r.Amount) {
+		return err
+	}
+	return ledger.Invalid("amount", q.L.Tf("adjust.bonus_no_approval", q.L.Money(set.ApprovalThresholds[code], code)))
+}

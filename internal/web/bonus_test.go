@@ -149,3 +149,67 @@ func TestBonusOnAccountPages(t *testing.T) {
 		})
 	}
 }
+
+// TestBonusAdjustmentForm: the adjustment form credits a promotion as
+// bonus valid through a day of the business time zone, which ends it at
+// the start of the next day there; what does not fit comes back with
+// everything typed kept and the problem beside its field, in the user's
+// language; a bonus grant that approval would turn into own money is
+// refused beside its amount.
+func TestBonusAdjustmentForm(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			ctx := context.Background()
+			if _, err := s.st.UpdateSettings(ctx, ledger.Actor{Name: "test"}, func(st *ledger.Settings) error {
+				st.Timezone, st.ApprovalThresholds["USD"] = "Asia/Shanghai", 100_000
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			_, a := testdb.Funded(t, s.st, "13800005555", 10000)
+			b := s.login("clerk")
+			if _, page, _ := b.get("/adjust?account_id=" + itoa(a.ID)); !strings.Contains(page, `id="f-bonus"`) || !strings.Contains(page, `type="date" name="bonus_expires_at"`) {
+				t.Fatal("the adjustment form offers no bonus")
+			}
+			shanghai, _ := time.LoadLocation("Asia/Shanghai")
+			day := time.Now().In(shanghai).AddDate(0, 0, 10)
+			post := func(kv ...string) (int, string, string) {
+				return b.post("/adjust", b.form(append([]string{"account_id", itoa(a.ID), "direction", "credit", "amount", "25.00", "reason", "promotion",
+					"note", "spring promotion", "bonus", "1", "bonus_expires_at", day.Format(time.DateOnly), "form_token", "bonus-" + itoa(int64(len(kv)))}, kv...)...))
+			}
+			code, page, _ := post("reason", "refund")
+			if code != 422 || !strings.Contains(page, `id="e-bonus">Only a credit with reason promotion can be bonus.`) ||
+				!strings.Contains(page, `id="f-bonus" checked`) || !strings.Contains(page, `value="`+day.Format(time.DateOnly)+`"`) || !strings.Contains(page, "spring promotion") {
+				t.Errorf("a refund as bonus = %d; want the problem beside the box, everything typed kept", code)
+			}
+			if code, page, _ = post("bonus_expires_at", "2026-02-30"); code != 422 || !strings.Contains(page, `id="e-bonus_expires_at">Not a date.`) {
+				t.Errorf("an impossible day = %d; want it refused beside the field", code)
+			}
+			if code, page, _ = post("bonus_expires_at", "2020-01-31"); code != 422 || !strings.Contains(page, `id="e-bonus_expires_at">Must be in the future.`) {
+				t.Errorf("a day gone by = %d; want it refused beside the field", code)
+			}
+			if code, page, _ = post("amount", "1000.00"); code != 422 || !strings.Contains(page, `id="e-amount">A bonus credit of $1,000.00 or more`) {
+				t.Errorf("a bonus grant over the approval threshold = %d; want it refused beside the amount", code)
+			}
+			code, _, loc := post()
+			if code != 303 {
+				t.Fatalf("bonus credit = %d", code)
+			}
+			if _, page, _ = b.get(loc); !strings.Contains(page, `id="posted-bonus">$25.00`) {
+				t.Error("the posted panel does not say the credit is bonus")
+			}
+			lots, err := s.st.Lots(ctx, a.ID)
+			if want := store.StartOfDay(day.Year(), day.Month(), day.Day()+1, shanghai); err != nil || len(lots) != 1 || lots[0].Amount != 2500 || !lots[0].ExpiresAt.Equal(want) {
+				t.Fatalf("lots %+v (%v); want one of 25.00 ending %v", lots, err, want)
+			}
+			if _, page, _ = b.get("/accounts/" + itoa(a.ID)); !strings.Contains(page, `$25.00 valid through `+day.Format("Jan 2, 2006")+`<`) {
+				t.Error("the account page does not give back the day typed")
+			}
+			b.post("/lang", b.form("lang", "zh-CN", "back", "/"))
+			if code, page, _ = post("direction", "debit"); code != 422 || !strings.Contains(page, `id="e-bonus">只有入账才能作为赠送金额`) {
+				t.Errorf("a debit as bonus in Chinese = %d; want the Chinese problem beside the box", code)
+			}
+		})
+	}
+}

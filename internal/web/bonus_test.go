@@ -213,3 +213,49 @@ func TestBonusAdjustmentForm(t *testing.T) {
 		})
 	}
 }
+
+// TestBonusSpendOrderSetting: the settings page offers the spending order
+// (SPEC 11), bonus first until changed; saving own money first makes the
+// next consumption take own money first, and the operation record says
+// the change in words. A save of the other settings leaves it unrecorded.
+func TestBonusSpendOrderSetting(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			root := s.login("root")
+			settings := func(kv ...string) int {
+				code, _, _ := root.post("/settings", root.form(append([]string{"retention_days", "200", "timezone", "UTC"}, kv...)...))
+				return code
+			}
+			if _, page, _ := root.get("/settings"); !strings.Contains(page, `<option value="bonus_first" selected>Bonus, then own money (default)</option>`) {
+				t.Fatal("the settings do not offer the spending order, bonus first")
+			}
+			if code := settings("spend_order", "bonus_first"); code != 303 {
+				t.Fatalf("save = %d", code)
+			}
+			if code, page, _ := root.post("/settings", root.form("retention_days", "200", "timezone", "UTC", "spend_order", "newest_first")); code != 422 ||
+				!strings.Contains(page, `id="e-spend_order">Choose one of the options.`) {
+				t.Errorf("an unknown order = %d; want it refused beside the field", code)
+			}
+			if code := settings("spend_order", "principal_first"); code != 303 {
+				t.Fatalf("save = %d", code)
+			}
+			if _, page, _ := root.get("/settings"); !strings.Contains(page, `<option value="principal_first" selected>`) {
+				t.Error("the saved order is not the one shown")
+			}
+			_, a := testdb.Funded(t, s.st, "13800004444", 1000)
+			grantBonus(t, s, a.ID, 500, nil)
+			if _, err := s.st.Charge(context.Background(), ledger.Charge{AccountID: a.ID, Amount: 800, Actor: ledger.Actor{Name: "test"}}); err != nil {
+				t.Fatal(err)
+			}
+			if acc, _ := s.st.Account(context.Background(), a.ID); acc.Bonus != 500 || acc.Principal() != 200 {
+				t.Errorf("own money first: bonus %d, own money %d; want 500 and 200", acc.Bonus, acc.Principal())
+			}
+			_, body, _ := root.get("/audit?action=settings.update")
+			rows := auditRows(t, body)
+			if strings.Count(rows, "Spending order") != 1 || !strings.Contains(rows, "Own money, then bonus") {
+				t.Errorf("the records do not say the one change of the spending order:\n%s", rows)
+			}
+		})
+	}
+}

@@ -44,6 +44,11 @@ func (q *request) bonusExpiry(f url.Values) (*time.Time, error) {
 	if err != nil {
 		return nil, ledger.Invalid("bonus_expires_at", q.L.T("err.date"))
 	}
+	// Today is a last day the domain takes (it ends in the future); the
+	// domain's "must be in the future" would read wrongly of a day.
+	if today := q.web.now().In(q.L.loc).Format(time.DateOnly); s < today {
+		return nil, ledger.Invalid("bonus_expires_at", q.L.T("adjust.bonus_past"))
+	}
 	t := store.StartOfDay(d.Year(), d.Month(), d.Day()+1, q.L.loc) // StartOfDay carries day 32 into the next month
 	return &t, nil
 }

@@ -146,3 +146,35 @@ func (web *Web) bonusApprovalGuard(q *request, r ledger.Adjustment) error {
 	}
 	return ledger.Invalid("amount", q.L.Tf("adjust.bonus_no_approval", q.L.Money(set.ApprovalThresholds[code], code)))
 }
+
+// grant reports whether d's transaction granted bonus: a credit of bonus
+// that is no reversal (a reversal of a split debit puts bonus back).
+func (d txDetailData) grant() bool { return d.Bonus > 0 && d.T.Type != ledger.TxReversal }
+
+// bonusRefusal is the message of why bonus rules refuse to reverse d's
+// transaction (store.Reverse says the same), "" when they do not: a
+// top-up's bonus goes back with its top-up, expired bonus stays expired,
+// and a grant of which nothing is left has nothing to take back.
+func (d txDetailData) bonusRefusal() string {
+	switch {
+	case d.T.Type == ledger.TxBonus:
+		return "why.reverse_bonus"
+	case d.T.Type == ledger.TxBonusExpired:
+		return "why.reverse_expiry"
+	case d.grant() && d.Lot == nil:
+		return "why.bonus_spent"
+	}
+	return ""
+}
+
+// reversalTakes is what reversing d's transaction takes off its account's
+// balance: of a grant what is left of its bonus (SPEC 11), else its
+// amount. A top-up that brought bonus takes that back too; no top-up can
+// bring bonus yet (promotion rules are to come), and its preview leaves
+// the bonus out until one can.
+func reversalTakes(d txDetailData) int64 {
+	if d.grant() && d.Lot != nil {
+		return d.Lot.Remaining
+	}
+	return d.T.Amount
+}

@@ -259,3 +259,40 @@ func TestBonusSpendOrderSetting(t *testing.T) {
 		})
 	}
 }
+
+// TestBonusReversal: reversing a grant takes back what is left of it, and
+// its confirmation says the balance that leaves; a grant spent whole is
+// not offered for reversal, and its confirmation says why.
+func TestBonusReversal(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			_, a := testdb.Funded(t, s.st, "13800003333", 10000)
+			spent := grantBonus(t, s, a.ID, 300, nil)
+			part := grantBonus(t, s, a.ID, 500, nil)
+			// 500.00 of bonus: the older grant is spent whole, 2.00 of the other.
+			if _, err := s.st.Charge(context.Background(), ledger.Charge{AccountID: a.ID, Amount: 500, Actor: ledger.Actor{Name: "test"}}); err != nil {
+				t.Fatal(err)
+			}
+			b := s.login("clerk")
+			if _, page, _ := b.get("/transactions/" + itoa(spent)); strings.Contains(page, `id="reverse"`) {
+				t.Error("a grant spent whole is offered for reversal")
+			}
+			if code, page, _ := b.get("/transactions/" + itoa(spent) + "/reverse"); code != 409 || !strings.Contains(page, "Nothing is left of its bonus") {
+				t.Errorf("the reversal of a spent grant = %d; want 409 saying why", code)
+			}
+			// Balance 103.00 now; the reversal takes back the 3.00 left.
+			_, page, _ := b.get("/transactions/" + itoa(part) + "/reverse")
+			if !regexp.MustCompile(`(?s)id="reverse-effect">.*\$103\.00.*\$100\.00`).MatchString(page) {
+				t.Errorf("the reversal's confirmation does not say 103.00 becomes 100.00:\n%s", page)
+			}
+			token := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(page)
+			if code, _, _ := b.post("/transactions/"+itoa(part)+"/reverse", b.form("note", "promotion withdrawn", "form_token", token[1])); code != 303 {
+				t.Fatalf("reverse the grant = %d", code)
+			}
+			if got := s.balance(a.ID); got != 10000 {
+				t.Errorf("after the reversal the balance is %d, want 10000", got)
+			}
+		})
+	}
+}

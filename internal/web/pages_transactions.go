@@ -307,7 +307,7 @@ func (web *Web) txDetail(q *request) (txDetailData, bool) {
 	}
 	// A reversal is not reversed, nor a transaction twice, nor one whose
 	// entries retention archived (store.Reverse refuses each).
-	d.CanReverse = q.can(auth.ActOperate) && t.Type != ledger.TxReversal && t.ReversedBy == 0 && len(t.Lines) > 0
+	d.CanReverse = q.can(auth.ActOperate) && t.Type != ledger.TxReversal && t.ReversedBy == 0 && len(t.Lines) > 0 && d.bonusRefusal() == ""
 	return d, true
 }
 
@@ -362,14 +362,16 @@ func (web *Web) reverseForm(q *request, d txDetailData, p *page, status int) {
 		return
 	}
 	p.Title = q.L.T("reverse.title")
-	p.Data = reverseData{txDetailData: d, FormToken: q.formToken(), Balance: a.Balance, After: a.Balance - d.T.Amount}
-	switch {
+	p.Data = reverseData{txDetailData: d, FormToken: q.formToken(), Balance: a.Balance, After: a.Balance - reversalTakes(d)}
+	switch refusal := d.bonusRefusal(); {
 	case d.T.ReversedBy != 0:
 		p.Error, status = q.L.T("err.already_reversed"), max(status, http.StatusConflict)
 	case d.T.Type == ledger.TxReversal:
 		p.Error, status = q.L.T("why.reverse_reversal"), max(status, http.StatusConflict)
 	case len(d.T.Lines) == 0:
 		p.Error, status = q.L.T("why.archived_entries"), max(status, http.StatusConflict)
+	case refusal != "":
+		p.Error, status = q.L.T(refusal), max(status, http.StatusConflict)
 	}
 	q.render("reverse", status, p)
 }

@@ -314,7 +314,7 @@ func (s *Store) buildExpiry(id int64) buildFunc {
 		}
 		after := a.Balance - lot.Remaining
 		return &ledger.Transaction{Type: ledger.TxBonusExpired, AccountID: a.ID, Currency: a.Currency, Amount: -lot.Remaining,
-			Note: "bonus expired", CreatedAt: st.now, LotUses: []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}},
+			CreatedAt: st.now, LotUses: []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}},
 			Entries: []ledger.Entry{
 				{AccountID: a.ID, Amount: -lot.Remaining, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now},
 				{AccountID: sys, Amount: lot.Remaining, Part: ledger.PartPrincipal, CreatedAt: st.now},

@@ -35,7 +35,7 @@ type TxRow struct {
 // txRowSelect reads a TxRow; the FROM names the transaction t.
 const txRowSelect = `SELECT t.id, t.type, t.account_id, t.currency, t.amount, t.reference, t.note, t.reason,
 	t.corrects, t.topup_id, t.created_by, t.created_at, t.hold_id, a.number, a.customer_id, c.name, COALESCE(ad.username, ''),
-	(SELECT e.balance_after FROM entries e WHERE e.transaction_id = t.id AND e.account_id = t.account_id),
+	(SELECT e.balance_after FROM entries e WHERE e.transaction_id = t.id AND e.account_id = t.account_id ORDER BY e.id DESC LIMIT 1),
 	(SELECT r.id FROM transactions r WHERE r.corrects = t.id AND r.type = 'reversal')
 	FROM transactions t JOIN accounts a ON a.id = t.account_id JOIN customers c ON c.id = a.customer_id
 	LEFT JOIN admins ad ON ad.id = t.created_by`

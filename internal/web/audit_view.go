@@ -57,6 +57,7 @@ var auditFields = []string{
 	"kind", "request", "approval_thresholds", "approve_credit_changes", "hold_ttl_hours",
 	"notify_low_balance", "notify_topup", "notify_adjustment", "notify_statement", "link_id", "business_name", "smtp",
 	"min_amount", "bonus_fixed", "bonus_percent", "valid_from", "valid_to", "bonus_expires_in_days",
+	"spend_order",
 }
 
 // loginFailures are the reasons auth.Login records for a failed login.
@@ -91,6 +92,9 @@ func recordKeys() []string {
 	}
 	for code := range builtinMethods {
 		keys = append(keys, "method."+code)
+	}
+	for _, o := range []ledger.SpendOrder{ledger.BonusFirst, ledger.PrincipalFirst} {
+		keys = append(keys, "spendorder."+string(o))
 	}
 	return keys
 }
@@ -342,8 +346,8 @@ func (c recordContext) value(r store.AuditRecord, field string, v any, obj map[s
 			return shownValue{Text: c.label("topupstatus.", s)}
 		}
 		return shownValue{Text: c.label("status.", s)}
-	case "payment_status", "role", "type", "scope":
-		prefix := map[string]string{"payment_status": "paid.", "role": "role.", "type": "type.", "scope": "batchscope."}[base]
+	case "payment_status", "role", "type", "scope", "spend_order":
+		prefix := map[string]string{"payment_status": "paid.", "role": "role.", "type": "type.", "scope": "batchscope.", "spend_order": "spendorder."}[base]
 		return shownValue{Text: c.label(prefix, s)}
 	case "reason":
 		if r.ObjectType == "admin" { // only a failed login gives an administrator a reason

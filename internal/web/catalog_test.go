@@ -23,7 +23,7 @@ import (
 func TestCatalogIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	literal := regexp.MustCompile(`(?:L\.T[fn]?|navItem \. "[^"]*") "([a-z_.-]+)"`)
-	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|accounts|customer|nav|login|batch|webhooks|holds|mail|links|public|statement|promotions)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|done|profile|recharge|charge|adjust|accounts|customer|nav|login|batch|webhooks|holds|mail|links|public|statement|promotions)\.[a-z_]+)"`)
 	fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if d.IsDir() {
 			return nil
@@ -49,7 +49,8 @@ func TestCatalogIsComplete(t *testing.T) {
 	}
 	// Keys built from a value in a template: {{.L.T (print "status." .Status)}}.
 	for prefix, values := range map[string]string{
-		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal",
+		"status.": "normal frozen disabled", "role.": "super_admin admin reviewer", "type.": "topup charge adjustment reversal bonus bonus_expired",
+		"part.":   "bonus principal",
 		"reason.": "refund promotion compensation correction other opening_balance", "topupstatus.": "pending approved rejected cancelled",
 		"paid.": "paid unpaid", "sort.": "created_at -created_at balance -balance number -number",
 		"field.":                 "name phone email company default_currency remark",

@@ -269,6 +269,13 @@ type accountDetailData struct {
 	// page without scripts, and a form that came back with errors.
 	Editing bool
 	Back    string // where the edit form returns
+	// Bonus is the account's open bonus lots (SPEC 11). BonusTx are the
+	// transactions among Entries that move bonus, whose entries name their
+	// part; Repeat, the entries after the first of their transaction (a
+	// split debit's second), which offer no reversal of their own.
+	Bonus   bonusView
+	BonusTx map[int64]bool
+	Repeat  map[int64]bool
 }
 
 func (web *Web) accountDetail(q *request) {
@@ -348,10 +355,26 @@ func (web *Web) accountPage(q *request, id int64, p *page, status int) {
 		q.internal(err)
 		return
 	}
+	if err := web.accountBonus(q, &d); err != nil {
+		q.internal(err)
+		return
+	}
 	d.FormToken = q.formToken()
 	d.Editing = p.Form.Get("editing") == "1" || len(p.Errs) > 0 || status == http.StatusConflict
 	p.Title, p.Data = d.Customer.Name+" · "+d.Account.Currency.Code(), d
 	q.render("account", status, p)
+}
+
+// accountBonus reads d's account's open bonus lots, when it holds bonus,
+// and marks its entries that move bonus.
+func (web *Web) accountBonus(q *request, d *accountDetailData) error {
+	d.BonusTx, d.Repeat = entryParts(d.Entries)
+	if d.Account.Bonus == 0 {
+		return nil // never had bonus, or spent it all: no lot is open
+	}
+	lots, err := web.store.Lots(q.r.Context(), d.Account.ID)
+	d.Bonus = newBonusView(lots, web.now())
+	return err
 }
 
 // accountData reads the account and its customer, and fills the edit

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/auth"
 	"github.com/cofferhq/coffer/internal/ledger"
@@ -13,6 +14,7 @@ import (
 // postingData is the consumption or adjustment form: the picker until a
 // customer is chosen, then the customer's accounts and the form itself.
 type postingData struct {
+	Today     string // the business time zone's, the first day a bonus may end
 	Pick      pickData
 	Account   ledger.Account // the account chosen, if one is
 	Customer  ledger.Customer
@@ -53,12 +55,19 @@ func (v postedView) Amount() int64 {
 	return v.Tx.Amount
 }
 
+// Bonus is what the posting moved of the account's bonus (SPEC 11): a
+// bonus credit, or the part of a debit that bonus paid.
+func (v postedView) Bonus() int64 {
+	b, _ := partSums(v.Tx.Entries, v.Tx.AccountID)
+	return b
+}
+
 // postingForm shows the consumption or adjustment form (name) for an
 // account (?account_id=), a customer's accounts (?customer_id=), or what
 // the picker found (?q=). An id that does not parse, or names nothing, is
 // marked beside its field (422).
 func (web *Web) postingForm(q *request, name string, p *page, status int) {
-	d := postingData{FormToken: q.formToken(), Reasons: ledger.Reasons}
+	d := postingData{FormToken: q.formToken(), Reasons: ledger.Reasons, Today: web.now().In(q.L.loc).Format(time.DateOnly)}
 	if err := web.postingPage(q, name, p, &d); err != nil {
 		q.internal(err)
 		return
@@ -231,9 +240,9 @@ func (web *Web) postingAmount(q *request, p *page, opening bool) (ledger.Target,
 // postingSubmit reads a consumption or adjustment form's target and
 // amount, posts it, and sends the browser back to the form with the
 // posting shown; a problem goes back to the form with everything typed
-// kept and the field marked. fieldErr is a problem the caller found in the
-// form's other fields, shown with the rest.
-func (web *Web) postingSubmit(q *request, form, done string, fieldErr error, post func(t ledger.Target, amount int64) (store.AdjustOutcome, error)) {
+// kept and the field marked. fieldErrs are the problems (nil: none) the
+// caller found in the form's other fields, shown with the rest.
+func (web *Web) postingSubmit(q *request, form, done string, fieldErrs []error, post func(t ledger.Target, amount int64) (store.AdjustOutcome, error)) {
 	if !q.need(auth.ActOperate) {
 		return
 	}
@@ -244,8 +253,10 @@ func (web *Web) postingSubmit(q *request, form, done string, fieldErr error, pos
 		q.internal(err)
 		return
 	}
-	if fieldErr != nil {
-		q.formErrors(p, fieldErr)
+	for _, err := range fieldErrs {
+		if err != nil {
+			q.formErrors(p, err)
+		}
 	}
 	if len(p.Errs) > 0 {
 		p.Error = q.L.T("err.fix_fields")
@@ -300,9 +311,12 @@ func (web *Web) adjustSubmit(q *request) {
 	// The transaction corrected is optional; a typo in it is refused, as
 	// the API refuses it, not posted as an adjustment that corrects nothing.
 	corrects, badCorrects := q.idField(f, "corrects")
-	web.postingSubmit(q, "adjust", "adjusted", badCorrects, func(t ledger.Target, amount int64) (store.AdjustOutcome, error) {
-		return web.store.SubmitAdjustment(q.r.Context(), ledger.Adjustment{Target: t, Direction: ledger.Direction(f.Get("direction")),
-			Amount: amount, Reason: ledger.Reason(f.Get("reason")), Note: f.Get("note"), Corrects: corrects, Actor: q.actor(), Idem: q.idem()})
+	// A promotion's credit may be bonus (SPEC 11), valid through a day.
+	expires, badExpiry := q.bonusExpiry(f)
+	web.postingSubmit(q, "adjust", "adjusted", []error{badCorrects, badExpiry}, func(t ledger.Target, amount int64) (store.AdjustOutcome, error) {
+		r := ledger.Adjustment{Target: t, Direction: ledger.Direction(f.Get("direction")), Amount: amount, Reason: ledger.Reason(f.Get("reason")),
+			Note: f.Get("note"), Corrects: corrects, Bonus: f.Get("bonus") == "1", BonusExpiresAt: expires, Actor: q.actor(), Idem: q.idem()}
+		return web.store.SubmitAdjustment(q.r.Context(), r)
 	})
 }
 

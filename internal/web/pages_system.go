@@ -196,6 +196,7 @@ func (web *Web) renderSettings(q *request, p *page, status int) {
 		p.Form.Set("timezone", s.Timezone)
 		p.Form.Set("phone_region", s.PhoneRegion)
 		p.Form.Set("hold_ttl_hours", itoa(int64(s.HoldTTL().Hours())))
+		p.Form.Set("spend_order", string(s.Spending()))
 		if s.DirectTopUp {
 			p.Form.Set("direct_topup", "1")
 		}
@@ -217,16 +218,7 @@ func (web *Web) settingsSave(q *request) {
 	f := q.r.PostForm
 	p := q.page(q.L.T("nav.settings"), nil)
 	p.Form = f
-	days, tz, credit := web.readSettings(q, p, f)
-	ttl := 0 // a form from before the setting keeps it as it is
-	if f.Has("hold_ttl_hours") {
-		var err error
-		ttl, err = strconv.Atoi(strings.TrimSpace(f.Get("hold_ttl_hours")))
-		if err != nil || ttl < 1 || ttl > ledger.MaxHoldDays*24 {
-			p.Errs["hold_ttl_hours"] = q.L.Tf("why.hold_ttl", 1, ledger.MaxHoldDays*24)
-		}
-	}
-	threshold := q.readThreshold(p, f)
+	form := q.readSettings(p, f)
 	if len(p.Errs) > 0 {
 		web.renderSettings(q, p, http.StatusUnprocessableEntity)
 		return
@@ -236,25 +228,7 @@ func (web *Web) settingsSave(q *request) {
 		q.internal(err)
 		return
 	}
-	after, err := web.store.UpdateSettings(q.r.Context(), q.actor(), func(s *ledger.Settings) error {
-		s.RetentionDays, s.Timezone, s.DirectTopUp = days, tz, f.Get("direct_topup") == "1"
-		s.PhoneRegion = strings.TrimSpace(f.Get("phone_region"))
-		if ttl > 0 {
-			s.HoldTTLHours = ttl
-		}
-		if credit != nil {
-			s.DefaultCreditLimit[credit.Currency().Code()] = credit.Minor()
-		}
-		s.ApproveCreditChanges = f.Get("approve_credit_changes") == "1"
-		switch {
-		case threshold == nil:
-		case threshold.IsZero():
-			delete(s.ApprovalThresholds, threshold.Currency().Code())
-		default:
-			s.ApprovalThresholds[threshold.Currency().Code()] = threshold.Minor()
-		}
-		return nil
-	})
+	after, err := web.store.UpdateSettings(q.r.Context(), q.actor(), form.apply)
 	if err != nil {
 		if q.formErrors(p, err) {
 			web.renderSettings(q, p, http.StatusUnprocessableEntity)
@@ -269,27 +243,78 @@ func (web *Web) settingsSave(q *request) {
 	q.redirect("/settings?done=saved")
 }
 
+// settingsForm is what the settings form asks for, read field by field.
+type settingsForm struct {
+	f                 url.Values
+	days, ttl         int // ttl 0: a form from before the setting keeps it as it is
+	tz                string
+	credit, threshold *money.Amount // a currency's, when one is typed
+}
+
+// apply makes s what the form asks for. The domain checks the whole
+// (Settings.Validate), the spending order's value among it.
+func (v settingsForm) apply(s *ledger.Settings) error {
+	f := v.f
+	s.RetentionDays, s.Timezone, s.DirectTopUp = v.days, v.tz, f.Get("direct_topup") == "1"
+	s.PhoneRegion = strings.TrimSpace(f.Get("phone_region"))
+	if v.ttl > 0 {
+		s.HoldTTLHours = v.ttl
+	}
+	if v.credit != nil {
+		s.DefaultCreditLimit[v.credit.Currency().Code()] = v.credit.Minor()
+	}
+	s.ApproveCreditChanges = f.Get("approve_credit_changes") == "1"
+	switch {
+	case v.threshold == nil:
+	case v.threshold.IsZero():
+		delete(s.ApprovalThresholds, v.threshold.Currency().Code())
+	default:
+		s.ApprovalThresholds[v.threshold.Currency().Code()] = v.threshold.Minor()
+	}
+	// The default chosen again stays unset, so that a save of the other
+	// settings records no change of this one.
+	if order := ledger.SpendOrder(f.Get("spend_order")); f.Has("spend_order") && order != s.Spending() {
+		s.SpendOrder = order
+	}
+	return nil
+}
+
 // readSettings checks the settings form field by field, in the user's
 // language (the domain's bounds, Settings.Validate, say them in English
-// only): the retention days, the time zone, and a credit limit for new
-// accounts of a currency when one is typed.
-func (web *Web) readSettings(q *request, p *page, f url.Values) (days int, tz string, credit *money.Amount) {
-	days, err := strconv.Atoi(strings.TrimSpace(f.Get("retention_days")))
-	if err != nil || days < 30 || days > 3650 {
+// only): the retention days, the time zone, how long holds last, and a
+// credit limit for new accounts and an approval threshold of a currency
+// when one is typed.
+func (q *request) readSettings(p *page, f url.Values) settingsForm {
+	v := settingsForm{f: f, threshold: q.readThreshold(p, f), credit: q.readCredit(p, f)}
+	var err error
+	v.days, err = strconv.Atoi(strings.TrimSpace(f.Get("retention_days")))
+	if err != nil || v.days < 30 || v.days > 3650 {
 		p.Errs["retention_days"] = q.L.Tf("settings.retention_range", 30, 3650)
 	}
-	tz = strings.TrimSpace(f.Get("timezone"))
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+	v.tz = strings.TrimSpace(f.Get("timezone"))
+	if _, err := time.LoadLocation(v.tz); err != nil || v.tz == "" || v.tz == "Local" {
 		p.Errs["timezone"] = q.L.T("settings.timezone_bad")
 	}
+	if f.Has("hold_ttl_hours") {
+		v.ttl, err = strconv.Atoi(strings.TrimSpace(f.Get("hold_ttl_hours")))
+		if err != nil || v.ttl < 1 || v.ttl > ledger.MaxHoldDays*24 {
+			p.Errs["hold_ttl_hours"] = q.L.Tf("why.hold_ttl", 1, ledger.MaxHoldDays*24)
+		}
+	}
+	return v
+}
+
+// readCredit reads the credit limit typed for new accounts of one
+// currency, if any.
+func (q *request) readCredit(p *page, f url.Values) *money.Amount {
 	code, amount := strings.ToUpper(strings.TrimSpace(f.Get("credit_currency"))), strings.TrimSpace(f.Get("credit_amount"))
 	if code == "" && amount == "" {
-		return days, tz, nil
+		return nil
 	}
 	c, err := money.LookupCurrency(code)
 	if err != nil {
 		p.Errs["credit_currency"] = q.L.T("err.currency")
-		return days, tz, nil
+		return nil
 	}
 	a, err := money.Parse(amount, c)
 	switch {
@@ -298,9 +323,9 @@ func (web *Web) readSettings(q *request, p *page, f url.Values) (days int, tz st
 	case a.IsNegative() || a.Minor() > ledger.MaxLimit:
 		p.Errs["credit_amount"] = q.L.T("settings.credit_range")
 	default:
-		credit = &a
+		return &a
 	}
-	return days, tz, credit
+	return nil
 }
 
 // readThreshold reads the approval threshold typed for one currency, if

@@ -23,11 +23,12 @@ import (
 // API's GET /transactions) sees them all; reversing is ActOperate.
 
 // txTypes are the transaction types in the order the filter offers them.
-var txTypes = []ledger.TxType{ledger.TxTopUp, ledger.TxCharge, ledger.TxAdjustment, ledger.TxReversal}
+var txTypes = []ledger.TxType{ledger.TxTopUp, ledger.TxBonus, ledger.TxCharge, ledger.TxAdjustment, ledger.TxReversal, ledger.TxBonusExpired}
 
-// txTones colour a transaction's type: money in, money out, by hand, undone.
-var txTones = map[ledger.TxType]string{ledger.TxTopUp: "success", ledger.TxCharge: "primary",
-	ledger.TxAdjustment: "info", ledger.TxReversal: "warning"}
+// txTones colour a transaction's type: money in (a recharge and its
+// bonus), money out, by hand, undone, bonus run out.
+var txTones = map[ledger.TxType]string{ledger.TxTopUp: "success", ledger.TxBonus: "success", ledger.TxCharge: "primary",
+	ledger.TxAdjustment: "info", ledger.TxReversal: "warning", ledger.TxBonusExpired: "secondary"}
 
 // txBadge is a transaction type as a badge in the page's language.
 func txBadge(l *locale, t ledger.TxType) badgeView {
@@ -270,6 +271,13 @@ type txDetailData struct {
 	Badge      badgeView
 	CanReverse bool
 	Methods    map[string]string // payment method code → name, for funding accounts
+	// Bonus and Principal are what the transaction moves of each part of
+	// its customer account's balance (SPEC 11); Parts, that it moves
+	// bonus at all, and so that the page names the parts.
+	Bonus, Principal int64
+	Parts            bool
+	// Lot is the bonus a grant opened, while some of it is left.
+	Lot *ledger.Lot
 }
 
 // txDetail reads the transaction of the path for its page; it answers
@@ -290,13 +298,43 @@ func (web *Web) txDetail(q *request) (txDetailData, bool) {
 		return txDetailData{}, false
 	}
 	d := txDetailData{T: t, Badge: txBadge(q.L, t.Type), Methods: map[string]string{}}
+	if err := web.txParts(q, &d); err != nil {
+		q.internal(err)
+		return txDetailData{}, false
+	}
 	for _, m := range methods {
 		d.Methods[ledger.SystemFundingPfx+m.Code] = m.Name
 	}
 	// A reversal is not reversed, nor a transaction twice, nor one whose
 	// entries retention archived (store.Reverse refuses each).
-	d.CanReverse = q.can(auth.ActOperate) && t.Type != ledger.TxReversal && t.ReversedBy == 0 && len(t.Lines) > 0
+	d.CanReverse = q.can(auth.ActOperate) && t.Type != ledger.TxReversal && t.ReversedBy == 0 && len(t.Lines) > 0 && d.bonusRefusal() == ""
 	return d, true
+}
+
+// txParts fills in what d's transaction moves of bonus and principal, and
+// the lot it granted. The balance after is the one its last entry on the
+// customer account left: a split debit has two, the first of which is
+// only a step between.
+func (web *Web) txParts(q *request, d *txDetailData) error {
+	var entries []ledger.Entry
+	for _, l := range d.T.Lines {
+		entries = append(entries, l.Entry)
+		if l.AccountID == d.T.AccountID && l.BalanceAfter != nil {
+			d.T.BalanceAfter = l.BalanceAfter
+		}
+	}
+	d.Bonus, d.Principal = partSums(entries, d.T.AccountID)
+	d.Parts = d.Bonus != 0
+	if d.Bonus <= 0 || d.T.Type == ledger.TxReversal {
+		return nil
+	}
+	lots, err := web.store.Lots(q.r.Context(), d.T.AccountID)
+	for i := range lots {
+		if lots[i].TransactionID == d.T.ID {
+			d.Lot = &lots[i]
+		}
+	}
+	return err
 }
 
 func (web *Web) transactionDetail(q *request) {
@@ -324,14 +362,16 @@ func (web *Web) reverseForm(q *request, d txDetailData, p *page, status int) {
 		return
 	}
 	p.Title = q.L.T("reverse.title")
-	p.Data = reverseData{txDetailData: d, FormToken: q.formToken(), Balance: a.Balance, After: a.Balance - d.T.Amount}
-	switch {
+	p.Data = reverseData{txDetailData: d, FormToken: q.formToken(), Balance: a.Balance, After: a.Balance - reversalTakes(d)}
+	switch refusal := d.bonusRefusal(); {
 	case d.T.ReversedBy != 0:
 		p.Error, status = q.L.T("err.already_reversed"), max(status, http.StatusConflict)
 	case d.T.Type == ledger.TxReversal:
 		p.Error, status = q.L.T("why.reverse_reversal"), max(status, http.StatusConflict)
 	case len(d.T.Lines) == 0:
 		p.Error, status = q.L.T("why.archived_entries"), max(status, http.StatusConflict)
+	case refusal != "":
+		p.Error, status = q.L.T(refusal), max(status, http.StatusConflict)
 	}
 	q.render("reverse", status, p)
 }

@@ -29,9 +29,13 @@ type site struct {
 	st  *store.Store
 }
 
-func newSite(t *testing.T, d store.Dialect) *site {
-	st := testdb.Open(t, d, store.Options{})
-	srv := httptest.NewServer(server.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{}))
+func newSite(t *testing.T, d store.Dialect) *site { return newSiteAt(t, d, nil) }
+
+// newSiteAt is newSite whose store and pages read the clock now (nil: the
+// time of day), for a test that moves time.
+func newSiteAt(t *testing.T, d store.Dialect, now func() time.Time) *site {
+	st := testdb.Open(t, d, store.Options{Now: now})
+	srv := httptest.NewServer(server.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Now: now}))
 	t.Cleanup(srv.Close)
 	hash, _ := auth.HashPassword(password)
 	st.CreateFirstAdmin(context.Background(), "root", hash)

@@ -138,6 +138,26 @@ document.addEventListener("DOMContentLoaded", function () {
   document.addEventListener("DOMContentLoaded", sync);
   document.addEventListener("htmx:afterSwap", sync); // the recharge dialog's form
 })();
+// Adjustment: "Credit as bonus" applies to a credit with reason promotion
+// only, and its last day to bonus only: each is shown only then, and a
+// hidden one is emptied, so that it is never sent unseen. Without scripts
+// both are on show, and the server refuses what does not apply.
+(function () {
+  function sync() {
+    var box = document.getElementById("bonus-fields");
+    if (!box) return;
+    var credit = document.getElementById("dir-credit"), reason = document.getElementById("f-reason");
+    var bonus = document.getElementById("f-bonus"), day = document.getElementById("f-bonus_expires_at");
+    box.hidden = !(credit.checked && reason.value === "promotion");
+    if (box.hidden) bonus.checked = false;
+    document.getElementById("bonus-expiry").hidden = !bonus.checked;
+    if (!bonus.checked) day.value = "";
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.name === "direction" || e.target.id === "f-reason" || e.target.id === "f-bonus") sync();
+  });
+  document.addEventListener("DOMContentLoaded", sync);
+})();
 // Forms marked data-errors-in-place (the account and batch dialogs) come
 // back with their errors (422) or as things are now (409): show them in
 // place, as htmx otherwise leaves error answers unshown.

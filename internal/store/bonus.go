@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 )
 
 // Principal and bonus (SPEC 11). Every entry on a customer account names
@@ -320,4 +321,53 @@ func (s *Store) buildExpiry(id int64) buildFunc {
 				{AccountID: sys, Amount: lot.Remaining, Part: ledger.PartPrincipal, CreatedAt: st.now},
 			}}, nil
 	}
+}
+
+// topUpBonus posts, beside the posting t of top-up request topupID, the
+// bonus of the best promotion rule valid now (SPEC 11), if one gives any:
+// a bonus transaction from the promotions account that names the top-up
+// and opens a lot expiring as the rule says. It runs in the top-up's
+// database transaction: the bonus is credited with the top-up or not at all.
+func (s *Store) topUpBonus(ctx context.Context, st *txState, actor ledger.Actor, t *ledger.Transaction, topupID int64) error {
+	rules, err := s.promotionsAt(ctx, st.tx, t.Currency.Code(), st.now)
+	if err != nil {
+		return err
+	}
+	bonus, rule, ok := ledger.BonusFor(rules, t.Currency, t.Amount, st.now)
+	if !ok {
+		return nil
+	}
+	_, err = s.postIn(ctx, st, actor, func(ctx context.Context, st *txState) (*ledger.Transaction, error) {
+		a, err := s.lockAccount(ctx, st.tx, t.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.CheckCredit(bonus); err != nil {
+			return nil, err
+		}
+		sys, err := s.systemAccount(ctx, st, ledger.SystemPromotions, a.Currency)
+		if err != nil {
+			return nil, err
+		}
+		return grantTransaction(st, ledger.Transaction{Type: ledger.TxBonus, TopUpID: topupID, Note: rule.Name, CreatedBy: actor.AdminID},
+			a, bonus, sys, rule.BonusExpiry(st.now)), nil
+	}, ledger.Idempotency{})
+	return err
+}
+
+// BonusPreview is the bonus a top-up of amount in currency would bring if
+// it were credited now, and the rule that gives it; ok is false when no
+// rule gives any.
+func (s *Store) BonusPreview(ctx context.Context, currency string, amount int64) (bonus int64, rule ledger.Promotion, ok bool, err error) {
+	cur, err := money.LookupCurrency(currency)
+	if err != nil {
+		return 0, rule, false, err
+	}
+	now := s.nowTime()
+	rules, err := s.promotionsAt(ctx, s.rdb, currency, now)
+	if err != nil {
+		return 0, rule, false, err
+	}
+	bonus, rule, ok = ledger.BonusFor(rules, cur, amount, now)
+	return bonus, rule, ok, nil
 }

@@ -496,3 +496,59 @@ func checkBonusStatement(rt *rapid.T, s *store.Store, customerID int64, m *bonus
 		rt.Fatalf("%s: statement closes at %d (bonus %d), model says %d (bonus %d)", where, st.Closing, st.ClosingBonus, m.principal+m.bonus(), m.bonus())
 	}
 }
+
+// TestTopUpBonus: an approved top-up that meets promotion rules brings the
+// best rule's bonus, as a bonus transaction naming the top-up, in a lot
+// expiring as the rule says; one below every minimum brings none; the
+// reports count recharge without the bonus; reversing the top-up after part
+// of the bonus was spent takes back only what is left of it.
+func TestTopUpBonus(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			clk := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+			s := testdb.Open(t, d, store.Options{Now: clk.Now})
+			clerk, checker := reviewActors(t, s)
+			c, a := fixture(t, s, "5900010", 0)
+			createPromotion(t, s, promotion("ten percent", "USD", 1000)) // from 100.00
+			fixed := promotion("fifty flat", "USD", 0)
+			fixed.BonusFixed, fixed.MinAmount, fixed.BonusExpiresInDays = 5000, 40_000, 30
+			createPromotion(t, s, fixed)
+
+			approve := func(amount int64) store.TopUpResult {
+				r, err := s.ApproveTopUp(ctx, checker, submit(t, s, clerk, c.ID, amount).ID, nil, "", "", ledger.Idempotency{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			approve(5_000) // 50.00: below every minimum
+			big := approve(60_000) // 600.00: ten percent gives 60.00, fifty flat 50.00
+			lots, err := s.Lots(ctx, a.ID)
+			if err != nil || len(lots) != 1 || lots[0].Amount != 6000 || lots[0].ExpiresAt != nil {
+				t.Fatalf("lots %+v, %v; want one of 60.00 that never expires", lots, err)
+			}
+			bonusTx, err := s.Transaction(ctx, lots[0].TransactionID)
+			if err != nil || bonusTx.Type != ledger.TxBonus || bonusTx.TopUpID != big.TopUp.ID || bonusTx.Note != "ten percent" {
+				t.Fatalf("bonus transaction %+v, %v", bonusTx, err)
+			}
+			if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: 2_000}); err != nil { // spends 20.00 of the bonus
+				t.Fatal(err)
+			}
+			totals, err := s.ReportTotals(ctx)
+			if err != nil || totals[0].Recharge.Int64() != 65_000 || totals[0].Bonus.Int64() != 6_000 || totals[0].ConsumptionBonus.Int64() != 2_000 {
+				t.Fatalf("totals %+v, %v; want recharge 650.00 without the bonus of 60.00, 20.00 of it spent", totals, err)
+			}
+			if _, err := s.Reverse(ctx, ledger.Reversal{TransactionID: big.TopUp.TransactionID, Note: "paid twice"}); err != nil {
+				t.Fatal(err)
+			}
+			acc, err := s.Account(ctx, a.ID)
+			if err != nil || acc.Principal() != 5_000 || acc.Bonus != 0 {
+				t.Fatalf("after the reversal: principal %d bonus %d (%v); want 50.00 and nothing left of the bonus", acc.Principal(), acc.Bonus, err)
+			}
+			if _, err := s.Reverse(ctx, ledger.Reversal{TransactionID: bonusTx.ID}); ledger.CodeOf(err) != ledger.CodeValidation {
+				t.Errorf("reversing the bonus on its own: %v, want refused", err)
+			}
+			mustVerify(t, s)
+		})
+	}
+}

@@ -681,5 +681,11 @@ func AuditTransaction(t *ledger.Transaction) map[string]any {
 	if t.HoldID != 0 {
 		m["hold_id"] = t.HoldID
 	}
+	if b := bonusDelta(t, t.AccountID); b != 0 { // the part of amount that is bonus (SPEC 11)
+		m["bonus"] = money.FormatMinor(b, t.Currency.Digits())
+	}
+	if t.Grant != nil && t.Grant.ExpiresAt != nil {
+		m["bonus_expires_at"] = t.Grant.ExpiresAt.UTC().Format(time.RFC3339)
+	}
 	return m
 }

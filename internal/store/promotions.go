@@ -151,8 +151,8 @@ func (s *Store) Promotions(ctx context.Context) ([]ledger.Promotion, error) {
 // ledger.BonusFor. It takes no lock: a rule edited while the top-up posts
 // applies to the top-ups after it, as though the edit had come a moment
 // later.
-func (s *Store) promotionsAt(ctx context.Context, tx *txn, currency string, at time.Time) ([]ledger.Promotion, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+promotionCols+` FROM promotions
+func (s *Store) promotionsAt(ctx context.Context, q querier, currency string, at time.Time) ([]ledger.Promotion, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+promotionCols+` FROM promotions
 		WHERE currency = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2) ORDER BY id`, currency, micros(at))
 	return collect(rows, err, scanPromotion)
 }

@@ -513,6 +513,9 @@ func (s *Store) review(ctx context.Context, st *txState, actor ledger.Actor, t l
 		if err != nil {
 			return t, err
 		}
+		if err := s.topUpBonus(ctx, st, actor, posted, t.ID); err != nil {
+			return t, err
+		}
 		txID, posting = sql.NullInt64{Int64: posted.ID, Valid: true}, posted
 		actualAmount = sql.NullInt64{Int64: amount, Valid: true}
 		exRate = sql.NullString{String: rate, Valid: true}

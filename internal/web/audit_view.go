@@ -57,7 +57,7 @@ var auditFields = []string{
 	"kind", "request", "approval_thresholds", "approve_credit_changes", "hold_ttl_hours",
 	"notify_low_balance", "notify_topup", "notify_adjustment", "notify_statement", "link_id", "business_name", "smtp",
 	"min_amount", "bonus_fixed", "bonus_percent", "valid_from", "valid_to", "bonus_expires_in_days",
-	"spend_order",
+	"spend_order", "bonus", "bonus_expires_at",
 }
 
 // loginFailures are the reasons auth.Login records for a failed login.

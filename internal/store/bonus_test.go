@@ -521,7 +521,7 @@ func TestTopUpBonus(t *testing.T) {
 				}
 				return r
 			}
-			approve(5_000) // 50.00: below every minimum
+			approve(5_000)         // 50.00: below every minimum
 			big := approve(60_000) // 600.00: ten percent gives 60.00, fifty flat 50.00
 			lots, err := s.Lots(ctx, a.ID)
 			if err != nil || len(lots) != 1 || lots[0].Amount != 6000 || lots[0].ExpiresAt != nil {

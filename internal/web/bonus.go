@@ -1,11 +1,14 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/auth"
 	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -150,4 +153,53 @@ func reversalTakes(d txDetailData) int64 {
 		return d.Lot.Remaining
 	}
 	return d.T.Amount
+}
+
+// bonusHint is the bonus a top-up would bring under today's promotion
+// rules (SPEC 11), shown under its amount before it is submitted and on
+// the review before it is approved.
+type bonusHint struct {
+	Bonus    int64
+	Currency string
+	Rule     string // the rule's name
+	Days     int    // how long the bonus lasts; 0: it does not expire
+}
+
+// bonusHintFor works the hint out of an amount as typed and its currency;
+// nil when either is not (yet) one, or no rule gives a bonus.
+func (web *Web) bonusHintFor(q *request, amount, code string) (*bonusHint, error) {
+	cur, err := money.LookupCurrency(code)
+	if err != nil || strings.TrimSpace(amount) == "" {
+		return nil, nil
+	}
+	a, err := money.ParsePositive(typedAmount(amount), cur)
+	if err != nil {
+		return nil, nil // the form says what is wrong with it when submitted
+	}
+	bonus, rule, ok, err := web.store.BonusPreview(q.r.Context(), cur.Code(), a.Minor())
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &bonusHint{Bonus: bonus, Currency: cur.Code(), Rule: rule.Name, Days: rule.BonusExpiresInDays}, nil
+}
+
+// rechargeBonus answers the recharge form's bonus hint as the amount or
+// currency changes (htmx).
+func (web *Web) rechargeBonus(q *request) {
+	if !q.need(auth.ActOperate) {
+		return
+	}
+	v := q.r.URL.Query()
+	amount := v.Get("amount")
+	if amount == "" {
+		amount = v.Get("actual_amount") // the review form's
+	}
+	hint, err := web.bonusHintFor(q, amount, chosenCurrency(v))
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	p := q.page("", nil)
+	p.Data = struct{ BonusHint *bonusHint }{hint}
+	q.renderBlock("recharge", "bonus_hint", http.StatusOK, p)
 }

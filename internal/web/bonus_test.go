@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 	"github.com/cofferhq/coffer/internal/store"
 	"github.com/cofferhq/coffer/internal/testdb"
 )
@@ -282,6 +283,45 @@ func TestBonusReversal(t *testing.T) {
 			}
 			if got := s.balance(a.ID); got != 10000 {
 				t.Errorf("after the reversal the balance is %d, want 10000", got)
+			}
+		})
+	}
+}
+
+// TestRechargeShowsItsBonus: the recharge form says, under the amount, the
+// bonus today's promotion rules give it (htmx asks as the amount is typed),
+// in the user's language; nothing for an amount no rule rewards; and the
+// review form says what approving would credit beside the top-up.
+func TestRechargeShowsItsBonus(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := newSite(t, d)
+			ctx := context.Background()
+			root := ledger.Actor{Name: "test"}
+			if _, err := s.st.CreatePromotion(ctx, root, ledger.Promotion{Name: "Winter 10%", Currency: money.MustCurrency("USD"), MinAmount: 10_000,
+				BonusPercentBP: 1000, ValidFrom: time.Now().Add(-time.Hour), BonusExpiresInDays: 30}); err != nil {
+				t.Fatal(err)
+			}
+			clerk := s.login("clerk")
+			if _, page, _ := clerk.get("/recharge/bonus?amount=600.00&currency=USD"); !strings.Contains(page, "Bonus $60.00 with “Winter 10%”, valid for 30 days.") {
+				t.Errorf("the hint for 600.00 = %q", page)
+			}
+			if _, page, _ := clerk.get("/recharge/bonus?amount=50.00&currency=USD"); strings.Contains(page, "Bonus") || !strings.Contains(page, `id="bonus-hint"`) {
+				t.Errorf("the hint for 50.00 = %q; want an empty hint", page)
+			}
+			clerk.post("/lang", clerk.form("lang", "zh-CN", "back", "/"))
+			if _, page, _ := clerk.get("/recharge/bonus?amount=1,000&currency=USD"); !strings.Contains(page, "按“Winter 10%”赠送 US$100.00，有效期 30 天。") {
+				t.Errorf("the hint in Chinese = %q", page)
+			}
+			c, _ := testdb.Funded(t, s.st, "13800006666", 0)
+			clerkActor, err := s.st.AdminByUsername(ctx, "clerk")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := testdb.SubmitTopUp(t, s.st, ledger.Actor{AdminID: clerkActor.ID, Name: "clerk", Role: ledger.RoleAdmin}, c.ID, "USD", 25_000)
+			checker := s.login("checker")
+			if _, page, _ := checker.get("/reviews/" + itoa(req.ID)); !strings.Contains(page, "Bonus $25.00 with “Winter 10%”, valid for 30 days.") {
+				t.Error("the review form does not say the bonus approving would credit")
 			}
 		})
 	}

@@ -73,6 +73,9 @@ type reviewData struct {
 	Decide bool
 	Why    string
 	Seen   int64 // after a stale form: the version it was made on
+	// BonusHint is the bonus approving the amount would credit beside it,
+	// under today's promotion rules (SPEC 11).
+	BonusHint *bonusHint
 }
 
 // reviewPage shows a request with the decision form, its amount and
@@ -113,6 +116,12 @@ func (web *Web) renderReview(q *request, p *page, t store.TopUpRow, fresh bool, 
 	if fresh { // the remark typed into a stale form stays: it is not about the amount
 		cur, _ := money.LookupCurrency(t.Currency)
 		p.Form = url.Values{"actual_amount": {money.New(t.Amount, cur).String()}, "exchange_rate": {"1"}, "remark": {p.Form.Get("remark")}}
+	}
+	if d.Decide {
+		if d.BonusHint, err = web.bonusHintFor(q, p.Form.Get("actual_amount"), t.Currency); err != nil {
+			q.internal(err)
+			return
+		}
 	}
 	// A refused form's page is the review page: its menu entry, and where
 	// the language buttons come back to.

@@ -34,6 +34,8 @@ type rechargeData struct {
 	// Account is the account the form was opened for (?account_id=), which
 	// the dialog names.
 	Account ledger.Account
+	// BonusHint is the bonus the amount typed would bring (SPEC 11).
+	BonusHint *bonusHint
 }
 
 // formToken is the idempotency key of one rendering of a money form: a
@@ -69,6 +71,12 @@ func (web *Web) renderRecharge(q *request, p *page, status int) {
 		q.internal(err)
 		return
 	}
+	hint, err := web.bonusHintFor(q, p.Form.Get("amount"), chosenCurrency(p.Form))
+	if err != nil {
+		q.internal(err)
+		return
+	}
+	d.BonusHint = hint
 	if (len(p.Errs) > 0 || p.Error != "") && status == http.StatusOK { // a link with a value that is not one
 		status = http.StatusUnprocessableEntity
 	}

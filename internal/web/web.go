@@ -129,6 +129,7 @@ func (w *Web) Register(mux interface {
 
 	page("GET /recharge", w.rechargeForm)
 	page("POST /recharge", w.rechargeSubmit)
+	page("GET /recharge/bonus", w.rechargeBonus)
 	page("GET /reviews", w.reviews)
 	page("GET /reviews/{id}", w.reviewPage)
 	page("GET /approvals", w.approvals)

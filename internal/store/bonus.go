@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,7 @@ func parseLots(accountID int64, text string) ([]ledger.Lot, error) {
 // reads ask only when a lot may have run out (ledger.BonusKnown).
 func (s *Store) readBonus(ctx context.Context, q querier, a *ledger.Account, now time.Time, locked, stale bool) error {
 	if a.Bonus == 0 {
+		a.Lots = nil // no lot holds anything (lots the lock read before a change are gone)
 		return nil
 	}
 	if !locked {
@@ -131,10 +133,41 @@ func (s *Store) Lots(ctx context.Context, accountID int64) ([]ledger.Lot, error)
 	return lots, err
 }
 
-// spendOrder is the setting spend_order, read in tx.
+// spendRead is the setting spend_order as read at a time.
+type spendRead struct {
+	order ledger.SpendOrder
+	at    time.Time
+}
+
+// spendTTL is how long a read of spend_order serves the debits after it:
+// reading the settings for every debit of an account with bonus was a
+// round trip per charge. A change made here applies at once
+// (UpdateSettings forgets the read); one made on another instance within
+// this time. The order says only which part pays, never whether a debit
+// fits.
+const spendTTL = 2 * time.Second
+
+// spendOrder is the setting spend_order.
 func (s *Store) spendOrder(ctx context.Context, tx *txn) (ledger.SpendOrder, error) {
+	if r := s.spend.Load(); r != nil && time.Since(r.at) < spendTTL {
+		return r.order, nil
+	}
 	set, err := loadSettings(ctx, tx, "")
-	return set.Spending(), err
+	if err != nil {
+		return "", err
+	}
+	s.spend.Store(&spendRead{order: set.Spending(), at: time.Now()})
+	return set.Spending(), nil
+}
+
+// setBonusUntil records what a posting leaves the account's bonus_until
+// at, given the lots it read and what it does to them.
+func (st *txState) setBonusUntil(accountID int64, lots []ledger.Lot, uses []ledger.LotUse) {
+	_, until := ledger.ApplyUses(lots, uses)
+	if st.tx.bonusUntil == nil {
+		st.tx.bonusUntil = map[int64]*time.Time{}
+	}
+	st.tx.bonusUntil[accountID] = until
 }
 
 // debitTransaction builds a debit of amount (> 0) from customer account a
@@ -154,6 +187,7 @@ func (s *Store) debitTransaction(ctx context.Context, st *txState, t ledger.Tran
 		return newTransaction(st, t, a, -amount, sys), nil
 	}
 	t.AccountID, t.Currency, t.Amount, t.CreatedAt, t.LotUses = a.ID, a.Currency, -amount, st.now, uses
+	st.setBonusUntil(a.ID, a.Lots, uses)
 	after := a.Balance - bonus
 	t.Entries = []ledger.Entry{{AccountID: a.ID, Amount: -bonus, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now}}
 	if rest := amount - bonus; rest > 0 {
@@ -170,6 +204,7 @@ func grantTransaction(st *txState, t ledger.Transaction, a ledger.Account, amoun
 	g := newTransaction(st, t, a, amount, sys)
 	g.Entries[0].Part = ledger.PartBonus
 	g.Grant = &ledger.Grant{ExpiresAt: expires}
+	st.setBonusUntil(a.ID, slices.Concat(a.Lots, []ledger.Lot{{Remaining: amount, ExpiresAt: expires}}), nil)
 	return g
 }
 
@@ -184,15 +219,30 @@ func bonusDelta(t *ledger.Transaction, id int64) int64 {
 	return d
 }
 
-// writeBonus writes what t does to its account's lots, once t and its
-// entries are written: the lot a grant opens, what it takes from or puts
-// back into lots, and the account's bonus and bonus_until. A transaction
-// that touches no bonus writes nothing here.
-func (s *Store) writeBonus(ctx context.Context, tx *txn, t *ledger.Transaction) error {
-	delta := bonusDelta(t, t.AccountID)
-	if delta == 0 && t.Grant == nil && len(t.LotUses) == 0 {
-		return nil
+// bonusWrite is what a posting does to its account's bonus, worked out by
+// its build: the change of accounts.bonus and the new bonus_until.
+type bonusWrite struct {
+	delta int64
+	until *time.Time
+}
+
+// bonusOf is t's bonusWrite; ok is false when t touches no bonus.
+func bonusOf(tx *txn, t *ledger.Transaction) (w bonusWrite, ok bool, err error) {
+	w.delta = bonusDelta(t, t.AccountID)
+	if w.delta == 0 && t.Grant == nil && len(t.LotUses) == 0 {
+		return w, false, nil
 	}
+	until, known := tx.bonusUntil[t.AccountID]
+	if !known { // a bug: every build that touches bonus sets it
+		return w, false, fmt.Errorf("store: transaction of account %d touches bonus without its bonus_until", t.AccountID)
+	}
+	return bonusWrite{delta: w.delta, until: until}, true, nil
+}
+
+// writeLots writes, once t and its entries are written (SQLite), the lot
+// a grant opens and what t takes from or puts back into lots. The CHECK on
+// remaining refuses a lot below zero or above its amount.
+func (s *Store) writeLots(ctx context.Context, tx *txn, t *ledger.Transaction, delta int64) error {
 	if t.Grant != nil {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO bonus_lots (account_id, transaction_id, amount, remaining, expires_at, created_at) VALUES ($1, $2, $3, $3, $4, $5)",
 			t.AccountID, t.ID, delta, nullMicros(t.Grant.ExpiresAt), micros(t.CreatedAt)); err != nil {
@@ -200,7 +250,6 @@ func (s *Store) writeBonus(ctx context.Context, tx *txn, t *ledger.Transaction) 
 		}
 	}
 	for _, u := range t.LotUses {
-		// The CHECK on remaining refuses a lot below zero or above its amount.
 		r, err := tx.ExecContext(ctx, "UPDATE bonus_lots SET remaining = remaining - $1 WHERE id = $2 AND account_id = $3", u.Amount, u.LotID, t.AccountID)
 		if err := wantRows(r, err, 1, "bonus lots"); err != nil {
 			return err
@@ -209,9 +258,23 @@ func (s *Store) writeBonus(ctx context.Context, tx *txn, t *ledger.Transaction) 
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE accounts SET bonus = bonus + $1,
-		bonus_until = (SELECT MIN(expires_at) FROM bonus_lots WHERE account_id = $2 AND remaining > 0) WHERE id = $2`, delta, t.AccountID)
-	return err
+	return nil
+}
+
+// lotsAtOnce adds to a posting's statement of common table expressions
+// (PostgreSQL, writePostingAtOnce) what writeLots writes; each lot update
+// returns its id, so that the caller can see each found its lot.
+func lotsAtOnce(q *strings.Builder, args *sqlArgs, t *ledger.Transaction, delta int64) {
+	if t.Grant != nil {
+		fmt.Fprintf(q, ", g AS (INSERT INTO bonus_lots (account_id, transaction_id, amount, remaining, expires_at, created_at) VALUES (%s, %s, %s, %s, %s, %s))",
+			args.ph(t.AccountID), args.ph(t.ID), args.ph(delta), args.ph(delta), args.ph(nullMicros(t.Grant.ExpiresAt)), args.ph(micros(t.CreatedAt)))
+	}
+	for i, u := range t.LotUses {
+		fmt.Fprintf(q, ", lu%d AS (UPDATE bonus_lots SET remaining = remaining - %s WHERE id = %s AND account_id = %s RETURNING id)",
+			i, args.ph(u.Amount), args.ph(u.LotID), args.ph(t.AccountID))
+		fmt.Fprintf(q, ", lx%d AS (INSERT INTO bonus_lot_uses (lot_id, transaction_id, amount) VALUES (%s, %s, %s))",
+			i, args.ph(u.LotID), args.ph(t.ID), args.ph(u.Amount))
+	}
 }
 
 // grantLot is the lot transaction id opened, if it opened one.
@@ -221,6 +284,23 @@ func grantLot(ctx context.Context, tx *txn, id int64) (ledger.Lot, bool, error) 
 		return l, false, nil
 	}
 	return l, err == nil, err
+}
+
+// reopened are the lots uses put bonus back into that a's open lots do not
+// hold: spent or expired since, they open again.
+func reopened(ctx context.Context, tx *txn, a ledger.Account, uses []ledger.LotUse) ([]ledger.Lot, error) {
+	var ids []int64
+	for _, u := range uses {
+		if !slices.ContainsFunc(a.Lots, func(l ledger.Lot) bool { return l.ID == u.LotID }) {
+			ids = append(ids, u.LotID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, args := inList(ids, 0)
+	rows, err := tx.QueryContext(ctx, "SELECT "+lotCols+" FROM bonus_lots WHERE id IN ("+list+")", args...)
+	return collect(rows, err, scanLot)
 }
 
 // lotUsesOf is what transaction id took from lots.
@@ -249,9 +329,11 @@ func takeBack(st *txState, orig ledger.Transaction, a ledger.Account, lot ledger
 		}
 	}
 	after := a.Balance - lot.Remaining
+	uses := []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}}
+	st.setBonusUntil(a.ID, a.Lots, uses)
 	return &ledger.Transaction{Type: ledger.TxReversal, AccountID: a.ID, Currency: a.Currency, Amount: -lot.Remaining,
 		Reference: orig.Reference, Note: note, Corrects: orig.ID, CreatedBy: by, CreatedAt: st.now,
-		LotUses: []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}},
+		LotUses: uses,
 		Entries: []ledger.Entry{
 			{AccountID: a.ID, Amount: -lot.Remaining, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now},
 			{AccountID: sys, Amount: lot.Remaining, Part: ledger.PartPrincipal, CreatedAt: st.now},
@@ -314,8 +396,10 @@ func (s *Store) buildExpiry(id int64) buildFunc {
 			return nil, err
 		}
 		after := a.Balance - lot.Remaining
+		uses := []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}}
+		st.setBonusUntil(a.ID, a.Lots, uses)
 		return &ledger.Transaction{Type: ledger.TxBonusExpired, AccountID: a.ID, Currency: a.Currency, Amount: -lot.Remaining,
-			CreatedAt: st.now, LotUses: []ledger.LotUse{{LotID: lot.ID, Amount: lot.Remaining}},
+			CreatedAt: st.now, LotUses: uses,
 			Entries: []ledger.Entry{
 				{AccountID: a.ID, Amount: -lot.Remaining, BalanceAfter: &after, Part: ledger.PartBonus, CreatedAt: st.now},
 				{AccountID: sys, Amount: lot.Remaining, Part: ledger.PartPrincipal, CreatedAt: st.now},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -259,6 +260,13 @@ func (s *Store) buildReversal(ctx context.Context, st *txState, orig ledger.Tran
 	for _, u := range uses {
 		t.LotUses = append(t.LotUses, ledger.LotUse{LotID: u.LotID, Amount: -u.Amount}) // put back
 	}
+	if len(uses) > 0 {
+		closed, err := reopened(ctx, st.tx, a, uses)
+		if err != nil {
+			return nil, err
+		}
+		st.setBonusUntil(a.ID, slices.Concat(a.Lots, closed), t.LotUses)
+	}
 	for _, e := range orig.Entries {
 		ne := ledger.Entry{AccountID: e.AccountID, Amount: -e.Amount, Part: e.Part, CreatedAt: st.now}
 		if e.AccountID == a.ID {
@@ -383,9 +391,6 @@ func (s *Store) writePosting(ctx context.Context, tx *txn, actor ledger.Actor, t
 	if err != nil {
 		return err
 	}
-	if err := s.writeBonus(ctx, tx, t); err != nil {
-		return err
-	}
 	if err := s.notifyPosting(ctx, tx, t); err != nil {
 		return err
 	}
@@ -407,6 +412,10 @@ func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor led
 	if err != nil {
 		return err
 	}
+	bonus, touched, err := bonusOf(tx, t)
+	if err != nil {
+		return err
+	}
 	for i := range t.Entries {
 		e := &t.Entries[i]
 		e.TransactionID = t.ID
@@ -414,11 +423,22 @@ func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor led
 			entryArgs(t.ID, e)...).Scan(&e.ID); err != nil {
 			return err
 		}
-		if e.BalanceAfter != nil {
-			if _, err := tx.ExecContext(ctx, "UPDATE accounts SET balance = $1, updated_at = $2 WHERE id = $3",
-				*e.BalanceAfter, micros(t.CreatedAt), e.AccountID); err != nil {
-				return err
-			}
+		if e.BalanceAfter == nil || laterEntryOn(t.Entries[i+1:], e.AccountID) {
+			continue
+		}
+		if touched && e.AccountID == t.AccountID {
+			_, err = tx.ExecContext(ctx, "UPDATE accounts SET balance = $1, updated_at = $2, bonus = bonus + $4, bonus_until = $5 WHERE id = $3",
+				*e.BalanceAfter, micros(t.CreatedAt), e.AccountID, bonus.delta, nullMicros(bonus.until))
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE accounts SET balance = $1, updated_at = $2 WHERE id = $3", *e.BalanceAfter, micros(t.CreatedAt), e.AccountID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if touched {
+		if err := s.writeLots(ctx, tx, t, bonus.delta); err != nil {
+			return err
 		}
 	}
 	if err := s.event(ctx, tx, "transaction.posted", postedEvent(t)); err != nil {
@@ -458,13 +478,25 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 		q.WriteString(values(entryArgs(t.ID, &t.Entries[i])...))
 	}
 	q.WriteString(" RETURNING id)")
+	bonus, touched, err := bonusOf(tx, t)
+	if err != nil {
+		return err
+	}
 	for i, e := range t.Entries {
 		// A statement updates a row once (PostgreSQL keeps one of two
 		// updates): the last entry on an account sets its balance.
-		if e.BalanceAfter != nil && !laterEntryOn(t.Entries[i+1:], e.AccountID) {
-			fmt.Fprintf(&q, ", b%d AS (UPDATE accounts SET balance = %s, updated_at = %s WHERE id = %s)",
-				i, args.ph(*e.BalanceAfter), args.ph(micros(t.CreatedAt)), args.ph(e.AccountID))
+		if e.BalanceAfter == nil || laterEntryOn(t.Entries[i+1:], e.AccountID) {
+			continue
 		}
+		set := ""
+		if touched && e.AccountID == t.AccountID {
+			set = ", bonus = bonus + " + args.ph(bonus.delta) + ", bonus_until = " + args.ph(nullMicros(bonus.until))
+		}
+		fmt.Fprintf(&q, ", b%d AS (UPDATE accounts SET balance = %s, updated_at = %s%s WHERE id = %s)",
+			i, args.ph(*e.BalanceAfter), args.ph(micros(t.CreatedAt)), set, args.ph(e.AccountID))
+	}
+	if touched {
+		lotsAtOnce(&q, &args, t, bonus.delta)
 	}
 	ev, err := s.eventArgs("transaction.posted", postedEvent(t))
 	if err != nil {
@@ -480,21 +512,30 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 		fmt.Fprintf(&q, ", k AS (UPDATE idempotency_keys SET transaction_id = %s, topup_id = NULL WHERE scope = %s AND idem_key = %s)",
 			args.ph(t.ID), args.ph(idem.Scope), args.ph(idem.Key))
 	}
-	q.WriteString(" SELECT id FROM e ORDER BY id")
+	// The entries' ids, then one row per lot a use found (kind 1).
+	q.WriteString(" SELECT 0, id FROM e")
+	for i := range t.LotUses {
+		fmt.Fprintf(&q, " UNION ALL SELECT 1, id FROM lu%d", i)
+	}
+	q.WriteString(" ORDER BY 1, 2")
 	rows, err := tx.QueryContext(ctx, q.String(), args...)
-	ids, err := collect(rows, err, scanID)
+	ids, err := collect(rows, err, func(row scanner) ([2]int64, error) {
+		var kv [2]int64
+		err := row.Scan(&kv[0], &kv[1])
+		return kv, err
+	})
 	if unique, name := uniqueViolation(err); unique && name == "transactions_one_reversal" {
 		return ledger.ErrAlreadyReversed
 	}
 	if err != nil {
 		return err
 	}
-	if len(ids) != len(t.Entries) {
-		return fmt.Errorf("store: %d entries written for %d", len(ids), len(t.Entries))
+	if len(ids) != len(t.Entries)+len(t.LotUses) {
+		return fmt.Errorf("store: %d entries and lots written for %d and %d", len(ids), len(t.Entries), len(t.LotUses))
 	}
 	// One INSERT numbers its rows in the order of its VALUES.
 	for i := range t.Entries {
-		t.Entries[i].ID, t.Entries[i].TransactionID = ids[i], t.ID
+		t.Entries[i].ID, t.Entries[i].TransactionID = ids[i][1], t.ID
 	}
 	return nil
 }

@@ -77,6 +77,9 @@ func (s *Store) UpdateSettings(ctx context.Context, actor ledger.Actor, edit fun
 		}
 		return err
 	})
+	if err == nil {
+		s.spend.Store(nil) // this instance uses a new spending order at once
+	}
 	return out, err
 }
 

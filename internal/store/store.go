@@ -69,6 +69,8 @@ type Store struct {
 
 	sysMu    sync.Mutex
 	sysCache map[sysKey]int64 // system account ids, which never change
+
+	spend atomic.Pointer[spendRead] // the setting spend_order, as last read (bonus.go)
 }
 
 // Open connects to dsn, a PostgreSQL URL (postgres://… or postgresql://…)

@@ -126,6 +126,10 @@ type txn struct {
 	// learnt (accounts.go). A posting locks its account before it writes,
 	// so what it reads here is its own, even inside a group commit.
 	locked map[int64]lockInfo
+	// bonusUntil is the bonus_until a posting's build worked out for its
+	// account from the lots it read (bonus.go), which writing it then needs:
+	// no query of the lots again.
+	bonusUntil map[int64]*time.Time
 	// quiet keeps the postings of this transaction from mailing customers:
 	// an import's opening balances are not news to them.
 	quiet bool

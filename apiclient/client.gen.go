@@ -1097,7 +1097,7 @@ type AccountJSON struct {
 	// CustomerName Example: Shanghai Mingde Trading Co.
 	CustomerName *string `json:"customer_name,omitempty"`
 
-	// ExpiredBonus Bonus that has run out and is no longer spendable, not yet posted as bonus_expired (the expiry job does that within a minute).
+	// ExpiredBonus Bonus that has run out and is no longer spendable, not yet posted as bonus_expired (the expiry job does that within seconds).
 	//
 	// Example: 0.00
 	ExpiredBonus string `json:"expired_bonus"`

@@ -29,7 +29,7 @@ type AccountJSON struct {
 	Principal          string     `json:"principal" doc:"The customer's own money: the balance less its bonus (SPEC 11); negative when credit is in use." example:"100.00"`
 	Bonus              string     `json:"bonus" doc:"Promotional credit: what the account's bonus lots hold. Spent before principal unless the setting spend_order says otherwise." example:"20.00"`
 	BonusExpiresAt     *time.Time `json:"bonus_expires_at" doc:"When the first of the bonus lots runs out; null when none expires."`
-	ExpiredBonus       string     `json:"expired_bonus" doc:"Bonus that has run out and is no longer spendable, not yet posted as bonus_expired (the expiry job does that within a minute)." example:"0.00"`
+	ExpiredBonus       string     `json:"expired_bonus" doc:"Bonus that has run out and is no longer spendable, not yet posted as bonus_expired (the expiry job does that within seconds)." example:"0.00"`
 	Held               string     `json:"held" doc:"Sum of the active holds (SPEC 8); a hold stops counting when it runs out." example:"30.00"`
 	Available          string     `json:"available" doc:"Balance plus credit limit plus the overdraft while it is active, minus held."`
 	AlertAmount        string     `json:"alert_amount" example:"50.00"`

@@ -27,6 +27,7 @@ func TestBrowserBonus(t *testing.T) {
 			acc, token := seedBonus(t, b)
 			b.login("root", "root password 1")
 			b.language(lang)
+			bonusRecharge(t, b, acc, lang, short)
 			bonusAdjust(t, b, acc, lang, short)
 			b.submit("to the account", "#to-account", "#bonus-lots")
 			if got := b.text("#principal") + " " + b.text("#bonus"); !strings.Contains(got, "500.00") || !strings.Contains(got, "50.00") {
@@ -64,7 +65,9 @@ func seedBonus(t *testing.T, b *browser) (string, string) {
 	acc := bonusAPI(t, b, 200, "GET", "/api/v1/accounts?customer_id="+c["id"].(string), token, nil)["items"].([]any)[0].(map[string]any)["id"].(string)
 	bonusAPI(t, b, 201, "POST", "/api/v1/adjustments", token, map[string]any{"account_id": acc, "direction": "credit", "amount": "500.00",
 		"reason": "other", "note": "opening"})
-	b.allow("root", "Lotus Tea House", "opening", "Spring tea promotion", "TEA")
+	bonusAPI(t, b, 201, "POST", "/api/v1/promotions", token, map[string]any{"name": "Tea season", "currency": "CNY", "min_amount": "100.00",
+		"bonus_percent": "10", "valid_from": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "bonus_expires_in_days": 30})
+	b.allow("root", "Lotus Tea House", "opening", "Spring tea promotion", "TEA", "Tea season")
 	return acc, token
 }
 
@@ -75,6 +78,26 @@ func bonusAPI(t *testing.T, b *browser, want int, method, path, token string, bo
 		t.Fatalf("%s %s = %d %v: %v", method, path, code, m, err)
 	}
 	return m
+}
+
+// bonusRecharge types an amount into the recharge form and sees, before
+// anything is submitted, the bonus the promotion gives it; an amount below
+// the rule's minimum shows none.
+func bonusRecharge(t *testing.T, b *browser, acc, lang, short string) {
+	t.Helper()
+	b.open("/recharge?account_id="+acc, "#f-amount")
+	b.run("an amount a rule rewards", chromedp.SendKeys("#f-amount", "300", chromedp.ByID),
+		chromedp.WaitVisible(`//div[@id="bonus-hint"][contains(., "30.00")]`, chromedp.BySearch))
+	want := map[string]string{"en": "Bonus CN¥30.00 with “Tea season”, valid for 30 days.", "zh-CN": "赠送 ¥30.00（“Tea season”），有效期 30 天。"}[lang]
+	if got := b.text("#bonus-hint"); got != want {
+		t.Errorf("the bonus hint says %q, want %q", got, want)
+	}
+	b.check("bonus-recharge-" + short)
+	b.run("an amount below the minimum", chromedp.Evaluate(`document.querySelector("#f-amount").value = ""`, nil), chromedp.SendKeys("#f-amount", "50", chromedp.ByID),
+		chromedp.WaitNotPresent(`//div[@id="bonus-hint"][contains(., "30.00")]`, chromedp.BySearch))
+	if got := b.text("#bonus-hint"); got != "" {
+		t.Errorf("below the minimum the hint says %q", got)
+	}
 }
 
 // bonusAdjust grants 50.00 of bonus on the adjustment form, first with a

@@ -310,7 +310,7 @@ func TestRechargeShowsItsBonus(t *testing.T) {
 				t.Errorf("the hint for 50.00 = %q; want an empty hint", page)
 			}
 			clerk.post("/lang", clerk.form("lang", "zh-CN", "back", "/"))
-			if _, page, _ := clerk.get("/recharge/bonus?amount=1,000&currency=USD"); !strings.Contains(page, "按“Winter 10%”赠送 US$100.00，有效期 30 天。") {
+			if _, page, _ := clerk.get("/recharge/bonus?amount=1,000&currency=USD"); !strings.Contains(page, "赠送 US$100.00（“Winter 10%”），有效期 30 天。") {
 				t.Errorf("the hint in Chinese = %q", page)
 			}
 			c, _ := testdb.Funded(t, s.st, "13800006666", 0)

@@ -53,9 +53,13 @@ CREATE TABLE bonus_lots (
     expires_at     BIGINT,
     created_at     BIGINT NOT NULL
 );
+-- The account's index is not partial on remaining: a debit's update of a
+-- lot then leaves it as it is (SQLite rewrites the entries of every index
+-- whose WHERE names a column it sets). The expiry job's index is partial:
+-- it must not grow with every lot that ever ran out.
 CREATE UNIQUE INDEX bonus_lots_transaction ON bonus_lots (transaction_id);
-CREATE INDEX bonus_lots_open ON bonus_lots (account_id, id) WHERE remaining > 0;
-CREATE INDEX bonus_lots_expiring ON bonus_lots (expires_at, id) WHERE remaining > 0 AND expires_at IS NOT NULL;
+CREATE INDEX bonus_lots_account ON bonus_lots (account_id);
+CREATE INDEX bonus_lots_expiring ON bonus_lots (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
 
 -- Retention's checkpoint of an account's archived entries keeps their
 -- bonus too, so that bonus still equals the sum of the bonus entries.
@@ -69,8 +73,10 @@ CREATE TABLE bonus_lot_uses (
     transaction_id BIGINT NOT NULL REFERENCES transactions (id),
     amount         BIGINT NOT NULL CHECK (amount <> 0)
 );
+-- By transaction only: a reversal reads what its transaction took; lots
+-- are summed over their uses by the ledger check alone, which reads them
+-- all.
 CREATE INDEX bonus_lot_uses_transaction ON bonus_lot_uses (transaction_id);
-CREATE INDEX bonus_lot_uses_lot ON bonus_lot_uses (lot_id);
 
 -- +goose Down
 DROP TABLE bonus_lot_uses;

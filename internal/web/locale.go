@@ -105,6 +105,14 @@ func (l *locale) Money(minor any, code string) string {
 	return l.fmt.Format(a)
 }
 
+// TfNowrap is Tf of one figure that never breaks across lines: a muted
+// "of which bonus -$5.00" under a figure may wrap between its words on a
+// phone, but not after the minus, which would leave the sign behind.
+func (l *locale) TfNowrap(key, figure string) template.HTML {
+	span := `<span class="nowrap">` + template.HTMLEscapeString(figure) + `</span>`
+	return template.HTML(fmt.Sprintf(template.HTMLEscapeString(l.T(key)), span))
+}
+
 // Time formats a time in the business time zone.
 func (l *locale) Time(t any) string {
 	var v time.Time
@@ -152,6 +160,9 @@ var templateFuncs = template.FuncMap{
 	},
 	"linkExpired": func(l store.StatementLink) bool { return !l.ExpiresAt.After(time.Now()) },
 	"statementOf": func(l *locale, v *statementView) statementArgs { return statementArgs{L: l, V: v} },
+	"reportCellsOf": func(l *locale, line reportLine, showBonus bool) reportCells {
+		return reportCells{L: l, Line: line, ShowBonus: showBonus}
+	},
 	// periodEnd is the last instant of a period that ends before t.
 	"periodEnd": func(t time.Time) time.Time { return t.Add(-time.Nanosecond) },
 	"navItem": func(p *page, href, key, id string) navLink {

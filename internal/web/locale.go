@@ -113,6 +113,15 @@ func (l *locale) TfNowrap(key, figure string) template.HTML {
 	return template.HTML(fmt.Sprintf(template.HTMLEscapeString(l.T(key)), span))
 }
 
+// Signed is Money with a plus sign before a credit, as statements show
+// movements (a debit has its minus already).
+func (l *locale) Signed(minor int64, code string) string {
+	if minor > 0 {
+		return "+" + l.Money(minor, code)
+	}
+	return l.Money(minor, code)
+}
+
 // Time formats a time in the business time zone.
 func (l *locale) Time(t any) string {
 	var v time.Time
@@ -160,6 +169,9 @@ var templateFuncs = template.FuncMap{
 	},
 	"linkExpired": func(l store.StatementLink) bool { return !l.ExpiresAt.After(time.Now()) },
 	"statementOf": func(l *locale, v *statementView) statementArgs { return statementArgs{L: l, V: v} },
+	"statementPartsOf": func(l *locale, name string, principal, bonus int64, code string) statementParts {
+		return statementParts{L: l, Name: name, Principal: principal, Bonus: bonus, Code: code}
+	},
 	"reportCellsOf": func(l *locale, line reportLine, showBonus bool) reportCells {
 		return reportCells{L: l, Line: line, ShowBonus: showBonus}
 	},
@@ -176,6 +188,14 @@ type mailLogArgs struct {
 	L     *locale
 	Items []ledger.Notification
 	Names map[int64]string
+}
+
+// statementParts are what the statement_parts template shows: a balance's
+// own money and bonus.
+type statementParts struct {
+	L                *locale
+	Name, Code       string
+	Principal, Bonus int64
 }
 
 // statementArgs are what the statement_body template shows.

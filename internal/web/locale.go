@@ -105,6 +105,23 @@ func (l *locale) Money(minor any, code string) string {
 	return l.fmt.Format(a)
 }
 
+// TfNowrap is Tf of one figure that never breaks across lines: a muted
+// "of which bonus -$5.00" under a figure may wrap between its words on a
+// phone, but not after the minus, which would leave the sign behind.
+func (l *locale) TfNowrap(key, figure string) template.HTML {
+	span := `<span class="nowrap">` + template.HTMLEscapeString(figure) + `</span>`
+	return template.HTML(fmt.Sprintf(template.HTMLEscapeString(l.T(key)), span))
+}
+
+// Signed is Money with a plus sign before a credit, as statements show
+// movements (a debit has its minus already).
+func (l *locale) Signed(minor int64, code string) string {
+	if minor > 0 {
+		return "+" + l.Money(minor, code)
+	}
+	return l.Money(minor, code)
+}
+
 // Time formats a time in the business time zone.
 func (l *locale) Time(t any) string {
 	var v time.Time
@@ -152,6 +169,12 @@ var templateFuncs = template.FuncMap{
 	},
 	"linkExpired": func(l store.StatementLink) bool { return !l.ExpiresAt.After(time.Now()) },
 	"statementOf": func(l *locale, v *statementView) statementArgs { return statementArgs{L: l, V: v} },
+	"statementPartsOf": func(l *locale, name string, principal, bonus int64, code string) statementParts {
+		return statementParts{L: l, Name: name, Principal: principal, Bonus: bonus, Code: code}
+	},
+	"reportCellsOf": func(l *locale, line reportLine, showBonus bool) reportCells {
+		return reportCells{L: l, Line: line, ShowBonus: showBonus}
+	},
 	// periodEnd is the last instant of a period that ends before t.
 	"periodEnd": func(t time.Time) time.Time { return t.Add(-time.Nanosecond) },
 	"navItem": func(p *page, href, key, id string) navLink {
@@ -165,6 +188,14 @@ type mailLogArgs struct {
 	L     *locale
 	Items []ledger.Notification
 	Names map[int64]string
+}
+
+// statementParts are what the statement_parts template shows: a balance's
+// own money and bonus.
+type statementParts struct {
+	L                *locale
+	Name, Code       string
+	Principal, Bonus int64
 }
 
 // statementArgs are what the statement_body template shows.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"math/big"
 	"net/http"
 
 	"github.com/cofferhq/coffer/internal/auth"
@@ -12,21 +11,15 @@ import (
 type dashboardData struct {
 	Glance     store.Glance
 	BelowAlert []store.AccountRow
-	Today      []dayTotal
+	Today      []reportLine // by currency
 	TodayDate  string
 	Recent     []recordView
 }
 
-type dayTotal struct {
-	Currency    string
-	Recharge    *big.Int
-	Consumption *big.Int
-	Count       int64
-}
-
 // dashboard shows, at a glance, the reviews waiting, today's recharge and
-// consumption per currency, the accounts below their alert amount and the
-// latest operation records the reader may see.
+// consumption per currency (with the bonus beside recharge and the part of
+// consumption bonus paid, SPEC 11), the accounts below their alert amount
+// and the latest operation records the reader may see.
 func (web *Web) dashboard(q *request) {
 	ctx := q.r.Context()
 	var d dashboardData
@@ -50,7 +43,8 @@ func (web *Web) dashboard(q *request) {
 		return
 	}
 	for _, r := range rows {
-		d.Today = append(d.Today, dayTotal{Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption, Count: r.Count})
+		d.Today = append(d.Today, reportLine{Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption,
+			Bonus: r.Bonus, ConsumptionBonus: r.ConsumptionBonus, Count: r.Count})
 	}
 	if d.Recent, err = web.recentRecords(q, 8); err != nil {
 		q.internal(err)

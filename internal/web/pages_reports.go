@@ -18,22 +18,38 @@ import (
 )
 
 type reportsData struct {
-	Lines   []reportLine
-	Sums    []reportLine // the lines' totals, one per currency
-	Totals  []store.TotalsRow
-	Groups  []option
-	Chart   string
-	Export  string
-	Today   bool
-	FromDay string
-	ToDay   string
+	Lines []reportLine
+	Sums  []reportLine // the lines' totals, one per currency
+	// ShowBonus shows the column of recharge bonus: there is some, and the
+	// grouping splits it (bonus has no payment method). By payment method,
+	// UnsplitBonus is the period's recharge bonus per currency instead.
+	ShowBonus    bool
+	UnsplitBonus []string
+	Totals       *totalsTable
+	Groups       []option
+	Chart        string
+	Export       string
+	Today        bool
+	FromDay      string
+	ToDay        string
 }
 
-// reportLine is one group of the summary as the page shows it.
+// reportLine is one group of the summary as the reports page and the
+// dashboard show it. Bonus is
+// the recharge bonus (not in Recharge, which is money received);
+// ConsumptionBonus the part of Consumption that bonus paid (SPEC 11).
 type reportLine struct {
-	Label, Link, Currency string
-	Recharge, Consumption *big.Int
-	Count                 int64
+	Label, Link, Currency   string
+	Recharge, Consumption   *big.Int
+	Bonus, ConsumptionBonus *big.Int
+	Count                   int64
+}
+
+// reportCells are what the report_cells template shows of a line.
+type reportCells struct {
+	L         *locale
+	Line      reportLine
+	ShowBonus bool
 }
 
 // reports shows recharge and consumption for a period. Administrators and
@@ -61,11 +77,17 @@ func (web *Web) reports(q *request) {
 		return
 	}
 	d.Sums = reportSums(d.Lines)
+	if err = web.reportBonus(q, query, &d); err != nil {
+		q.internal(err)
+		return
+	}
 	if q.can(auth.ActAnyPeriod) {
-		if d.Totals, err = web.store.ReportTotals(q.r.Context()); err != nil {
+		totals, err := web.store.ReportTotals(q.r.Context())
+		if err != nil {
 			q.internal(err)
 			return
 		}
+		d.Totals = newTotalsTable(q.L, totals)
 	}
 	api := url.Values{"from": {from}, "to": {to}}
 	if query.Currency != "" {
@@ -96,7 +118,8 @@ func (web *Web) reportLines(q *request, group string, rows []store.ReportRow) ([
 	}
 	out := make([]reportLine, 0, len(rows))
 	for _, r := range rows {
-		l := reportLine{Label: r.Label, Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption, Count: r.Count}
+		l := reportLine{Label: r.Label, Currency: r.Currency, Recharge: r.Recharge, Consumption: r.Consumption,
+			Bonus: r.Bonus, ConsumptionBonus: r.ConsumptionBonus, Count: r.Count}
 		switch group {
 		case store.GroupDay:
 			if day, err := time.ParseInLocation(time.DateOnly, r.Key, q.L.loc); err == nil {
@@ -125,14 +148,39 @@ func reportSums(lines []reportLine) []reportLine {
 		if !ok {
 			i = len(sums)
 			at[l.Currency] = i
-			sums = append(sums, reportLine{Currency: l.Currency, Recharge: new(big.Int), Consumption: new(big.Int)})
+			sums = append(sums, reportLine{Currency: l.Currency, Recharge: new(big.Int), Consumption: new(big.Int),
+				Bonus: new(big.Int), ConsumptionBonus: new(big.Int)})
 		}
 		sums[i].Recharge.Add(sums[i].Recharge, l.Recharge)
 		sums[i].Consumption.Add(sums[i].Consumption, l.Consumption)
+		sums[i].Bonus.Add(sums[i].Bonus, l.Bonus)
+		sums[i].ConsumptionBonus.Add(sums[i].ConsumptionBonus, l.ConsumptionBonus)
 		sums[i].Count += l.Count
 	}
 	slices.SortFunc(sums, func(a, b reportLine) int { return cmp.Compare(a.Currency, b.Currency) })
 	return sums
+}
+
+// reportBonus decides how the summary shows recharge bonus: a column when
+// the period has some and the grouping splits it. By payment method the
+// store leaves bonus out of the rows, as it has no payment method, so the
+// page says the period's bonus per currency under the table instead of
+// letting the rows hide it.
+func (web *Web) reportBonus(q *request, query store.ReportQuery, d *reportsData) error {
+	if query.GroupBy != store.GroupPaymentMethod {
+		// The rows, not the sums: a day's bonus and a later day's reversal
+		// of it cancel out in the sum only.
+		d.ShowBonus = slices.ContainsFunc(d.Lines, func(l reportLine) bool { return l.Bonus.Sign() != 0 })
+		return nil
+	}
+	query.GroupBy = store.GroupCurrency
+	rows, err := web.store.ReportSummary(q.r.Context(), query)
+	for _, r := range rows {
+		if r.Bonus.Sign() != 0 {
+			d.UnsplitBonus = append(d.UnsplitBonus, q.L.Money(r.Bonus, r.Currency))
+		}
+	}
+	return err
 }
 
 // reportQuery reads the period, currency and grouping of the reports page

@@ -23,15 +23,20 @@ import (
 // downloaded as PDF or CSV), the links that show it to the customer, and
 // the page such a link opens, which needs no login.
 
-// statementView is one statement as the pages show it.
+// statementView is one statement as the pages show it. With bonus
+// (SPEC 11) the opening and closing balances are shown in their two
+// parts, the customer's own money and bonus; without, as before.
 type statementView struct {
-	S               statement.Statement
-	Credits, Debits int64
-	Code            string // the currency's code, for Money
+	S                                  statement.Statement
+	Credits, Debits                    int64
+	Code                               string // the currency's code, for Money
+	Bonus                              bool
+	OpeningPrincipal, ClosingPrincipal int64
 }
 
 func newStatementView(s statement.Statement) (statementView, error) {
-	v := statementView{S: s, Code: s.Currency.Code()}
+	v := statementView{S: s, Code: s.Currency.Code(), Bonus: s.HasBonus(),
+		OpeningPrincipal: s.Opening - s.OpeningBonus, ClosingPrincipal: s.Closing - s.ClosingBonus}
 	var err error
 	v.Credits, v.Debits, err = s.Totals()
 	return v, err

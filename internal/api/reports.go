@@ -24,6 +24,8 @@ import (
 const reportDefinitions = "recharge = top-ups posted in the period minus reversals of top-ups posted in the period; " +
 	"consumption = charges posted in the period minus reversals of charges posted in the period (a positive number); " +
 	"count = how many of those transactions. Adjustments are not included (see /reports/totals). " +
+	"recharge is money received, without bonus: bonus = the bonus top-ups brought (SPEC 11, transactions of type bonus, not counted in count), " +
+	"consumption_bonus = the part of consumption bonus paid, consumption_principal = the rest. " +
 	"from and to are dates YYYY-MM-DD (days of the business time zone, the `timezone` setting; to is inclusive) " +
 	"or RFC 3339 times (to exclusive). Without from and to the period is today; without to it runs to the end of today; " +
 	"without from it is the day that to ends. Admins and reviewers may ask for today (or part of it) only: any other period is 403 forbidden; " +

@@ -240,8 +240,9 @@ func bonusOf(tx *txn, t *ledger.Transaction) (w bonusWrite, ok bool, err error) 
 }
 
 // writeLots writes, once t and its entries are written (SQLite), the lot
-// a grant opens and what t takes from or puts back into lots. The CHECK on
-// remaining refuses a lot below zero or above its amount.
+// a grant opens and what t takes from or puts back into lots: each use,
+// which the database applies to its lot (migration 00020), refusing a lot
+// below zero or above its amount.
 func (s *Store) writeLots(ctx context.Context, tx *txn, t *ledger.Transaction, delta int64) error {
 	if t.Grant != nil {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO bonus_lots (account_id, transaction_id, amount, remaining, expires_at, created_at) VALUES ($1, $2, $3, $3, $4, $5)",
@@ -250,10 +251,6 @@ func (s *Store) writeLots(ctx context.Context, tx *txn, t *ledger.Transaction, d
 		}
 	}
 	for _, u := range t.LotUses {
-		r, err := tx.ExecContext(ctx, "UPDATE bonus_lots SET remaining = remaining - $1 WHERE id = $2 AND account_id = $3", u.Amount, u.LotID, t.AccountID)
-		if err := wantRows(r, err, 1, "bonus lots"); err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO bonus_lot_uses (lot_id, transaction_id, amount) VALUES ($1, $2, $3)", u.LotID, t.ID, u.Amount); err != nil {
 			return err
 		}
@@ -262,19 +259,23 @@ func (s *Store) writeLots(ctx context.Context, tx *txn, t *ledger.Transaction, d
 }
 
 // lotsAtOnce adds to a posting's statement of common table expressions
-// (PostgreSQL, writePostingAtOnce) what writeLots writes; each lot update
-// returns its id, so that the caller can see each found its lot.
+// (PostgreSQL, writePostingAtOnce) what writeLots writes.
 func lotsAtOnce(q *strings.Builder, args *sqlArgs, t *ledger.Transaction, delta int64) {
 	if t.Grant != nil {
 		fmt.Fprintf(q, ", g AS (INSERT INTO bonus_lots (account_id, transaction_id, amount, remaining, expires_at, created_at) VALUES (%s, %s, %s, %s, %s, %s))",
 			args.ph(t.AccountID), args.ph(t.ID), args.ph(delta), args.ph(delta), args.ph(nullMicros(t.Grant.ExpiresAt)), args.ph(micros(t.CreatedAt)))
 	}
-	for i, u := range t.LotUses {
-		fmt.Fprintf(q, ", lu%d AS (UPDATE bonus_lots SET remaining = remaining - %s WHERE id = %s AND account_id = %s RETURNING id)",
-			i, args.ph(u.Amount), args.ph(u.LotID), args.ph(t.AccountID))
-		fmt.Fprintf(q, ", lx%d AS (INSERT INTO bonus_lot_uses (lot_id, transaction_id, amount) VALUES (%s, %s, %s))",
-			i, args.ph(u.LotID), args.ph(t.ID), args.ph(u.Amount))
+	if len(t.LotUses) == 0 {
+		return
 	}
+	q.WriteString(", lx AS (INSERT INTO bonus_lot_uses (lot_id, transaction_id, amount) VALUES ")
+	for i, u := range t.LotUses {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(q, "(%s, %s, %s)", args.ph(u.LotID), args.ph(t.ID), args.ph(u.Amount))
+	}
+	q.WriteString(")")
 }
 
 // grantLot is the lot transaction id opened, if it opened one.

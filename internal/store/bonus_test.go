@@ -12,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/cofferhq/coffer/internal/ledger"
+	"github.com/cofferhq/coffer/internal/money"
 	"github.com/cofferhq/coffer/internal/store"
 	"github.com/cofferhq/coffer/internal/testdb"
 )
@@ -19,6 +20,8 @@ import (
 // bonusModel is what one account's principal and lots must be, worked out
 // without the ledger package's split: lots by grant transaction.
 type bonusModel struct {
+	customerID        int64
+	clerk, checker    ledger.Actor // who submit and approve reviewed top-ups
 	principal, credit int64
 	lots              []*modelLot
 	order             ledger.SpendOrder
@@ -122,6 +125,9 @@ func (m *bonusModel) reverse(tx *modelTx) string {
 			return "funds"
 		}
 		m.principal -= tx.principal
+		if tx.lot != nil { // its bonus goes back with it, what is left of it
+			tx.lot.remaining = 0
+		}
 	default:
 		m.principal -= tx.principal
 		for l, n := range tx.took {
@@ -143,11 +149,15 @@ func TestBonusProperties(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 			s := testdb.Open(t, d, store.Options{Now: clk.Now})
+			clerk, checker := reviewActors(t, s)
+			// Reviewed top-ups of 100.00 or more bring 10%, for two days.
+			createPromotion(t, s, ledger.Promotion{Name: "property", Currency: money.MustCurrency("USD"), MinAmount: 10_000,
+				BonusPercentBP: 1000, ValidFrom: clk.Now().Add(-time.Hour), BonusExpiresInDays: 2})
 			n := 0
 			rapid.Check(t, func(rt *rapid.T) {
 				n++
 				c, a := fixture(t, s, fmt.Sprintf("5%05d", n), 0)
-				m := &bonusModel{posted: map[int64]*modelTx{}, order: ledger.BonusFirst}
+				m := &bonusModel{customerID: c.ID, clerk: clerk, checker: checker, posted: map[int64]*modelTx{}, order: ledger.BonusFirst}
 				setOrder(t, s, m.order)
 				if rapid.Bool().Draw(rt, "credit") {
 					m.credit = 3000
@@ -157,7 +167,7 @@ func TestBonusProperties(t *testing.T) {
 				}
 				steps := rapid.IntRange(5, 30).Draw(rt, "steps")
 				for step := range steps {
-					op := rapid.SampledFrom([]string{"topup", "grant", "grant", "charge", "charge", "debit", "reverse", "time", "order"}).Draw(rt, "op")
+					op := rapid.SampledFrom([]string{"topup", "reviewed", "grant", "grant", "charge", "charge", "debit", "reverse", "time", "order"}).Draw(rt, "op")
 					bonusStep(rt, s, clk, a.ID, m, op)
 					where := fmt.Sprintf("step %d %s", step, op)
 					checkBonusModel(rt, s, a.ID, m, where)
@@ -186,6 +196,8 @@ func bonusStep(rt *rapid.T, s *store.Store, clk *clock, id int64, m *bonusModel,
 		amt := amount.Draw(rt, "amount")
 		p, err = s.TopUp(ctx, ledger.TopUp{Target: ledger.Target{AccountID: id}, Amount: amt, PaymentMethod: "alipay"})
 		tx, m.principal = &modelTx{kind: "topup", principal: amt}, m.principal+amt
+	case "reviewed":
+		p, tx, err = reviewedStep(rt, s, clk, id, m)
 	case "grant":
 		amt := amount.Draw(rt, "amount")
 		var exp *time.Time
@@ -234,6 +246,43 @@ func bonusStep(rt *rapid.T, s *store.Store, clk *clock, id int64, m *bonusModel,
 	case ok:
 		m.posted[p.Transaction.ID] = tx
 	}
+}
+
+// reviewedStep submits and approves a top-up, which the promotion rule
+// rewards from 100.00 on; the model gets its principal and its lot.
+func reviewedStep(rt *rapid.T, s *store.Store, clk *clock, id int64, m *bonusModel) (store.Posted, *modelTx, error) {
+	amt := rapid.Int64Range(5_000, 30_000).Draw(rt, "reviewed amount")
+	req, err := s.SubmitTopUp(ctx, m.clerk, store.NewTopUp{CustomerID: m.customerID, Currency: "USD",
+		TopUpFields: ledger.TopUpFields{Amount: amt, PaymentMethodID: 1, PaymentStatus: "paid"}}, ledger.Idempotency{})
+	if err != nil {
+		rt.Fatal(err)
+	}
+	r, err := s.ApproveTopUp(ctx, m.checker, req.TopUp.ID, nil, "", "", ledger.Idempotency{})
+	if err != nil {
+		return store.Posted{}, nil, err
+	}
+	tx := &modelTx{kind: "topup", principal: amt}
+	m.principal += amt
+	if amt >= 10_000 {
+		lots, err := s.Lots(ctx, id)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		known := map[int64]bool{}
+		for _, l := range m.lots {
+			known[l.grant] = true
+		}
+		exp := clk.Now().Add(48 * time.Hour)
+		tx.lot = &modelLot{remaining: amt / 10, expires: &exp}
+		for _, l := range lots {
+			if !known[l.TransactionID] {
+				tx.lot.grant = l.TransactionID
+			}
+		}
+		m.lots = append(m.lots, tx.lot)
+	}
+	p, err := s.Transaction(ctx, r.TopUp.TransactionID)
+	return store.Posted{Transaction: p}, tx, err
 }
 
 // reverseStep reverses a transaction posted before, picked at random.

@@ -512,30 +512,21 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 		fmt.Fprintf(&q, ", k AS (UPDATE idempotency_keys SET transaction_id = %s, topup_id = NULL WHERE scope = %s AND idem_key = %s)",
 			args.ph(t.ID), args.ph(idem.Scope), args.ph(idem.Key))
 	}
-	// The entries' ids, then one row per lot a use found (kind 1).
-	q.WriteString(" SELECT 0, id FROM e")
-	for i := range t.LotUses {
-		fmt.Fprintf(&q, " UNION ALL SELECT 1, id FROM lu%d", i)
-	}
-	q.WriteString(" ORDER BY 1, 2")
+	q.WriteString(" SELECT id FROM e ORDER BY id")
 	rows, err := tx.QueryContext(ctx, q.String(), args...)
-	ids, err := collect(rows, err, func(row scanner) ([2]int64, error) {
-		var kv [2]int64
-		err := row.Scan(&kv[0], &kv[1])
-		return kv, err
-	})
+	ids, err := collect(rows, err, scanID)
 	if unique, name := uniqueViolation(err); unique && name == "transactions_one_reversal" {
 		return ledger.ErrAlreadyReversed
 	}
 	if err != nil {
 		return err
 	}
-	if len(ids) != len(t.Entries)+len(t.LotUses) {
-		return fmt.Errorf("store: %d entries and lots written for %d and %d", len(ids), len(t.Entries), len(t.LotUses))
+	if len(ids) != len(t.Entries) {
+		return fmt.Errorf("store: %d entries written for %d", len(ids), len(t.Entries))
 	}
 	// One INSERT numbers its rows in the order of its VALUES.
 	for i := range t.Entries {
-		t.Entries[i].ID, t.Entries[i].TransactionID = ids[i][1], t.ID
+		t.Entries[i].ID, t.Entries[i].TransactionID = ids[i], t.ID
 	}
 	return nil
 }

@@ -78,8 +78,40 @@ CREATE TABLE bonus_lot_uses (
 -- all.
 CREATE INDEX bonus_lot_uses_transaction ON bonus_lot_uses (transaction_id);
 
+-- A use is applied to its lot by the database as it is written: a lot's
+-- remaining is then its amount less its uses by construction, and a
+-- posting writes one row per use instead of two statements. The CHECK on
+-- remaining refuses a use that would take a lot below zero (or put back
+-- more than it held). Uses, like entries, are never changed.
+{{if .Postgres}}
+-- +goose StatementBegin
+CREATE FUNCTION coffer_apply_lot_use() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE bonus_lots SET remaining = remaining - NEW.amount WHERE id = NEW.lot_id;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER bonus_lot_uses_apply AFTER INSERT ON bonus_lot_uses FOR EACH ROW EXECUTE FUNCTION coffer_apply_lot_use();
+CREATE TRIGGER bonus_lot_uses_immutable BEFORE UPDATE ON bonus_lot_uses FOR EACH ROW EXECUTE FUNCTION coffer_immutable();
+{{else}}
+-- +goose StatementBegin
+CREATE TRIGGER bonus_lot_uses_apply AFTER INSERT ON bonus_lot_uses
+BEGIN
+    UPDATE bonus_lots SET remaining = remaining - NEW.amount WHERE id = NEW.lot_id;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER bonus_lot_uses_immutable BEFORE UPDATE ON bonus_lot_uses
+BEGIN
+    SELECT RAISE(ABORT, 'rows of bonus_lot_uses are immutable');
+END;
+-- +goose StatementEnd
+{{end}}
+
 -- +goose Down
 DROP TABLE bonus_lot_uses;
+{{if .Postgres}}DROP FUNCTION coffer_apply_lot_use();{{end}}
 DROP TABLE bonus_lots;
 ALTER TABLE pruned_accounts DROP COLUMN bonus;
 ALTER TABLE accounts DROP COLUMN bonus_until;

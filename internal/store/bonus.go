@@ -306,7 +306,7 @@ func reopened(ctx context.Context, tx *txn, a ledger.Account, uses []ledger.LotU
 
 // lotUsesOf is what transaction id took from lots.
 func lotUsesOf(ctx context.Context, tx *txn, id int64) ([]ledger.LotUse, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT lot_id, amount FROM bonus_lot_uses WHERE transaction_id = $1 ORDER BY id", id)
+	rows, err := tx.QueryContext(ctx, "SELECT lot_id, amount FROM bonus_lot_uses WHERE transaction_id = $1 ORDER BY lot_id", id)
 	return collect(rows, err, func(row scanner) (ledger.LotUse, error) {
 		var u ledger.LotUse
 		err := row.Scan(&u.LotID, &u.Amount)

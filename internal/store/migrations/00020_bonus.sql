@@ -67,16 +67,16 @@ ALTER TABLE pruned_accounts ADD COLUMN bonus BIGINT NOT NULL DEFAULT 0;
 
 -- What a transaction took from (amount > 0) or put back into (amount < 0)
 -- a lot.
+-- A transaction uses a lot at most once. Keyed by transaction, as a
+-- reversal reads what its transaction took (lots are summed over their uses
+-- by the ledger check alone, which reads them all); on SQLite the key is
+-- the table itself (WITHOUT ROWID), so a use is one b-tree insert, not two.
 CREATE TABLE bonus_lot_uses (
-    id             {{.ID}},
-    lot_id         BIGINT NOT NULL REFERENCES bonus_lots (id),
     transaction_id BIGINT NOT NULL REFERENCES transactions (id),
-    amount         BIGINT NOT NULL CHECK (amount <> 0)
-);
--- By transaction only: a reversal reads what its transaction took; lots
--- are summed over their uses by the ledger check alone, which reads them
--- all.
-CREATE INDEX bonus_lot_uses_transaction ON bonus_lot_uses (transaction_id);
+    lot_id         BIGINT NOT NULL REFERENCES bonus_lots (id),
+    amount         BIGINT NOT NULL CHECK (amount <> 0),
+    PRIMARY KEY (transaction_id, lot_id)
+){{if not .Postgres}} WITHOUT ROWID{{end}};
 
 -- A use is applied to its lot by the database as it is written: a lot's
 -- remaining is then its amount less its uses by construction, and a

@@ -159,10 +159,39 @@ func (b *browser) logout() {
 	b.run("log out", chromedp.Click("#logout", chromedp.ByID), chromedp.WaitVisible("#username", chromedp.ByID))
 }
 
-// submit clicks sel and waits for waitFor to be visible.
+// submit clicks sel and waits for waitFor to be visible. On a loaded
+// machine a click can land while the page still moves and miss its button;
+// a click after which nothing at all happened (no form sent, no htmx
+// request, no new page, waitFor not on show) is made again, so a step never
+// waits out the whole limit for a lost click. One that sent something is
+// never repeated.
 func (b *browser) submit(step, sel, waitFor string) {
 	b.t.Helper()
-	b.run(step, chromedp.Click(sel, chromedp.ByQuery), chromedp.WaitVisible(waitFor, chromedp.ByQuery))
+	const watch = `window.__cofferSent = false;
+		if (!window.__cofferWatch) {
+			window.__cofferWatch = true;
+			var sent = function () { window.__cofferSent = true; };
+			document.addEventListener("submit", sent, true);
+			document.addEventListener("htmx:beforeRequest", sent, true);
+			document.addEventListener("click", function (e) { if (e.target.closest && e.target.closest("a[href]")) sent(); }, true);
+		}`
+	for try := 1; ; try++ {
+		b.run(step+": watch the page", chromedp.Evaluate(watch, nil))
+		b.run(step, chromedp.Click(sel, chromedp.ByQuery))
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		err := chromedp.Run(ctx, chromedp.WaitVisible(waitFor, chromedp.ByQuery))
+		cancel()
+		if err == nil {
+			return
+		}
+		var lost bool
+		chromedp.Run(b.ctx, chromedp.Evaluate(`window.__cofferSent === false`, &lost))
+		if !lost || try == 3 {
+			break
+		}
+		b.t.Logf("%s: the click on %s did nothing; clicking again", step, sel)
+	}
+	b.run(step, chromedp.WaitVisible(waitFor, chromedp.ByQuery))
 }
 
 // submitPage is submit for a form that leads to a new page whose waitFor

@@ -221,7 +221,10 @@ func (s *Store) QueueMonthlyStatements(ctx context.Context, now time.Time) (int,
 		key := start.Format("2006-01")
 		res, err := tx.ExecContext(ctx, "INSERT INTO settings (name, value, updated_at) VALUES ('statements_month', $1, $2) ON CONFLICT (name) DO NOTHING",
 			key, micros(now))
-		if first, _ := res.RowsAffected(); err != nil || first == 1 {
+		if err != nil {
+			return err
+		}
+		if first, err := res.RowsAffected(); err != nil || first == 1 {
 			return err
 		}
 		var done string

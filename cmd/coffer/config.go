@@ -19,6 +19,7 @@ import (
 // names), and its default. docs/configuration.md lists them.
 type serveConfig struct {
 	addr, dsn, archives string
+	pprof               string
 	hooksPrivate        bool
 	level               slog.Level
 	maxConns            int
@@ -31,6 +32,7 @@ var envOf = map[string]string{
 	"addr": "COFFER_ADDR", "db": "COFFER_DB", "archive-dir": "COFFER_ARCHIVE_DIR",
 	"allow-private-webhooks": "COFFER_ALLOW_PRIVATE_WEBHOOKS", "log-level": "COFFER_LOG_LEVEL",
 	"db-max-conns": "COFFER_DB_MAX_CONNS", "trusted-proxies": "COFFER_TRUSTED_PROXIES", "base-url": "COFFER_BASE_URL",
+	"pprof": "COFFER_PPROF",
 }
 
 // serveFlags declares serve's flags on fs, filling c; their defaults are the
@@ -59,6 +61,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) (config *string) {
 		c.baseURL, err = parseBaseURL(v)
 		return err
 	})
+	fs.StringVar(&c.pprof, "pprof", "", "loopback address to serve Go's profiles on (/debug/pprof/), for measuring; off when empty (env COFFER_PPROF)")
 	return fs.String("config", "", "file of settings, one `name = value` a line with the flags' names (env COFFER_CONFIG); flags and environment win over it")
 }
 

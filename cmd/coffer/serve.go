@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -72,6 +73,11 @@ func serve(args []string) error {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
+	}
+	if c.pprof != "" {
+		if err := serveProfiles(c.pprof, log); err != nil {
+			return err
+		}
 	}
 	handler := server.New(st, log, server.Options{Archiver: arch, WebhooksAllowPrivate: c.hooksPrivate,
 		TrustedProxies: c.proxies, BaseURL: c.baseURL, Build: build()})
@@ -355,4 +361,28 @@ func baseURLString(u *url.URL) string {
 		return ""
 	}
 	return u.String()
+}
+
+// serveProfiles serves net/http/pprof's handlers on a loopback address of
+// their own, apart from the API's: profiles show the program's insides and
+// cost CPU, so they are for someone measuring on the machine itself.
+func serveProfiles(addr string, log *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--pprof %q: want a loopback address with a port, e.g. 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	log.Info("serving profiles", "addr", ln.Addr().String())
+	return nil
 }

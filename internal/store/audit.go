@@ -100,7 +100,9 @@ func (s *Store) auditArgs(actor ledger.Actor, c change) ([]any, error) {
 
 // SealAudit links committed, unsealed records into the chain, oldest id
 // first, and returns how many it sealed. Sealers on several instances take
-// turns on the head row; each sees what the one before it sealed.
+// turns on the head row; each sees what the one before it sealed. A record
+// waits in audit_pending (a trigger queues every new one) until its seal
+// row is written and it leaves the queue, in one transaction.
 func (s *Store) SealAudit(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -112,7 +114,8 @@ func (s *Store) SealAudit(ctx context.Context) (int, error) {
 			if err := tx.QueryRowContext(ctx, "SELECT last_seq, hash FROM audit_head WHERE id = 1"+s.forUpdate).Scan(&lastSeq, &lastHash); err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT 500")
+			rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_pending p JOIN audit_log a ON a.id = p.audit_id"+
+				" LEFT JOIN audit_seals s ON s.audit_id = a.id ORDER BY p.audit_id LIMIT 500")
 			batch, err := collect(rows, err, scanAudit)
 			if err != nil {
 				return err
@@ -141,35 +144,45 @@ func (s *Store) SealAudit(ctx context.Context) (int, error) {
 	}
 }
 
-// storeSeals writes the chain fields of sealed records.
+// storeSeals writes the seals of a batch and takes its records off the
+// queue.
 func (s *Store) storeSeals(ctx context.Context, tx *txn, batch []AuditRecord) error {
 	if s.dialect == SQLite {
 		// In process, a prepared statement per record costs least.
 		for _, r := range batch {
-			if _, err := tx.ExecContext(ctx, "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4",
-				r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO audit_seals (seq, audit_id, prev_hash, hash) VALUES ($1, $2, $3, $4)",
+				r.Seq, r.ID, r.PrevHash, r.Hash); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM audit_pending WHERE audit_id = $1", r.ID); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	// Over a network, one UPDATE for the batch: a statement per record was
-	// a round trip per posting.
+	// Over a network, one statement for the batch: a statement per record
+	// was a round trip per posting. The texts differ with the batch's
+	// length, so they go to the database unprepared (tx.Tx).
 	var values strings.Builder
 	args := make(sqlArgs, 0, 4*len(batch))
 	for i, r := range batch {
 		if i > 0 {
 			values.WriteString(", ")
 		}
-		fmt.Fprintf(&values, "(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s)", args.ph(r.ID), args.ph(r.Seq), args.ph(r.PrevHash), args.ph(r.Hash))
+		fmt.Fprintf(&values, "(CAST(%s AS BIGINT), CAST(%s AS BIGINT), %s, %s)", args.ph(r.Seq), args.ph(r.ID), args.ph(r.PrevHash), args.ph(r.Hash))
 	}
-	// VALUES names its columns column1, column2, … (on SQLite too).
-	_, err := tx.Tx.ExecContext(ctx, "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES "+
-		values.String()+") AS v WHERE audit_log.id = v.column1", args...)
+	_, err := tx.Tx.ExecContext(ctx, "WITH v (seq, audit_id, prev_hash, hash) AS (VALUES "+values.String()+
+		"), sealed AS (INSERT INTO audit_seals (seq, audit_id, prev_hash, hash) SELECT seq, audit_id, prev_hash, hash FROM v)"+
+		" DELETE FROM audit_pending WHERE audit_id IN (SELECT audit_id FROM v)", args...)
 	return err
 }
 
-const auditCols = "id, seq, created_at, actor_id, token_id, actor_name, action, object_type, object_id, before_json, after_json, client_addr, prev_hash, hash"
+// auditCols are a record's columns with its seal's, from audit_log a and
+// audit_seals s (auditFrom, or a join of the caller's).
+const auditCols = "a.id, s.seq, a.created_at, a.actor_id, a.token_id, a.actor_name, a.action, a.object_type, a.object_id, a.before_json, a.after_json, a.client_addr, s.prev_hash, s.hash"
+
+// auditFrom is every record, sealed or not.
+const auditFrom = " FROM audit_log a LEFT JOIN audit_seals s ON s.audit_id = a.id"
 
 func scanAudit(row interface{ Scan(...any) error }) (AuditRecord, error) {
 	var r AuditRecord
@@ -229,7 +242,7 @@ func (f AuditFilter) where() where {
 // AuditRecords lists records newest first.
 func (s *Store) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
 	w := f.where()
-	q := "SELECT " + auditCols + " FROM audit_log" + w.sql() + " ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit)
+	q := "SELECT " + auditCols + auditFrom + w.sql() + " ORDER BY a.id DESC LIMIT " + strconv.Itoa(f.Limit)
 	if f.Offset > 0 {
 		q += " OFFSET " + strconv.Itoa(f.Offset)
 	}
@@ -275,7 +288,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq IS NOT NULL ORDER BY seq")
+		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_seals s JOIN audit_log a ON a.id = s.audit_id ORDER BY s.seq")
 		if err != nil {
 			return err
 		}
@@ -318,6 +331,18 @@ func (s *Store) VerifyAudit(ctx context.Context) (ChainReport, error) {
 		}
 		if headSeq != prevSeq || headHash != prevHash {
 			rep.BrokenAt, rep.Reason = -1, fmt.Sprintf("the chain ends at place %d but its head says %d: records were removed", prevSeq, headSeq)
+			return nil
+		}
+		// A record neither sealed nor waiting for it was put in behind the
+		// sealer's back (its queue entry removed, or written with the
+		// trigger off): the chain would never cover it.
+		var outside sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MIN(a.id) FROM audit_log a WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.audit_id = a.id)
+			AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.audit_id = a.id)`).Scan(&outside); err != nil {
+			return err
+		}
+		if outside.Valid {
+			rep.BrokenAt, rep.Reason = outside.Int64, fmt.Sprintf("record %d is not in the chain and not waiting to be sealed", outside.Int64)
 			return nil
 		}
 		rep.OK = true

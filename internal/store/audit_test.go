@@ -83,11 +83,37 @@ func TestAuditChain(t *testing.T) {
 			if rep, _ := stores[0].VerifyAudit(ctx); !rep.OK {
 				t.Fatalf("restored record still fails: %+v", rep)
 			}
-			if _, err := db.Exec(`DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)`); err != nil {
+			if _, err := db.Exec(`UPDATE audit_seals SET hash = 'x' WHERE audit_id = $1`, victim.ID); err == nil {
+				t.Fatal("a seal was updated")
+			}
+			last := "(SELECT audit_id FROM audit_seals WHERE seq = (SELECT MAX(seq) FROM audit_seals))"
+			if _, err := db.Exec(`DELETE FROM audit_log WHERE id = ` + last); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`DELETE FROM audit_seals WHERE audit_id = ` + last); err != nil {
 				t.Fatal(err)
 			}
 			if rep, _ := stores[0].VerifyAudit(ctx); rep.OK || rep.BrokenAt != -1 {
 				t.Errorf("verify after removing the last record = %+v", rep)
+			}
+			// A record written past the queue would never be sealed.
+			if d == store.Postgres {
+				_, err = db.Exec("ALTER TABLE audit_log DISABLE TRIGGER audit_log_pending")
+			} else {
+				_, err = db.Exec("DROP TRIGGER audit_log_pending")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var forged int64
+			if err := db.QueryRow(`INSERT INTO audit_log (created_at, actor_name, action) VALUES (1, 'root', 'customer.create') RETURNING id`).Scan(&forged); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`UPDATE audit_head SET last_seq = (SELECT MAX(seq) FROM audit_seals), hash = (SELECT hash FROM audit_seals WHERE seq = (SELECT MAX(seq) FROM audit_seals))`); err != nil {
+				t.Fatal(err)
+			}
+			if rep, _ := stores[0].VerifyAudit(ctx); rep.OK || rep.BrokenAt != forged {
+				t.Errorf("verify with record %d outside the chain = %+v", forged, rep)
 			}
 		})
 	}

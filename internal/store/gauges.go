@@ -33,7 +33,7 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		}
 		// The unsealed records are few (the sealer runs every second) and
 		// found through their partial index.
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM audit_log WHERE seq IS NULL").
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(a.created_at), 0) FROM audit_pending p JOIN audit_log a ON a.id = p.audit_id").
 			Scan(&g.Unsealed, &oldest); err != nil {
 			return err
 		}

@@ -233,7 +233,7 @@ func (s *Store) planRetention(ctx context.Context, tx *sql.Tx, cutoff time.Time,
 // while they are old enough. A record sealed after a younger one waits for
 // the next run.
 func (p *retentionPlan) readRecords(ctx context.Context, tx *sql.Tx, cut int64, limit int) error {
-	rows, err := tx.QueryContext(ctx, "SELECT seq, created_at FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT "+strconv.Itoa(limit+1), p.ckSeq)
+	rows, err := tx.QueryContext(ctx, "SELECT s.seq, a.created_at FROM audit_seals s JOIN audit_log a ON a.id = s.audit_id WHERE s.seq > $1 ORDER BY s.seq LIMIT "+strconv.Itoa(limit+1), p.ckSeq)
 	if err != nil {
 		return err
 	}
@@ -361,7 +361,7 @@ func (p *retentionPlan) chain(ctx context.Context, tx *sql.Tx) iter.Seq2[AuditRe
 		if p.records() == 0 {
 			return
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq", p.ckSeq, p.auditTo)
+		rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_seals s JOIN audit_log a ON a.id = s.audit_id WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq", p.ckSeq, p.auditTo)
 		if err != nil {
 			yield(AuditRecord{}, err)
 			return
@@ -429,8 +429,12 @@ func (s *Store) commitRetention(ctx context.Context, actor ledger.Actor, owner s
 			return ledger.ErrRetentionRunning // the lease ran out and another run took over
 		}
 		if n := p.records(); n > 0 {
-			r, err := tx.ExecContext(ctx, "DELETE FROM audit_log WHERE seq > $1 AND seq <= $2", p.ckSeq, p.auditTo)
+			r, err := tx.ExecContext(ctx, "DELETE FROM audit_log WHERE id IN (SELECT audit_id FROM audit_seals WHERE seq > $1 AND seq <= $2)", p.ckSeq, p.auditTo)
 			if err := wantRows(r, err, n, "operation records"); err != nil {
+				return err
+			}
+			r, err = tx.ExecContext(ctx, "DELETE FROM audit_seals WHERE seq > $1 AND seq <= $2", p.ckSeq, p.auditTo)
+			if err := wantRows(r, err, n, "operation record seals"); err != nil {
 				return err
 			}
 		}

@@ -131,6 +131,7 @@ func (s *Store) UpdateAdmin(ctx context.Context, actor ledger.Actor, id int64, c
 		return ledger.Admin{}, ledger.InvalidBecause("role", "choose", "must be super_admin, admin or reviewer")
 	}
 	var out ledger.Admin
+	defer s.principals.forget() // after the commit: see principalCache
 	err := s.write(ctx, func(tx *txn) error {
 		before, err := scanAdmin(tx.QueryRowContext(ctx, "SELECT "+adminCols+" FROM admins WHERE id = $1"+s.forUpdate, id))
 		if err != nil {
@@ -198,6 +199,7 @@ func (s *Store) SetAdminLocale(ctx context.Context, actor ledger.Actor, id int64
 	if !ok {
 		return ledger.InvalidBecause("locale", "choose", "must be en or zh-CN")
 	}
+	defer s.principals.forget() // after the commit: see principalCache
 	return s.write(ctx, func(tx *txn) error {
 		var before string
 		if err := tx.QueryRowContext(ctx, "SELECT locale FROM admins WHERE id = $1"+s.forUpdate, id).Scan(&before); err != nil {

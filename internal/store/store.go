@@ -71,6 +71,8 @@ type Store struct {
 	sysCache map[sysKey]int64 // system account ids, which never change
 
 	spend atomic.Pointer[spendRead] // the setting spend_order, as last read (bonus.go)
+
+	principals principalCache // live tokens, as lately found (tokens.go)
 }
 
 // Open connects to dsn, a PostgreSQL URL (postgres://… or postgresql://…)

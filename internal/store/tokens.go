@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/ledger"
@@ -139,6 +140,7 @@ func (s *Store) ProgramTokens(ctx context.Context) ([]Token, error) {
 // RevokeToken ends a token of the given kind. Ending one already ended is
 // not an error; a token that does not exist is ledger.ErrNotFound.
 func (s *Store) RevokeToken(ctx context.Context, actor ledger.Actor, id int64, kind string) error {
+	defer s.principals.forget() // after the commit: see principalCache
 	return s.write(ctx, func(tx *txn) error {
 		t, err := scanToken(tx.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 AND kind = $2"+s.forUpdate, id, kind))
 		if err != nil || t.RevokedAt != nil {
@@ -157,13 +159,33 @@ func (s *Store) RevokeToken(ctx context.Context, actor ledger.Actor, id int64, k
 
 // Authenticate finds the live principal of a bearer secret. Revoked and
 // expired tokens, and tokens of disabled administrators, are not found.
+//
+// A principal found is remembered for principalTTL: every API request
+// authenticates, and a query per request was a measurable share of a
+// charge's cost (docs/performance.md). A change on this instance (a token
+// revoked, an administrator changed) forgets them all at once; one made by
+// another instance sharing the database applies here within principalTTL.
 func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	hash := hashSecret(secret)
+	now := s.now()
+	if p, ok := s.principals.get(hash, now); ok {
+		return p, nil
+	}
+	gen := s.principals.generation()
+	p, err := s.lookupPrincipal(ctx, hash, now)
+	if err == nil {
+		s.principals.put(hash, p, now, gen)
+	}
+	return p, err
+}
+
+func (s *Store) lookupPrincipal(ctx context.Context, hash string, now time.Time) (Principal, error) {
 	var p Principal
 	row := s.readRow(ctx, `SELECT t.id, t.kind, t.name, t.admin_id, t.role, t.created_at, t.expires_at, t.revoked_at,
 		a.id, a.username, a.name, a.role, a.password_hash, a.disabled, a.locale, a.created_at, a.updated_at
 		FROM tokens t JOIN admins a ON a.id = t.admin_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND a.disabled = FALSE`,
-		hashSecret(secret), micros(s.now()))
+		hash, micros(now))
 	var role sql.NullString
 	var created, aCreated, aUpdated int64
 	var expires, revoked sql.NullInt64
@@ -175,6 +197,62 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Principal, err
 	p.Token.Role, p.Token.CreatedAt, p.Token.ExpiresAt = ledger.Role(role.String), fromMicros(created), fromNullMicros(expires)
 	p.Admin.CreatedAt, p.Admin.UpdatedAt = fromMicros(aCreated), fromMicros(aUpdated)
 	return p, err
+}
+
+// principalTTL is how long a principal found stays remembered: how late a
+// change made on another instance can be here.
+const principalTTL = 2 * time.Second
+
+// principalCache remembers principals by their token's hash. Its
+// generation moves whenever it is cleared, so that a lookup that began
+// before a change does not store what it read from before it.
+type principalCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p  Principal
+	at time.Time
+}
+
+func (c *principalCache) get(hash string, now time.Time) (Principal, bool) {
+	c.mu.Lock()
+	e, ok := c.m[hash]
+	c.mu.Unlock()
+	fresh := ok && !now.Before(e.at) && now.Sub(e.at) < principalTTL
+	if !fresh || (e.p.Token.ExpiresAt != nil && !e.p.Token.ExpiresAt.After(now)) {
+		return Principal{}, false
+	}
+	return e.p, true
+}
+
+func (c *principalCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *principalCache) put(hash string, p Principal, now time.Time, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	// Bounded: past the limit, start again rather than grow without end.
+	if c.m == nil || len(c.m) >= 10000 {
+		c.m = map[string]cachedPrincipal{}
+	}
+	c.m[hash] = cachedPrincipal{p: p, at: now}
+}
+
+// forget clears the cache; callers call it once their change committed.
+func (c *principalCache) forget() {
+	c.mu.Lock()
+	c.gen++
+	c.m = nil
+	c.mu.Unlock()
 }
 
 // RecordLoginFailure adds a failed login to the operation record; the

@@ -126,6 +126,20 @@ func TestIdempotency(t *testing.T) {
 		if _, err := s.Charge(ctx, changed); !errors.Is(err, ledger.ErrIdempotencyKeyReused) {
 			t.Errorf("same key, other amount: err = %v, want ErrIdempotencyKeyReused", err)
 		}
+		// The first answer stands even when the account could no longer
+		// take the posting.
+		if _, err := setStatus(s, a.ID, ledger.StatusFrozen); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := s.Charge(ctx, charge); err != nil || !again.Replayed || again.Transaction.ID != first.Transaction.ID {
+			t.Errorf("repeat on a frozen account: %+v, %v; want a replay of transaction %d", again, err, first.Transaction.ID)
+		}
+		if _, err := s.Charge(ctx, changed); !errors.Is(err, ledger.ErrIdempotencyKeyReused) {
+			t.Errorf("same key, other amount, frozen account: err = %v, want ErrIdempotencyKeyReused", err)
+		}
+		if _, err := setStatus(s, a.ID, ledger.StatusNormal); err != nil {
+			t.Fatal(err)
+		}
 		// The key belongs to one caller: another scope may use the same words.
 		other := charge
 		other.Idem.Scope = "admin:2"

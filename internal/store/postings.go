@@ -314,25 +314,24 @@ func (s *Store) post(ctx context.Context, actor ledger.Actor, idem ledger.Idempo
 // postThen is post with a step that runs, in the same database
 // transaction, once the transaction is written (its id known): a capture
 // closes its hold there.
+//
+// The idempotency key is claimed as the posting is written, in its last
+// statement, rather than first: a round trip less per posting. A key used
+// before shows there as a conflict (on PostgreSQL once the request that
+// holds it has committed); that, or any refusal while a key was given,
+// sends the request to the key's first result (replayKey), which wins over
+// whatever this attempt found: a replay answers as the first request did,
+// even when the account could no longer take it.
 func (s *Store) postThen(ctx context.Context, actor ledger.Actor, idem ledger.Idempotency, fp string, build buildFunc,
 	then func(ctx context.Context, st *txState, t *ledger.Transaction) error) (Posted, error) {
 	var out Posted
 	var st *txState
 	body := func(ctx context.Context, tx *txn) error {
 		st = newTxState(tx, s.nowTime())
+		if idem.Key != "" {
+			tx.claim = &lateClaim{fingerprint: fp, at: st.now}
+		}
 		out = Posted{}
-		prev, err := s.claimKey(ctx, tx, idem, fp, st.now)
-		if err != nil {
-			return err
-		}
-		if prev.found {
-			if prev.txID == 0 {
-				return fmt.Errorf("store: idempotency key %q has no transaction", idem.Key)
-			}
-			out.Transaction, err = s.loadTransaction(ctx, tx, prev.txID)
-			out.Replayed = true
-			return err
-		}
 		t, err := s.postIn(ctx, st, actor, build, idem)
 		if err != nil {
 			return err
@@ -345,16 +344,62 @@ func (s *Store) postThen(ctx context.Context, actor ledger.Actor, idem ledger.Id
 		out.Transaction = *t
 		return nil
 	}
-	var err error
-	if s.batch != nil {
-		err = s.batch.do(ctx, body)
-	} else {
-		err = s.write(ctx, func(tx *txn) error { return body(ctx, tx) })
+	for attempt := 1; ; attempt++ {
+		var err error
+		if s.batch != nil {
+			err = s.batch.do(ctx, body)
+		} else {
+			err = s.write(ctx, func(tx *txn) error { return body(ctx, tx) })
+		}
+		if err != nil && idem.Key != "" {
+			replay, err := s.replayKey(ctx, idem, fp, err)
+			if errors.Is(err, errKeyFreed) && attempt < 3 {
+				continue
+			}
+			return replay, err
+		}
+		if err != nil {
+			return Posted{}, err
+		}
+		s.remember(st)
+		return out, nil
 	}
-	if err != nil {
+}
+
+// errKeyFreed is a late claim that met a key taken which is gone by the
+// time it is read: the posting runs again.
+var errKeyFreed = errors.New("store: the idempotency key was freed meanwhile")
+
+// lateClaim is an idempotency key that a posting claims as it writes.
+type lateClaim struct {
+	fingerprint string
+	at          time.Time
+}
+
+// replayKey answers a posting with a key that did not post: with the
+// key's first result if it has one, else with the posting's own error.
+func (s *Store) replayKey(ctx context.Context, idem ledger.Idempotency, fp string, failed error) (Posted, error) {
+	var out Posted
+	err := s.write(ctx, func(tx *txn) error {
+		prev, err := s.findKey(ctx, tx, idem, fp)
+		if err != nil || !prev.found {
+			return err
+		}
+		if prev.txID == 0 {
+			return fmt.Errorf("store: idempotency key %q has no transaction", idem.Key)
+		}
+		out.Transaction, err = s.loadTransaction(ctx, tx, prev.txID)
+		out.Replayed = true
+		return err
+	})
+	switch {
+	case err != nil:
 		return Posted{}, err
+	case !out.Replayed && isKeyConflict(failed):
+		return Posted{}, errKeyFreed
+	case !out.Replayed:
+		return Posted{}, failed
 	}
-	s.remember(st)
 	return out, nil
 }
 
@@ -508,7 +553,11 @@ func (s *Store) writePostingAtOnce(ctx context.Context, tx *txn, actor ledger.Ac
 		return err
 	}
 	q.WriteString(", au AS (INSERT INTO audit_log " + auditInsertCols + " VALUES " + values(au...) + ")")
-	if idem.Key != "" {
+	if c := tx.claim; idem.Key != "" && c != nil {
+		tx.claim = nil
+		fmt.Fprintf(&q, ", k AS (INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, transaction_id) VALUES (%s, %s, %s, %s, %s))",
+			args.ph(idem.Scope), args.ph(idem.Key), args.ph(c.fingerprint), args.ph(micros(c.at)), args.ph(t.ID))
+	} else if idem.Key != "" {
 		fmt.Fprintf(&q, ", k AS (UPDATE idempotency_keys SET transaction_id = %s, topup_id = NULL WHERE scope = %s AND idem_key = %s)",
 			args.ph(t.ID), args.ph(idem.Scope), args.ph(idem.Key))
 	}
@@ -596,10 +645,20 @@ func (s *Store) claimKey(ctx context.Context, tx *txn, idem ledger.Idempotency, 
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return keyUse{}, err
 	}
+	return s.findKey(ctx, tx, idem, fp)
+}
+
+// findKey reads what a key's first request left behind; found is false
+// for a key not used yet.
+func (s *Store) findKey(ctx context.Context, tx *txn, idem ledger.Idempotency, fp string) (keyUse, error) {
 	var prevFP string
 	var txID, topupID, holdID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id, topup_id, hold_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
-		idem.Scope, idem.Key).Scan(&prevFP, &txID, &topupID, &holdID); err != nil {
+	err := tx.QueryRowContext(ctx, "SELECT fingerprint, transaction_id, topup_id, hold_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+		idem.Scope, idem.Key).Scan(&prevFP, &txID, &topupID, &holdID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return keyUse{}, nil
+	}
+	if err != nil {
 		return keyUse{}, err
 	}
 	if prevFP != fp {
@@ -608,14 +667,28 @@ func (s *Store) claimKey(ctx context.Context, tx *txn, idem ledger.Idempotency, 
 	return keyUse{found: true, txID: txID.Int64, topupID: topupID.Int64, holdID: holdID.Int64}, nil
 }
 
-// settleKey records what a claimed key's request produced.
+// settleKey records what a claimed key's request produced; a key claimed
+// late (lateClaim) is written here, with its result.
 func (s *Store) settleKey(ctx context.Context, tx *txn, idem ledger.Idempotency, txID, topupID int64) error {
 	if idem.Key == "" {
 		return nil
 	}
+	if c := tx.claim; c != nil {
+		tx.claim = nil
+		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, fingerprint, created_at, transaction_id, topup_id)
+			VALUES ($1, $2, $3, $4, $5, $6)`, idem.Scope, idem.Key, c.fingerprint, micros(c.at), nullID(txID), nullID(topupID))
+		return err
+	}
 	_, err := tx.ExecContext(ctx, "UPDATE idempotency_keys SET transaction_id = $1, topup_id = $2 WHERE scope = $3 AND idem_key = $4",
 		nullID(txID), nullID(topupID), idem.Scope, idem.Key)
 	return err
+}
+
+// isKeyConflict tells whether err is a late claim meeting a key taken.
+func isKeyConflict(err error) bool {
+	// PostgreSQL names the constraint, SQLite the columns.
+	unique, name := uniqueViolation(err)
+	return unique && strings.HasPrefix(name, "idempotency_keys")
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

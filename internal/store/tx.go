@@ -130,6 +130,9 @@ type txn struct {
 	// account from the lots it read (bonus.go), which writing it then needs:
 	// no query of the lots again.
 	bonusUntil map[int64]*time.Time
+	// claim is the idempotency key a posting claims as it writes
+	// (postThen), until it is written.
+	claim *lateClaim
 	// quiet keeps the postings of this transaction from mailing customers:
 	// an import's opening balances are not news to them.
 	quiet bool

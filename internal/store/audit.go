@@ -114,8 +114,7 @@ func (s *Store) SealAudit(ctx context.Context) (int, error) {
 			if err := tx.QueryRowContext(ctx, "SELECT last_seq, hash FROM audit_head WHERE id = 1"+s.forUpdate).Scan(&lastSeq, &lastHash); err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_pending p JOIN audit_log a ON a.id = p.audit_id"+
-				" LEFT JOIN audit_seals s ON s.audit_id = a.id ORDER BY p.audit_id LIMIT 500")
+			rows, err := tx.QueryContext(ctx, pendingAudit)
 			batch, err := collect(rows, err, scanAudit)
 			if err != nil {
 				return err
@@ -180,6 +179,15 @@ func (s *Store) storeSeals(ctx context.Context, tx *txn, batch []AuditRecord) er
 // auditCols are a record's columns with its seal's, from audit_log a and
 // audit_seals s (auditFrom, or a join of the caller's).
 const auditCols = "a.id, s.seq, a.created_at, a.actor_id, a.token_id, a.actor_name, a.action, a.object_type, a.object_id, a.before_json, a.after_json, a.client_addr, s.prev_hash, s.hash"
+
+// pendingAudit is the sealer's next batch: the oldest 500 records waiting,
+// none sealed yet. The queue's ids are taken first, on their own: joined
+// with the log straight away, PostgreSQL's planner (its statistics lagging
+// a queue that empties every second) chose to merge the queue with the
+// whole log and its seals, 50–85 ms a batch under load, a sixth of its CPU.
+const pendingAudit = "WITH p AS MATERIALIZED (SELECT audit_id FROM audit_pending ORDER BY audit_id LIMIT 500)" +
+	" SELECT a.id, NULL, a.created_at, a.actor_id, a.token_id, a.actor_name, a.action, a.object_type, a.object_id," +
+	" a.before_json, a.after_json, a.client_addr, NULL, NULL FROM p JOIN audit_log a ON a.id = p.audit_id ORDER BY a.id"
 
 // auditFrom is every record, sealed or not.
 const auditFrom = " FROM audit_log a LEFT JOIN audit_seals s ON s.audit_id = a.id"

@@ -31,9 +31,12 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 			(SELECT COUNT(*) FROM notifications WHERE status = 'pending')`).Scan(&g.WebhooksPending, &g.OpenAlerts, &lastRun, &g.MailPending); err != nil {
 			return err
 		}
-		// The unsealed records are few (the sealer runs every second) and
-		// found through their partial index.
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(a.created_at), 0) FROM audit_pending p JOIN audit_log a ON a.id = p.audit_id").
+		// The unsealed records are few (the sealer runs every second): the
+		// queue is counted alone and its oldest record found by key. A join
+		// of the queue with the log let PostgreSQL's planner read the whole
+		// log (see pendingAudit).
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE((SELECT a.created_at FROM audit_log a"+
+			" WHERE a.id = (SELECT MIN(audit_id) FROM audit_pending)), 0) FROM audit_pending").
 			Scan(&g.Unsealed, &oldest); err != nil {
 			return err
 		}

@@ -51,10 +51,12 @@ func scanLot(row scanner) (ledger.Lot, error) {
 // the locked row is the latest. So the lock also reads the row's xmin twice,
 // as locked and as in the snapshot; when they differ, the lots are read
 // again (lotsStale), which happens only when two postings meet on one
-// account.
+// account. Without bonus there are no lots to check, and the second read
+// of the row is left out.
 var lotsCol = map[Dialect]string{
-	Postgres: lotsOf("string_agg") + ", xmin::text::bigint, (SELECT a2.xmin::text::bigint FROM accounts a2 WHERE a2.id = accounts.id)",
-	SQLite:   lotsOf("group_concat"),
+	Postgres: lotsOf("string_agg") + ", CASE WHEN bonus <> 0 THEN xmin::text::bigint END" +
+		", CASE WHEN bonus <> 0 THEN (SELECT a2.xmin::text::bigint FROM accounts a2 WHERE a2.id = accounts.id) END",
+	SQLite: lotsOf("group_concat"),
 }
 
 func lotsOf(agg string) string {

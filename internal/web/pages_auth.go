@@ -119,8 +119,12 @@ func (web *Web) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", 500)
 		return
 	}
+	// Max-Age, not Expires: a lifetime counted from now by the browser's
+	// own clock, so that a browser whose clock is off from the server's
+	// neither drops the session early nor keeps it late. (The server
+	// refuses it at its expiry whatever the browser does.)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: web.secure(r), Expires: *tok.ExpiresAt})
+		Secure: web.secure(r), MaxAge: int(tok.ExpiresAt.Sub(web.now()).Seconds())})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: "", Path: "/login", MaxAge: -1})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }

@@ -55,6 +55,18 @@ func (b *batcher) do(ctx context.Context, body func(context.Context, *txn) error
 	return <-j.err
 }
 
+// grouped runs fn as write does, but in the group commit where there is
+// one (SQLite): a request that committed alone held the one writer for an
+// fsync of its own, while the postings waiting behind it shared one. fn
+// gets the context to run its statements under (the batch's own), and, as
+// for write, must have no effects outside the transaction.
+func (s *Store) grouped(ctx context.Context, fn func(context.Context, *txn) error) error {
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
+	}
+	return s.write(ctx, func(tx *txn) error { return fn(ctx, tx) })
+}
+
 func (b *batcher) stop() {
 	close(b.quit)
 	<-b.done

@@ -345,12 +345,7 @@ func (s *Store) postThen(ctx context.Context, actor ledger.Actor, idem ledger.Id
 		return nil
 	}
 	for attempt := 1; ; attempt++ {
-		var err error
-		if s.batch != nil {
-			err = s.batch.do(ctx, body)
-		} else {
-			err = s.write(ctx, func(tx *txn) error { return body(ctx, tx) })
-		}
+		err := s.grouped(ctx, body)
 		if err != nil && idem.Key != "" {
 			replay, err := s.replayKey(ctx, idem, fp, err)
 			if errors.Is(err, errKeyFreed) && attempt < 3 {

@@ -187,7 +187,7 @@ func (s *Store) SubmitTopUp(ctx context.Context, actor ledger.Actor, n NewTopUp,
 	}
 	var out TopUpResult
 	var st *txState
-	err := s.write(ctx, func(tx *txn) error {
+	err := s.grouped(ctx, func(ctx context.Context, tx *txn) error {
 		now := s.nowTime()
 		st = newTxState(tx, now)
 		out = TopUpResult{}
@@ -452,7 +452,7 @@ func (s *Store) decide(ctx context.Context, actor ledger.Actor, id int64, versio
 	fn func(ctx context.Context, st *txState, t ledger.TopUpRequest) (ledger.TopUpRequest, error)) (TopUpResult, error) {
 	var out TopUpResult
 	var st *txState
-	err := s.write(ctx, func(tx *txn) error {
+	err := s.grouped(ctx, func(ctx context.Context, tx *txn) error {
 		st = newTxState(tx, s.nowTime())
 		out = TopUpResult{}
 		prev, err := s.claimKey(ctx, tx, idem, "topup:"+strconv.FormatInt(id, 10)+":"+what, st.now)

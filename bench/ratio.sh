@@ -109,7 +109,8 @@ for name, rs in by.items():
     rate = statistics.median(r for _, r, _ in rs)
     p99s = [p for _, _, p in rs if p is not None]
     ratio = statistics.median(r / ceil[n] for n, r, _ in rs)
-    print(f"{name:16} {rate:10,.0f} {statistics.median(p99s) if p99s else '':>7} {ratio:17.3f}")
+    p99 = f"{statistics.median(p99s):.1f}" if p99s else ""
+    print(f"{name:16} {rate:10,.0f} {p99:>7} {ratio:17.3f}")
 for db in ("postgres", "sqlite"):
     if db + "-mix" in by:
         share = statistics.median(m / c for (_, m, _), (_, c, _) in zip(by[db + "-mix"], by[db]))

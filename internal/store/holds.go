@@ -102,8 +102,8 @@ func (s *Store) PlaceHold(ctx context.Context, r ledger.NewHold) (h ledger.Hold,
 	if err := r.Validate(now); err != nil {
 		return h, false, err
 	}
-	err = s.write(ctx, func(tx *txn) error {
-		now = s.nowTime()
+	err = s.grouped(ctx, func(ctx context.Context, tx *txn) error {
+		now, replayed = s.nowTime(), false
 		prev, err := s.claimKey(ctx, tx, r.Idem, r.Fingerprint(), now)
 		if err != nil {
 			return err
@@ -270,7 +270,7 @@ func (s *Store) CaptureHold(ctx context.Context, r ledger.Capture) (Posted, erro
 // ReleaseHold ends an active hold without posting anything.
 func (s *Store) ReleaseHold(ctx context.Context, actor ledger.Actor, id int64) (ledger.Hold, error) {
 	var h ledger.Hold
-	err := s.write(ctx, func(tx *txn) error {
+	err := s.grouped(ctx, func(ctx context.Context, tx *txn) error {
 		now := s.nowTime()
 		a, hold, err := s.lockHold(ctx, tx, id, false, now)
 		if err != nil {

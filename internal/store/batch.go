@@ -141,6 +141,7 @@ func (b *batcher) commit(batch []*job) {
 		b.oneByOne(batch)
 		return
 	}
+	s.ckpt.committed()
 	for i, j := range batch {
 		j.err <- outcome[i]
 	}
@@ -158,4 +159,5 @@ func (b *batcher) alone(j *job) {
 		return
 	}
 	j.err <- b.s.write(j.ctx, func(tx *txn) error { return j.body(j.ctx, tx) })
+	b.s.ckpt.committed()
 }

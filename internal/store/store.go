@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,9 @@ type Store struct {
 	toPrepare sync.Map // SQL texts to prepare once db is free
 	rstmts    sync.Map // SQL text -> *sql.Stmt on rdb, for the hottest reads (SQLite only; readstmt.go)
 
-	batch *batcher // group commit of postings (SQLite); nil on PostgreSQL
+	batch *batcher      // group commit of postings (SQLite); nil on PostgreSQL
+	cdb   *sql.DB       // the checkpointer's connection (SQLite; checkpoint.go)
+	ckpt  *checkpointer // nil on PostgreSQL
 
 	currencies    sync.Map // customer account id -> money.Currency; see AccountCurrency
 	currencyCount atomic.Int64
@@ -111,7 +114,8 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		// savepoints (batch.go) in memory: on disk, every page a posting
 		// first touched was a pwrite system call. It holds no data that a
 		// crash needs; the WAL does that.
-		s.db, err = sql.Open("sqlite", base+pragmas+"&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		s.db, err = sql.Open("sqlite", base+pragmas+"&_pragma=temp_store(MEMORY)&_txlock=immediate"+
+			"&_pragma=wal_autocheckpoint("+strconv.Itoa(writerCheckpointPages)+")")
 		if err != nil {
 			return nil, err
 		}
@@ -127,6 +131,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		n := max(4, runtime.NumCPU())
 		s.rdb.SetMaxOpenConns(n)
 		s.rdb.SetMaxIdleConns(n)
+		if s.cdb, err = sql.Open("sqlite", base+pragmas); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.cdb.SetMaxOpenConns(1)
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
@@ -140,6 +149,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	if s.dialect == SQLite {
+		s.ckpt = newCheckpointer(s.cdb)
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -169,7 +179,13 @@ func (s *Store) Close() error {
 		if s.batch != nil {
 			s.batch.stop()
 		}
+		if s.ckpt != nil {
+			s.ckpt.stop()
+		}
 		var errs []error
+		if s.cdb != nil {
+			errs = append(errs, s.cdb.Close())
+		}
 		if s.rdb != nil && s.rdb != s.db {
 			errs = append(errs, s.rdb.Close())
 		}

@@ -201,6 +201,16 @@ func (tx *txn) QueryRowContext(ctx context.Context, query string, args ...any) *
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
+// insert runs an INSERT into a table with a rowid (SQLite) and returns the
+// new row's id.
+func (tx *txn) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
 // QueryContext runs a query, prepared once where it may be.
 func (tx *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := tx.stmt(ctx, query); st != nil {

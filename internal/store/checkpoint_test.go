@@ -18,11 +18,7 @@ import (
 func TestCheckpointerCopiesCommits(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "coffer.db")
-	s, err := store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFile(t, path)
 	_, a := fixture(t, s, "+8613900000001", 10_000)
 	for i := range 5 {
 		if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: int64(100 + i)}); err != nil {
@@ -36,6 +32,17 @@ func TestCheckpointerCopiesCommits(t *testing.T) {
 		}
 	}
 	t.Fatalf("the database file holds %d of the 5 charges without its log", charges)
+}
+
+// openFile opens a store on an SQLite file at path, closed when t ends.
+func openFile(t *testing.T, path string) *store.Store {
+	t.Helper()
+	s, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // chargesInFile counts the charges in a copy of the database file at path,
@@ -69,11 +76,7 @@ func chargesInFile(t *testing.T, path, copyPath string) int {
 // log, eight times the size at which the writer checkpoints by itself.
 func TestLogStartsOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "coffer.db")
-	s, err := store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFile(t, path)
 	_, a := fixture(t, s, "+8613900000002", 10_000_000)
 	for i := range 1500 {
 		if _, err := s.Charge(ctx, ledger.Charge{AccountID: a.ID, Amount: int64(1 + i%7)}); err != nil {

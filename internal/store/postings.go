@@ -444,9 +444,9 @@ func auditPosting(t *ledger.Transaction) change {
 // writePostingByStatements writes a posting one row at a time (SQLite,
 // where a statement costs no round trip).
 func (s *Store) writePostingByStatements(ctx context.Context, tx *txn, actor ledger.Actor, t *ledger.Transaction, idem ledger.Idempotency) error {
-	// Exec and the last rowid rather than RETURNING id: SQLite runs a
-	// statement with RETURNING through a table of its results, and the two
-	// inserts were a third of the writer's time per posting.
+	// Exec and the last rowid rather than RETURNING id, which SQLite runs
+	// through a table of its results (no gain measurable over HTTP; see
+	// docs/performance.md, "Checkpoints beside the writer").
 	var err error
 	t.ID, err = tx.insert(ctx, "INSERT INTO transactions "+txInsertCols+" VALUES ("+placeholders(1, 13)+")", txArgs(t)...)
 	if unique, _ := uniqueViolation(err); unique && t.Type == ledger.TxReversal {

@@ -55,7 +55,30 @@ func newRegistry(st *store.Store, log *slog.Logger, b Build) (*prometheus.Regist
 			[]string{"outcome"}),
 	}
 	reg.MustRegister(info, m.web, m.webTime, m.attempts, m.mail, &stateCollector{st: st, log: log})
+	registerGroupCommits(reg, st)
 	return reg, m
+}
+
+// registerGroupCommits adds the SQLite writer's series: its busy seconds
+// per second near 1 mean that postings queue for it.
+func registerGroupCommits(reg *prometheus.Registry, st *store.Store) {
+	if _, _, _, ok := st.GroupCommits(); !ok {
+		return
+	}
+	counter := func(name, help string, value func(batches, jobs uint64, busy time.Duration) float64) prometheus.CounterFunc {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+			batches, jobs, busy, _ := st.GroupCommits()
+			return value(batches, jobs, busy)
+		})
+	}
+	reg.MustRegister(
+		counter("coffer_sqlite_group_commits_total", "Transactions the SQLite writer committed for postings, top-ups and holds (each one fsync).",
+			func(b, _ uint64, _ time.Duration) float64 { return float64(b) }),
+		counter("coffer_sqlite_group_commit_jobs_total", "Postings, top-ups and holds written in those transactions.",
+			func(_, j uint64, _ time.Duration) float64 { return float64(j) }),
+		counter("coffer_sqlite_writer_busy_seconds_total", "Time the SQLite writer spent writing and committing them.",
+			func(_, _ uint64, d time.Duration) float64 { return d.Seconds() }),
+	)
 }
 
 // ObserveWebhook counts one webhook attempt's outcome (webhook.Options.Attempted).

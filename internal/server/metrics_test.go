@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +72,35 @@ func TestMetrics(t *testing.T) {
 		for _, p := range problems {
 			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 		}
+		if st.Dialect() == store.SQLite {
+			testdb.Funded(t, st, "+8613900000003", 500) // a top-up, in a group commit
+			body := scrape(t, hs.URL)
+			for _, name := range []string{"coffer_sqlite_group_commits_total", "coffer_sqlite_group_commit_jobs_total", "coffer_sqlite_writer_busy_seconds_total"} {
+				if v := metricValue(t, body, name); v <= 0 {
+					t.Errorf("%s is %v after a top-up", name, v)
+				}
+			}
+		} else if strings.Contains(body, "coffer_sqlite_") {
+			t.Error("/metrics on PostgreSQL has SQLite's writer series")
+		}
 		promtool(t, body)
 	})
+}
+
+// metricValue is the value of an unlabelled series in a scrape.
+func metricValue(t *testing.T, body, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics lacks %s", name)
+	return 0
 }
 
 // promtool runs promtool check metrics on body when it is installed

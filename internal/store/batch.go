@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"sync/atomic"
+	"time"
 )
 
 // Group commit. SQLite has one writer and, with synchronous=FULL, one fsync
@@ -32,6 +34,23 @@ type batcher struct {
 	jobs chan *job // unbuffered: a job is either taken or refused at close
 	quit chan struct{}
 	done chan struct{}
+
+	// What the writer has done, for /metrics: its share of busy time is
+	// what tells whether it is the limit (docs/performance.md).
+	batches, jobsRun atomic.Uint64
+	busy             atomic.Int64 // nanoseconds in commit
+}
+
+// GroupCommits tells how the group commit has run since the store opened:
+// the batches committed, the jobs (postings, top-ups, holds) in them, and
+// the time the writer spent on them. ok is false on PostgreSQL, which has
+// no group commit.
+func (s *Store) GroupCommits() (batches, jobs uint64, busy time.Duration, ok bool) {
+	if s.batch == nil {
+		return 0, 0, 0, false
+	}
+	b := s.batch
+	return b.batches.Load(), b.jobsRun.Load(), time.Duration(b.busy.Load()), true
 }
 
 func newBatcher(s *Store) *batcher {
@@ -89,7 +108,11 @@ func (b *batcher) run() {
 					break drain
 				}
 			}
+			start := time.Now()
 			b.commit(batch)
+			b.busy.Add(int64(time.Since(start)))
+			b.batches.Add(1)
+			b.jobsRun.Add(uint64(len(batch)))
 		}
 	}
 }

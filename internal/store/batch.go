@@ -139,7 +139,7 @@ func (b *batcher) commit(batch []*job) {
 			outcome[i] = err
 			continue
 		}
-		if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT posting"); err != nil {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT posting"); err != nil {
 			sqlTx.Rollback()
 			b.oneByOne(batch)
 			return
@@ -148,13 +148,13 @@ func (b *batcher) commit(batch []*job) {
 		if outcome[i] != nil {
 			// ROLLBACK TO fails if the error already ended the whole
 			// transaction; then nothing of the batch is left to commit.
-			if _, err := tx.Tx.ExecContext(ctx, "ROLLBACK TO posting"); err != nil || retryable(outcome[i]) {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO posting"); err != nil || retryable(outcome[i]) {
 				sqlTx.Rollback()
 				b.oneByOne(batch)
 				return
 			}
 		}
-		if _, err := tx.Tx.ExecContext(ctx, "RELEASE posting"); err != nil {
+		if _, err := tx.ExecContext(ctx, "RELEASE posting"); err != nil {
 			sqlTx.Rollback()
 			b.oneByOne(batch)
 			return

@@ -141,6 +141,9 @@ type txn struct {
 	// would otherwise parse each statement again for every row, since the
 	// writer's cache only learns statements between transactions.
 	own map[string]*sql.Stmt
+	// bound holds the writer's cached statements as bound to this
+	// transaction (stmt).
+	bound map[*sql.Stmt]*sql.Stmt
 }
 
 // prepareOwn makes tx prepare its statements itself (see own); on
@@ -179,7 +182,17 @@ func (tx *txn) stmt(ctx context.Context, query string) *sql.Stmt {
 		return nil
 	}
 	if st, ok := tx.s.stmts.Load(query); ok {
-		return tx.StmtContext(ctx, st.(*sql.Stmt))
+		// A group commit runs the same few statements for every posting
+		// in it: bind each to the transaction once.
+		if b, ok := tx.bound[st.(*sql.Stmt)]; ok {
+			return b
+		}
+		if tx.bound == nil {
+			tx.bound = map[*sql.Stmt]*sql.Stmt{}
+		}
+		b := tx.StmtContext(ctx, st.(*sql.Stmt))
+		tx.bound[st.(*sql.Stmt)] = b
+		return b
 	}
 	tx.s.toPrepare.Store(query, true)
 	return nil

@@ -62,22 +62,22 @@ func newRegistry(st *store.Store, log *slog.Logger, b Build) (*prometheus.Regist
 // registerGroupCommits adds the SQLite writer's series: its busy seconds
 // per second near 1 mean that postings queue for it.
 func registerGroupCommits(reg *prometheus.Registry, st *store.Store) {
-	if _, _, _, ok := st.GroupCommits(); !ok {
+	if _, ok := st.GroupCommits(); !ok {
 		return
 	}
-	counter := func(name, help string, value func(batches, jobs uint64, busy time.Duration) float64) prometheus.CounterFunc {
+	counter := func(name, help string, value func(store.GroupCommitStats) float64) prometheus.CounterFunc {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
-			batches, jobs, busy, _ := st.GroupCommits()
-			return value(batches, jobs, busy)
+			g, _ := st.GroupCommits()
+			return value(g)
 		})
 	}
 	reg.MustRegister(
 		counter("coffer_sqlite_group_commits_total", "Transactions the SQLite writer committed for postings, top-ups and holds (each one fsync).",
-			func(b, _ uint64, _ time.Duration) float64 { return float64(b) }),
+			func(g store.GroupCommitStats) float64 { return float64(g.Batches) }),
 		counter("coffer_sqlite_group_commit_jobs_total", "Postings, top-ups and holds written in those transactions.",
-			func(_, j uint64, _ time.Duration) float64 { return float64(j) }),
+			func(g store.GroupCommitStats) float64 { return float64(g.Jobs) }),
 		counter("coffer_sqlite_writer_busy_seconds_total", "Time the SQLite writer spent writing and committing them.",
-			func(_, _ uint64, d time.Duration) float64 { return d.Seconds() }),
+			func(g store.GroupCommitStats) float64 { return g.Busy.Seconds() }),
 	)
 }
 

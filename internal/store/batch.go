@@ -41,16 +41,21 @@ type batcher struct {
 	busy             atomic.Int64 // nanoseconds in commit
 }
 
-// GroupCommits tells how the group commit has run since the store opened:
-// the batches committed, the jobs (postings, top-ups, holds) in them, and
-// the time the writer spent on them. ok is false on PostgreSQL, which has
+// GroupCommitStats is how the group commit has run since the store opened.
+type GroupCommitStats struct {
+	Batches uint64        // transactions committed, one fsync each
+	Jobs    uint64        // postings, top-ups and holds in them
+	Busy    time.Duration // the writer's time on them
+}
+
+// GroupCommits returns those figures; ok is false on PostgreSQL, which has
 // no group commit.
-func (s *Store) GroupCommits() (batches, jobs uint64, busy time.Duration, ok bool) {
+func (s *Store) GroupCommits() (st GroupCommitStats, ok bool) {
 	if s.batch == nil {
-		return 0, 0, 0, false
+		return st, false
 	}
 	b := s.batch
-	return b.batches.Load(), b.jobsRun.Load(), time.Duration(b.busy.Load()), true
+	return GroupCommitStats{b.batches.Load(), b.jobsRun.Load(), time.Duration(b.busy.Load())}, true
 }
 
 func newBatcher(s *Store) *batcher {

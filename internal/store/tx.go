@@ -181,18 +181,18 @@ func (tx *txn) stmt(ctx context.Context, query string) *sql.Stmt {
 	if !tx.cached {
 		return nil
 	}
-	if st, ok := tx.s.stmts.Load(query); ok {
+	if v, ok := tx.s.stmts.Load(query); ok {
 		// A group commit runs the same few statements for every posting
 		// in it: bind each to the transaction once.
-		if b, ok := tx.bound[st.(*sql.Stmt)]; ok {
+		st := v.(*sql.Stmt)
+		if b, ok := tx.bound[st]; ok {
 			return b
 		}
 		if tx.bound == nil {
 			tx.bound = map[*sql.Stmt]*sql.Stmt{}
 		}
-		b := tx.StmtContext(ctx, st.(*sql.Stmt))
-		tx.bound[st.(*sql.Stmt)] = b
-		return b
+		tx.bound[st] = tx.StmtContext(ctx, st)
+		return tx.bound[st]
 	}
 	tx.s.toPrepare.Store(query, true)
 	return nil
